@@ -1,0 +1,113 @@
+"""The data every grader speaks: severities, categories, findings and rule outcomes.
+
+Findings are frozen pydantic models so they serialise to JSON as they are and can be cached,
+compared and shipped between processes without a second schema.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Severity(str, Enum):
+    """How bad a failure is; `rank` orders them (lower is worse)."""
+
+    CRITICAL = "Critical"
+    HIGH = "High"
+    MEDIUM = "Medium"
+    LOW = "Low"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @property
+    def meaning(self) -> str:
+        return _SEVERITY_MEANING[self]
+
+
+_SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
+_SEVERITY_MEANING = {
+    Severity.CRITICAL: "Deployment Blockers",
+    Severity.HIGH: "Production Readiness",
+    Severity.MEDIUM: "Maintainability and Robustness",
+    Severity.LOW: "Code Quality",
+}
+
+
+class Category(str, Enum):
+    """The knowledge gap a failure shows (the seed's 'Primary knowledge gaps')."""
+
+    API_CONSISTENCY = "API Consistency"
+    CDKTF_SYNTAX = "CDKTF Syntax"
+    AWS_SERVICE_LIMITS = "AWS Service Limitations"
+    PARAMETER_VALIDATION = "Parameter Validation"
+    PRODUCTION_READINESS = "Production Readiness"
+    PYTHON_PRACTICE = "Python Best Practices"
+    RESOURCE_CONFIGURATION = "Resource Configuration"
+    TEST_ROBUSTNESS = "Test Robustness"
+
+
+class Outcome(str, Enum):
+    """What running one rule on one answer came to."""
+
+    PASS = "PASS"
+    FAIL = "FAIL"
+    SKIP = "SKIP"
+    ERROR = "ERROR"
+
+
+class Location(BaseModel):
+    """Where a finding points: a source line, a Terraform address, or both."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str | None = None
+    line: int | None = None
+    end_line: int | None = None
+    address: str | None = None
+    stack: str | None = None
+
+    def __str__(self) -> str:
+        if self.path and self.line:
+            return f"{self.path}:{self.line}"
+        if self.path:
+            return self.path
+        return self.address or ""
+
+
+class Finding(BaseModel):
+    """One thing a rule saw in one answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule_id: str
+    title: str
+    severity: Severity
+    category: Category
+    message: str
+    location: Location = Field(default_factory=Location)
+    # What the model and the ideal are compared on: a construct id, resource address or symbol.
+    anchor: str = ""
+    # Where the reference's fix is looked up, when not at `anchor` ("def:TapStack.__init__").
+    fix_anchor: str = ""
+    evidence: str = ""
+    error: str = ""
+    root_cause: str = ""
+    impact: tuple[str, ...] = ()
+    docs: tuple[str, ...] = ()
+    fix_minutes: int = 5
+    # Set when the finding rests on Terraform JSON from a fallback synth strategy.
+    note: str = ""
+
+
+class RuleOutcome(BaseModel):
+    """The result of one rule on one answer, kept even when it found nothing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule_id: str
+    outcome: Outcome
+    detail: str = ""

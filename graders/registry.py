@@ -1,0 +1,194 @@
+"""The rule catalogue: `@rule` declares a check with its metadata, `run_rules` runs them.
+
+A rule is a function of a `GradeContext` that yields `Hit`s: what it saw and where. The
+registry turns hits into `Finding`s by adding the rule's own metadata, so a rule never repeats
+its severity, category or docs. Rule packs outside this package register through the
+`iacgrade.rules` entry point group (each entry point names a module to import).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
+
+from graders.model import Category, Finding, Location, Outcome, RuleOutcome, Severity
+
+if TYPE_CHECKING:
+    from graders.context import GradeContext
+
+log = logging.getLogger(__name__)
+
+BUILTIN_FAMILIES = ("graders.syn", "graders.py_source", "graders.tf")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule saw; the registry adds the rule's metadata to make a `Finding`."""
+
+    message: str
+    location: Location = field(default_factory=Location)
+    anchor: str = ""
+    fix_anchor: str = ""
+    evidence: str = ""
+    error: str = ""
+    title: str | None = None
+    severity: Severity | None = None
+    category: Category | None = None
+    root_cause: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """A rule's identity and its documentation."""
+
+    id: str
+    name: str
+    title: str
+    severity: Severity
+    category: Category
+    rationale: str
+    docs: tuple[str, ...]
+    impact: tuple[str, ...]
+    fix_minutes: int
+    version: int
+    explanation: str
+    needs: str  # "source" or "terraform": what the rule reads, for skipping
+
+    @property
+    def family(self) -> str:
+        return self.id.rstrip("0123456789")
+
+
+@dataclass(frozen=True)
+class Rule:
+    meta: RuleMeta
+    check: Callable[[GradeContext], Iterable[Hit]]
+
+    def to_finding(self, hit: Hit) -> Finding:
+        m = self.meta
+        return Finding(
+            rule_id=m.id,
+            title=hit.title or m.title,
+            severity=hit.severity or m.severity,
+            category=hit.category or m.category,
+            message=hit.message,
+            location=hit.location,
+            anchor=hit.anchor,
+            fix_anchor=hit.fix_anchor,
+            evidence=hit.evidence,
+            error=hit.error,
+            root_cause=hit.root_cause or m.rationale,
+            impact=m.impact,
+            docs=m.docs,
+            fix_minutes=m.fix_minutes,
+            note=hit.note,
+        )
+
+
+_REGISTRY: dict[str, Rule] = {}
+
+
+def rule(
+    *,
+    id: str,  # noqa: A002 - the public keyword mirrors the metadata field
+    name: str,
+    title: str,
+    severity: Severity,
+    category: Category,
+    rationale: str,
+    docs: Iterable[str] = (),
+    impact: Iterable[str] = (),
+    fix_minutes: int = 5,
+    version: int = 1,
+    needs: str = "source",
+) -> Callable[[Callable[[GradeContext], Iterable[Hit]]], Callable[[GradeContext], Iterable[Hit]]]:
+    """Declare a rule; its docstring is the user documentation `iacgrade rules ID` prints."""
+
+    def register(fn: Callable[[GradeContext], Iterable[Hit]]) -> Callable[[GradeContext], Iterable[Hit]]:
+        if id in _REGISTRY and _REGISTRY[id].check is not fn:
+            raise ValueError(f"rule id {id} is declared twice")
+        meta = RuleMeta(
+            id=id,
+            name=name,
+            title=title,
+            severity=severity,
+            category=category,
+            rationale=rationale,
+            docs=tuple(docs),
+            impact=tuple(impact),
+            fix_minutes=fix_minutes,
+            version=version,
+            explanation=inspect.cleandoc(fn.__doc__ or ""),
+            needs=needs,
+        )
+        _REGISTRY[id] = Rule(meta=meta, check=fn)
+        return fn
+
+    return register
+
+
+_loaded = False
+
+
+def load_rules() -> dict[str, Rule]:
+    """Import the built-in families and any installed rule packs, once."""
+    global _loaded
+    if not _loaded:
+        for module in BUILTIN_FAMILIES:
+            import_module(module)
+        for ep in entry_points(group="iacgrade.rules"):
+            try:
+                import_module(ep.value)
+            except ImportError as exc:  # a broken plug-in must not take the built-ins down
+                log.warning("rule pack %s could not be loaded: %s", ep.name, exc)
+        _loaded = True
+    return dict(sorted(_REGISTRY.items()))
+
+
+def rules_version() -> str:
+    """A string that changes whenever any rule's id or version does (for the result cache)."""
+    return ",".join(f"{r.meta.id}@{r.meta.version}" for r in load_rules().values())
+
+
+@dataclass
+class RuleRun:
+    findings: list[Finding]
+    outcomes: list[RuleOutcome]
+    seconds: float
+
+
+def run_rules(ctx: GradeContext, only: Iterable[str] | None = None) -> RuleRun:
+    """Run every rule (or the `only` ids) on one answer; a crashing rule yields ERROR."""
+    selected = set(only) if only is not None else None
+    findings: list[Finding] = []
+    outcomes: list[RuleOutcome] = []
+    start = time.perf_counter()
+    for rule_id, r in load_rules().items():
+        if selected is not None and rule_id not in selected:
+            continue
+        skip = ctx.skip_reason(r.meta.needs)
+        if skip:
+            outcomes.append(RuleOutcome(rule_id=rule_id, outcome=Outcome.SKIP, detail=skip))
+            continue
+        try:
+            hits = list(_iterate(r, ctx))
+        except Exception as exc:  # noqa: BLE001 - a rule bug is reported, never fatal
+            log.exception("rule %s crashed", rule_id)
+            outcomes.append(
+                RuleOutcome(rule_id=rule_id, outcome=Outcome.ERROR, detail=f"{type(exc).__name__}: {exc}")
+            )
+            continue
+        findings.extend(r.to_finding(h) for h in hits)
+        outcomes.append(RuleOutcome(rule_id=rule_id, outcome=Outcome.FAIL if hits else Outcome.PASS))
+    return RuleRun(findings=findings, outcomes=outcomes, seconds=time.perf_counter() - start)
+
+
+def _iterate(r: Rule, ctx: GradeContext) -> Iterator[Hit]:
+    yield from r.check(ctx)

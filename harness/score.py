@@ -1,0 +1,108 @@
+"""Scoring a task from its failures with a rubric kept as data (`harness/rubric.toml`)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from graders.model import Severity
+from harness.results import Failure, Score, ScoreItem
+
+
+@dataclass(frozen=True)
+class SeverityRule:
+    points: float
+    cap: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Rubric:
+    name: str
+    version: int
+    base: float
+    floor: float
+    step: float
+    severities: dict[Severity, SeverityRule]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Rubric:
+        """The rubric at `path`, or the default one shipped with the package."""
+        if path is None:
+            text = resources.files("harness").joinpath("rubric.toml").read_text(encoding="utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+        return cls.from_dict(tomllib.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Rubric:
+        sev = data.get("severity", {})
+        return cls(
+            name=str(data.get("name", "custom")),
+            version=int(data.get("version", 1)),
+            base=float(data.get("base", 10.0)),
+            floor=float(data.get("floor", 0.0)),
+            step=float(data.get("step", 0.5)),
+            severities={
+                s: SeverityRule(
+                    points=float(sev.get(s.value, {}).get("points", 0.0)),
+                    cap=float(sev.get(s.value, {}).get("cap", 0.0)),
+                    label=str(sev.get(s.value, {}).get("label", s.meaning)),
+                )
+                for s in Severity
+            },
+        )
+
+
+def score_failures(failures: list[Failure], rubric: Rubric, shared: int = 0) -> Score:
+    """The task's score with an itemised rationale, one item per severity that cost points."""
+    items = [ScoreItem(label="Base", points=rubric.base, detail="every task starts here")]
+    total = rubric.base
+    for severity in Severity:
+        mine = [f for f in failures if f.severity is severity]
+        if not mine:
+            continue
+        rule = rubric.severities[severity]
+        lost = min(rule.points * len(mine), rule.cap)
+        total -= lost
+        titles = "; ".join(_unique(f.title for f in mine))
+        capped = " (capped)" if rule.points * len(mine) > rule.cap else ""
+        items.append(
+            ScoreItem(
+                label=f"{rule.label} ({severity.value} x{len(mine)})",
+                points=-round(lost, 2),
+                detail=f"{titles}{capped}",
+            )
+        )
+    if shared:
+        items.append(
+            ScoreItem(label="Shared with the reference", points=0.0, detail=f"{shared} finding(s) cost nothing")
+        )
+    value = _round(max(rubric.floor, min(rubric.base, total)), rubric.step)
+    return Score(value=value, items=items, summary=_summary(value, failures), rubric=f"{rubric.name}@{rubric.version}")
+
+
+def _unique(titles: Any) -> list[str]:
+    seen: list[str] = []
+    for t in titles:
+        if t not in seen:
+            seen.append(t)
+    return seen
+
+
+def _round(value: float, step: float) -> float:
+    return round(round(value / step) * step, 2) if step > 0 else round(value, 2)
+
+
+def _summary(value: float, failures: list[Failure]) -> str:
+    critical = sum(1 for f in failures if f.severity is Severity.CRITICAL)
+    if not failures:
+        return f"The score ({value:g}) reflects an answer with no failure that the reference does not share."
+    blockers = f"{critical} deployment blocker(s)" if critical else "no deployment blocker"
+    return (
+        f"The score ({value:g}) reflects {len(failures)} failure(s) the reference does not have, "
+        f"with {blockers}."
+    )

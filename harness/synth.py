@@ -1,0 +1,84 @@
+"""What a synthesis produced: `SynthResult` and its parts.
+
+The worker (`harness/worker.py`) speaks plain JSON; `SynthResult.from_reply` is the one place a
+reply becomes typed data, so every sandbox (local process, container, Ray actor) returns the
+same thing.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SynthStatus(str, Enum):
+    OK = "ok"
+    ERROR = "error"  # the answer's code raised
+    TIMEOUT = "timeout"  # the app ran past its time limit and its worker was replaced
+    CRASHED = "crashed"  # the worker died under the app (os._exit, OOM kill, segfault)
+    SKIPPED = "skipped"  # nothing to synthesize (no code in the answer)
+    INFRA_ERROR = "infra_error"  # the sandbox itself broke: never the answer's fault
+
+
+class Frame(BaseModel):
+    """The innermost traceback frame inside the workspace: where the answer went wrong."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    line: int
+    code: str = ""
+    function: str = ""
+
+
+class Attempt(BaseModel):
+    """One synth strategy tried on the workspace."""
+
+    model_config = ConfigDict(frozen=True)
+
+    strategy: str
+    status: SynthStatus
+    error_type: str = ""
+    message: str = ""
+    frame: Frame | None = None
+    stacks: list[str] = Field(default_factory=list)
+
+
+class SynthResult(BaseModel):
+    """The outcome of synthesizing one workspace, with every stack's Terraform JSON."""
+
+    status: SynthStatus
+    # The strategy whose outcome `status` describes: "entry" (the answer's own entry point)
+    # unless that could not run at all.
+    strategy: str = "entry"
+    error_type: str = ""
+    message: str = ""
+    traceback: str = ""
+    frame: Frame | None = None
+    # Terraform JSON per stack, from the best strategy that produced any.
+    stacks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    stacks_strategy: str = ""
+    attempts: list[Attempt] = Field(default_factory=list)
+    output_tail: str = ""
+    seconds: float = 0.0
+    worker: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is SynthStatus.OK
+
+    @property
+    def from_fallback(self) -> bool:
+        return bool(self.stacks) and self.stacks_strategy not in ("", "entry")
+
+    @classmethod
+    def from_reply(cls, reply: dict[str, Any]) -> SynthResult:
+        """Build from a worker's JSON reply, tolerating missing keys."""
+        data = {k: v for k, v in reply.items() if k in cls.model_fields}
+        return cls.model_validate(data)
+
+    @classmethod
+    def infra_error(cls, message: str, seconds: float = 0.0) -> SynthResult:
+        return cls(status=SynthStatus.INFRA_ERROR, error_type="InfraError", message=message, seconds=seconds)

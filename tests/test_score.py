@@ -1,0 +1,48 @@
+"""The rubric: deductions by severity, caps, rounding, and an itemised rationale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graders.model import Category, Location, Severity
+from harness.results import Failure
+from harness.score import Rubric, score_failures
+
+
+def _failure(severity: Severity, title: str = "t") -> Failure:
+    return Failure(
+        rule_id="X001",
+        title=title,
+        severity=severity,
+        category=Category.CDKTF_SYNTAX,
+        message="m",
+        location=Location(),
+    )
+
+
+def test_no_failures_scores_the_base() -> None:
+    score = score_failures([], Rubric.load())
+    assert score.value == 10.0
+    assert [i.label for i in score.items] == ["Base"]
+
+
+def test_deductions_are_itemised_by_severity() -> None:
+    rubric = Rubric.load()
+    score = score_failures([_failure(Severity.CRITICAL, "a"), _failure(Severity.MEDIUM, "b")], rubric)
+    assert score.value == 8.0  # 10 - 1.5 - 0.25 = 8.25, rounded to the 0.5 step
+    labels = [i.label for i in score.items]
+    assert labels[1].startswith("Deployment blockers (Critical x1)")
+    assert score.items[1].points == -1.5 and "a" in score.items[1].detail
+
+
+def test_a_severity_never_costs_more_than_its_cap() -> None:
+    score = score_failures([_failure(Severity.CRITICAL)] * 20, Rubric.load())
+    assert score.value == 4.0
+    assert "(capped)" in score.items[1].detail
+
+
+def test_custom_rubric_from_file(tmp_path: Path) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text('name = "strict"\nbase = 5\nstep = 0\n[severity.Low]\npoints = 1\ncap = 5\n')
+    score = score_failures([_failure(Severity.LOW)], Rubric.load(path))
+    assert score.value == 4.0 and score.rubric == "strict@1"
