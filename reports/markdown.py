@@ -1,0 +1,348 @@
+"""The Markdown failure analysis: a `TaskResult` rendered in the seed's layout, section for section.
+
+The template (`templates/analysis.md.j2`) owns the layout; this module owns every decision about
+wording and formatting (fences, signs, plurals, platform names), so the template never has to
+test for missing values and never prints `None`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from graders.model import Category, Finding, Severity
+from harness.results import CodeQuote, Failure, SideResult, TaskResult, TaskStatus
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEMPLATE_NAME = "analysis.md.j2"
+
+PLATFORM_NAMES = {
+    "cdktf": "CDKTF",
+    "cdk": "AWS CDK",
+    "tf": "Terraform",
+    "terraform": "Terraform",
+    "cfn": "CloudFormation",
+    "cloudformation": "CloudFormation",
+    "pulumi": "Pulumi",
+}
+LANGUAGE_NAMES = {
+    "py": "Python",
+    "python": "Python",
+    "ts": "TypeScript",
+    "typescript": "TypeScript",
+    "js": "JavaScript",
+    "go": "Go",
+    "java": "Java",
+    "csharp": "C#",
+    "hcl": "HCL",
+    "yaml": "YAML",
+    "json": "JSON",
+}
+# What each non-graded status means for the reader; the reason itself comes from the result.
+STATUS_EXPLANATIONS = {
+    TaskStatus.INVALID: "The task could not be read, so neither answer was graded.",
+    TaskStatus.INFRA_ERROR: (
+        "The sandbox failed while grading this task. This says nothing about the MODEL_RESPONSE; "
+        "grade the task again once the sandbox works."
+    ),
+    TaskStatus.ERROR: "The grader itself failed on this task, so its answers were not fully graded.",
+}
+# An impact bullet "Label: text" gets a bold label only when the label is short and plain,
+# so a sentence that merely contains a colon is left alone.
+_IMPACT_LABEL = re.compile(r"^(?P<label>[A-Za-z][\w /&'().+-]{0,40}?):\s+(?P<text>\S.*)$", re.DOTALL)
+_FENCE_LINE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_ERROR_MESSAGE_CHARS = 160
+
+
+@dataclass(frozen=True)
+class NumberedFailure:
+    """A failure with its number in the document (numbering runs across severity sections)."""
+
+    number: int
+    failure: Failure
+
+
+@dataclass(frozen=True)
+class SeveritySection:
+    """One `## <Severity> Failures` section, or one line of the severity distribution."""
+
+    severity: Severity
+    items: tuple[NumberedFailure, ...]
+
+
+@dataclass(frozen=True)
+class KnowledgeGap:
+    """A category of failures and the titles that show it."""
+
+    category: Category
+    titles: tuple[str, ...]
+
+
+def render_analysis(result: TaskResult) -> str:
+    """Render the failure analysis of one task as Markdown."""
+    text = _environment().get_template(TEMPLATE_NAME).render(_context(result))
+    return tidy_markdown(text)
+
+
+# --- context --------------------------------------------------------------------------------
+
+
+def _context(result: TaskResult) -> dict[str, Any]:
+    sections = severity_sections(result.failures)
+    numbered = [item for s in sections for item in s.items]
+    return {
+        "result": result,
+        "graded": result.status is TaskStatus.GRADED,
+        "status_explanation": STATUS_EXPLANATIONS.get(result.status, ""),
+        "subject": platform_text(result.metadata),
+        "sections": [s for s in sections if s.items],
+        "distribution": sections,
+        "numbered": numbered,
+        "counts": result.severity_counts(),
+        # In document order, so equally frequent gaps follow the numbering.
+        "gaps": knowledge_gaps([item.failure for item in numbered]),
+        "synthesis": synthesis_lines(result),
+        "total_minutes": sum(f.fix_minutes for f in result.failures),
+    }
+
+
+def severity_sections(failures: list[Failure]) -> list[SeveritySection]:
+    """Group failures by severity, worst first, numbering them in reading order.
+
+    Every severity gets a section (possibly empty) so the distribution can list all four, as the
+    seed does; the failure sections skip the empty ones.
+    """
+    ordered = sorted(failures, key=lambda f: f.severity.rank)  # stable: keeps the grader's order
+    numbered = [NumberedFailure(number=i, failure=f) for i, f in enumerate(ordered, start=1)]
+    return [
+        SeveritySection(severity=s, items=tuple(n for n in numbered if n.failure.severity is s))
+        for s in sorted(Severity, key=lambda s: s.rank)
+    ]
+
+
+def knowledge_gaps(failures: list[Failure]) -> list[KnowledgeGap]:
+    """Categories of the failures, most frequent first (ties keep first appearance)."""
+    counts = Counter(f.category for f in failures)
+    first_seen = list(dict.fromkeys(f.category for f in failures))
+    ranked = sorted(first_seen, key=lambda c: -counts[c])
+    return [
+        KnowledgeGap(category=c, titles=tuple(f.title for f in failures if f.category is c)) for c in ranked
+    ]
+
+
+def platform_text(metadata: dict[str, Any]) -> str:
+    """'CDKTF, Python' from the task metadata; empty when the metadata names neither."""
+    parts = [
+        _display_name(metadata.get("platform"), PLATFORM_NAMES),
+        _display_name(metadata.get("language"), LANGUAGE_NAMES),
+    ]
+    return ", ".join(p for p in parts if p)
+
+
+def _display_name(value: Any, names: dict[str, str]) -> str:
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    return names.get(text.lower(), text)
+
+
+def synthesis_lines(result: TaskResult) -> list[tuple[str, str]]:
+    """(side label, what synthesis came to) for each side that was looked at."""
+    lines = [("MODEL_RESPONSE", synthesis_text(result.model))]
+    if result.ideal is not None or not result.model_only:
+        lines.append(("IDEAL_RESPONSE", synthesis_text(result.ideal)))
+    return lines
+
+
+def synthesis_text(side: SideResult | None) -> str:
+    """One line: status, error, where the Terraform JSON came from, scaffold use."""
+    if side is None:
+        return "not graded"
+    if not side.has_code:
+        return "no code in the answer, nothing to synthesize"
+    synth = side.synth
+    if synth is None:
+        return "not synthesized"
+    text = f"**{synth.status.value}**"
+    if synth.strategy and synth.strategy != "entry":
+        text += f" (strategy `{synth.strategy}`)"
+    error = _error_summary(synth.error_type, synth.message)
+    if error:
+        text += f", {inline_code(error)}"
+    text += f"; {_stacks_text(len(synth.stacks), synth.stacks_strategy, synth.from_fallback)}"
+    if side.entry_source == "scaffold":
+        entry = f" {inline_code(side.entry)}" if side.entry else ""
+        text += f"; entry point{entry} taken from the platform scaffold"
+    return text
+
+
+def _error_summary(error_type: str, message: str) -> str:
+    first_line = message.strip().splitlines()[0].strip() if message.strip() else ""
+    if len(first_line) > _ERROR_MESSAGE_CHARS:
+        first_line = first_line[: _ERROR_MESSAGE_CHARS - 1].rstrip() + "…"
+    if error_type and first_line:
+        return first_line if first_line.startswith(error_type) else f"{error_type}: {first_line}"
+    return error_type or first_line
+
+
+def _stacks_text(count: int, strategy: str, from_fallback: bool) -> str:
+    if count == 0:
+        return "no Terraform JSON"
+    stacks = f"{count} stack" if count == 1 else f"{count} stacks"
+    if not strategy:
+        return f"Terraform JSON for {stacks}"
+    source = f"the fallback strategy `{strategy}`" if from_fallback else f"strategy `{strategy}`"
+    return f"Terraform JSON for {stacks} from {source}"
+
+
+# --- filters --------------------------------------------------------------------------------
+
+
+def fenced(code: str, language: str = "") -> str:
+    """A fenced code block that survives backtick fences inside the code."""
+    body = code.strip("\n").rstrip()
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{body}\n{fence}"
+
+
+def inline_code(text: str) -> str:
+    """Inline code that survives backticks inside the text."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def has_code(quote: CodeQuote | None) -> bool:
+    return quote is not None and bool(quote.code.strip())
+
+
+def quote_where(quote: CodeQuote | None) -> str:
+    """'path:line' (or 'path') of a quote; empty when the quote does not say."""
+    if quote is None or not quote.path:
+        return ""
+    return f"{quote.path}:{quote.line}" if quote.line else quote.path
+
+
+def source_where(failure: Failure) -> str:
+    """Where the model's code is: from its quote, else from the finding's location."""
+    where = quote_where(failure.model_code)
+    if where:
+        return where
+    loc = failure.location
+    if loc.path:
+        return f"{loc.path}:{loc.line}" if loc.line else loc.path
+    return ""
+
+
+def issue_where(failure: Failure) -> str:
+    """'`lib/x.py:12`, resource `aws_x.y` in stack `tap`': every place the failure points to."""
+    parts = []
+    source = source_where(failure)
+    if source:
+        parts.append(inline_code(source))
+    loc = failure.location
+    if loc.address:
+        resource = f"resource {inline_code(loc.address)}"
+        if loc.stack:
+            resource += f" in stack {inline_code(loc.stack)}"
+        parts.append(resource)
+    return ", ".join(parts)
+
+
+def impact_item(text: str) -> str:
+    """'Label: text' becomes '**Label**: text'; anything else stays as written."""
+    match = _IMPACT_LABEL.match(text.strip())
+    if not match:
+        return text.strip()
+    return f"**{match['label'].strip()}**: {match['text'].strip()}"
+
+
+def sentence(text: str) -> str:
+    """Capitalised and ending in punctuation, for notes written as fragments."""
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def signed(points: float) -> str:
+    """'+4', '-0.5', '+0': the rationale always shows the sign."""
+    return ("-" if points < 0 else "+") + number(abs(points))
+
+
+def number(value: float) -> str:
+    """7.5 -> '7.5', 8.0 -> '8'."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def finding_where(finding: Finding) -> str:
+    return str(finding.location)
+
+
+# --- environment and tidying ----------------------------------------------------------------
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=False,  # Markdown, not HTML: escaping would corrupt code blocks
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        fenced=fenced,
+        inline_code=inline_code,
+        quote_where=quote_where,
+        issue_where=issue_where,
+        source_where=source_where,
+        impact_item=impact_item,
+        sentence=sentence,
+        signed=signed,
+        number=number,
+        plural=plural,
+        finding_where=finding_where,
+    )
+    env.tests["code"] = has_code
+    return env
+
+
+def tidy_markdown(text: str) -> str:
+    """Collapse blank-line runs outside code blocks and end with one newline.
+
+    The template is easier to read with generous spacing around its conditionals; this keeps
+    that from leaking into the document. Code blocks are left exactly as quoted.
+    """
+    out: list[str] = []
+    fence = ""
+    for line in text.splitlines():
+        if fence:
+            out.append(line)
+            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                fence = ""
+            continue
+        opening = _FENCE_LINE.match(line)
+        if opening:
+            fence = opening.group(1)
+        line = line.rstrip()
+        if not line and (not out or not out[-1]):
+            continue
+        out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out) + "\n"

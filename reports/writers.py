@@ -1,0 +1,137 @@
+"""The files a run leaves behind: per task `analysis.md` and `result.json`, per batch `results.csv`.
+
+Every file is written atomically (a temp file in the same folder, fsync, `os.replace`), so a run
+killed at any moment leaves each file either complete or absent, never half-written; resuming
+relies on that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from graders.model import Severity
+from harness.results import SideResult, TaskResult
+from harness.synth import SynthStatus
+from reports.markdown import render_analysis
+
+ANALYSIS_NAME = "analysis.md"
+RESULT_NAME = "result.json"
+
+BASE_COLUMNS = (
+    "task_id",
+    "status",
+    "reason",
+    "score",
+    *(s.value.lower() for s in sorted(Severity, key=lambda s: s.rank)),
+    "failures",
+    "model_synth",
+    "model_error_type",
+    "ideal_synth",
+    "ideal_error_type",
+    "model_only",
+    "seconds",
+)
+# Task metadata worth a dashboard column; other metadata keys stay in result.json.
+METADATA_COLUMNS = ("platform", "language", "complexity", "author", "training_quality")
+# Files are written readable by the group and others, like any other output; mkstemp alone
+# would leave them owner-only.
+FILE_MODE = 0o644
+
+
+def write_task_outputs(result: TaskResult, out_dir: Path) -> None:
+    """Write `analysis.md` and `result.json` for one task into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # result.json goes last: its presence is what marks the task as done for a resumed run.
+    write_text_atomic(out_dir / ANALYSIS_NAME, render_analysis(result))
+    write_text_atomic(out_dir / RESULT_NAME, result.model_dump_json(indent=2) + "\n")
+
+
+def results_row(result: TaskResult) -> dict[str, Any]:
+    """One task as a flat row for `results.csv` (and any other table of results)."""
+    counts = result.severity_counts()
+    row: dict[str, Any] = {
+        "task_id": result.task_id,
+        "status": result.status.value,
+        "reason": result.reason,
+        "score": result.score.value if result.score is not None else None,
+        **{s.value.lower(): counts[s.value] for s in Severity},
+        "failures": len(result.failures),
+        "model_synth": _synth_status(result.model),
+        "model_error_type": _synth_error_type(result.model),
+        "ideal_synth": _synth_status(result.ideal),
+        "ideal_error_type": _synth_error_type(result.ideal),
+        "model_only": result.model_only,
+        "seconds": result.timings.get("total"),
+    }
+    for key in METADATA_COLUMNS:
+        if key in result.metadata:
+            row[key] = _cell(result.metadata[key])
+    return row
+
+
+def write_results_csv(results: Iterable[TaskResult], path: Path) -> None:
+    """Write one row per task to `path` as CSV; metadata columns appear when any task has them."""
+    # pandas costs most of a second to import; only the batch summary needs it, not the workers.
+    import pandas as pd
+
+    rows = [results_row(r) for r in results]
+    present = {key for row in rows for key in row}
+    columns = [*BASE_COLUMNS, *(c for c in METADATA_COLUMNS if c in present)]
+    frame = pd.DataFrame(rows, columns=columns)
+    write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` so readers see the old file or the new one, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.chmod(FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable across a power loss; not every platform can open a
+    # directory for this, and the file is already complete, so failing here is harmless.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _synth_status(side: SideResult | None) -> str:
+    if side is None:
+        return ""
+    if side.synth is not None:
+        return side.synth.status.value
+    # An answer without code is never sent to a sandbox; report it as the sandbox would.
+    return SynthStatus.SKIPPED.value if not side.has_code else ""
+
+
+def _synth_error_type(side: SideResult | None) -> str:
+    return side.synth.error_type if side is not None and side.synth is not None else ""
+
+
+def _cell(value: Any) -> Any:
+    # A CSV cell holds a scalar; anything nested is kept readable as JSON rather than a repr.
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
