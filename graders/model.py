@@ -6,12 +6,12 @@ compared and shipped between processes without a second schema.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a failure is; `rank` orders them (lower is worse)."""
 
     CRITICAL = "Critical"
@@ -37,7 +37,7 @@ _SEVERITY_MEANING = {
 }
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     """The knowledge gap a failure shows (the seed's 'Primary knowledge gaps')."""
 
     API_CONSISTENCY = "API Consistency"
@@ -50,7 +50,7 @@ class Category(str, Enum):
     TEST_ROBUSTNESS = "Test Robustness"
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What running one rule on one answer came to."""
 
     PASS = "PASS"

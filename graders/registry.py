@@ -179,7 +179,7 @@ def run_rules(ctx: GradeContext, only: Iterable[str] | None = None) -> RuleRun:
             continue
         try:
             hits = list(_iterate(r, ctx))
-        except Exception as exc:  # noqa: BLE001 - a rule bug is reported, never fatal
+        except Exception as exc:
             log.exception("rule %s crashed", rule_id)
             outcomes.append(
                 RuleOutcome(rule_id=rule_id, outcome=Outcome.ERROR, detail=f"{type(exc).__name__}: {exc}")

@@ -6,7 +6,7 @@ exactly what `result.json` holds, so a run directory can be re-rendered without 
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -17,7 +17,7 @@ from harness.synth import SynthResult
 RESULT_SCHEMA_VERSION = 1
 
 
-class TaskStatus(str, Enum):
+class TaskStatus(StrEnum):
     GRADED = "graded"  # both sides (or the model alone, see `model_only`) were graded
     INVALID = "invalid"  # the task could not be read: no score, a reason
     INFRA_ERROR = "infra_error"  # the sandbox broke: no score, never the model's fault

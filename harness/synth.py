@@ -7,13 +7,13 @@ same thing.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class SynthStatus(str, Enum):
+class SynthStatus(StrEnum):
     OK = "ok"
     ERROR = "error"  # the answer's code raised
     TIMEOUT = "timeout"  # the app ran past its time limit and its worker was replaced

@@ -26,7 +26,12 @@ def _task(tmp_path: Path, **files: str) -> Path:
 def test_project_layout_with_shared_files(tmp_path: Path) -> None:
     root = _task(
         tmp_path,
-        **{"MODEL_RESPONSE.md": ANSWER, "IDEAL_RESPONSE.md": ANSWER, "PROMPT.md": "p", "lib__lambda__h.py": "x=1"},
+        **{
+            "MODEL_RESPONSE.md": ANSWER,
+            "IDEAL_RESPONSE.md": ANSWER,
+            "PROMPT.md": "p",
+            "lib__lambda__h.py": "x=1",
+        },
     )
     task = load_task(root)
     assert task.layout == "project" and task.has_reference

@@ -65,7 +65,7 @@ class Sandbox(ABC):
     def synth(self, request: SynthRequest) -> SynthResult:
         """Synthesize one workspace; infrastructure trouble becomes `infra_error`, not an exception."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - an optional hook: not every sandbox starts something
         """Stop workers and remove what the sandbox started."""
 
     def describe(self) -> dict[str, str]:

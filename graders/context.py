@@ -1,0 +1,85 @@
+"""What a rule sees: one answer's source, its synth outcome and its Terraform JSON."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from harness.pysource import parse_python
+from harness.synth import SynthResult, SynthStatus
+from harness.workspace import Workspace
+
+_NOT_RUN = (SynthStatus.SKIPPED, SynthStatus.INFRA_ERROR)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Knobs rules read; defaults match what the graded datasets were written for."""
+
+    terraform_version: str = "1.9.8"
+
+
+@dataclass
+class GradeContext:
+    """One side of one task, as the rules see it."""
+
+    workspace: Workspace
+    synth: SynthResult | None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def side(self) -> str:
+        return self.workspace.side
+
+    @property
+    def source(self) -> dict[str, str]:
+        """The answer's own Python files (not the scaffold's), by path."""
+        return self.workspace.python_files(answer_only=True)
+
+    @cached_property
+    def trees(self) -> dict[str, ast.Module]:
+        """Parsed answer modules; files that do not parse are left out (SYN001 reports them)."""
+        return {p: t for p, t in parse_python(self.source).items() if isinstance(t, ast.Module)}
+
+    @property
+    def terraform(self) -> dict[str, dict[str, Any]]:
+        """Terraform JSON per synthesized stack (possibly from a fallback strategy)."""
+        return self.synth.stacks if self.synth else {}
+
+    @property
+    def terraform_note(self) -> str:
+        """What a JSON-based finding must say when the JSON came from a fallback strategy."""
+        if self.synth and self.synth.from_fallback:
+            return (
+                f"The answer's own entry point did not synthesize; this finding rests on Terraform JSON "
+                f"from the fallback strategy '{self.synth.stacks_strategy}'."
+            )
+        return ""
+
+    def skip_reason(self, needs: str) -> str:
+        """Why a rule that reads `needs` cannot run on this answer ("" when it can)."""
+        if needs == "source" and not self.source:
+            return "the answer has no Python source"
+        if needs == "synth" and (self.synth is None or self.synth.status in _NOT_RUN):
+            return "the answer was not synthesized"
+        if needs == "terraform" and not self.terraform:
+            return "no Terraform JSON: the answer did not synthesize by any strategy"
+        return ""
+
+    def lines(self, path: str, start: int, end: int | None = None) -> str:
+        """Lines `start`..`end` (1-based, inclusive) of a workspace file."""
+        text = self.workspace.files.get(path, "")
+        rows = text.splitlines()
+        end = end or start
+        return "\n".join(rows[max(start - 1, 0) : end])
+
+    def resources(self) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+        """Every resource in every stack: (stack, type, name, config)."""
+        for stack, doc in self.terraform.items():
+            for rtype, by_name in (doc.get("resource") or {}).items():
+                for name, config in (by_name or {}).items():
+                    yield stack, rtype, name, config if isinstance(config, dict) else {}

@@ -1,0 +1,183 @@
+"""The `iacgrade` command line: parses, delegates, reports. No grading logic lives here.
+
+Exit codes:
+  0  done: every task has a result (graded, or invalid with its reason)
+  1  the harness failed on at least one task (status `error`), or `grade` got an invalid task
+  2  usage error (bad option, missing path)
+  3  the sandbox failed (status `infra_error`) on at least one task
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from harness.results import TaskResult, TaskStatus
+
+app = typer.Typer(
+    help="Grade LLM-written Infrastructure-as-Code: synthesize both answers in a sandbox, classify every "
+    "failure, score the task and write a failure analysis.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+EXIT_OK, EXIT_TASK, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
+
+SandboxOpt = Annotated[
+    str, typer.Option("--sandbox", help="Where answers run: local, docker, or auto (docker when usable).")
+]
+TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds one answer may take to synthesize.")]
+RubricOpt = Annotated[
+    Path | None, typer.Option("--rubric", help="A scoring rubric TOML (default: the built-in one).")
+]
+
+
+def _options(timeout: float, rubric: Path | None):
+    from harness.pipeline import GradeOptions
+    from harness.score import Rubric
+
+    if rubric is not None and not rubric.is_file():
+        console.print(f"[red]rubric not found: {rubric}[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    return GradeOptions(timeout=timeout, rubric=Rubric.load(rubric))
+
+
+@app.command()
+def grade(
+    task_dir: Annotated[Path, typer.Argument(help="A task directory (PROMPT.md, MODEL_RESPONSE.md, ...).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where analysis.md and result.json go.")],
+    sandbox: SandboxOpt = "auto",
+    timeout: TimeoutOpt = 120.0,
+    rubric: RubricOpt = None,
+) -> None:
+    """Grade one task and write OUT/analysis.md and OUT/result.json."""
+    from harness.pipeline import grade_path
+    from harness.sandbox import make_sandbox
+    from reports.writers import write_task_outputs
+
+    if not task_dir.exists():
+        console.print(f"[red]no such task directory: {task_dir}[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    options = _options(timeout, rubric)
+    with (
+        console.status("starting a warm synth worker (loads the AWS provider once)..."),
+        make_sandbox(sandbox, slots=1) as box,
+    ):
+        result = grade_path(task_dir, box, options)
+    write_task_outputs(result, out)
+    _print_result(result)
+    console.print(f"analysis: {out / 'analysis.md'}")
+    raise typer.Exit(_exit_code([result], single=True))
+
+
+@app.command()
+def run(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Task directories, or directories of task directories.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The run directory (resumes when it exists).")],
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Tasks graded at once (warm workers).")
+    ] = 1,
+    sandbox: SandboxOpt = "auto",
+    timeout: TimeoutOpt = 120.0,
+    rubric: RubricOpt = None,
+) -> None:
+    """Grade many tasks into OUT/<task_id>/ and OUT/results.csv; a re-run skips finished tasks."""
+    from harness.runner import run_batch
+    from harness.sandbox import make_sandbox
+    from harness.tasks import discover
+
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        console.print(f"[red]no such path: {', '.join(map(str, missing))}[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    options = _options(timeout, rubric)
+    total = len(discover(list(paths)))
+    progress = Progress(
+        TextColumn("[bold]grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+    )
+    with progress, make_sandbox(sandbox, slots=jobs) as box:
+        bar = progress.add_task("", total=total)
+
+        def on_done(result: TaskResult, reused: bool) -> None:
+            tag = "reused" if reused else result.status.value
+            progress.update(bar, advance=1, description=f"{result.task_id}: {tag}")
+
+        summary = run_batch(paths, out, box, options, jobs=jobs, on_done=on_done)
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts().items()))
+    console.print(
+        f"{summary.total} task(s): {counts}; {summary.graded_now} graded now, {summary.skipped} reused "
+        f"from an earlier run; {summary.seconds:.1f} s"
+    )
+    console.print(f"results: {out / 'results.csv'}")
+    raise typer.Exit(_exit_code(summary.results, single=False))
+
+
+@app.command()
+def rules(rule_id: Annotated[str | None, typer.Argument(help="A rule id, e.g. SYN001.")] = None) -> None:
+    """List the rules, or print one rule's documentation."""
+    from graders.registry import load_rules
+
+    catalogue = load_rules()
+    if rule_id is None:
+        for r in catalogue.values():
+            m = r.meta
+            typer.echo(f"{m.id}  {m.severity.value:<8}  {m.category.value:<24}  {m.name}")
+        return
+    found = catalogue.get(rule_id.upper())
+    if found is None:
+        console.print(f"[red]no rule {rule_id}[/red]; `iacgrade rules` lists them")
+        raise typer.Exit(EXIT_USAGE)
+    m = found.meta
+    typer.echo(f"{m.id} {m.name} ({m.severity.value}, {m.category.value}, version {m.version})\n")
+    typer.echo(f"{m.title}\n")
+    typer.echo(m.explanation)
+    if m.docs:
+        typer.echo("\nDocumentation:\n" + "\n".join(f"  {d}" for d in m.docs))
+
+
+def _print_result(result: TaskResult) -> None:
+    if result.status is not TaskStatus.GRADED:
+        console.print(f"{result.task_id}: [yellow]{result.status.value}[/yellow]: {result.reason}")
+        return
+    counts = result.severity_counts()
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    score = result.score.value if result.score else "-"
+    console.print(f"{result.task_id}: score {score}/10; failures: {summary or 'none'}")
+
+
+def _exit_code(results: list[TaskResult], single: bool) -> int:
+    statuses = {r.status for r in results}
+    if TaskStatus.INFRA_ERROR in statuses:
+        return EXIT_INFRA
+    if TaskStatus.ERROR in statuses or (single and TaskStatus.INVALID in statuses):
+        return EXIT_TASK
+    return EXIT_OK
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print(
+            "[yellow]interrupted: finished tasks are kept; run again with the same --out to resume[/yellow]"
+        )
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Grading one task, forward only: load, extract, materialise, synth, grade, compare, score."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graders.context import GradeContext, Settings
+from graders.model import Finding, RuleOutcome
+from graders.registry import run_rules
+from harness.compare import Side, compare
+from harness.errors import HarnessError, TaskLoadError
+from harness.platforms import is_supported, platform_for
+from harness.results import SideResult, TaskResult, TaskStatus
+from harness.sandbox.base import Sandbox, SynthRequest
+from harness.score import Rubric, score_failures
+from harness.synth import SynthResult, SynthStatus
+from harness.tasks import Task, load_task
+from harness.workspace import Workspace, build_workspace
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ENV = {
+    "ENVIRONMENT_SUFFIX": "dev",
+    "AWS_REGION": "us-east-1",
+    "TERRAFORM_STATE_BUCKET": "iac-rlhf-tf-states",
+    "TERRAFORM_STATE_BUCKET_REGION": "us-east-1",
+}
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    timeout: float = 120.0
+    rubric: Rubric = field(default_factory=Rubric.load)
+    settings: Settings = field(default_factory=Settings)
+    env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ENV))
+    infra_retries: int = 1
+
+
+def grade_path(path: Path, sandbox: Sandbox, options: GradeOptions | None = None) -> TaskResult:
+    """Grade the task at `path`; never raises for a bad task or a broken sandbox."""
+    options = options or GradeOptions()
+    start = time.perf_counter()
+    try:
+        task = load_task(path)
+    except TaskLoadError as exc:
+        return TaskResult(
+            task_id=path.name, status=TaskStatus.INVALID, reason=str(exc.args[0]), task_dir=str(path)
+        )
+    try:
+        result = grade_task(task, sandbox, options)
+    except HarnessError as exc:
+        result = _error_result(task, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        log.exception("grading %s failed", task.id)
+        result = _error_result(task, f"internal error: {type(exc).__name__}: {exc}")
+    result.timings["total"] = round(time.perf_counter() - start, 3)
+    return result
+
+
+def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResult:
+    if not is_supported(task.metadata):
+        return TaskResult(
+            task_id=task.id,
+            status=TaskStatus.INVALID,
+            reason=(
+                f"platform {task.metadata.get('platform')!r} / language {task.metadata.get('language')!r} "
+                "is not supported yet (supported: cdktf / py)"
+            ),
+            task_dir=str(task.path),
+            metadata=task.metadata,
+        )
+    platform = platform_for(task.metadata)
+    timings: dict[str, float] = {}
+    model_ws = build_workspace(task, "model", platform)
+    ideal_ws = build_workspace(task, "ideal", platform) if task.has_reference else None
+
+    model_synth = _synth(model_ws, sandbox, options, timings)
+    ideal_synth = _synth(ideal_ws, sandbox, options, timings) if ideal_ws else None
+    broken = [s for s in (model_synth, ideal_synth) if s and s.status is SynthStatus.INFRA_ERROR]
+    if broken:
+        return TaskResult(
+            task_id=task.id,
+            status=TaskStatus.INFRA_ERROR,
+            reason=f"the sandbox failed: {broken[0].message}",
+            task_dir=str(task.path),
+            metadata=task.metadata,
+            sandbox=sandbox.describe(),
+            timings=timings,
+        )
+
+    t0 = time.perf_counter()
+    model_ctx = GradeContext(model_ws, model_synth, task.metadata, options.settings)
+    model_run = run_rules(model_ctx)
+    ideal_ctx = GradeContext(ideal_ws, ideal_synth, task.metadata, options.settings) if ideal_ws else None
+    ideal_run = run_rules(ideal_ctx) if ideal_ctx and ideal_ws and ideal_ws.has_code else None
+    timings["grade"] = round(time.perf_counter() - t0, 3)
+
+    ideal_usable = bool(ideal_ws and ideal_ws.has_code and ideal_ws.stack_class)
+    comparison = compare(
+        Side(model_ws, model_ctx.trees, model_run.findings, usable=True),
+        Side(
+            ideal_ws,
+            ideal_ctx.trees if ideal_ctx else {},
+            ideal_run.findings if ideal_run else [],
+            usable=ideal_usable,
+        ),
+    )
+    score = score_failures(comparison.failures, options.rubric, shared=len(comparison.shared))
+    return TaskResult(
+        task_id=task.id,
+        status=TaskStatus.GRADED,
+        task_dir=str(task.path),
+        metadata=task.metadata,
+        prompt_excerpt=task.prompt.strip()[:600],
+        model_only=not ideal_usable,
+        reason="" if ideal_usable else _model_only_reason(task, ideal_ws),
+        score=score,
+        model=_side_result(model_ws, model_synth, model_run.findings, model_run.outcomes),
+        ideal=_side_result(ideal_ws, ideal_synth, ideal_run.findings, ideal_run.outcomes)
+        if ideal_ws and ideal_run
+        else (_side_result(ideal_ws, ideal_synth, [], []) if ideal_ws else None),
+        failures=comparison.failures,
+        shared=comparison.shared,
+        ideal_only=comparison.ideal_only,
+        sandbox=sandbox.describe(),
+        timings=timings,
+    )
+
+
+def _synth(
+    ws: Workspace | None, sandbox: Sandbox, options: GradeOptions, timings: dict[str, float]
+) -> SynthResult:
+    if ws is None or not ws.has_code:
+        return SynthResult(status=SynthStatus.SKIPPED, message="no code to synthesize")
+    if not ws.entry:
+        return SynthResult(
+            status=SynthStatus.ERROR,
+            error_type="NoEntry",
+            message="the answer has no entry point and no TerraformStack subclass to build",
+        )
+    request = SynthRequest(
+        id=f"{ws.task_id}:{ws.side}",
+        files=ws.files,
+        entry=ws.entry,
+        stack_module=ws.stack_module,
+        stack_class=ws.stack_class,
+        env=options.env,
+        timeout=options.timeout,
+    )
+    t0 = time.perf_counter()
+    result = sandbox.synth(request)
+    for _ in range(options.infra_retries):
+        if result.status is not SynthStatus.INFRA_ERROR:
+            break
+        log.warning("sandbox failed on %s, retrying once: %s", request.id, result.message)
+        result = sandbox.synth(request)
+    timings[f"synth_{ws.side}"] = round(time.perf_counter() - t0, 3)
+    return result
+
+
+def _side_result(
+    ws: Workspace, synth: SynthResult, findings: list[Finding], outcomes: list[RuleOutcome]
+) -> SideResult:
+    return SideResult(
+        side=ws.side,
+        has_code=ws.has_code,
+        files={p: o for p, o in sorted(ws.origins.items())},
+        entry=ws.entry,
+        entry_source=ws.entry_source,
+        synth=synth,
+        findings=findings,
+        outcomes=outcomes,
+        notes=list(ws.notes),
+    )
+
+
+def _model_only_reason(task: Task, ideal_ws: Workspace | None) -> str:
+    if not task.has_reference:
+        return "the task has no reference answer: only the model answer was graded"
+    if ideal_ws is None or not ideal_ws.has_code:
+        return "the reference answer is prose with no code: only the model answer was graded"
+    return "the reference answer's code has no TerraformStack to build: only the model answer was graded"
+
+
+def _error_result(task: Task, reason: str) -> TaskResult:
+    return TaskResult(
+        task_id=task.id,
+        status=TaskStatus.ERROR,
+        reason=reason,
+        task_dir=str(task.path),
+        metadata=task.metadata,
+    )

@@ -1,0 +1,125 @@
+"""Grading many tasks: resumable run directories, parallel slots, a progress bar, the CSV.
+
+A run directory holds `<task_id>/result.json` and `<task_id>/analysis.md` per task, each written
+atomically the moment the task is done, and `results.csv` for the batch, rebuilt from those
+files at the end, so a killed run resumes where it stopped and ends with the same CSV.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from harness.pipeline import GradeOptions, grade_path
+from harness.results import TaskResult, TaskStatus
+from harness.sandbox.base import Sandbox
+from harness.tasks import discover
+from reports.writers import write_results_csv, write_task_outputs
+
+log = logging.getLogger(__name__)
+
+# Finished results with these statuses are redone on resume: the infrastructure, not the
+# task, was at fault.
+RETRY_ON_RESUME = {TaskStatus.INFRA_ERROR}
+
+
+@dataclass
+class RunSummary:
+    run_dir: Path
+    total: int
+    graded_now: int
+    skipped: int
+    results: list[TaskResult]
+    seconds: float
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.results:
+            out[r.status.value] = out.get(r.status.value, 0) + 1
+        return out
+
+
+def task_out_dir(run_dir: Path, task_id: str) -> Path:
+    return run_dir / task_id
+
+
+def load_finished(run_dir: Path, task_id: str) -> TaskResult | None:
+    """The stored result of a task, if it finished in an earlier run and needs no redo."""
+    path = task_out_dir(run_dir, task_id) / "result.json"
+    if not path.is_file():
+        return None
+    try:
+        result = TaskResult.model_validate_json(path.read_text(encoding="utf-8"))
+    except (ValidationError, json.JSONDecodeError, OSError):
+        return None  # a torn or foreign file is redone, not trusted
+    return None if result.status in RETRY_ON_RESUME else result
+
+
+def run_batch(
+    paths: Iterable[Path],
+    run_dir: Path,
+    sandbox: Sandbox,
+    options: GradeOptions | None = None,
+    jobs: int = 1,
+    on_done: Callable[[TaskResult, bool], None] | None = None,
+) -> RunSummary:
+    """Grade every task under `paths` into `run_dir`, skipping those already finished there."""
+    start = time.perf_counter()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    task_dirs = _unique_ids(discover(list(paths)))
+    results: dict[str, TaskResult] = {}
+    todo: list[Path] = []
+    for task_dir in task_dirs:
+        done = load_finished(run_dir, task_dir.name)
+        if done is not None:
+            results[task_dir.name] = done
+            if on_done:
+                on_done(done, True)
+        else:
+            todo.append(task_dir)
+    lock = threading.Lock()
+
+    def work(task_dir: Path) -> TaskResult:
+        result = grade_path(task_dir, sandbox, options)
+        write_task_outputs(result, task_out_dir(run_dir, result.task_id))
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade") as pool:
+        pending: set[Future[TaskResult]] = {pool.submit(work, t) for t in todo}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                result = fut.result()
+                with lock:
+                    results[result.task_id] = result
+                if on_done:
+                    on_done(result, False)
+    ordered = [results[t.name] for t in task_dirs if t.name in results]
+    write_results_csv(ordered, run_dir / "results.csv")
+    return RunSummary(
+        run_dir=run_dir,
+        total=len(task_dirs),
+        graded_now=len(todo),
+        skipped=len(task_dirs) - len(todo),
+        results=ordered,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _unique_ids(task_dirs: list[Path]) -> list[Path]:
+    """Task ids name folders in the run directory, so two tasks with one name would collide."""
+    seen: dict[str, Path] = {}
+    for t in task_dirs:
+        if t.name in seen and seen[t.name].resolve() != t.resolve():
+            log.warning("two tasks are named %s (%s and %s): grading the first only", t.name, seen[t.name], t)
+            continue
+        seen.setdefault(t.name, t)
+    return list(seen.values())

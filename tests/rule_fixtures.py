@@ -1,0 +1,69 @@
+"""Loading a rule's good/bad fixture: answer files, an optional saved synth result, expected hits."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from graders.context import GradeContext
+from harness.platforms.cdktf_python import CdktfPython
+from harness.synth import SynthResult, SynthStatus
+from harness.workspace import Workspace
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    rule_id: str
+    kind: str  # "good" or "bad"
+    path: Path
+
+    def context(self) -> GradeContext:
+        files_dir = self.path / "files"
+        answer = {
+            p.relative_to(files_dir).as_posix(): p.read_text(encoding="utf-8")
+            for p in sorted(files_dir.rglob("*"))
+            if p.is_file()
+        }
+        has_code = any(p.endswith(".py") for p in answer)
+        if has_code:
+            layout = CdktfPython().layout(answer, {}, {p: "answer:fixture" for p in answer})
+            ws = Workspace(
+                task_id=f"{self.rule_id}-{self.kind}",
+                side="model",
+                files=layout.files,
+                origins=layout.origins,
+                entry=layout.entry,
+                entry_source=layout.entry_source,
+                stack_module=layout.stack_module,
+                stack_class=layout.stack_class,
+                has_code=True,
+            )
+        else:
+            ws = Workspace(
+                task_id=f"{self.rule_id}-{self.kind}",
+                side="model",
+                files=answer,
+                origins={p: "answer:fixture" for p in answer},
+                entry="",
+                entry_source="",
+                stack_module=None,
+                stack_class=None,
+                has_code=False,
+            )
+        synth_path = self.path / "synth.json"
+        if synth_path.is_file():
+            synth = SynthResult.from_reply(json.loads(synth_path.read_text(encoding="utf-8")))
+        else:
+            synth = SynthResult(status=SynthStatus.SKIPPED if not has_code else SynthStatus.OK)
+        return GradeContext(ws, synth)
+
+    def expected(self) -> list[dict[str, str]]:
+        path = self.path / "expected.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
+def fixture(rule_id: str, kind: str) -> Fixture:
+    return Fixture(rule_id, kind, FIXTURES / rule_id / kind)
