@@ -79,10 +79,14 @@ def score_failures(failures: list[Failure], rubric: Rubric, shared: int = 0) -> 
         )
     if shared:
         items.append(
-            ScoreItem(label="Shared with the reference", points=0.0, detail=f"{shared} finding(s) cost nothing")
+            ScoreItem(
+                label="Shared with the reference", points=0.0, detail=f"{shared} finding(s) cost nothing"
+            )
         )
     value = _round(max(rubric.floor, min(rubric.base, total)), rubric.step)
-    return Score(value=value, items=items, summary=_summary(value, failures), rubric=f"{rubric.name}@{rubric.version}")
+    return Score(
+        value=value, items=items, summary=_summary(value, failures), rubric=f"{rubric.name}@{rubric.version}"
+    )
 
 
 def _unique(titles: Any) -> list[str]:

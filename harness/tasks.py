@@ -46,8 +46,10 @@ class Task:
 
 def is_task_dir(path: Path) -> bool:
     """A directory holding a model answer in either layout."""
-    return (path / "MODEL_RESPONSE.md").is_file() or (path / "lib" / "MODEL_RESPONSE.md").is_file() or (
-        path.is_dir() and ((path / "metadata.json").is_file() or (path / "PROMPT.md").is_file())
+    return (
+        (path / "MODEL_RESPONSE.md").is_file()
+        or (path / "lib" / "MODEL_RESPONSE.md").is_file()
+        or (path.is_dir() and ((path / "metadata.json").is_file() or (path / "PROMPT.md").is_file()))
     )
 
 
