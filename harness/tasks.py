@@ -74,17 +74,30 @@ def load_task(path: Path) -> Task:
         raise TaskLoadError(f"not a directory: {path}", task_id=task_id)
     docs_dir = path / "lib" if (path / "lib" / "MODEL_RESPONSE.md").is_file() else path
     layout = "archived" if docs_dir != path else "project"
-    metadata = _read_metadata(path, task_id)
+    # Every problem is reported at once, so a user fixes a task in one pass.
+    problems: list[str] = []
+    metadata: dict[str, Any] = {}
+    try:
+        metadata = _read_metadata(path, task_id)
+    except TaskLoadError as exc:
+        problems.append(str(exc.args[0]))
     model_path = docs_dir / "MODEL_RESPONSE.md"
+    model_md = ""
     if not model_path.is_file():
-        raise TaskLoadError("MODEL_RESPONSE.md is missing (looked in the task and its lib/)", task_id=task_id)
-    model_md = _read_text(model_path, task_id)
-    if _is_placeholder(model_md):
-        raise TaskLoadError(
-            f"MODEL_RESPONSE.md holds no answer, only {len(model_md.strip())} characters: "
-            f"{model_md.strip()[:80]!r}",
-            task_id=task_id,
-        )
+        problems.append("MODEL_RESPONSE.md is missing (looked in the task and its lib/)")
+    else:
+        try:
+            model_md = _read_text(model_path, task_id)
+        except TaskLoadError as exc:
+            problems.append(str(exc.args[0]))
+        else:
+            if _is_placeholder(model_md):
+                problems.append(
+                    f"MODEL_RESPONSE.md holds no answer, only {len(model_md.strip())} characters: "
+                    f"{model_md.strip()[:80]!r}"
+                )
+    if problems:
+        raise TaskLoadError("; ".join(problems), task_id=task_id)
     ideal_md = _read_optional(docs_dir / "IDEAL_RESPONSE.md", task_id)
     ideal_tree = _read_tree(path / "ideal", task_id) if (path / "ideal").is_dir() else None
     return Task(

@@ -59,6 +59,10 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
         extraction = extract_files(markdown)
         answer, origins = {}, {}
         for f in extraction.files:
+            # A partial snippet is not a file of the project: building with it would fail for a
+            # reason the answer's author never wrote.
+            if f.fragment:
+                continue
             answer[f.path] = f.content
             origins[f.path] = f"answer:{f.how}"
     has_code = any(p.endswith(".py") for p in answer)
