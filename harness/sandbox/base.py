@@ -5,17 +5,30 @@ Worker protocol (JSON lines over the worker's stdin/stdout, one request and one 
 request  {"op": "synth", "id": str, "files": {relpath: text}, "entry": relpath | null,
           "stack": {"module": "lib.tap_stack", "class": "TapStack"} | null,
           "env": {name: value}, "timeout": seconds}
-reply    {"id": str, "status": "ok"|"error"|"timeout"|"crashed", "strategy": str,
+reply    {"id": str, "status": "ok"|"error"|"timeout"|"infra_error", "strategy": str,
           "error_type": str, "message": str, "traceback": str,
           "frame": {"file", "line", "code", "function"} | null,
           "stacks": {stack_name: terraform_json}, "stacks_strategy": str,
           "attempts": [{"strategy", "status", "error_type", "message", "frame", "stacks"}],
-          "output_tail": str, "seconds": float}
+          "output_tail": str, "seconds": float, "recycle": bool}
 request  {"op": "ping"}            reply {"op": "pong", "versions": {...}, "pid": int}
-request  {"op": "exit"}            the worker exits
+request  {"op": "exit"}            the worker exits 0 without a reply (so does end of input)
 
-The first line a worker prints is {"op": "ready", "versions": {...}, "load_seconds": float}
-once cdktf and the provider are imported.
+The first line a worker prints is {"op": "ready", "versions": {...}, "load_seconds": float,
+"pid": int, "scratch": path} once cdktf and the provider are imported; a worker that cannot
+load prints {"op": "error", "error_type", "message", "traceback"} instead and exits 1. A request
+that is not JSON or names an unknown op gets {"op": "error", ...} and the worker goes on.
+
+Strategies are tried in order, stopping at the first that yields stacks: "entry" (run the entry
+file as __main__), "scaffold" (the standard tap.py call on `stack`), "bare" (each TerraformStack
+subclass built alone as `Cls(app, "Cls")`). `status`, `error_type`, `frame` and `strategy` come
+from the first attempt; `stacks` and `stacks_strategy` from the first that produced any. When the
+files cannot be laid out (error_type "UnsafePath" or "InvalidFiles") the only attempt is
+"workspace". A soft timeout is status "timeout" with error_type "Timeout". "infra_error" means
+the worker itself failed (error_type "WorkerError"). "crashed" never comes from the worker: the
+parent reports it when the worker dies mid-app, reading the app's output from
+`<scratch>/output.log`. `recycle: true` asks the parent to replace the worker (an alarm
+interrupted a jsii call, the app left a thread running, or the workspace is damaged).
 """
 
 from __future__ import annotations
