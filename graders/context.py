@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from graders.provider_api import ApiIndex, load_index
+from graders.terraform import TerraformModel
 from harness.pysource import parse_python
 from harness.synth import SynthResult, SynthStatus
 from harness.workspace import Workspace
@@ -20,6 +22,9 @@ class Settings:
     """Knobs rules read; defaults match what the graded datasets were written for."""
 
     terraform_version: str = "1.9.8"
+    # The ENVIRONMENT_SUFFIX answers are synthesized with (harness.pipeline.DEFAULT_ENV): names
+    # that should carry the suffix are checked for this value.
+    environment_suffix: str = "dev"
 
 
 @dataclass
@@ -49,6 +54,16 @@ class GradeContext:
     def terraform(self) -> dict[str, dict[str, Any]]:
         """Terraform JSON per synthesized stack (possibly from a fallback strategy)."""
         return self.synth.stacks if self.synth else {}
+
+    @cached_property
+    def provider_api(self) -> ApiIndex | None:
+        """The index of the toolchain's provider API (classes, structs, signatures); None if absent."""
+        return load_index()
+
+    @cached_property
+    def tf(self) -> TerraformModel:
+        """The typed view of `terraform` (resources, providers, references, source sites)."""
+        return TerraformModel(self.terraform, self.terraform_note)
 
     @property
     def terraform_note(self) -> str:

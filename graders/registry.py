@@ -24,7 +24,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BUILTIN_FAMILIES = ("graders.syn", "graders.py_source", "graders.tf")
+BUILTIN_FAMILIES = (
+    "graders.syn",
+    "graders.py_source",
+    "graders.tf",
+    "graders.aws_data_stores",
+    "graders.aws_network",
+    "graders.tf_checks",
+    "graders.aws_naming",
+    "graders.aws_lambda",
+    "graders.aws_iam",
+    "graders.aws",
+    "graders.sec",
+    "graders.py_api",
+    "graders.py_calls",
+    "graders.py_names",
+    "graders.py_attrs",
+)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from graders.model import Finding, RuleOutcome
 from graders.registry import run_rules
 from harness.compare import Side, compare
 from harness.errors import HarnessError, TaskLoadError
+from harness.merge import merge_failures
 from harness.platforms import is_supported, platform_for
 from harness.results import SideResult, TaskResult, TaskStatus
 from harness.sandbox.base import Sandbox, SynthRequest
@@ -108,7 +109,8 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
             usable=ideal_usable,
         ),
     )
-    score = score_failures(comparison.failures, options.rubric, shared=len(comparison.shared))
+    failures = merge_failures(comparison.failures)
+    score = score_failures(failures, options.rubric, shared=len(comparison.shared))
     return TaskResult(
         task_id=task.id,
         status=TaskStatus.GRADED,
@@ -122,7 +124,7 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
         ideal=_side_result(ideal_ws, ideal_synth, ideal_run.findings, ideal_run.outcomes)
         if ideal_ws and ideal_run
         else (_side_result(ideal_ws, ideal_synth, [], []) if ideal_ws else None),
-        failures=comparison.failures,
+        failures=failures,
         shared=comparison.shared,
         ideal_only=comparison.ideal_only,
         sandbox=sandbox.describe(),

@@ -1,0 +1,127 @@
+"""PY002's checks: imports and module attributes that name what the provider does not have."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from graders.locate import Span, statement_span
+from graders.model import Location
+from graders.provider_api import ApiIndex
+from graders.py_evidence import line_excerpt
+from graders.py_symbols import FileSymbols, construct_anchor, dotted
+from graders.registry import Hit
+
+
+def check_imports(
+    path: str, tree: ast.Module, index: ApiIndex, files: dict[str, str]
+) -> Iterator[tuple[str, Hit]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module and index.owns(node.module):
+            if not index.is_indexed_module(node.module):
+                yield "PY002", _missing_module(path, node, node.module, index, files)
+                continue
+            for alias in node.names:
+                if alias.name == "*" or index.lookup(node.module, alias.name) is not None:
+                    continue
+                yield "PY002", _missing_name(path, tree, node, alias, index, files)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if index.owns(alias.name) and not index.is_indexed_module(alias.name):
+                    yield "PY002", _missing_module(path, node, alias.name, index, files)
+
+
+def _missing_name(
+    path: str,
+    tree: ast.Module,
+    node: ast.ImportFrom,
+    alias: ast.alias,
+    index: ApiIndex,
+    files: dict[str, str],
+) -> Hit:
+    module = node.module or ""
+    suggestions = index.suggest_name(module, alias.name)
+    hint = f" Did you mean `{suggestions[0]}`?" if suggestions else ""
+    others = (
+        f" (other candidates: {', '.join(f'`{s}`' for s in suggestions[1:])})" if len(suggestions) > 1 else ""
+    )
+    line = getattr(alias, "lineno", node.lineno)
+    fix_module = suggestions[0].split()[1] if suggestions else module
+    return Hit(
+        message=(
+            f"`{module}` has no `{alias.name}` in {version_label(index, module)}: the import raises "
+            f"`ImportError` and nothing synthesizes.{hint}{others}"
+        ),
+        location=Location(path=path, line=line),
+        anchor=f"import:{module}",
+        fix_anchor=f"import:{fix_module}" if fix_module != module else "",
+        evidence=line_excerpt(files, statement_span(tree, path, node.lineno)),
+        error=f"ImportError: cannot import name '{alias.name}' from '{module}'",
+    )
+
+
+def _missing_module(path: str, node: ast.stmt, module: str, index: ApiIndex, files: dict[str, str]) -> Hit:
+    close = index.suggest_module(module)
+    hint = f" Did you mean `{close[0]}`?" if close else ""
+    return Hit(
+        title="Import of a provider module that does not exist",
+        message=(
+            f"`{module}` is not a module of {version_label(index, module)}: the import raises "
+            f"`ModuleNotFoundError` and nothing synthesizes.{hint}"
+        ),
+        location=Location(path=path, line=node.lineno),
+        anchor=f"import:{module}",
+        fix_anchor=f"import:{close[0]}" if close else "",
+        evidence=line_excerpt(files, Span(path, node.lineno, node.end_lineno or node.lineno)),
+        error=f"ModuleNotFoundError: No module named '{module}'",
+    )
+
+
+def check_module_attributes(
+    path: str,
+    tree: ast.Module,
+    symbols: FileSymbols,
+    index: ApiIndex,
+    files: dict[str, str],
+    up: dict[int, ast.AST],
+) -> Iterator[tuple[str, Hit]]:
+    """`route_table.RouteTableX` on an imported provider module that has no `RouteTableX`."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or isinstance(up.get(id(node)), ast.Attribute):
+            continue  # judge each chain once, from its outermost attribute
+        parts = dotted(node)
+        if not parts:
+            continue
+        binding = symbols.binding(parts[0])
+        if binding is None or binding.kind != "module":
+            continue
+        module = binding.module
+        for part in parts[1:]:
+            found = index.lookup(module, part)
+            if found == "module":
+                module = f"{module}.{part}"
+                continue
+            if found is None:
+                suggestions = index.suggest_name(module, part)
+                hint = f" Did you mean `{suggestions[0]}`?" if suggestions else ""
+                yield (
+                    "PY002",
+                    Hit(
+                        message=(
+                            f"`{module}` has no `{part}` in {version_label(index, module)}: "
+                            f"`{'.'.join(parts)}` raises `AttributeError`.{hint}"
+                        ),
+                        location=Location(path=path, line=node.lineno),
+                        anchor=construct_anchor(node, up, symbols, index) or f"import:{module}",
+                        evidence=line_excerpt(files, statement_span(tree, path, node.lineno)),
+                        error=f"AttributeError: module '{module}' has no attribute '{part}'",
+                    ),
+                )
+            break
+
+
+def version_label(index: ApiIndex, module: str) -> str:
+    package = module.split(".")[0]
+    version = index.versions.get(package)
+    label = {"cdktf_cdktf_provider_aws": "provider-aws"}.get(package, package)
+    return f"{label} {version}" if version else label

@@ -1,0 +1,127 @@
+"""Folding a synth failure into the source finding that names the same culprit.
+
+When an answer does not synthesize because of, say, an import of a name the provider lacks, both
+SYN001 (the synth error) and PY002 (the import, found statically, with a did-you-mean) describe
+one mistake. The report must list it once: the PY failure is kept (it is more specific and
+suggests the fix), records "SYN001" in `merged`, and carries the real synth error text.
+
+A finding on the synthesized Terraform can also be the consequence of a source mistake a PY rule
+names: a route dict whose keys the provider dropped (PY005) synthesizes to a route with no
+destination (AWS006). Such pairs, declared in `CONSEQUENCES`, are folded the same way when both
+point at the same statement: the PY failure stays, with the deploy-time error of the other.
+"""
+
+from __future__ import annotations
+
+import re
+
+from harness.results import Failure
+
+SYNTH_RULE = "SYN001"
+
+# A JSON-level rule -> the PY rules whose mistake, at the same statement, produces what it sees.
+CONSEQUENCES: dict[str, frozenset[str]] = {
+    "AWS006": frozenset({"PY005"}),
+}
+
+# Names a Python or jsii error message quotes: 'S3BucketVersioning', 'replica_region', 'identity_get'.
+_QUOTED = re.compile(r"'([A-Za-z_][\w.]*)'")
+_JSII_KEY = re.compile(r"Key '(\w+)'")
+_TYPE_WORDS = frozenset(
+    {"str", "int", "float", "bool", "dict", "list", "tuple", "object", "NoneType", "module"}
+)
+
+
+def merge_failures(failures: list[Failure]) -> list[Failure]:
+    """Fold each SYN001 failure into the PY failure about the same culprit, then each declared
+    consequence into its cause; keep the order otherwise."""
+    return _fold_consequences(_fold_synth(list(failures)))
+
+
+def _fold_consequences(failures: list[Failure]) -> list[Failure]:
+    out = list(failures)
+    for effect in [f for f in failures if f.rule_id in CONSEQUENCES]:
+        causes = CONSEQUENCES[effect.rule_id]
+        cause = next((f for f in out if f.rule_id in causes and _same_statement(f, effect)), None)
+        if cause is None:
+            continue
+        folded = cause.model_copy(
+            update={
+                "merged": [*cause.merged, effect.rule_id, *effect.merged],
+                "error": cause.error or effect.error,
+                "location": cause.location.model_copy(
+                    update={
+                        "address": cause.location.address or effect.location.address,
+                        "stack": cause.location.stack or effect.location.stack,
+                    }
+                ),
+            }
+        )
+        out = [folded if f is cause else f for f in out if f is not effect]
+    return out
+
+
+def _same_statement(a: Failure, b: Failure) -> bool:
+    la, lb = a.location, b.location
+    return bool(la.path and la.line and la.path == lb.path and la.line == lb.line)
+
+
+def _fold_synth(failures: list[Failure]) -> list[Failure]:
+    synth = [f for f in failures if f.rule_id == SYNTH_RULE]
+    if not synth:
+        return failures
+    out = list(failures)
+    for syn in synth:
+        target = _culprit(syn, [f for f in out if f.rule_id.startswith("PY")])
+        if target is None:
+            continue
+        merged = target.model_copy(
+            update={
+                "merged": [*target.merged, SYNTH_RULE],
+                "error": syn.error or target.error,
+            }
+        )
+        out = [merged if f is target else f for f in out if f is not syn]
+    return out
+
+
+def _culprit(syn: Failure, candidates: list[Failure]) -> Failure | None:
+    """The PY failure at the synth error's statement, preferring the one naming what the error names."""
+    names = _names(syn.error)
+    at_line = [f for f in candidates if _within(f, syn)]
+    for pool in (at_line, candidates):
+        named = [f for f in pool if names and _mentions(f, names)]
+        if named:
+            return min(named, key=_rank)
+    if at_line:
+        return min(at_line, key=_rank)
+    return None
+
+
+def _within(f: Failure, syn: Failure) -> bool:
+    loc, span = f.location, syn.location
+    if not (loc.path and span.path and loc.path == span.path and loc.line and span.line):
+        return False
+    end = span.end_line or span.line
+    return span.line <= loc.line <= end
+
+
+def _names(error: str) -> set[str]:
+    """What an error message is about: quoted identifiers, jsii struct keys (as Python spells them)."""
+    head = error.strip().splitlines()[0] if error.strip() else ""
+    found = {m.group(1).rsplit(".", 1)[-1] for m in _QUOTED.finditer(head)}
+    for key in _JSII_KEY.findall(error):
+        found.add(
+            re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+        )  # globalSecondaryIndex -> global_secondary_index
+    # Builtin type names ("'str' object has no attribute ...") say nothing about the culprit.
+    return {n for n in found if n and n not in _TYPE_WORDS}
+
+
+def _mentions(f: Failure, names: set[str]) -> bool:
+    text = f"{f.message}\n{f.error}"
+    return any(f"`{n}`" in text or f"'{n}'" in text or f"`{n}[" in text or f"`{n}." in text for n in names)
+
+
+def _rank(f: Failure) -> tuple[int, int]:
+    return f.severity.rank, f.location.line or 0

@@ -1,0 +1,35 @@
+"""checkov as the SEC family: line ranges map back to addresses; a broken checkov is an ERROR."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from graders import sec
+from graders.model import Outcome
+from graders.registry import run_rules
+from harness.errors import GraderError
+from tests.rule_fixtures import fixture
+
+
+def test_line_index_maps_resource_blocks_to_addresses() -> None:
+    doc = {
+        "resource": {"aws_vpc": {"main": {"cidr_block": "10.0.0.0/16"}}},
+        "data": {"aws_region": {"here": {}}},
+    }
+    index = sec._line_index(json.dumps(doc, indent=2, sort_keys=True))
+    assert [a for _line, a in index] == ["data.aws_region.here", "aws_vpc.main"]
+
+
+def test_a_checkov_that_breaks_is_an_error_outcome_not_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IACGRADE_CHECKOV", "/bin/false")
+    run = run_rules(fixture("SEC001", "bad").context(), only=["SEC001"])
+    assert [o.outcome for o in run.outcomes] == [Outcome.ERROR]
+    assert run.findings == []
+
+
+def test_missing_checkov_raises_a_grader_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IACGRADE_CHECKOV", "/nonexistent/checkov")
+    with pytest.raises(GraderError):
+        sec.run_checkov({"S": {"resource": {}}})
