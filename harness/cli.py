@@ -59,8 +59,8 @@ def grade(
 ) -> None:
     """Grade one task and write OUT/analysis.md and OUT/result.json."""
     from harness.pipeline import grade_path
+    from harness.runner import write_task_result
     from harness.sandbox import make_sandbox
-    from reports.writers import write_task_outputs
 
     if not task_dir.exists():
         console.print(f"[red]no such task directory: {task_dir}[/red]")
@@ -71,7 +71,7 @@ def grade(
         make_sandbox(sandbox, slots=1) as box,
     ):
         result = grade_path(task_dir, box, options)
-    write_task_outputs(result, out)
+    write_task_result(result, out)
     _print_result(result)
     console.print(f"analysis: {out / 'analysis.md'}")
     raise typer.Exit(_exit_code([result], single=True))
@@ -147,6 +147,52 @@ def rules(rule_id: Annotated[str | None, typer.Argument(help="A rule id, e.g. SY
     typer.echo(m.explanation)
     if m.docs:
         typer.echo("\nDocumentation:\n" + "\n".join(f"  {d}" for d in m.docs))
+
+
+image_app = typer.Typer(help="The Docker sandbox image: build it offline, or check that it is current.")
+app.add_typer(image_app, name="image")
+
+
+@image_app.command("build")
+def image_build() -> None:
+    """Build the sandbox image (Debian base by debootstrap, packages from a local wheelhouse)."""
+    from harness.image import ImageError, ensure_image
+
+    try:
+        tag = ensure_image(build=True, progress=lambda line: console.print(line))
+    except ImageError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_INFRA) from exc
+    typer.echo(tag)
+
+
+@image_app.command("status")
+def image_status_cmd() -> None:
+    """Say whether the engine answers and the current image is present; exit 1 when not usable."""
+    from harness.image import image_status
+
+    status = image_status()
+    for key, value in status.to_dict().items():
+        typer.echo(f"{key}: {value}")
+    raise typer.Exit(EXIT_OK if status.usable else EXIT_TASK)
+
+
+@app.command()
+def dashboard(
+    run_dirs: Annotated[list[Path], typer.Argument(help="Run directories (several: compared side by side).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
+        "dashboard.html"
+    ),
+) -> None:
+    """Render one self-contained HTML dashboard (no network needed) from one or more runs."""
+    from reports.dashboard import DashboardError, write_dashboard
+
+    try:
+        path = write_dashboard(run_dirs, output)
+    except DashboardError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from exc
+    console.print(f"dashboard: {path}")
 
 
 def _print_result(result: TaskResult) -> None:

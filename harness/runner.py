@@ -22,7 +22,8 @@ from harness.pipeline import GradeOptions, grade_path
 from harness.results import TaskResult, TaskStatus
 from harness.sandbox.base import Sandbox
 from harness.tasks import discover
-from reports.writers import write_results_csv, write_task_outputs
+from reports.sarif import write_run_sarif, write_task_sarif
+from reports.writers import write_findings_csv, write_results_csv, write_task_outputs
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ def run_batch(
 
     def work(task_dir: Path) -> TaskResult:
         result = grade_path(task_dir, sandbox, options)
-        write_task_outputs(result, task_out_dir(run_dir, result.task_id))
+        write_task_result(result, task_out_dir(run_dir, result.task_id))
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade") as pool:
@@ -103,7 +104,7 @@ def run_batch(
                 if on_done:
                     on_done(result, False)
     ordered = [results[t.name] for t in task_dirs if t.name in results]
-    write_results_csv(ordered, run_dir / "results.csv")
+    write_run_tables(ordered, run_dir)
     return RunSummary(
         run_dir=run_dir,
         total=len(task_dirs),
@@ -112,6 +113,20 @@ def run_batch(
         results=ordered,
         seconds=time.perf_counter() - start,
     )
+
+
+def write_task_result(result: TaskResult, out_dir: Path) -> None:
+    """All of one task's files; result.json goes last, so its presence means the task is done."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_task_sarif(result, out_dir)
+    write_task_outputs(result, out_dir)
+
+
+def write_run_tables(results: list[TaskResult], run_dir: Path) -> None:
+    """The batch files, rebuilt from the stored results so a resumed run ends with the same ones."""
+    write_results_csv(results, run_dir / "results.csv")
+    write_findings_csv(results, run_dir / "findings.csv")
+    write_run_sarif(results, run_dir / "results.sarif")
 
 
 def _unique_ids(task_dirs: list[Path]) -> list[Path]:

@@ -1,4 +1,5 @@
-"""The files a run leaves behind: per task `analysis.md` and `result.json`, per batch `results.csv`.
+"""The files a run leaves behind: per task `analysis.md` and `result.json`, per batch `results.csv`
+and `findings.csv`.
 
 Every file is written atomically (a temp file in the same folder, fsync, `os.replace`), so a run
 killed at any moment leaves each file either complete or absent, never half-written; resuming
@@ -15,13 +16,25 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from graders.model import Severity
+from graders.model import Category, Severity
 from harness.results import SideResult, TaskResult
 from harness.synth import SynthStatus
 from reports.markdown import render_analysis
 
 ANALYSIS_NAME = "analysis.md"
 RESULT_NAME = "result.json"
+RESULTS_CSV_NAME = "results.csv"
+FINDINGS_CSV_NAME = "findings.csv"
+
+# One failure count per knowledge gap: `cat_api_consistency`, `cat_cdktf_syntax`, ...
+CATEGORY_COLUMNS = {c: f"cat_{c.name.lower()}" for c in Category}
+# Seconds spent per stage, from `TaskResult.timings` (key -> column).
+TIMING_COLUMNS = {
+    "synth_model": "synth_model_s",
+    "synth_ideal": "synth_ideal_s",
+    "grade": "grade_s",
+    "total": "total_s",
+}
 
 BASE_COLUMNS = (
     "task_id",
@@ -30,12 +43,25 @@ BASE_COLUMNS = (
     "score",
     *(s.value.lower() for s in sorted(Severity, key=lambda s: s.rank)),
     "failures",
+    *CATEGORY_COLUMNS.values(),
     "model_synth",
     "model_error_type",
     "ideal_synth",
     "ideal_error_type",
     "model_only",
     "seconds",
+    *TIMING_COLUMNS.values(),
+)
+FINDINGS_COLUMNS = (
+    "task_id",
+    "rule_id",
+    "severity",
+    "category",
+    "title",
+    "location",
+    "anchor",
+    "merged",
+    "fix_minutes",
 )
 # Task metadata worth a dashboard column; other metadata keys stay in result.json.
 METADATA_COLUMNS = ("platform", "language", "complexity", "author", "training_quality")
@@ -62,13 +88,18 @@ def results_row(result: TaskResult) -> dict[str, Any]:
         "score": result.score.value if result.score is not None else None,
         **{s.value.lower(): counts[s.value] for s in Severity},
         "failures": len(result.failures),
+        **{column: 0 for column in CATEGORY_COLUMNS.values()},
         "model_synth": _synth_status(result.model),
         "model_error_type": _synth_error_type(result.model),
         "ideal_synth": _synth_status(result.ideal),
         "ideal_error_type": _synth_error_type(result.ideal),
         "model_only": result.model_only,
         "seconds": result.timings.get("total"),
+        # A stage that did not run (no ideal, an invalid task) stays empty, not zero.
+        **{column: result.timings.get(key) for key, column in TIMING_COLUMNS.items()},
     }
+    for failure in result.failures:
+        row[CATEGORY_COLUMNS[failure.category]] += 1
     for key in METADATA_COLUMNS:
         if key in result.metadata:
             row[key] = _cell(result.metadata[key])
@@ -84,6 +115,33 @@ def write_results_csv(results: Iterable[TaskResult], path: Path) -> None:
     present = {key for row in rows for key in row}
     columns = [*BASE_COLUMNS, *(c for c in METADATA_COLUMNS if c in present)]
     frame = pd.DataFrame(rows, columns=columns)
+    write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
+
+
+def findings_rows(result: TaskResult) -> list[dict[str, Any]]:
+    """One row per failure of a task, for `findings.csv` (shared and ideal-only findings excluded)."""
+    return [
+        {
+            "task_id": result.task_id,
+            "rule_id": f.rule_id,
+            "severity": f.severity.value,
+            "category": f.category.value,
+            "title": f.title,
+            "location": f.location_text,
+            "anchor": f.anchor,
+            "merged": " ".join(f.merged),
+            "fix_minutes": f.fix_minutes,
+        }
+        for f in result.failures
+    ]
+
+
+def write_findings_csv(results: Iterable[TaskResult], path: Path) -> None:
+    """Write one row per failure of every task to `path` as CSV (a header alone when none failed)."""
+    import pandas as pd
+
+    rows = [row for r in results for row in findings_rows(r)]
+    frame = pd.DataFrame(rows, columns=list(FINDINGS_COLUMNS))
     write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
