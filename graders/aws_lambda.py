@@ -26,13 +26,19 @@ def _stack_dir(stack: Stack) -> str:
     return f"cdktf.out/stacks/{stack.name}"
 
 
+# The folder name the synth worker gives the project it synthesizes (harness/worker.py).
+SYNTH_PROJECT_DIR = "/workspace/"
+
+
 def _package_problem(ctx: GradeContext, stack: Stack, path: str) -> str:
     """Why `path` (as Terraform will open it) is not a file of the project, or ""."""
     files = ctx.workspace.files
     if posixpath.isabs(path):
         if any(path.endswith("/" + p) for p in files):
             return ""
-        local = path
+        # os.path.abspath() at synth time points into the synthesizing machine's project folder;
+        # only the part inside the project says anything about the answer.
+        local = path.split(SYNTH_PROJECT_DIR, 1)[1] if SYNTH_PROJECT_DIR in path else path
     else:
         local = posixpath.normpath(posixpath.join(_stack_dir(stack), path))
         if local.startswith(f"{_stack_dir(stack)}/assets/") or local in files:
@@ -43,6 +49,10 @@ def _package_problem(ctx: GradeContext, stack: Stack, path: str) -> str:
     near = [p for p in files if posixpath.basename(p) == posixpath.basename(path)]
     hint = f" (the project has `{near[0]}`: the path is wrong from `{_stack_dir(stack)}/`)" if near else ""
     return f"`{path}` resolves to `{local}`, which no file of the project provides{hint}"
+
+
+def _path_is_wrong(why: str) -> bool:
+    return "the path is wrong" in why or "is the Python file" in why
 
 
 @rule(
@@ -73,7 +83,9 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     (`${filebase64sha256("...")}`) and for `source_file`/`source_dir` of an `archive_file`.
 
     Why it matters: `terraform plan` fails ("unable to load ...: no such file or directory");
-    a `.py` uploaded as a package is rejected ("Could not unzip uploaded file").
+    a `.py` uploaded as a package is rejected ("Could not unzip uploaded file"). A wrong path
+    (the file exists elsewhere in the project) or a `.py` is Critical; a package that no file of
+    the answer provides is High, since a build step outside the answer may supply it.
 
     Bad: `LambdaFunction(..., filename="lambda_function.zip")` with no zip built anywhere;
     `filename="../../../lib/lambda/handler.py"`.
@@ -106,6 +118,9 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
                 res,
                 f"`{res.address}`: {why}.",
                 attr=attr,
+                # A package simply absent may be built by a step outside the answer; a wrong path
+                # or a .py file fails even when it is.
+                severity=None if _path_is_wrong(why) else Severity.HIGH,
                 error=(
                     "InvalidParameterValueException: Could not unzip uploaded file."
                     if why.startswith("`filename` is the Python")

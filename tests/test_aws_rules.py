@@ -57,3 +57,24 @@ def test_seed_reports_every_deploy_time_failure_with_the_ideal_fix(tmp_path: Pat
         assert key in found, key
         assert found[key].ideal_code is not None, key
     assert not [f for f in result.ideal_only if f.rule_id.startswith("AWS")]
+
+
+def test_lambda_package_severity_tells_a_wrong_path_from_an_absent_package(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from graders.registry import run_rules
+    from tests.rule_fixtures import Fixture
+
+    case = tmp_path / "AWS007-abs"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "rules" / "AWS007" / "bad", case)
+    synth = json.loads((case / "synth.json").read_text())
+    fn = synth["stacks"]["TapStackdev"]["resource"]["aws_lambda_function"]["processor"]
+    fn["filename"] = "/tmp/iacgrade-x/workspace/lambda.zip"  # what os.path.abspath() gives at synth
+    (case / "synth.json").write_text(json.dumps(synth))
+    run = run_rules(Fixture("AWS007", "bad", case).context(), only=["AWS007"])
+    found = {f.anchor: f for f in run.findings}
+    absent = found["construct:processor"]
+    assert absent.severity.value == "High"
+    assert "`lambda.zip`" in absent.message and "/tmp/iacgrade-x" not in absent.message.split("resolves")[1]
+    assert found["construct:raw"].severity.value == "Critical"  # a .py where a zip is needed
