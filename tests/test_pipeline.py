@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -25,12 +24,8 @@ pytestmark = pytest.mark.synth
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[LocalSandbox]:
-    box = LocalSandbox(slots=1)
-    try:
-        yield box
-    finally:
-        box.close()
+def sandbox(local_sandbox: LocalSandbox) -> LocalSandbox:
+    return local_sandbox
 
 
 @pytest.fixture(scope="module")

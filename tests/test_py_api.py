@@ -13,6 +13,7 @@ from graders.model import Finding, Outcome, Severity
 from graders.registry import run_rules
 from harness.platforms import platform_for
 from harness.platforms.cdktf_python import CdktfPython
+from harness.sandbox.local import LocalSandbox
 from harness.tasks import discover, load_task
 from harness.workspace import Workspace, build_workspace
 
@@ -211,45 +212,43 @@ PROVIDER_API_ERRORS = ("ImportError", "TypeError", "AttributeError")
 
 @pytest.mark.corpus
 @pytest.mark.synth
-def test_every_provider_api_synth_error_is_flagged_statically() -> None:
+def test_every_provider_api_synth_error_is_flagged_statically(local_sandbox: LocalSandbox) -> None:
     """Synthesize the corpus: each provider-API error is found at its statement; references stay clean."""
     from harness.pipeline import DEFAULT_ENV
     from harness.sandbox.base import SynthRequest
-    from harness.sandbox.local import LocalSandbox
 
     missed: list[str] = []
     total = 0
     critical_on_clean_references: set[tuple[str, str]] = set()
-    with LocalSandbox(slots=1) as sandbox:
-        for path in discover([CORPUS]):
-            try:
-                task = load_task(path)
-            except Exception:  # noqa: BLE001 - unreadable tasks are the loader's tests
+    for path in discover([CORPUS]):
+        try:
+            task = load_task(path)
+        except Exception:  # noqa: BLE001 - unreadable tasks are the loader's tests
+            continue
+        for side in ("model", "ideal"):
+            if side == "ideal" and not task.has_reference:
                 continue
-            for side in ("model", "ideal"):
-                if side == "ideal" and not task.has_reference:
-                    continue
-                ws = build_workspace(task, side, platform_for(task.metadata))
-                if not ws.has_code or not ws.entry:
-                    continue
-                request = SynthRequest(
-                    id=f"{task.id}:{side}",
-                    files=ws.files,
-                    entry=ws.entry,
-                    stack_module=ws.stack_module,
-                    stack_class=ws.stack_class,
-                    env=dict(DEFAULT_ENV),
-                    timeout=120,
-                )
-                synth = sandbox.synth(request)
-                ctx = GradeContext(ws, synth, task.metadata)
-                found = [f for f in run_rules(ctx, only=PY_RULES).findings if f.severity is Severity.CRITICAL]
-                if side == "ideal" and synth.ok:
-                    critical_on_clean_references |= {(task.id, f.rule_id) for f in found}
-                if side == "model" and _provider_api_error(synth.error_type, synth.message) and synth.frame:
-                    total += 1
-                    if not _flagged_at(ctx, synth.frame.file, synth.frame.line, found):
-                        missed.append(f"{task.id}: {synth.error_type}: {synth.message[:200]}")
+            ws = build_workspace(task, side, platform_for(task.metadata))
+            if not ws.has_code or not ws.entry:
+                continue
+            request = SynthRequest(
+                id=f"{task.id}:{side}",
+                files=ws.files,
+                entry=ws.entry,
+                stack_module=ws.stack_module,
+                stack_class=ws.stack_class,
+                env=dict(DEFAULT_ENV),
+                timeout=120,
+            )
+            synth = local_sandbox.synth(request)
+            ctx = GradeContext(ws, synth, task.metadata)
+            found = [f for f in run_rules(ctx, only=PY_RULES).findings if f.severity is Severity.CRITICAL]
+            if side == "ideal" and synth.ok:
+                critical_on_clean_references |= {(task.id, f.rule_id) for f in found}
+            if side == "model" and _provider_api_error(synth.error_type, synth.message) and synth.frame:
+                total += 1
+                if not _flagged_at(ctx, synth.frame.file, synth.frame.line, found):
+                    missed.append(f"{task.id}: {synth.error_type}: {synth.message[:200]}")
     assert total and not missed, json.dumps(missed, indent=1)
     # A reference that synthesizes can still lose a block's keys silently (PY005): nothing else.
     assert {rule for _, rule in critical_on_clean_references} <= {"PY005"}

@@ -114,6 +114,8 @@ def worker_env(worker_dir: Path, extra: Mapping[str, str], jsii_cache: Path | No
     node = node_binary()
     if node:
         env["JSII_NODE"] = node
+        # cdktf zips TerraformAssets by running `node` from PATH: it must be the same pinned node.
+        env["PATH"] = os.pathsep.join(p for p in (os.path.dirname(node), env.get("PATH")) if p)
     env.update(extra)
     return env
 

@@ -1,0 +1,19 @@
+"""Fixtures shared across test modules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from harness.sandbox.local import LocalSandbox
+
+
+@pytest.fixture(scope="session")
+def local_sandbox() -> Iterator[LocalSandbox]:
+    """One warm local worker for every synth test: starting one costs ~20 s."""
+    box = LocalSandbox(slots=1)
+    try:
+        yield box
+    finally:
+        box.close()
