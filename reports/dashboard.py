@@ -356,7 +356,16 @@ def _rule_totals(runs: list[Run]) -> dict[str, int]:
 
 
 def _rule_titles(runs: list[Run]) -> dict[str, str]:
-    # A rule's hits may carry their own titles; the most frequent one names the rule.
+    # The registered rule's own title names it; a hit's title may be specific to one construct.
+    # Rules this installation does not know (a run made elsewhere) fall back to their most
+    # frequent hit title.
+    from graders.registry import load_rules
+
+    known = {rule_id: r.meta.title for rule_id, r in load_rules().items()}
+    return {**_hit_titles(runs), **known}
+
+
+def _hit_titles(runs: list[Run]) -> dict[str, str]:
     frames = [
         r.findings[["rule_id", "title"]] for r in runs if {"rule_id", "title"} <= set(r.findings.columns)
     ]

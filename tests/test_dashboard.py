@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from graders.model import Category, Location, Severity
+from graders.registry import load_rules
 from harness.results import Failure, Score, SideResult, TaskResult, TaskStatus
 from harness.synth import SynthResult, SynthStatus
 from reports.dashboard import DashboardError, render_dashboard, run_labels, write_dashboard
@@ -45,6 +46,10 @@ CHART_IDS = {
 }
 
 # --- building results and run directories -----------------------------------------------------
+
+
+# The chart names a rule by its registered title, not by one hit's title.
+RULE_LABEL = {rule_id: f"{rule_id} {r.meta.title}" for rule_id, r in load_rules().items()}
 
 
 def make_failure(
@@ -303,7 +308,7 @@ def test_chart_values(one_run: tuple[Path, Path, PageParser, str]) -> None:
         "Python Best Practices": 1,
     }
     rules = bar_values(page, "failures-by-rule")
-    assert list(rules) == ["SYN001 SYN001 title", "PY001 PY001 title", "TF001 TF001 title"]
+    assert list(rules) == [RULE_LABEL["SYN001"], RULE_LABEL["PY001"], RULE_LABEL["TF001"]]
     assert list(rules.values()) == [3, 1, 1]
     # Model: 2 of 4 looked at synthesize (T5 was never looked at); ideal: 3 of 4 (T4's has no code).
     assert bar_values(page, "synth-pass-rate") == {"Model": 50, "Ideal": 75}
@@ -400,7 +405,7 @@ def test_several_runs_side_by_side(two_runs: tuple[Path, PageParser]) -> None:
     assert bar_values(page, "synth-pass-rate", "model-b") == {"Model": 60, "Ideal": 100}
     assert bar_values(page, "failures-by-severity", "model-b")["High"] == 1
     rules_b = bar_values(page, "failures-by-rule", "model-b")
-    assert rules_b["SYN001 SYN001 title"] == 2 and rules_b["AWS003 AWS003 title"] == 1
+    assert rules_b[RULE_LABEL["SYN001"]] == 2 and rules_b[RULE_LABEL["AWS003"]] == 1
     rows = page.rows["task-table"]
     assert len(rows) == 10
     assert [(r["data-run"], r["data-task"]) for r in rows][4:6] == [("model-a", "T5"), ("model-b", "T1")]
