@@ -218,26 +218,39 @@ def write_files(workspace: str, files: object) -> None:
             raise WorkspaceError("InvalidFiles", f"{os.path.relpath(target, workspace)}: {exc}") from exc
 
 
+def force_remove(func: Callable[..., Any], failed: str, _exc: object) -> None:
+    """rmtree's error hook: an app may have made a directory read-only; give write access back, retry once."""
+    with contextlib.suppress(OSError):
+        os.chmod(os.path.dirname(failed), 0o700)
+        # chmod follows symlinks (Linux has no lchmod): on a link it would change the mode of
+        # whatever the app pointed it at, outside the workspace. A link only needs its parent.
+        if not os.path.islink(failed):
+            os.chmod(failed, 0o700)
+        func(failed)
+
+
 def empty_dir(path: str) -> bool:
     """Remove everything inside `path` but keep the directory (the node kernel's cwd); True when empty."""
-
-    def force(func: Callable[..., Any], failed: str, _exc: object) -> None:
-        # An app may have made a directory read-only; give write access back and retry once.
-        with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(failed), 0o700)
-            os.chmod(failed, 0o700)
-            func(failed)
-
     try:
         for entry in os.scandir(path):
             if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, onerror=force)
+                shutil.rmtree(entry.path, onerror=force_remove)
             else:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(entry.path)
         return not os.listdir(path)
     except OSError:
         return False
+
+
+def remove_tree(path: str) -> bool:
+    """Remove `path` (a folder, file or link) even where an app made it read-only; True when gone."""
+    if os.path.islink(path) or os.path.isfile(path):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            os.unlink(path)
+    elif os.path.isdir(path):
+        shutil.rmtree(path, onerror=force_remove)
+    return not os.path.lexists(path)
 
 
 def read_tail(path: str, limit: int = OUTPUT_TAIL_BYTES) -> str:
@@ -836,7 +849,9 @@ class Worker:
 
     def reset_directories(self) -> bool:
         """Empty the workspace and outputs; False when the workspace cannot serve another app."""
-        shutil.rmtree(self.outroot, ignore_errors=True)
+        # An output folder left behind (a read-only parent keeps it) could be a link planted by the
+        # app: the next app's synth would write through it and read a manifest it did not write.
+        outputs_gone = remove_tree(self.outroot)
         with contextlib.suppress(OSError):
             os.unlink(self.capture_path)
         gc.collect()
@@ -844,7 +859,7 @@ class Worker:
             same = os.stat(self.workspace).st_ino == self.workspace_inode
         except OSError:
             return False
-        return same and empty_dir(self.workspace)
+        return same and empty_dir(self.workspace) and outputs_gone
 
 
 def reopened(stream: Any, fd: int) -> Any:
