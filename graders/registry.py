@@ -8,13 +8,16 @@ its severity, category or docs. Rule packs outside this package register through
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import time
+import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.metadata import entry_points
+from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from graders.model import Category, Finding, Location, Outcome, RuleOutcome, Severity
@@ -76,6 +79,9 @@ class RuleMeta:
     version: int
     explanation: str
     needs: str  # "source" or "terraform": what the rule reads, for skipping
+    # Phrases a reviewer writes about this rule's failures (`iacgrade calibrate` matches written
+    # analyses with them); rules that declare none get theirs from `data/rule_keywords.toml`.
+    keywords: tuple[str, ...] = ()
 
     @property
     def family(self) -> str:
@@ -124,6 +130,7 @@ def rule(
     fix_minutes: int = 5,
     version: int = 1,
     needs: str = "source",
+    keywords: Iterable[str] = (),
 ) -> Callable[[Callable[[GradeContext], Iterable[Hit]]], Callable[[GradeContext], Iterable[Hit]]]:
     """Declare a rule; its docstring is the user documentation `iacgrade rules ID` prints."""
 
@@ -143,6 +150,7 @@ def rule(
             version=version,
             explanation=inspect.cleandoc(fn.__doc__ or ""),
             needs=needs,
+            keywords=tuple(keywords),
         )
         _REGISTRY[id] = Rule(meta=meta, check=fn)
         return fn
@@ -164,8 +172,20 @@ def load_rules() -> dict[str, Rule]:
                 import_module(ep.value)
             except ImportError as exc:  # a broken plug-in must not take the built-ins down
                 log.warning("rule pack %s could not be loaded: %s", ep.name, exc)
+        _apply_keywords()
         _loaded = True
     return dict(sorted(_REGISTRY.items()))
+
+
+def _apply_keywords() -> None:
+    """Give rules that declare no keywords those of `data/rule_keywords.toml` (rule id -> phrases):
+    one reviewed vocabulary file, rather than phrases scattered over every family module."""
+    table = tomllib.loads((files("graders") / "data" / "rule_keywords.toml").read_text(encoding="utf-8"))
+    for rule_id, phrases in table.items():
+        found = _REGISTRY.get(rule_id.upper())
+        if found is not None and not found.meta.keywords:
+            meta = dataclasses.replace(found.meta, keywords=tuple(phrases))
+            _REGISTRY[meta.id] = Rule(meta=meta, check=found.check)
 
 
 def rules_version() -> str:
@@ -189,21 +209,25 @@ def run_rules(ctx: GradeContext, only: Iterable[str] | None = None) -> RuleRun:
     for rule_id, r in load_rules().items():
         if selected is not None and rule_id not in selected:
             continue
-        skip = ctx.skip_reason(r.meta.needs)
-        if skip:
-            outcomes.append(RuleOutcome(rule_id=rule_id, outcome=Outcome.SKIP, detail=skip))
-            continue
-        try:
-            hits = list(_iterate(r, ctx))
-        except Exception as exc:
-            log.exception("rule %s crashed", rule_id)
-            outcomes.append(
-                RuleOutcome(rule_id=rule_id, outcome=Outcome.ERROR, detail=f"{type(exc).__name__}: {exc}")
-            )
-            continue
-        findings.extend(r.to_finding(h) for h in hits)
-        outcomes.append(RuleOutcome(rule_id=rule_id, outcome=Outcome.FAIL if hits else Outcome.PASS))
+        found, outcome = run_rule(r, ctx)
+        findings.extend(found)
+        outcomes.append(outcome)
     return RuleRun(findings=findings, outcomes=outcomes, seconds=time.perf_counter() - start)
+
+
+def run_rule(r: Rule, ctx: GradeContext) -> tuple[list[Finding], RuleOutcome]:
+    """One rule on one answer: its findings and its outcome (SKIP, PASS, FAIL, or ERROR if it raised)."""
+    rule_id = r.meta.id
+    skip = ctx.skip_reason(r.meta.needs)
+    if skip:
+        return [], RuleOutcome(rule_id=rule_id, outcome=Outcome.SKIP, detail=skip)
+    try:
+        hits = list(_iterate(r, ctx))
+    except Exception as exc:
+        log.exception("rule %s crashed", rule_id)
+        return [], RuleOutcome(rule_id=rule_id, outcome=Outcome.ERROR, detail=f"{type(exc).__name__}: {exc}")
+    findings = [r.to_finding(h) for h in hits]
+    return findings, RuleOutcome(rule_id=rule_id, outcome=Outcome.FAIL if hits else Outcome.PASS)
 
 
 def _iterate(r: Rule, ctx: GradeContext) -> Iterator[Hit]:

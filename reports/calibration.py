@@ -227,10 +227,13 @@ def _per_topic(s: CalibrationSummary) -> list[str]:
 
 def _undetected(s: CalibrationSummary) -> list[str]:
     total = sum(len(items) for _, items in s.unmatched_groups)
+    shared = sum(1 for _, items in s.unmatched_groups for it in items if it.shared_rules)
     out = [
         "## Written failures iacgrade does not detect",
         "",
-        f"{total} written item(s) matched no failure, in {len(s.unmatched_groups)} group(s), largest first.",
+        f"{total} written item(s) matched no failure, in {len(s.unmatched_groups)} group(s), largest first. "
+        f"{shared} of them match a finding the reference shares: iacgrade sees those, but does not count "
+        "them against the model (a suspect reference, or a reviewer who fixed the reference too).",
         "",
     ]
     for row, items in s.unmatched_groups[:GROUPS_SHOWN]:
@@ -250,7 +253,12 @@ def _group(row: TopicRow, items: Sequence[ItemRef]) -> list[str]:
         out += [f"*To detect*: {row.hint}", ""]
     for it in items:
         link = f" ([written]({it.link}))" if it.link else ""
-        out.append(f"- `{it.task_id}` #{it.number} [{it.severity}] {it.title}{link}")
+        seen = (
+            f" — seen as {', '.join(f'`{r}`' for r in it.shared_rules)}, uncounted: the reference has it too"
+            if it.shared_rules
+            else ""
+        )
+        out.append(f"- `{it.task_id}` #{it.number} [{it.severity}] {it.title}{link}{seen}")
     out.append("")
     return out
 
