@@ -73,5 +73,10 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Grades BENCH_TASKS corpus tasks by hand-style processes, cold and from cache; writes bench/results.json.
+BENCH_TASKS ?= 20
+bench: setup
+	$(BIN)/python scripts/bench.py --tasks $(BENCH_TASKS)
+
 clean:
 	rm -rf out .pytest_cache .ruff_cache

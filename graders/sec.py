@@ -1,7 +1,8 @@
 """SEC: security scanning of the synthesized Terraform JSON with checkov.
 
-checkov takes seconds to import, so it runs as one subprocess per answer over a temporary
-directory holding every stack (`<stack>/cdk.tf.json`), with a time limit. The JSON is written
+checkov takes seconds to import, so it runs in one warm checkov server per grading process
+(graders/checkov_runner.py), one scan per answer over a temporary directory holding every stack
+(`<stack>/cdk.tf.json`), with a time limit. The JSON is written
 indented so checkov's line ranges point at one resource each; `_line_index` maps them back to
 addresses. Which checks are reported, and at what severity, is our own table
 (graders/data/checkov_severity.json). A checkov that is missing, crashes or times out makes
@@ -14,7 +15,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.aws_data import load
+from graders.checkov_runner import RUNNER
 from graders.context import GradeContext
 from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
@@ -62,31 +63,8 @@ def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECO
             text = json.dumps(doc, indent=2, sort_keys=True)
             (folder / "cdk.tf.json").write_text(text, encoding="utf-8")
             index[folder.name] = _line_index(text)
-        cmd = [
-            *checkov_command(),
-            "-d",
-            tmp,
-            "--framework",
-            "terraform_json",
-            "-o",
-            "json",
-            "--quiet",
-            "--compact",
-            "--skip-download",
-        ]
-        try:
-            proc = subprocess.run(
-                cmd,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-                env={**os.environ, "LOG_LEVEL": "ERROR", "BC_SKIP_MAPPING": "TRUE"},
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise GraderError(f"checkov ran past {timeout:.0f} s") from exc
-        except OSError as exc:
-            raise GraderError(f"checkov could not be started: {exc}") from exc
+        args = ["--framework", "terraform_json", "-o", "json", "--quiet", "--compact", "--skip-download"]
+        proc = RUNNER.scan(checkov_command(), tmp, args, timeout)
         # checkov exits 1 when a check fails; anything else, or no JSON, is checkov breaking.
         if proc.returncode not in (0, 1):
             raise GraderError(f"checkov exited {proc.returncode}: {proc.stderr.strip()[-400:]}")

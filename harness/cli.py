@@ -89,17 +89,39 @@ def run(
     sandbox: SandboxOpt = "auto",
     timeout: TimeoutOpt = 120.0,
     rubric: RubricOpt = None,
+    regrade: Annotated[
+        bool,
+        typer.Option(
+            "--regrade",
+            help="Grade again, from stored synth output and without any worker, the tasks whose result "
+            "was graded by other rule versions.",
+        ),
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither reuse nor store synth results and rule outputs.")
+    ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir",
+            help="The result cache (default: $IACGRADE_CACHE/results, else ~/.cache/iacgrade/results).",
+        ),
+    ] = None,
 ) -> None:
     """Grade many tasks into OUT/<task_id>/ and OUT/results.csv; a re-run skips finished tasks."""
+    import dataclasses
+
+    from harness.cache import ResultCache
+    from harness.cached import open_sandbox
     from harness.runner import run_batch
-    from harness.sandbox import make_sandbox
     from harness.tasks import discover
 
     missing = [p for p in paths if not p.exists()]
     if missing:
         console.print(f"[red]no such path: {', '.join(map(str, missing))}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    options = _options(timeout, rubric)
+    cache = None if no_cache else ResultCache(cache_dir)
+    options = dataclasses.replace(_options(timeout, rubric), cache=cache)
     total = len(discover(list(paths)))
     progress = Progress(
         TextColumn("[bold]grading"),
@@ -109,14 +131,14 @@ def run(
         TextColumn("{task.description}"),
         console=console,
     )
-    with progress, make_sandbox(sandbox, slots=jobs) as box:
+    with progress, open_sandbox(sandbox, jobs, cache, regrade) as box:
         bar = progress.add_task("", total=total)
 
         def on_done(result: TaskResult, reused: bool) -> None:
             tag = "reused" if reused else result.status.value
             progress.update(bar, advance=1, description=f"{result.task_id}: {tag}")
 
-        summary = run_batch(paths, out, box, options, jobs=jobs, on_done=on_done)
+        summary = run_batch(paths, out, box, options, jobs=jobs, on_done=on_done, regrade=regrade)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts().items()))
     console.print(
         f"{summary.total} task(s): {counts}; {summary.graded_now} graded now, {summary.skipped} reused "
@@ -147,6 +169,50 @@ def rules(rule_id: Annotated[str | None, typer.Argument(help="A rule id, e.g. SY
     typer.echo(m.explanation)
     if m.docs:
         typer.echo("\nDocumentation:\n" + "\n".join(f"  {d}" for d in m.docs))
+
+
+@app.command()
+def calibrate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory (`iacgrade run --out`).")],
+    corpus_dir: Annotated[
+        Path, typer.Argument(help="The tasks it graded, with written analyses (`MODEL_FAILURES.md`).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where calibration.md/.csv go (default: RUN_DIR).")
+    ] = None,
+    keywords: Annotated[
+        Path | None,
+        typer.Option("--keywords", help="A vocabulary TOML: topics, and [rules] phrases for plug-in rules."),
+    ] = None,
+) -> None:
+    """Measure how iacgrade's failures agree with reviewers' written analyses of the same tasks."""
+    from harness.calibrate import CalibrationError, check_inputs
+    from harness.calibrate import calibrate as run_calibration
+
+    try:
+        check_inputs(run_dir, corpus_dir, keywords)
+    except CalibrationError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from exc
+    summary = run_calibration(run_dir, corpus_dir, out, keywords=keywords)
+    crit, crit_high = summary.recall_of("Critical"), summary.recall_of("Critical", "High")
+    console.print(
+        f"{len(summary.compared)} task(s) compared; written Critical items matched {crit[0]}/{crit[1]}, "
+        f"Critical+High {crit_high[0]}/{crit_high[1]}; {summary.correlation.statement}"
+    )
+    console.print(f"report: {summary.out_dir / 'calibration.md'}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check the Docker engine and images, Node, the toolchain pins, checkov and Chromium; exit 3
+    when no sandbox is usable."""
+    from harness.doctor import render, run_checks
+
+    with console.status("checking (starts the toolchain once, ~10 s)..."):
+        report = run_checks()
+    render(report, Console())
+    raise typer.Exit(EXIT_OK if report.usable else EXIT_INFRA)
 
 
 image_app = typer.Typer(help="The Docker sandbox image: build it offline, or check that it is current.")

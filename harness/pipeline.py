@@ -9,7 +9,9 @@ from pathlib import Path
 
 from graders.context import GradeContext, Settings
 from graders.model import Finding, RuleOutcome
-from graders.registry import run_rules
+from graders.registry import RuleRun, rules_version, run_rules
+from harness.cache import ResultCache
+from harness.cached import NOT_STORED, run_rules_cached
 from harness.compare import Side, compare
 from harness.errors import HarnessError, TaskLoadError
 from harness.merge import merge_failures
@@ -28,6 +30,9 @@ DEFAULT_ENV = {
     "AWS_REGION": "us-east-1",
     "TERRAFORM_STATE_BUCKET": "iac-rlhf-tf-states",
     "TERRAFORM_STATE_BUCKET_REGION": "us-east-1",
+    # Answers that bundle Lambda code run `pip install` at synth time. The sandbox has no
+    # network, so pip fails either way; without retries it fails in a second, not after ~30 s.
+    "PIP_RETRIES": "0",
 }
 
 
@@ -38,6 +43,8 @@ class GradeOptions:
     settings: Settings = field(default_factory=Settings)
     env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ENV))
     infra_retries: int = 1
+    # Where rule outputs are reused from and stored (None: every rule runs every time).
+    cache: ResultCache | None = None
 
 
 def grade_path(path: Path, sandbox: Sandbox, options: GradeOptions | None = None) -> TaskResult:
@@ -82,10 +89,12 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
     ideal_synth = _synth(ideal_ws, sandbox, options, timings) if ideal_ws else None
     broken = [s for s in (model_synth, ideal_synth) if s and s.status is SynthStatus.INFRA_ERROR]
     if broken:
+        # Under --regrade nothing broke: the answer's synth output was simply never stored.
+        not_stored = broken[0].error_type == NOT_STORED
         return TaskResult(
             task_id=task.id,
             status=TaskStatus.INFRA_ERROR,
-            reason=f"the sandbox failed: {broken[0].message}",
+            reason=broken[0].message if not_stored else f"the sandbox failed: {broken[0].message}",
             task_dir=str(task.path),
             metadata=task.metadata,
             sandbox=sandbox.describe(),
@@ -94,9 +103,9 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
 
     t0 = time.perf_counter()
     model_ctx = GradeContext(model_ws, model_synth, task.metadata, options.settings)
-    model_run = run_rules(model_ctx)
+    model_run = _run_rules(model_ctx, options)
     ideal_ctx = GradeContext(ideal_ws, ideal_synth, task.metadata, options.settings) if ideal_ws else None
-    ideal_run = run_rules(ideal_ctx) if ideal_ctx and ideal_ws and ideal_ws.has_code else None
+    ideal_run = _run_rules(ideal_ctx, options) if ideal_ctx and ideal_ws and ideal_ws.has_code else None
     timings["grade"] = round(time.perf_counter() - t0, 3)
 
     ideal_usable = bool(ideal_ws and ideal_ws.has_code and ideal_ws.stack_class)
@@ -129,7 +138,13 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
         ideal_only=comparison.ideal_only,
         sandbox=sandbox.describe(),
         timings=timings,
+        # What `--regrade` compares to tell a result graded by other rule versions.
+        versions={"rules": rules_version()},
     )
+
+
+def _run_rules(ctx: GradeContext, options: GradeOptions) -> RuleRun:
+    return run_rules_cached(ctx, options.cache) if options.cache is not None else run_rules(ctx)
 
 
 def _synth(

@@ -3,6 +3,11 @@
 A run directory holds `<task_id>/result.json` and `<task_id>/analysis.md` per task, each written
 atomically the moment the task is done, and `results.csv` for the batch, rebuilt from those
 files at the end, so a killed run resumes where it stopped and ends with the same CSV.
+
+A stored result counts as finished whatever rule versions graded it, so resuming never redoes
+work behind the user's back. With `regrade`, a result graded by other rule versions (or not at
+all) is graded again from stored synth output: the sandbox is then a `StoredSynth`, which never
+starts a worker.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from graders.registry import rules_version
+from harness.cached import StoredSynth
 from harness.pipeline import GradeOptions, grade_path
 from harness.results import TaskResult, TaskStatus
 from harness.sandbox.base import Sandbox
@@ -52,16 +59,29 @@ def task_out_dir(run_dir: Path, task_id: str) -> Path:
     return run_dir / task_id
 
 
-def load_finished(run_dir: Path, task_id: str) -> TaskResult | None:
-    """The stored result of a task, if it finished in an earlier run and needs no redo."""
+def load_stored(run_dir: Path, task_id: str) -> TaskResult | None:
+    """The result an earlier run stored for a task, whatever its status; None when there is none."""
     path = task_out_dir(run_dir, task_id) / "result.json"
     if not path.is_file():
         return None
     try:
-        result = TaskResult.model_validate_json(path.read_text(encoding="utf-8"))
+        return TaskResult.model_validate_json(path.read_text(encoding="utf-8"))
     except (ValidationError, json.JSONDecodeError, OSError):
         return None  # a torn or foreign file is redone, not trusted
-    return None if result.status in RETRY_ON_RESUME else result
+
+
+def load_finished(run_dir: Path, task_id: str, rules: str | None = None) -> TaskResult | None:
+    """The stored result of a task, if it finished in an earlier run and needs no redo.
+
+    With `rules` (a `rules_version()` string: regrading), a result graded by other rule versions
+    is not finished.
+    """
+    result = load_stored(run_dir, task_id)
+    if result is None or result.status in RETRY_ON_RESUME:
+        return None
+    if rules is not None and result.status is TaskStatus.GRADED and result.versions.get("rules") != rules:
+        return None
+    return result
 
 
 def run_batch(
@@ -71,15 +91,24 @@ def run_batch(
     options: GradeOptions | None = None,
     jobs: int = 1,
     on_done: Callable[[TaskResult, bool], None] | None = None,
+    regrade: bool = False,
 ) -> RunSummary:
-    """Grade every task under `paths` into `run_dir`, skipping those already finished there."""
+    """Grade every task under `paths` into `run_dir`, skipping those already finished there.
+
+    With `regrade`, results graded by other rule versions are graded again too.
+    """
     start = time.perf_counter()
     run_dir.mkdir(parents=True, exist_ok=True)
     task_dirs = _unique_ids(discover(list(paths)))
     results: dict[str, TaskResult] = {}
     todo: list[Path] = []
+    rules = rules_version() if regrade else None
     for task_dir in task_dirs:
-        done = load_finished(run_dir, task_dir.name)
+        done = load_finished(run_dir, task_dir.name, rules)
+        if done is None and isinstance(sandbox, StoredSynth):
+            earlier = load_stored(run_dir, task_dir.name)
+            if earlier is not None:
+                sandbox.remember(earlier)
         if done is not None:
             results[task_dir.name] = done
             if on_done:
