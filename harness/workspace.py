@@ -65,6 +65,7 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
                 continue
             answer[f.path] = f.content
             origins[f.path] = f"answer:{f.how}"
+    refused = _refused_notes(extraction)
     has_code = any(p.endswith(".py") for p in answer)
     if not has_code:
         return Workspace(
@@ -78,7 +79,7 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
             stack_class=None,
             has_code=False,
             extraction=extraction,
-            notes=("the answer contains no Python code",),
+            notes=("the answer contains no Python code", *refused),
         )
     layout = platform.layout(answer, task.shared_files, origins)
     return Workspace(
@@ -92,5 +93,16 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
         stack_class=layout.stack_class,
         has_code=True,
         extraction=extraction,
-        notes=layout.notes,
+        notes=(*layout.notes, *refused),
+    )
+
+
+def _refused_notes(extraction: Extraction | None) -> tuple[str, ...]:
+    """Blocks whose path would land outside the project: a reviewer must see they were dropped."""
+    if extraction is None:
+        return ()
+    return tuple(
+        f"the block at line {s.line} of the answer was not written: {s.reason}"
+        for s in extraction.skipped
+        if s.reason.startswith("unsafe path")
     )

@@ -179,6 +179,9 @@ def synthesis_text(side: SideResult | None) -> str:
     if side.entry_source == "scaffold":
         entry = f" {inline_code(side.entry)}" if side.entry else ""
         text += f"; entry point{entry} taken from the platform scaffold"
+    # Blocks refused for an unsafe path (harness.workspace) change what was built: say so.
+    for note in (n for n in side.notes if "was not written" in n):
+        text += f"; {inline_code(note)}"
     return text
 
 

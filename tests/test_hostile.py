@@ -354,7 +354,9 @@ def test_paths_out_of_the_workspace_are_refused(kind: str, request: pytest.Fixtu
     assert result["score"]["value"] == 10
     markdown = (batch.out.parent / "batch" / "h10-unsafe-paths" / "MODEL_RESPONSE.md").read_text()
     reasons = sorted(s.reason for s in extract_files(markdown).skipped)
-    # The reason is on the extraction; the paths themselves never reach a workspace or a worker.
+    # The paths never reach a workspace or a worker; the reason reaches the result, for a reviewer.
+    notes = "\n".join(result["model"]["notes"])
+    assert "was not written: unsafe path: ../../etc/passwd" in notes
     assert reasons == sorted(
         [
             "unsafe path: ../../etc/passwd",

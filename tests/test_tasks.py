@@ -92,3 +92,21 @@ def test_every_corpus_task_loads_or_says_why() -> None:
             invalid[path.name] = str(exc)
     # Pr7826's MODEL_RESPONSE.md is the archive's placeholder text, not an answer.
     assert set(invalid) == {"Pr7826"}
+
+
+def test_a_refused_unsafe_path_is_noted_on_the_workspace(tmp_path: Path) -> None:
+    from harness.platforms import platform_for
+    from harness.workspace import build_workspace
+
+    task_dir = tmp_path / "t"
+    task_dir.mkdir()
+    (task_dir / "PROMPT.md").write_text("Build a bucket.")
+    (task_dir / "MODEL_RESPONSE.md").write_text(
+        "## lib/tap_stack.py\n```python\nfrom cdktf import TerraformStack\n\n"
+        "class TapStack(TerraformStack):\n    pass\n```\n\n"
+        "## File: ../../etc/passwd\n```python\nprint(1)\n```\n"
+    )
+    task = load_task(task_dir)
+    ws = build_workspace(task, "model", platform_for(task.metadata))
+    assert not any("passwd" in p for p in ws.files)
+    assert any("was not written: unsafe path: ../../etc/passwd" in n for n in ws.notes)
