@@ -107,6 +107,21 @@ def run(
             help="The result cache (default: $IACGRADE_CACHE/results, else ~/.cache/iacgrade/results).",
         ),
     ] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            "--executor",
+            help="Where tasks are graded: local (this machine) or ray (one warm worker per Ray actor; "
+            "see docs/ray.md).",
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="With --executor ray: the cluster (HEAD:6379, or auto); default: a local Ray instance.",
+        ),
+    ] = None,
 ) -> None:
     """Grade many tasks into OUT/<task_id>/ and OUT/results.csv; a re-run skips finished tasks."""
     import dataclasses
@@ -116,6 +131,15 @@ def run(
     from harness.runner import run_batch
     from harness.tasks import discover
 
+    if executor not in ("local", "ray"):
+        console.print(f"[red]unknown executor {executor!r}: choose local or ray[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    if executor != "ray" and address is not None:
+        console.print("[red]--address needs --executor ray[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    if executor == "ray" and regrade:
+        console.print("[red]--regrade runs no worker: use it without --executor ray[/red]")
+        raise typer.Exit(EXIT_USAGE)
     missing = [p for p in paths if not p.exists()]
     if missing:
         console.print(f"[red]no such path: {', '.join(map(str, missing))}[/red]")
@@ -131,14 +155,28 @@ def run(
         TextColumn("{task.description}"),
         console=console,
     )
-    with progress, open_sandbox(sandbox, jobs, cache, regrade) as box:
-        bar = progress.add_task("", total=total)
+    bar = progress.add_task("", total=total)
 
-        def on_done(result: TaskResult, reused: bool) -> None:
-            tag = "reused" if reused else result.status.value
-            progress.update(bar, advance=1, description=f"{result.task_id}: {tag}")
+    def on_done(result: TaskResult, reused: bool) -> None:
+        tag = "reused" if reused else result.status.value
+        progress.update(bar, advance=1, description=f"{result.task_id}: {tag}")
 
-        summary = run_batch(paths, out, box, options, jobs=jobs, on_done=on_done, regrade=regrade)
+    with progress:
+        if executor == "ray":
+            from harness.errors import SandboxError
+            from harness.ray_runner import run_batch_ray
+
+            try:
+                summary = run_batch_ray(
+                    paths, out, options, sandbox_kind=sandbox, jobs=jobs, address=address, on_done=on_done
+                )
+            except SandboxError as exc:
+                progress.stop()
+                console.print(f"[red]{exc}[/red]")
+                raise typer.Exit(EXIT_INFRA) from exc
+        else:
+            with open_sandbox(sandbox, jobs, cache, regrade) as box:
+                summary = run_batch(paths, out, box, options, jobs=jobs, on_done=on_done, regrade=regrade)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts().items()))
     console.print(
         f"{summary.total} task(s): {counts}; {summary.graded_now} graded now, {summary.skipped} reused "

@@ -99,7 +99,7 @@ def run_batch(
     """
     start = time.perf_counter()
     run_dir.mkdir(parents=True, exist_ok=True)
-    task_dirs = _unique_ids(discover(list(paths)))
+    task_dirs = unique_ids(discover(list(paths)))
     results: dict[str, TaskResult] = {}
     todo: list[Path] = []
     rules = rules_version() if regrade else None
@@ -158,7 +158,7 @@ def write_run_tables(results: list[TaskResult], run_dir: Path) -> None:
     write_run_sarif(results, run_dir / "results.sarif")
 
 
-def _unique_ids(task_dirs: list[Path]) -> list[Path]:
+def unique_ids(task_dirs: list[Path]) -> list[Path]:
     """Task ids name folders in the run directory, so two tasks with one name would collide."""
     seen: dict[str, Path] = {}
     for t in task_dirs:

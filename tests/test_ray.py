@@ -1,0 +1,125 @@
+"""Grading on Ray: a real local Ray instance, warm local workers in actors, and an actor lost mid-task."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import ray
+
+from harness.errors import SandboxError
+from harness.pipeline import GradeOptions
+from harness.ray_runner import EXIT_ON_TASK_ENV, materialize, read_task_files, run_batch_ray
+from harness.results import TaskResult, TaskStatus
+from harness.runner import run_batch
+from harness.sandbox.local import LocalSandbox
+
+TASKS = Path(__file__).resolve().parent.parent / "tasks"
+# Renamed copies, so the run directory's folders cannot be confused with the examples' own.
+COPIES = {"clean-s3-static-site": "ray-clean-site", "malformed-missing-model": "ray-malformed"}
+# Every column must match a local run's but the timings, which differ by nature.
+TIMINGS = ["seconds", "synth_model_s", "synth_ideal_s", "grade_s", "total_s"]
+
+
+@pytest.fixture
+def tasks(tmp_path: Path) -> Path:
+    root = tmp_path / "tasks"
+    for source, name in COPIES.items():
+        shutil.copytree(TASKS / source, root / name)
+    return root
+
+
+def test_task_files_round_trip(tmp_path: Path) -> None:
+    files = read_task_files(TASKS / "clean-s3-static-site")
+    assert "MODEL_RESPONSE.md" in files and "metadata.json" in files
+    materialize(files, tmp_path / "copy")
+    assert read_task_files(tmp_path / "copy") == files
+
+
+@pytest.mark.parametrize("bad", ["../escape.py", "/etc/passwd", ""])
+def test_materialize_refuses_paths_leaving_the_task(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ValueError, match="unsafe path"):
+        materialize({bad: b"x"}, tmp_path / "task")
+
+
+def test_an_unreachable_cluster_fails_fast(tasks: Path, tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on once the socket is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(SandboxError, match="cannot reach the Ray cluster"):
+        run_batch_ray([tasks], tmp_path / "run", sandbox_kind="local", jobs=1, address=f"127.0.0.1:{port}")
+    assert not ray.is_initialized()
+
+
+@pytest.mark.synth
+def test_ray_run_matches_a_local_run(tasks: Path, tmp_path: Path, local_sandbox: LocalSandbox) -> None:
+    seen: list[tuple[str, bool]] = []
+    summary = run_batch_ray(
+        [tasks],
+        tmp_path / "ray-run",
+        GradeOptions(),
+        sandbox_kind="local",
+        jobs=2,
+        on_done=lambda r, reused: seen.append((r.task_id, reused)),
+    )
+    assert not ray.is_initialized()  # the instance it started is gone
+    assert sorted(seen) == [("ray-clean-site", False), ("ray-malformed", False)]
+    assert summary.total == 2 and summary.graded_now == 2
+    by_id = {r.task_id: r for r in summary.results}
+    assert by_id["ray-clean-site"].status is TaskStatus.GRADED
+    assert by_id["ray-malformed"].status is TaskStatus.INVALID
+    for name in COPIES.values():
+        stored = TaskResult.model_validate_json((tmp_path / "ray-run" / name / "result.json").read_text())
+        assert stored.task_dir == str(tasks / name)  # the user's task, not the actor's temp copy
+        assert (tmp_path / "ray-run" / name / "analysis.md").is_file()
+
+    run_batch([tasks], tmp_path / "local-run", local_sandbox, GradeOptions())
+    on_ray = pd.read_csv(tmp_path / "ray-run" / "results.csv").drop(columns=TIMINGS)
+    local = pd.read_csv(tmp_path / "local-run" / "results.csv").drop(columns=TIMINGS)
+    assert {"status", "score", "critical", "model_synth"} <= set(on_ray.columns)
+    pd.testing.assert_frame_equal(on_ray, local)
+
+    again = run_batch_ray([tasks], tmp_path / "ray-run", GradeOptions(), sandbox_kind="local", jobs=2)
+    assert again.skipped == 2 and again.graded_now == 0
+    assert not ray.is_initialized()  # nothing to grade: Ray was never started
+
+
+@pytest.mark.synth
+def test_a_lost_actor_is_replaced_and_its_task_graded(
+    tasks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Read by the actors, which inherit the environment of the Ray instance the run starts.
+    monkeypatch.setenv(EXIT_ON_TASK_ENV, "ray-clean-site")
+    caplog.set_level(logging.WARNING, logger="harness.ray_runner")
+    summary = run_batch_ray([tasks], tmp_path / "run", GradeOptions(), sandbox_kind="local", jobs=1)
+    assert any("ray-clean-site died (attempt 1)" in m for m in caplog.messages)
+    by_id = {r.task_id: r for r in summary.results}
+    assert by_id["ray-clean-site"].status is TaskStatus.GRADED
+    assert by_id["ray-malformed"].status is TaskStatus.INVALID
+    rows = pd.read_csv(tmp_path / "run" / "results.csv")
+    assert sorted(rows["task_id"]) == ["ray-clean-site", "ray-malformed"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--executor", "bogus"],
+        ["--address", "127.0.0.1:6379"],
+        ["--executor", "ray", "--regrade"],
+    ],
+)
+def test_cli_refuses_executor_misuse(args: list[str], tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "run", str(TASKS), "--out", str(tmp_path / "o"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert not (tmp_path / "o").exists()
