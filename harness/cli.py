@@ -56,19 +56,33 @@ def grade(
     sandbox: SandboxOpt = "auto",
     timeout: TimeoutOpt = 120.0,
     rubric: RubricOpt = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither reuse nor store synth results and rule outputs.")
+    ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir",
+            help="The result cache (default: $IACGRADE_CACHE/results, else ~/.cache/iacgrade/results).",
+        ),
+    ] = None,
 ) -> None:
-    """Grade one task and write OUT/analysis.md and OUT/result.json."""
+    """Grade one task and write OUT/analysis.md and OUT/result.json (reusing the result cache)."""
+    import dataclasses
+
+    from harness.cache import ResultCache
+    from harness.cached import open_sandbox
     from harness.pipeline import grade_path
     from harness.runner import write_task_result
-    from harness.sandbox import make_sandbox
 
     if not task_dir.exists():
         console.print(f"[red]no such task directory: {task_dir}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    options = _options(timeout, rubric)
+    cache = None if no_cache else ResultCache(cache_dir)
+    options = dataclasses.replace(_options(timeout, rubric), cache=cache)
     with (
-        console.status("starting a warm synth worker (loads the AWS provider once)..."),
-        make_sandbox(sandbox, slots=1) as box,
+        console.status("grading (a warm synth worker loads the AWS provider once, unless cached)..."),
+        open_sandbox(sandbox, 1, cache, regrade=False) as box,
     ):
         result = grade_path(task_dir, box, options)
     write_task_result(result, out)

@@ -260,6 +260,32 @@ def test_a_second_run_with_a_new_out_dir_does_not_synthesize(
     assert stored.model is not None and stored.model.synth is not None
     assert stored.model.synth.worker.startswith("cache:")
 
+    # `grade` (one task) reuses the same cache.
+    one = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "grade",
+            str(CLEAN_TASK),
+            "--out",
+            str(tmp_path / "one"),
+            "--sandbox",
+            "local",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    assert one.returncode == 0, one.stderr
+    graded = TaskResult.model_validate_json((tmp_path / "one" / "result.json").read_text())
+    assert graded.model is not None and graded.model.synth is not None
+    assert graded.model.synth.worker.startswith("cache:") and graded.failures == a.failures
+
     # A result graded by other rule versions is kept on resume, and regraded with --regrade only.
     result_path = tmp_path / "run2" / CLEAN_TASK.name / "result.json"
     old = b.model_copy(update={"versions": {"rules": "SYN001@0"}})
