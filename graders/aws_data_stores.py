@@ -122,6 +122,7 @@ ENGINE_VERSION_DOCS = (
     ),
     fix_minutes=2,
     needs="terraform",
+    version=2,
 )
 def engine_version_not_offered(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an `engine_version` that the service does not offer for the engine: RDS and
@@ -181,7 +182,19 @@ def engine_version_not_offered(ctx: GradeContext) -> Iterator[Hit]:
                     f"`{res.address}` asks for {problem}.",
                     attr=version_attr,
                     error=_error_for(table, engine, version),
+                    docs=(_version_doc(table, engine),),
                 )
+
+
+def _version_doc(table: str, engine: Any) -> str:
+    """The one version list of ENGINE_VERSION_DOCS that concerns this engine."""
+    aurora_mysql, aurora_postgres, rds, dms, elasticache, opensearch = ENGINE_VERSION_DOCS
+    if table in ("dms", "elasticache", "opensearch"):
+        return {"dms": dms, "elasticache": elasticache, "opensearch": opensearch}[table]
+    engine = str(engine or "")
+    if engine == "aurora-postgresql":
+        return aurora_postgres
+    return aurora_mysql if engine.startswith("aurora") else rds
 
 
 def _dms_problem(version: str, dms: dict[str, Any], today: Any) -> str:

@@ -61,6 +61,8 @@ class Hit:
     category: Category | None = None
     root_cause: str | None = None
     note: str = ""
+    # The rule's documents that concern this hit, when it has several (e.g. one per service).
+    docs: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class Rule:
             error=hit.error,
             root_cause=hit.root_cause or m.rationale,
             impact=m.impact,
-            docs=m.docs,
+            docs=hit.docs or m.docs,
             fix_minutes=m.fix_minutes,
             note=hit.note,
         )

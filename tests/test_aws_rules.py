@@ -77,3 +77,16 @@ def test_lambda_package_severity_tells_a_wrong_path_from_an_absent_package(tmp_p
     assert absent.severity.value == "High"
     assert "`lambda.zip`" in absent.message and "/tmp/iacgrade-x" not in absent.message.split("resolves")[1]
     assert found["construct:raw"].severity.value == "Critical"  # a .py where a zip is needed
+
+
+def test_engine_version_finding_cites_only_its_service_document() -> None:
+    from graders.registry import run_rules
+    from tests.rule_fixtures import Fixture
+
+    fixture = Fixture("AWS002", "bad", Path(__file__).parent / "fixtures" / "rules" / "AWS002" / "bad")
+    findings = run_rules(fixture.context(), only=["AWS002"]).findings
+    assert findings
+    for f in findings:
+        assert len(f.docs) == 1, f.docs
+        service = "dms" if "dms" in f.location.address else ""
+        assert service in f.docs[0]
