@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import logging
 import os
-import queue
 import select
 import signal
 import socket
@@ -37,9 +35,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import SandboxError
-from harness.sandbox.base import Sandbox, SynthRequest
-from harness.synth import SynthResult, SynthStatus
+from harness.sandbox.pool import (
+    LineWorker,
+    WorkerGone,
+    WorkerPoolSandbox,
+    WorkerStartError,
+    WorkerTimeout,
+    process_alive,
+)
 
 if TYPE_CHECKING:
     import docker
@@ -114,35 +117,20 @@ class Limits:
         }
 
 
-class WorkerStartError(Exception):
-    """A container could not be started or its worker never said it was ready."""
-
-
-class WorkerGone(Exception):
-    """The worker's stream ended or broke; `delivered` tells whether it had the request."""
-
-    def __init__(self, message: str, *, delivered: bool) -> None:
-        super().__init__(message)
-        self.delivered = delivered
-
-
-class WorkerTimeout(Exception):
-    """No reply within the hard limit."""
-
-
 # --------------------------------------------------------------------------------------------
 # one container
 
 
-class _Container:
+class _Container(LineWorker):
     """One worker container and its attached stdin/stdout/stderr stream."""
+
+    noun = "worker container"
 
     def __init__(
         self, api: docker.APIClient, image: str, name: str, labels: dict[str, str], config: dict[str, Any]
     ) -> None:
         self.api = api
         self.name = name
-        self.ready: dict[str, Any] | None = None
         self.apps = 0
         self._frames = bytearray()
         self._stdout = bytearray()
@@ -179,25 +167,8 @@ class _Container:
 
     # ---- life cycle
 
-    def wait_ready(self, start_timeout: float) -> dict[str, Any]:
-        if self.ready is not None:
-            return self.ready
-        try:
-            line = self.read_line(self.spawned + start_timeout)
-        except WorkerTimeout as exc:
-            raise WorkerStartError(f"the worker container was not ready after {start_timeout:g} s") from exc
-        except WorkerGone as exc:
-            raise WorkerStartError(
-                f"the worker container {exc}: {self.state_note()} {self.log_tail()}"
-            ) from exc
-        message = _parse(line)
-        if message is None or message.get("op") != "ready":
-            detail = message.get("message") if message else line[:500].decode("utf-8", "replace")
-            raise WorkerStartError(
-                f"the worker container failed to start: {detail} {self.log_tail()}".strip()
-            )
-        self.ready = message
-        return message
+    def _gone_note(self) -> str:
+        return f"{self.state_note()} {self.log_tail()}"
 
     def stop(self) -> None:
         """Ask the worker to exit, give it a moment, then remove the container whatever it did."""
@@ -224,16 +195,8 @@ class _Container:
 
     # ---- requests
 
-    def exchange(self, message: dict[str, object], limit: float) -> dict[str, Any]:
-        """Send one request and wait at most `limit` seconds for its reply."""
-        try:
-            self._sock.sendall(json.dumps(message).encode("utf-8") + b"\n")
-        except OSError as exc:
-            raise WorkerGone("had gone before the request reached it", delivered=False) from exc
-        reply = _parse(self.read_line(time.monotonic() + limit))
-        if reply is None:
-            raise WorkerGone("replied with something that is not JSON", delivered=True)
-        return reply
+    def _write(self, data: bytes) -> None:
+        self._sock.sendall(data)
 
     def read_line(self, deadline: float) -> bytes:
         """One line of the worker's stdout; WorkerTimeout past `deadline`, WorkerGone at end of stream."""
@@ -292,14 +255,6 @@ class _Container:
         return self._stderr.decode("utf-8", "replace").strip()
 
 
-def _parse(line: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(line)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _exit_description(state: Mapping[str, Any]) -> str:
     if not state:
         return "its state is unknown"
@@ -320,23 +275,13 @@ def _exit_description(state: Mapping[str, Any]) -> str:
 # leftovers and process exit
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _is_leftover(item: Mapping[str, Any], host: str) -> bool:
     """A container whose owner is gone: its process died, or (another host's) it has stopped."""
     labels = item.get("Labels") or {}
     if labels.get(f"{LABEL}.host") == host:
         pid = int(labels.get(f"{LABEL}.pid", "0") or 0)
         # A live owner inspects and removes its own containers, stopped ones included.
-        return not (pid and _process_alive(pid))
+        return not (pid and process_alive(pid))
     return item.get("State") != "running"
 
 
@@ -383,10 +328,14 @@ def _install_sigterm_cleanup() -> None:
 # the pool
 
 
-class DockerSandbox(Sandbox):
+class DockerSandbox(WorkerPoolSandbox[_Container]):
     """A pool of `slots` warm worker containers; `synth` may be called from many threads."""
 
     name = "docker"
+    worker_noun = "worker container"
+    killed_noun = "container"
+    # An engine fault must become a result, not stop a batch.
+    infra_faults = (Exception,)
 
     def __init__(
         self,
@@ -403,13 +352,8 @@ class DockerSandbox(Sandbox):
         """Find (or with `build`, build) the image; `SandboxError` when no engine or image is there."""
         from harness.image import engine_client, ensure_image
 
-        if slots < 1:
-            raise ValueError("slots must be at least 1")
-        self.slots = slots
+        super().__init__(slots, recycle_after, start_timeout, hard_grace)
         self.limits = limits or Limits()
-        self.recycle_after = recycle_after
-        self.start_timeout = start_timeout
-        self.hard_grace = hard_grace
         self.client = engine_client(timeout=ENGINE_TIMEOUT_SECONDS)
         self.image = image or ensure_image(build=build)
         self.run_id = uuid.uuid4().hex[:12]
@@ -423,16 +367,7 @@ class DockerSandbox(Sandbox):
             "environment": {**WORKER_ENV, **dict(env or {})},
             "host_config": self.limits.host_config(self.client.api),
         }
-        self._idle: queue.Queue[_Container | None] = queue.Queue()
-        for _ in range(slots):
-            self._idle.put(None)
-        # Re-entrant: the SIGTERM handler may run close() while the main thread holds the lock.
-        self._lock = threading.RLock()
-        self._live: set[_Container] = set()
         self._counter = 0
-        self._counts = {"started": 0, "recycled": 0, "crashed": 0, "timeouts": 0}
-        self._versions: dict[str, str] = {}
-        self._closed = False
         self.leftovers_removed = self._remove_leftovers()
         _OPEN.add(self)
         atexit.register(self.close)
@@ -440,67 +375,50 @@ class DockerSandbox(Sandbox):
 
     # ---- public API
 
-    def start(self) -> None:
-        """Start every slot's container now, loading in parallel; SandboxError when one cannot."""
-        taken = [self._idle.get() for _ in range(self.slots)]
-        errors: list[str] = []
-        try:
-            for index, container in enumerate(taken):
-                if container is None:
-                    try:
-                        taken[index] = self._spawn()
-                    except WorkerStartError as exc:
-                        errors.append(str(exc))
-            for index, container in enumerate(taken):
-                if container is not None:
-                    try:
-                        self._note_ready(container.wait_ready(self.start_timeout))
-                    except WorkerStartError as exc:
-                        errors.append(str(exc))
-                        self._retire(container, kill=True)
-                        taken[index] = None
-        finally:
-            for container in taken:
-                self._idle.put(container)
-        if errors:
-            raise SandboxError("; ".join(errors))
-
-    def synth(self, request: SynthRequest) -> SynthResult:
-        """Run one request in an idle container; never raises for the app's or the engine's trouble."""
-        if self._closed:
-            return SynthResult.infra_error("the docker sandbox is closed")
-        container = self._idle.get()
-        try:
-            result, container = self._synth_on(container, request)
-        except Exception as exc:  # noqa: BLE001 - an engine fault must become a result, not stop a batch
-            result, container = SynthResult.infra_error(f"docker sandbox failure: {exc}"), None
-        finally:
-            self._idle.put(container)
-        if self._closed and result.status is not SynthStatus.OK:
-            return SynthResult.infra_error("the docker sandbox was closed while the app ran")
-        return result
-
-    def counts(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counts)
-
     def describe(self) -> dict[str, str]:
-        versions = self._versions
         return {
             "sandbox": self.name,
             "image": self.image,
-            "cdktf": versions.get("cdktf", "unknown"),
-            "cdktf-cdktf-provider-aws": versions.get("cdktf-cdktf-provider-aws", "unknown"),
-            "python": versions.get("python", "unknown"),
-            "node": versions.get("node", "unknown"),
+            **self._version_facts(self._versions),
             "slots": str(self.slots),
             **self.limits.describe(),
         }
 
-    def close(self) -> None:
-        """Remove every container this sandbox started (idempotent; also runs at exit)."""
-        self._closed = True
-        atexit.unregister(self.close)
+    # ---- pool hooks
+
+    def _launch(self) -> _Container:
+        from docker.errors import DockerException
+        from requests import RequestException
+
+        with self._lock:
+            self._counter += 1
+            name = f"iacgrade-{self.run_id}-{self._counter}"
+        try:
+            return _Container(self.client.api, self.image, name, self.labels, self._config)
+        except (DockerException, RequestException, OSError) as exc:
+            raise WorkerStartError(f"cannot start a worker container from {self.image}: {exc}") from exc
+
+    def _end(self, container: _Container, *, kill: bool) -> None:
+        if kill:
+            container.remove()
+        else:
+            container.stop()
+
+    def _served(self, container: _Container) -> int:
+        container.apps += 1
+        return container.apps
+
+    def _label(self, container: _Container) -> str:
+        return f"docker:{container.short_id}"
+
+    def _death(self, container: _Container) -> tuple[str, str]:
+        # Waits for the container to stop, so its exit status and OOM flag are final.
+        state = container.state()
+        if state.get("OOMKilled"):
+            return "WorkerOOMKilled", f"{_exit_description(state)}. The container was OOM-killed."
+        return "WorkerCrashed", f"{_exit_description(state)}."
+
+    def _end_all(self) -> None:
         with self._lock:
             containers = list(self._live)
             self._live.clear()
@@ -513,8 +431,6 @@ class DockerSandbox(Sandbox):
         with contextlib.suppress(DockerException, RequestException):
             remove_leftovers(self.client, self.run_id)
 
-    # ---- internals
-
     def _remove_leftovers(self) -> int:
         """Tidy up after dead runs; a failure here must not stop this sandbox from working."""
         from docker.errors import DockerException
@@ -525,126 +441,3 @@ class DockerSandbox(Sandbox):
         except (DockerException, RequestException) as exc:
             log.warning("could not remove leftover sandbox containers: %s", exc)
             return 0
-
-    def _synth_on(
-        self, container: _Container | None, request: SynthRequest
-    ) -> tuple[SynthResult, _Container | None]:
-        """Returns the result and the container to put back in the pool (None: start one when needed)."""
-        for _ in range(2):
-            try:
-                container = self._ready(container)
-            except WorkerStartError as exc:
-                return SynthResult.infra_error(str(exc)), None
-            started = time.monotonic()
-            try:
-                reply = container.exchange(request.to_message(), request.timeout + self.hard_grace)
-            except WorkerGone as exc:
-                if not exc.delivered:
-                    # It died between apps: not this app's doing, so run it in a fresh container.
-                    self._retire(container, kill=True)
-                    container = None
-                    continue
-                return self._crashed(container, str(exc), time.monotonic() - started), self._replacement()
-            except WorkerTimeout:
-                return self._hard_timeout(container, request, time.monotonic() - started), self._replacement()
-            return self._finish(container, request, reply, time.monotonic() - started)
-        return SynthResult.infra_error("the worker container died twice before taking the request"), None
-
-    def _finish(
-        self, container: _Container, request: SynthRequest, reply: dict[str, Any], seconds: float
-    ) -> tuple[SynthResult, _Container | None]:
-        if reply.get("id") != request.id or "status" not in reply:
-            self._retire(container, kill=True)
-            return SynthResult.infra_error(
-                f"the worker container gave an unexpected reply: {reply!r:.300}"
-            ), None
-        result = SynthResult.from_reply(reply)
-        result.seconds = round(seconds, 4)
-        result.worker = f"docker:{container.short_id}"
-        container.apps += 1
-        if reply.get("recycle") or container.apps >= self.recycle_after:
-            self._retire(container, kill=False)
-            self._count("recycled")
-            return result, self._replacement()
-        return result, container
-
-    def _crashed(self, container: _Container, why: str, seconds: float) -> SynthResult:
-        state = container.state()
-        self._retire(container, kill=True)
-        self._count("crashed")
-        oom = " The container was OOM-killed." if state.get("OOMKilled") else ""
-        return SynthResult(
-            status=SynthStatus.CRASHED,
-            error_type="WorkerOOMKilled" if state.get("OOMKilled") else "WorkerCrashed",
-            message=f"the worker died under the app: it {why} and {_exit_description(state)}.{oom}".strip(),
-            traceback=container.log_tail(),
-            seconds=round(seconds, 4),
-            worker=f"docker:{container.short_id}",
-        )
-
-    def _hard_timeout(self, container: _Container, request: SynthRequest, seconds: float) -> SynthResult:
-        limit = request.timeout + self.hard_grace
-        self._retire(container, kill=True)
-        self._count("timeouts")
-        return SynthResult(
-            status=SynthStatus.TIMEOUT,
-            error_type="Timeout",
-            message=f"the app ran past its hard time limit of {limit:g} s; its container was killed",
-            seconds=round(seconds, 4),
-            worker=f"docker:{container.short_id}",
-        )
-
-    def _ready(self, container: _Container | None) -> _Container:
-        if container is None:
-            container = self._spawn()
-        try:
-            self._note_ready(container.wait_ready(self.start_timeout))
-        except WorkerStartError:
-            self._retire(container, kill=True)
-            raise
-        return container
-
-    def _spawn(self) -> _Container:
-        from docker.errors import DockerException
-        from requests import RequestException
-
-        if self._closed:
-            raise WorkerStartError("the docker sandbox is closed")
-        with self._lock:
-            self._counter += 1
-            name = f"iacgrade-{self.run_id}-{self._counter}"
-        try:
-            container = _Container(self.client.api, self.image, name, self.labels, self._config)
-        except (DockerException, RequestException, OSError) as exc:
-            raise WorkerStartError(f"cannot start a worker container from {self.image}: {exc}") from exc
-        with self._lock:
-            self._live.add(container)
-            self._counts["started"] += 1
-        if self._closed:  # close() ran while this one was being created
-            self._retire(container, kill=True)
-            raise WorkerStartError("the docker sandbox is closed")
-        return container
-
-    def _replacement(self) -> _Container | None:
-        """Start a container now so it loads while the caller goes on; None if it cannot start."""
-        try:
-            return self._spawn()
-        except WorkerStartError:
-            return None
-
-    def _retire(self, container: _Container, *, kill: bool) -> None:
-        if kill:
-            container.remove()
-        else:
-            container.stop()
-        with self._lock:
-            self._live.discard(container)
-
-    def _count(self, key: str) -> None:
-        with self._lock:
-            self._counts[key] += 1
-
-    def _note_ready(self, ready: dict[str, Any]) -> None:
-        versions = ready.get("versions")
-        if isinstance(versions, dict):
-            self._versions = {str(k): str(v) for k, v in versions.items()}

@@ -16,9 +16,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib.metadata
-import json
 import os
-import queue
 import resource
 import select
 import shutil
@@ -26,16 +24,20 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SandboxError
-from harness.sandbox.base import Sandbox, SynthRequest
-from harness.synth import SynthResult, SynthStatus
+from harness.sandbox.pool import (
+    LineWorker,
+    WorkerGone,
+    WorkerPoolSandbox,
+    WorkerStartError,
+    WorkerTimeout,
+    process_alive,
+)
 from harness.worker import read_tail
 
 WORKER_SCRIPT = Path(__file__).resolve().parent.parent / "worker.py"
@@ -51,22 +53,6 @@ DIR_PREFIX = "iacgrade-local-"
 OWNER_FILE = "owner"
 # Variables a worker inherits; everything else (tokens, credentials, PYTHON* settings) stays out.
 INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
-
-
-class WorkerStartError(Exception):
-    """A worker could not be started or never said it was ready."""
-
-
-class WorkerGone(Exception):
-    """The worker's reply stream ended or broke; `delivered` tells whether it had the request."""
-
-    def __init__(self, message: str, *, delivered: bool) -> None:
-        super().__init__(message)
-        self.delivered = delivered
-
-
-class WorkerTimeout(Exception):
-    """No reply within the hard limit."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -200,18 +186,8 @@ def sweep_stale_dirs() -> None:
             pids = [int(pid) for pid in (folder / OWNER_FILE).read_text().split()]
         except (OSError, ValueError):
             continue  # not ours to judge, or still being set up
-        if pids and not any(_alive(pid) for pid in pids):
+        if pids and not any(process_alive(pid) for pid in pids):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _exit_description(code: int | None) -> str:
@@ -250,14 +226,15 @@ class LocalSandboxStats:
     peak_rss_bytes: int = 0  # over every worker this sandbox ran
 
 
-class _Worker:
+class _Worker(LineWorker):
     """One child process running `worker.py`, talked to over its stdin/stdout."""
+
+    noun = "synth worker"
 
     def __init__(self, command: list[str], env_extra: Mapping[str, str], jsii_cache: Path | None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
         (self.dir / "tmp").mkdir()
         self.log_path = self.dir / "worker.log"
-        self.ready: dict[str, Any] | None = None
         self.buffer = bytearray()
         try:
             with open(self.log_path, "wb") as log:
@@ -282,23 +259,9 @@ class _Worker:
 
     # ---- life cycle
 
-    def wait_ready(self, start_timeout: float) -> dict[str, Any]:
-        if self.ready is not None:
-            return self.ready
-        try:
-            line = self.read_line(self.spawned + start_timeout)
-        except WorkerTimeout as exc:
-            raise WorkerStartError(f"the synth worker was not ready after {start_timeout:g} s") from exc
-        except WorkerGone as exc:
-            raise WorkerStartError(f"the synth worker {exc}: {self.log_tail()}") from exc
-        message = _parse(line)
-        if message is None or message.get("op") != "ready":
-            detail = message.get("message") if message else line[:500].decode("utf-8", "replace")
-            raise WorkerStartError(f"the synth worker failed to start: {detail} {self.log_tail()}".strip())
-        self.ready = message
-        self.stats.load_seconds = float(message.get("load_seconds") or 0.0)
+    def _on_ready(self, ready: dict[str, Any]) -> None:
+        self.stats.load_seconds = float(ready.get("load_seconds") or 0.0)
         self.sample_memory()
-        return message
 
     def signal_group(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -320,19 +283,10 @@ class _Worker:
 
     # ---- requests
 
-    def exchange(self, message: dict[str, object], limit: float) -> dict[str, Any]:
-        """Send one request and wait at most `limit` seconds for its reply."""
-        try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(json.dumps(message).encode("utf-8") + b"\n")
-            self.proc.stdin.flush()
-        except (OSError, ValueError) as exc:
-            raise WorkerGone("had gone before the request reached it", delivered=False) from exc
-        line = self.read_line(time.monotonic() + limit)
-        reply = _parse(line)
-        if reply is None:
-            raise WorkerGone("replied with something that is not JSON", delivered=True)
-        return reply
+    def _write(self, data: bytes) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
 
     def read_line(self, deadline: float) -> bytes:
         """One line from the worker's stdout; WorkerTimeout past `deadline`, WorkerGone at EOF."""
@@ -377,22 +331,16 @@ class _Worker:
         self.stats.hwm_bytes = max(self.stats.hwm_bytes, hwm)
 
 
-def _parse(line: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(line)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 # --------------------------------------------------------------------------------------------
 # the pool
 
 
-class LocalSandbox(Sandbox):
+class LocalSandbox(WorkerPoolSandbox[_Worker]):
     """A pool of `slots` warm workers on this machine; `synth` may be called from many threads."""
 
     name = "local"
+    worker_noun = "synth worker"
+    killed_noun = "worker"
 
     def __init__(
         self,
@@ -406,13 +354,8 @@ class LocalSandbox(Sandbox):
         env: Mapping[str, str] | None = None,
         jsii_cache: Path | None = None,
     ) -> None:
-        if slots < 1:
-            raise ValueError("slots must be at least 1")
-        self.slots = slots
-        self.recycle_after = recycle_after
-        self.start_timeout = start_timeout
+        super().__init__(slots, recycle_after, start_timeout, hard_grace)
         self.python = python
-        self.hard_grace = hard_grace
         self.env = dict(env or {})
         self.jsii_cache = jsii_cache or default_jsii_cache()
         sweep_stale_dirs()
@@ -420,56 +363,10 @@ class LocalSandbox(Sandbox):
         self.command = [*prefix, python, str(WORKER_SCRIPT)]
         self.network_isolated = bool(prefix)
         self.network_note = why_not
-        self._idle: queue.Queue[_Worker | None] = queue.Queue()
-        for _ in range(slots):
-            self._idle.put(None)
-        self._lock = threading.Lock()
-        self._live: set[_Worker] = set()
         self._retired: list[WorkerStats] = []
-        self._counts = {"started": 0, "recycled": 0, "crashed": 0, "timeouts": 0}
-        self._versions: dict[str, str] = {}
-        self._closed = False
         atexit.register(self.close)
 
     # ---- public API
-
-    def start(self) -> None:
-        """Start every slot's worker now, in parallel; SandboxError when one cannot load."""
-        taken = [self._idle.get() for _ in range(self.slots)]
-        errors: list[str] = []
-        try:
-            for index, worker in enumerate(taken):
-                if worker is None or not worker.alive():
-                    try:
-                        taken[index] = self._spawn()
-                    except WorkerStartError as exc:
-                        errors.append(str(exc))
-            for index, worker in enumerate(taken):
-                if worker is not None:
-                    try:
-                        self._note_ready(worker.wait_ready(self.start_timeout))
-                    except WorkerStartError as exc:
-                        errors.append(str(exc))
-                        self._retire(worker)
-                        taken[index] = None
-        finally:
-            for worker in taken:
-                self._idle.put(worker)
-        if errors:
-            raise SandboxError("; ".join(errors))
-
-    def synth(self, request: SynthRequest) -> SynthResult:
-        """Run one request on an idle worker; never raises for the app's or the worker's trouble."""
-        if self._closed:
-            return SynthResult.infra_error("the local sandbox is closed")
-        worker = self._idle.get()
-        try:
-            result, worker = self._synth_on(worker, request)
-        finally:
-            self._idle.put(worker)
-        if self._closed and result.status is not SynthStatus.OK:
-            return SynthResult.infra_error("the local sandbox was closed while the app ran")
-        return result
 
     def stats(self) -> LocalSandboxStats:
         with self._lock:
@@ -482,141 +379,48 @@ class LocalSandbox(Sandbox):
             )
 
     def describe(self) -> dict[str, str]:
-        versions = self._versions or self._local_versions()
         return {
             "sandbox": self.name,
-            "cdktf": versions.get("cdktf", "unknown"),
-            "cdktf-cdktf-provider-aws": versions.get("cdktf-cdktf-provider-aws", "unknown"),
-            "python": versions.get("python", "unknown"),
-            "node": versions.get("node", "unknown"),
+            **self._version_facts(self._versions or self._local_versions()),
             "network_isolation": "yes" if self.network_isolated else "no",
             "network_note": self.network_note,
             "slots": str(self.slots),
         }
 
-    def close(self) -> None:
-        """Kill every worker (and its process group) and wait for them."""
-        self._closed = True
-        atexit.unregister(self.close)
+    # ---- pool hooks
+
+    def _launch(self) -> _Worker:
+        return _Worker(self.command, self.env, self.jsii_cache)
+
+    def _alive(self, worker: _Worker) -> bool:
+        return worker.alive()
+
+    def _end(self, worker: _Worker, *, kill: bool) -> None:
+        # Always a kill: a worker keeps no state worth a graceful exit, and its folder must go.
+        worker.kill()
+
+    def _on_retired(self, worker: _Worker) -> None:
+        # Kept so `stats()` can report the peak memory of workers that are gone.
+        self._retired.append(worker.stats)
+
+    def _served(self, worker: _Worker) -> int:
+        worker.stats.apps += 1
+        worker.sample_memory()
+        return worker.stats.apps
+
+    def _label(self, worker: _Worker) -> str:
+        return f"local:{worker.proc.pid}"
+
+    def _death(self, worker: _Worker) -> tuple[str, str]:
+        return "WorkerCrashed", _exit_description(worker.exit_code())
+
+    def _end_all(self) -> None:
         with self._lock:
             workers = list(self._live)
         for worker in workers:
             worker.signal_group()  # all at once, then reap and clean up one by one
         for worker in workers:
             self._retire(worker)
-
-    # ---- internals
-
-    def _synth_on(self, worker: _Worker | None, request: SynthRequest) -> tuple[SynthResult, _Worker | None]:
-        """Returns the result and the worker to put back in the pool (None: start one when needed)."""
-        for _ in range(2):
-            try:
-                worker = self._ready(worker)
-            except WorkerStartError as exc:
-                return SynthResult.infra_error(str(exc)), None
-            started = time.monotonic()
-            try:
-                reply = worker.exchange(request.to_message(), request.timeout + self.hard_grace)
-            except WorkerGone as exc:
-                if not exc.delivered:
-                    # It died between apps: not this app's doing, so run it on a fresh worker.
-                    self._retire(worker)
-                    worker = None
-                    continue
-                return self._crashed(worker, str(exc), time.monotonic() - started), self._replacement()
-            except WorkerTimeout:
-                return self._hard_timeout(worker, request, time.monotonic() - started), self._replacement()
-            return self._finish(worker, request, reply, time.monotonic() - started)
-        return SynthResult.infra_error("the synth worker died twice before taking the request"), None
-
-    def _finish(
-        self, worker: _Worker, request: SynthRequest, reply: dict[str, Any], seconds: float
-    ) -> tuple[SynthResult, _Worker | None]:
-        if reply.get("id") != request.id or "status" not in reply:
-            self._retire(worker)
-            return SynthResult.infra_error(f"the synth worker gave an unexpected reply: {reply!r:.300}"), None
-        result = SynthResult.from_reply(reply)
-        result.seconds = round(seconds, 4)
-        result.worker = f"local:{worker.proc.pid}"
-        worker.stats.apps += 1
-        worker.sample_memory()
-        if reply.get("recycle") or worker.stats.apps >= self.recycle_after:
-            self._retire(worker)
-            self._count("recycled")
-            return result, self._replacement()
-        return result, worker
-
-    def _crashed(self, worker: _Worker, why: str, seconds: float) -> SynthResult:
-        code = worker.exit_code()
-        tail, log = worker.output_tail(), worker.log_tail()
-        self._retire(worker)
-        self._count("crashed")
-        return SynthResult(
-            status=SynthStatus.CRASHED,
-            error_type="WorkerCrashed",
-            message=f"the worker died under the app: it {why} and {_exit_description(code)}",
-            traceback=log,
-            output_tail=tail,
-            seconds=round(seconds, 4),
-            worker=f"local:{worker.proc.pid}",
-        )
-
-    def _hard_timeout(self, worker: _Worker, request: SynthRequest, seconds: float) -> SynthResult:
-        limit = request.timeout + self.hard_grace
-        self._retire(worker)
-        self._count("timeouts")
-        return SynthResult(
-            status=SynthStatus.TIMEOUT,
-            error_type="Timeout",
-            message=f"the app ran past its hard time limit of {limit:g} s; its worker was killed",
-            seconds=round(seconds, 4),
-            worker=f"local:{worker.proc.pid}",
-        )
-
-    def _ready(self, worker: _Worker | None) -> _Worker:
-        if worker is not None and not worker.alive():
-            self._retire(worker)
-            worker = None
-        if worker is None:
-            worker = self._spawn()
-        try:
-            self._note_ready(worker.wait_ready(self.start_timeout))
-        except WorkerStartError:
-            self._retire(worker)
-            raise
-        return worker
-
-    def _spawn(self) -> _Worker:
-        if self._closed:
-            raise WorkerStartError("the local sandbox is closed")
-        worker = _Worker(self.command, self.env, self.jsii_cache)
-        with self._lock:
-            self._live.add(worker)
-            self._counts["started"] += 1
-        return worker
-
-    def _replacement(self) -> _Worker | None:
-        """Start a worker now so it loads while the caller goes on; None if it cannot start."""
-        try:
-            return self._spawn()
-        except WorkerStartError:
-            return None
-
-    def _retire(self, worker: _Worker) -> None:
-        worker.kill()
-        with self._lock:
-            if worker in self._live:
-                self._live.discard(worker)
-                self._retired.append(worker.stats)
-
-    def _count(self, key: str) -> None:
-        with self._lock:
-            self._counts[key] += 1
-
-    def _note_ready(self, ready: dict[str, Any]) -> None:
-        versions = ready.get("versions")
-        if isinstance(versions, dict):
-            self._versions = {str(k): str(v) for k, v in versions.items()}
 
     def _local_versions(self) -> dict[str, str]:
         """Before any worker is up, the versions installed here, when the workers use this Python."""
