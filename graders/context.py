@@ -68,6 +68,12 @@ class GradeContext:
     @property
     def terraform_note(self) -> str:
         """What a JSON-based finding must say when the JSON came from a fallback strategy."""
+        if self.synth and self.synth.from_repair:
+            repairs = "; ".join(self.synth.repairs) or "its provider imports"
+            return (
+                "The answer does not synthesize as written; this finding rests on Terraform JSON "
+                f"synthesized after resolving what it imports wrongly ({repairs})."
+            )
         if self.synth and self.synth.from_fallback:
             return (
                 f"The answer's own entry point did not synthesize; this finding rests on Terraform JSON "

@@ -229,6 +229,9 @@ def run_rule(r: Rule, ctx: GradeContext) -> tuple[list[Finding], RuleOutcome]:
         log.exception("rule %s crashed", rule_id)
         return [], RuleOutcome(rule_id=rule_id, outcome=Outcome.ERROR, detail=f"{type(exc).__name__}: {exc}")
     findings = [r.to_finding(h) for h in hits]
+    if r.meta.needs == "terraform" and ctx.terraform_note:
+        # Every finding on fallback JSON says so, whether or not its rule remembered to.
+        findings = [f if f.note else f.model_copy(update={"note": ctx.terraform_note}) for f in findings]
     return findings, RuleOutcome(rule_id=rule_id, outcome=Outcome.FAIL if hits else Outcome.PASS)
 
 

@@ -205,17 +205,19 @@ class ResultCache:
 
 def synth_key(request: SynthRequest, toolchain: str) -> str:
     """The key of a synth result: everything the worker is given, and what it runs on."""
-    return digest(
-        {
-            "format": CACHE_FORMAT,
-            "toolchain": toolchain,
-            "files": request.files,
-            "entry": request.entry,
-            "stack": [request.stack_module, request.stack_class],
-            "env": request.env,
-            "timeout": request.timeout,
-        }
-    )
+    fields: dict[str, object] = {
+        "format": CACHE_FORMAT,
+        "toolchain": toolchain,
+        "files": request.files,
+        "entry": request.entry,
+        "stack": [request.stack_module, request.stack_class],
+        "env": request.env,
+        "timeout": request.timeout,
+    }
+    if request.repairs:
+        # Only when present, so the keys of answers that need no repair stay what they were.
+        fields["repairs"] = request.repairs
+    return digest(fields)
 
 
 def answer_key(ctx: GradeContext) -> str:

@@ -38,15 +38,24 @@ RubricOpt = Annotated[
     Path | None, typer.Option("--rubric", help="A scoring rubric TOML (default: the built-in one).")
 ]
 
+RepairOpt = Annotated[
+    bool,
+    typer.Option(
+        "--repair/--no-repair",
+        help="When an answer yields no Terraform JSON, synthesize it again with its wrong provider "
+        "imports resolved to the closest names, so the JSON rules still see it (findings say so).",
+    ),
+]
 
-def _options(timeout: float, rubric: Path | None):
+
+def _options(timeout: float, rubric: Path | None, repair: bool = True):
     from harness.pipeline import GradeOptions
     from harness.score import Rubric
 
     if rubric is not None and not rubric.is_file():
         console.print(f"[red]rubric not found: {rubric}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    return GradeOptions(timeout=timeout, rubric=Rubric.load(rubric))
+    return GradeOptions(timeout=timeout, rubric=Rubric.load(rubric), repair=repair)
 
 
 @app.command()
@@ -56,6 +65,7 @@ def grade(
     sandbox: SandboxOpt = "auto",
     timeout: TimeoutOpt = 120.0,
     rubric: RubricOpt = None,
+    repair: RepairOpt = True,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither reuse nor store synth results and rule outputs.")
     ] = False,
@@ -79,7 +89,7 @@ def grade(
         console.print(f"[red]no such task directory: {task_dir}[/red]")
         raise typer.Exit(EXIT_USAGE)
     cache = None if no_cache else ResultCache(cache_dir)
-    options = dataclasses.replace(_options(timeout, rubric), cache=cache)
+    options = dataclasses.replace(_options(timeout, rubric, repair), cache=cache)
     with (
         console.status("grading (a warm synth worker loads the AWS provider once, unless cached)..."),
         open_sandbox(sandbox, 1, cache, regrade=False) as box,
@@ -103,6 +113,7 @@ def run(
     sandbox: SandboxOpt = "auto",
     timeout: TimeoutOpt = 120.0,
     rubric: RubricOpt = None,
+    repair: RepairOpt = True,
     regrade: Annotated[
         bool,
         typer.Option(
@@ -159,7 +170,7 @@ def run(
         console.print(f"[red]no such path: {', '.join(map(str, missing))}[/red]")
         raise typer.Exit(EXIT_USAGE)
     cache = None if no_cache else ResultCache(cache_dir)
-    options = dataclasses.replace(_options(timeout, rubric), cache=cache)
+    options = dataclasses.replace(_options(timeout, rubric, repair), cache=cache)
     total = len(discover(list(paths)))
     progress = Progress(
         TextColumn("[bold]grading"),

@@ -19,6 +19,9 @@ class Side:
     trees: dict[str, ast.Module]
     findings: list[Finding]
     usable: bool  # False when the reference gave no code: nothing to compare against
+    # Rules that could not run on this side (no Terraform JSON, no source): their silence
+    # says nothing about whether this answer has the failure.
+    unchecked: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,46 @@ def compare(model: Side, ideal: Side) -> Comparison:
     shared: list[Failure] = []
     for f in sorted(model.findings, key=lambda f: (f.severity.rank, f.rule_id, str(f.location))):
         failure = _failure(f, model, ideal)
-        (shared if key(f) in ideal_keys else failures).append(failure)
+        if key(f) in ideal_keys:
+            shared.append(failure)
+        elif ideal.usable and f.rule_id in ideal.unchecked and failure.ideal_code is not None:
+            # The rule could not look at the reference: judge by the code both answers wrote.
+            same = _same_code(failure.model_code, failure.ideal_code)
+            note = UNCHECKED_SAME if same else UNCHECKED_DIFFERENT
+            failure = failure.model_copy(update={"ideal_note": note.format(rule=f.rule_id)})
+            (shared if same else failures).append(failure)
+        else:
+            failures.append(failure)
     ideal_only = [f for f in ideal.findings if ideal.usable and key(f) not in model_keys]
     return Comparison(failures=failures, shared=shared, ideal_only=ideal_only)
+
+
+UNCHECKED_SAME = (
+    "The IDEAL_RESPONSE did not synthesize, so {rule} could not check it; its code for this "
+    "construct repeats every line quoted above, so it is taken to share the failure."
+)
+UNCHECKED_DIFFERENT = (
+    "The IDEAL_RESPONSE did not synthesize, so {rule} could not check it; its code for this "
+    "construct differs from the lines quoted above."
+)
+
+
+def _same_code(model: CodeQuote | None, ideal: CodeQuote | None) -> bool:
+    """True when every meaningful line the model's evidence quotes appears in the reference's code."""
+    if model is None or ideal is None:
+        return False
+    wanted = _lines(model.code)
+    return bool(wanted) and wanted <= _lines(ideal.code)
+
+
+def _lines(code: str) -> set[str]:
+    # Lines of brackets alone match anywhere, so they prove nothing; quote markers are layout.
+    out = set()
+    for raw in code.splitlines():
+        line = " ".join(raw.split()).rstrip(",")
+        if line.strip("()[]{}:, ") and not line.startswith(("# ", "...")):
+            out.add(line)
+    return out
 
 
 def _failure(f: Finding, model: Side, ideal: Side) -> Failure:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.context import GradeContext, Settings
-from graders.model import Finding, RuleOutcome
+from graders.model import Finding, Outcome, RuleOutcome
+from graders.provider_api import load_index
 from graders.registry import RuleRun, rules_version, run_rules
 from harness.cache import ResultCache
 from harness.cached import NOT_STORED, run_rules_cached
@@ -16,6 +17,7 @@ from harness.compare import Side, compare
 from harness.errors import HarnessError, TaskLoadError
 from harness.merge import merge_failures
 from harness.platforms import is_supported, platform_for
+from harness.repair import plan_import_repairs
 from harness.results import SideResult, TaskResult, TaskStatus
 from harness.sandbox.base import Sandbox, SynthRequest
 from harness.score import Rubric, score_failures
@@ -43,6 +45,9 @@ class GradeOptions:
     settings: Settings = field(default_factory=Settings)
     env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ENV))
     infra_retries: int = 1
+    # When an answer yields no stacks, synthesize it again with its wrong provider imports
+    # resolved (harness/repair.py), so the rules that read Terraform JSON still see it.
+    repair: bool = True
     # Where rule outputs are reused from and stored (None: every rule runs every time).
     cache: ResultCache | None = None
 
@@ -116,6 +121,9 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
             ideal_ctx.trees if ideal_ctx else {},
             ideal_run.findings if ideal_run else [],
             usable=ideal_usable,
+            unchecked=frozenset(o.rule_id for o in ideal_run.outcomes if o.outcome is Outcome.SKIP)
+            if ideal_run
+            else frozenset(),
         ),
     )
     failures = merge_failures(comparison.failures)
@@ -158,6 +166,7 @@ def _synth(
             error_type="NoEntry",
             message="the answer has no entry point and no TerraformStack subclass to build",
         )
+    repairs = plan_import_repairs(ws.python_files(answer_only=True), load_index()) if options.repair else None
     request = SynthRequest(
         id=f"{ws.task_id}:{ws.side}",
         files=ws.files,
@@ -166,6 +175,7 @@ def _synth(
         stack_class=ws.stack_class,
         env=options.env,
         timeout=options.timeout,
+        repairs=repairs.to_message() if repairs else None,
     )
     t0 = time.perf_counter()
     result = sandbox.synth(request)
@@ -175,6 +185,8 @@ def _synth(
         log.warning("sandbox failed on %s, retrying once: %s", request.id, result.message)
         result = sandbox.synth(request)
     timings[f"synth_{ws.side}"] = round(time.perf_counter() - t0, 3)
+    if repairs and result.from_repair:
+        result = result.model_copy(update={"repairs": repairs.describe()})
     return result
 
 

@@ -12,6 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The worker's prefix for strategies run with an answer's imports repaired (harness/repair.py).
+REPAIRED_PREFIX = "repaired:"
+
 
 class SynthStatus(StrEnum):
     OK = "ok"
@@ -60,6 +63,8 @@ class SynthResult(BaseModel):
     # Terraform JSON per stack, from the best strategy that produced any.
     stacks: dict[str, dict[str, Any]] = Field(default_factory=dict)
     stacks_strategy: str = ""
+    # What a "repaired:" strategy resolved differently (harness.repair.ImportRepairs.describe()).
+    repairs: list[str] = Field(default_factory=list)
     attempts: list[Attempt] = Field(default_factory=list)
     output_tail: str = ""
     seconds: float = 0.0
@@ -72,6 +77,10 @@ class SynthResult(BaseModel):
     @property
     def from_fallback(self) -> bool:
         return bool(self.stacks) and self.stacks_strategy not in ("", "entry")
+
+    @property
+    def from_repair(self) -> bool:
+        return bool(self.stacks) and self.stacks_strategy.startswith(REPAIRED_PREFIX)
 
     @classmethod
     def from_reply(cls, reply: dict[str, Any]) -> SynthResult:

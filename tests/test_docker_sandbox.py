@@ -285,3 +285,25 @@ def test_memory_hog_is_oom_killed_and_the_next_app_works(sandbox: DockerSandbox)
     assert result.error_type == "WorkerOOMKilled"
     assert "OOM-killed" in result.message
     assert sandbox.synth(request("after-hog")).status is SynthStatus.OK
+
+
+def test_repaired_imports_work_in_the_container_too(sandbox: DockerSandbox) -> None:
+    wrong = {
+        **FILES,
+        "lib/tap_stack.py": "from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioning\n"
+        + STACK,
+    }
+    repairs = {
+        "names": {
+            "cdktf_cdktf_provider_aws.s3_bucket_versioning": {
+                "S3BucketVersioning": ["cdktf_cdktf_provider_aws.s3_bucket_versioning", "S3BucketVersioningA"]
+            }
+        },
+        "modules": {},
+    }
+    result = sandbox.synth(
+        SynthRequest(id="repaired", files=wrong, entry="tap.py", timeout=60, repairs=repairs)
+    )
+    assert result.error_type == "ImportError"
+    assert result.stacks_strategy == "repaired:entry"
+    assert result.stacks["TapStackdev"]["resource"]["aws_s3_bucket"]["bucket"]["bucket"] == "data"

@@ -4,7 +4,8 @@ Worker protocol (JSON lines over the worker's stdin/stdout, one request and one 
 
 request  {"op": "synth", "id": str, "files": {relpath: text}, "entry": relpath | null,
           "stack": {"module": "lib.tap_stack", "class": "TapStack"} | null,
-          "env": {name: value}, "timeout": seconds}
+          "env": {name: value}, "timeout": seconds,
+          "repairs": {"names": {module: {name: [module, name]}}, "modules": {name: name}}?}
 reply    {"id": str, "status": "ok"|"error"|"timeout"|"infra_error", "strategy": str,
           "error_type": str, "message": str, "traceback": str,
           "frame": {"file", "line", "code", "function"} | null,
@@ -21,7 +22,9 @@ that is not JSON or names an unknown op gets {"op": "error", ...} and the worker
 
 Strategies are tried in order, stopping at the first that yields stacks: "entry" (run the entry
 file as __main__), "scaffold" (the standard tap.py call on `stack`), "bare" (each TerraformStack
-subclass built alone as `Cls(app, "Cls")`). `status`, `error_type`, `frame` and `strategy` come
+subclass built alone as `Cls(app, "Cls")`); when none yields stacks and the request carries
+`repairs`, the same again with those imports resolved ("repaired:entry", ...; see
+harness/repair.py). `status`, `error_type`, `frame` and `strategy` come
 from the first attempt; `stacks` and `stacks_strategy` from the first that produced any. When the
 files cannot be laid out (error_type "UnsafePath" or "InvalidFiles") the only attempt is
 "workspace". A soft timeout is status "timeout" with error_type "Timeout". "infra_error" means
@@ -51,6 +54,8 @@ class SynthRequest:
     stack_class: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = 120.0
+    # harness.repair.ImportRepairs.to_message(): tried only when nothing else yields stacks.
+    repairs: dict[str, object] | None = None
 
     def to_message(self) -> dict[str, object]:
         stack = (
@@ -58,7 +63,7 @@ class SynthRequest:
             if self.stack_module and self.stack_class
             else None
         )
-        return {
+        message: dict[str, object] = {
             "op": "synth",
             "id": self.id,
             "files": self.files,
@@ -67,6 +72,9 @@ class SynthRequest:
             "env": self.env,
             "timeout": self.timeout,
         }
+        if self.repairs:
+            message["repairs"] = self.repairs
+        return message
 
 
 class Sandbox(ABC):
