@@ -50,6 +50,8 @@ from harness.tasks import discover
 
 log = logging.getLogger(__name__)
 
+# A fault hook for tests: an actor given this task exits mid-task, on the first attempt only, or on
+# every attempt when the value ends in ":always". Ray actors inherit the environment of the run.
 EXIT_ON_TASK_ENV = "IACGRADE_RAY_EXIT_ON_TASK"
 # The first try and two retries: one lost node is bad luck, three in a row point at the task.
 MAX_ATTEMPTS = 3
@@ -106,7 +108,8 @@ class GradeActor:
 
     def grade(self, task_id: str, files: TaskFiles, attempt: int) -> str:
         """Grade one task; the result as JSON, which crosses nodes whatever pydantic version runs there."""
-        if attempt == 1 and os.environ.get(EXIT_ON_TASK_ENV) == task_id:
+        target, _, when = os.environ.get(EXIT_ON_TASK_ENV, "").partition(":")
+        if target == task_id and (attempt == 1 or when == "always"):
             os._exit(1)
         with tempfile.TemporaryDirectory(prefix="iacgrade-ray-") as tmp:
             task_dir = Path(tmp) / task_id  # the folder name is the task id

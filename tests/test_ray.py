@@ -15,7 +15,7 @@ import ray
 
 from harness.errors import SandboxError
 from harness.pipeline import GradeOptions
-from harness.ray_runner import EXIT_ON_TASK_ENV, materialize, read_task_files, run_batch_ray
+from harness.ray_runner import EXIT_ON_TASK_ENV, MAX_ATTEMPTS, materialize, read_task_files, run_batch_ray
 from harness.results import TaskResult, TaskStatus
 from harness.runner import run_batch
 from harness.sandbox.local import LocalSandbox
@@ -104,6 +104,35 @@ def test_a_lost_actor_is_replaced_and_its_task_graded(
     assert by_id["ray-malformed"].status is TaskStatus.INVALID
     rows = pd.read_csv(tmp_path / "run" / "results.csv")
     assert sorted(rows["task_id"]) == ["ray-clean-site", "ray-malformed"]
+
+
+@pytest.mark.synth
+def test_a_task_that_kills_every_actor_is_given_up_and_the_batch_goes_on(
+    tasks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(EXIT_ON_TASK_ENV, "ray-clean-site:always")
+    summary = run_batch_ray([tasks], tmp_path / "run", GradeOptions(), sandbox_kind="local", jobs=1)
+    by_id = {r.task_id: r for r in summary.results}
+    lost = by_id["ray-clean-site"]
+    assert lost.status is TaskStatus.INFRA_ERROR
+    assert f"died {MAX_ATTEMPTS} times" in lost.reason
+    assert by_id["ray-malformed"].status is TaskStatus.INVALID
+    # infra_error is never final: a resumed run tries the task again (here it grades).
+    monkeypatch.delenv(EXIT_ON_TASK_ENV)
+    again = run_batch_ray([tasks], tmp_path / "run", GradeOptions(), sandbox_kind="local", jobs=1)
+    assert again.graded_now == 1 and again.skipped == 1
+    assert {r.task_id: r for r in again.results}["ray-clean-site"].status is TaskStatus.GRADED
+
+
+@pytest.mark.docker
+def test_ray_actors_can_grade_in_the_docker_sandbox(tasks: Path, tmp_path: Path) -> None:
+    summary = run_batch_ray([tasks], tmp_path / "run", GradeOptions(), sandbox_kind="docker", jobs=1)
+    by_id = {r.task_id: r for r in summary.results}
+    graded = by_id["ray-clean-site"]
+    assert graded.status is TaskStatus.GRADED, graded.reason
+    assert graded.sandbox.get("sandbox") == "docker"
+    assert graded.model and graded.model.synth and graded.model.synth.worker.startswith("docker:")
+    assert graded.score is not None and graded.score.value == 10
 
 
 @pytest.mark.parametrize(
