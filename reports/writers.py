@@ -46,8 +46,10 @@ BASE_COLUMNS = (
     *CATEGORY_COLUMNS.values(),
     "model_synth",
     "model_error_type",
+    "model_json",
     "ideal_synth",
     "ideal_error_type",
+    "ideal_json",
     "model_only",
     "seconds",
     *TIMING_COLUMNS.values(),
@@ -91,8 +93,10 @@ def results_row(result: TaskResult) -> dict[str, Any]:
         **{column: 0 for column in CATEGORY_COLUMNS.values()},
         "model_synth": _synth_status(result.model),
         "model_error_type": _synth_error_type(result.model),
+        "model_json": _json_source(result.model),
         "ideal_synth": _synth_status(result.ideal),
         "ideal_error_type": _synth_error_type(result.ideal),
+        "ideal_json": _json_source(result.ideal),
         "model_only": result.model_only,
         "seconds": result.timings.get("total"),
         # A stage that did not run (no ideal, an invalid task) stays empty, not zero.
@@ -186,6 +190,14 @@ def _synth_status(side: SideResult | None) -> str:
 
 def _synth_error_type(side: SideResult | None) -> str:
     return side.synth.error_type if side is not None and side.synth is not None else ""
+
+
+def _json_source(side: SideResult | None) -> str:
+    """The synth strategy whose Terraform JSON the rules read ("entry", "bare", "repaired:entry"),
+    empty when there was none: what the TF, AWS and SEC rules could see of the answer."""
+    if side is None or side.synth is None or not side.synth.stacks:
+        return ""
+    return side.synth.stacks_strategy
 
 
 def _cell(value: Any) -> Any:

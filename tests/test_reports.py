@@ -508,6 +508,9 @@ def test_results_row() -> None:
     assert (row["critical"], row["high"], row["medium"], row["low"], row["failures"]) == (2, 1, 1, 1, 5)
     assert (row["model_synth"], row["model_error_type"]) == ("error", "TypeError")
     assert (row["ideal_synth"], row["ideal_error_type"]) == ("ok", "")
+    assert (row["model_json"], row["ideal_json"]) == ("bare", "entry")
+    none = results_row(model_only_result())
+    assert none["ideal_json"] == ""
     assert row["seconds"] == 3.25
     assert row["platform"] == "cdktf" and row["training_quality"] == 8
     assert "aws_services" not in row
