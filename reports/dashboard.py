@@ -246,6 +246,8 @@ def _summary(run: Run, index: int) -> dict[str, Any]:
         "failures": int(_column(tasks, "failures").fillna(0).sum()),
         "model_synth": _rate_text(model_ok, model_n),
         "ideal_synth": _rate_text(ideal_ok, ideal_n),
+        "model_json": _rate_text(*_json_counts(tasks, "model")),
+        "ideal_json": _rate_text(*_json_counts(tasks, "ideal")),
         "findings_source": run.findings_source,
     }
 
@@ -401,6 +403,16 @@ def _synth_counts(tasks: pd.DataFrame, column: str) -> tuple[int, int]:
     values = tasks[column]
     attempted = values != ""
     return int((values[attempted] == "ok").sum()), int(attempted.sum())
+
+
+def _json_counts(tasks: pd.DataFrame, side: str) -> tuple[int, int]:
+    """(answers whose Terraform JSON the rules read, answers with code that were synthesized):
+    how much of a side the TF, AWS and SEC rules could see, whatever strategy gave the JSON."""
+    status, source = f"{side}_synth", f"{side}_json"
+    if status not in tasks or source not in tasks:
+        return 0, 0
+    synthesized = ~tasks[status].isin(["", "skipped"])
+    return int((tasks.loc[synthesized, source] != "").sum()), int(synthesized.sum())
 
 
 def _rate_text(ok: int, attempted: int) -> str:

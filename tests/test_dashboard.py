@@ -79,12 +79,16 @@ def make_failure(
     )
 
 
-def _side(name: str, status: SynthStatus | None, error_type: str = "") -> SideResult | None:
+def _side(name: str, status: SynthStatus | None, error_type: str = "", json: str = "") -> SideResult | None:
     if status is None:
         return None
     if status is SynthStatus.SKIPPED:
         return SideResult(side=name, has_code=False)
-    return SideResult(side=name, synth=SynthResult(status=status, error_type=error_type))
+    # An answer that synthesizes has the JSON of its entry point; T1's model gets it by repair.
+    strategy = json or ("entry" if status is SynthStatus.OK else "")
+    stacks = {"tap": {"resource": {}}} if strategy else {}
+    synth = SynthResult(status=status, error_type=error_type, stacks=stacks, stacks_strategy=strategy)
+    return SideResult(side=name, synth=synth)
 
 
 def make_result(
@@ -97,6 +101,7 @@ def make_result(
     status: TaskStatus = TaskStatus.GRADED,
     reason: str = "",
     metadata: dict[str, Any] | None = None,
+    model_json: str = "",
 ) -> TaskResult:
     return TaskResult(
         task_id=task_id,
@@ -104,7 +109,7 @@ def make_result(
         reason=reason,
         metadata=metadata if metadata is not None else {"platform": "cdktf", "complexity": "hard"},
         score=Score(value=score) if score is not None else None,
-        model=_side("model", model, "TypeError" if model is SynthStatus.ERROR else ""),
+        model=_side("model", model, "TypeError" if model is SynthStatus.ERROR else "", model_json),
         ideal=_side("ideal", ideal),
         failures=list(failures),
         timings={"synth_model": 0.5, "synth_ideal": 0.25, "grade": 0.125, "total": 1.0},
@@ -120,7 +125,9 @@ AWS = ("AWS003", Severity.HIGH, Category.AWS_SERVICE_LIMITS)
 def run_a() -> list[TaskResult]:
     """Five tasks: four graded (scores 6.5, 2, 9, 10: not in order), one invalid; SYN001 fails thrice."""
     return [
-        make_result("T1", 6.5, [make_failure(*SYN, line=20), make_failure(*PY, line=30)]),
+        make_result(
+            "T1", 6.5, [make_failure(*SYN, line=20), make_failure(*PY, line=30)], model_json="repaired:entry"
+        ),
         make_result("T2", 2.0, [make_failure(*SYN), make_failure(*TF, path=None, line=None, stack="tap")]),
         make_result("T3", 9.0, [make_failure(*SYN, line=5)], model=SynthStatus.OK),
         make_result("T4", 10.0, [], model=SynthStatus.OK, ideal=SynthStatus.SKIPPED),
@@ -175,6 +182,8 @@ class PageParser(HTMLParser):
         self.body: dict[str, str] = {}
         self.tables: dict[str, dict[str, str]] = {}
         self.external: list[str] = []
+        self.kpis: list[tuple[str, str]] = []  # (data-kpi, its text), run by run
+        self._kpi = ""
         self._chart = ""
         self._table = ""
         self._in_body = False
@@ -200,6 +209,13 @@ class PageParser(HTMLParser):
             self.rows[self._table].append(a)
         elif tag == "a" and "href" in a:
             self.links.append(a["href"])
+        elif tag == "dd" and "data-kpi" in a:
+            self._kpi = a["data-kpi"]
+
+    def handle_data(self, data: str) -> None:
+        if self._kpi:
+            self.kpis.append((self._kpi, data.strip()))
+            self._kpi = ""
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "svg":
@@ -312,6 +328,9 @@ def test_chart_values(one_run: tuple[Path, Path, PageParser, str]) -> None:
     assert list(rules.values()) == [3, 1, 1]
     # Model: 2 of 4 looked at synthesize (T5 was never looked at); ideal: 3 of 4 (T4's has no code).
     assert bar_values(page, "synth-pass-rate") == {"Model": 50, "Ideal": 75}
+    # JSON the rules read: T1 (repaired), T3 and T4 of the 4 models synthesized; the 3 ideals with code.
+    kpis = dict(page.kpis)
+    assert (kpis["model-json"], kpis["ideal-json"]) == ("3/4 (75%)", "3/3 (100%)")
 
 
 def test_task_rows_and_links(one_run: tuple[Path, Path, PageParser, str]) -> None:
