@@ -1,7 +1,7 @@
 """Platforms are plug-ins: each knows how to turn an answer's files into a runnable project.
 
 Adding a platform (CDKTF TypeScript, Terraform HCL, ...) means adding a module here with a
-`Platform` and listing it in `PLATFORMS`; the pipeline asks `platform_for(metadata)`.
+`Platform` and listing it in `registered()`; the pipeline asks `platform_for(metadata)`.
 """
 
 from __future__ import annotations
@@ -34,18 +34,19 @@ class Platform(Protocol):
     ) -> ProjectLayout: ...
 
 
-def platform_for(metadata: Mapping[str, Any]) -> Platform:
-    """The platform a task's metadata names; CDKTF Python when it names none."""
+def registered() -> list[Platform]:
+    """Every platform, the default first; imported here, not at the top, so a platform module
+    may use the rest of `harness` without an import cycle."""
     from harness.platforms.cdktf_python import CdktfPython
 
-    platforms: list[Platform] = [CdktfPython()]
-    for p in platforms:
-        if p.matches(metadata):
-            return p
-    return platforms[0]
+    return [CdktfPython()]
+
+
+def platform_for(metadata: Mapping[str, Any]) -> Platform:
+    """The platform a task's metadata names; the default when it names none."""
+    platforms = registered()
+    return next((p for p in platforms if p.matches(metadata)), platforms[0])
 
 
 def is_supported(metadata: Mapping[str, Any]) -> bool:
-    from harness.platforms.cdktf_python import CdktfPython
-
-    return CdktfPython().matches(metadata)
+    return any(p.matches(metadata) for p in registered())
