@@ -81,6 +81,13 @@ class GradeContext:
             )
         return ""
 
+    def stack_origin(self, stack: str) -> tuple[str, str] | None:
+        """(file, class name) of the answer's TerraformStack subclass that built `stack`, when the
+        worker saw it: findings on that stack point into that class."""
+        origin = (self.synth.stack_classes if self.synth else {}).get(stack) or {}
+        file, cls = origin.get("file"), origin.get("class")
+        return (file, cls.rpartition(".")[2]) if file and cls else None
+
     def skip_reason(self, needs: str) -> str:
         """Why a rule that reads `needs` cannot run on this answer ("" when it can)."""
         if needs == "source" and not self.source:

@@ -310,18 +310,42 @@ class Site:
     anchor: str
 
 
-def construct_call(trees: Mapping[str, ast.Module], cid: str) -> tuple[str, ast.Call] | None:
-    """The call that creates the construct `cid` (an f-string id matches by its literal parts)."""
-    fallback: tuple[str, ast.Call] | None = None
+def construct_call(
+    trees: Mapping[str, ast.Module], cid: str, within: tuple[str, str] | None = None
+) -> tuple[str, ast.Call] | None:
+    """The call that creates the construct `cid` (an f-string id matches by its literal parts).
+
+    `within` is (file, class) of the stack that holds the construct: where several classes create
+    a construct of that id (a primary and a secondary stack), the one in that class wins."""
+    exact: list[tuple[str, ast.Call]] = []
+    templated: list[tuple[str, ast.Call]] = []
     for path, call in iter_calls(trees):
         found = construct_id(call)
-        if found is None:
-            continue
         if found == cid:
-            return path, call
-        if fallback is None and _template_matches(found, cid):
-            fallback = (path, call)
-    return fallback
+            exact.append((path, call))
+        elif found is not None and _template_matches(found, cid):
+            templated.append((path, call))
+    for candidates in (exact, templated):
+        if candidates:
+            if within is not None:
+                inside = [c for c in candidates if _in_class(trees, c, within)]
+                if inside:
+                    return inside[0]
+            return candidates[0]
+    return None
+
+
+def _in_class(trees: Mapping[str, ast.Module], found: tuple[str, ast.Call], within: tuple[str, str]) -> bool:
+    path, call = found
+    file, cls = within
+    if path != file or path not in trees:
+        return False
+    return any(
+        isinstance(node, ast.ClassDef)
+        and node.name == cls
+        and node.lineno <= call.lineno <= (node.end_lineno or node.lineno)
+        for node in ast.walk(trees[path])
+    )
 
 
 def _template_matches(template: str, cid: str) -> bool:
@@ -335,7 +359,7 @@ def site(ctx: GradeContext, res: Resource, attr: str | None = None, index: int |
     """Location, evidence and anchor for a finding on `res`, pointing at `attr` (and its
     `index`-th list element) in the source when the answer wrote it as a keyword argument."""
     anchor = f"construct:{res.construct_id}"
-    found = construct_call(ctx.trees, res.construct_id)
+    found = construct_call(ctx.trees, res.construct_id, ctx.stack_origin(res.stack))
     if found is None:
         return Site(Location(address=res.address, stack=res.stack), "", anchor)
     path, call = found

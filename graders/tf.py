@@ -66,7 +66,7 @@ def missing_remote_state_backend(ctx: GradeContext) -> Iterator[Hit]:
 
 def _check_backend(ctx: GradeContext, stack: str, doc: dict[str, Any]) -> Iterator[Hit]:
     backends = (doc.get("terraform") or {}).get("backend") or {}
-    span = _stack_span(ctx)
+    span = _stack_span(ctx, stack)
     where = Location(path=span.path, line=span.start, stack=stack) if span else Location(stack=stack)
     evidence = quote(ctx.workspace.files, span) if span else ""
     if "s3" not in backends:
@@ -117,10 +117,14 @@ def _source_has_call(ctx: GradeContext, callee: str) -> bool:
     return any(callee in text for text in ctx.source.values())
 
 
-def _stack_span(ctx: GradeContext) -> Span | None:
-    """The main stack class's header and constructor signature: where a backend belongs."""
-    name = ctx.workspace.stack_class
+def _stack_span(ctx: GradeContext, stack: str | None = None) -> Span | None:
+    """The header and constructor signature of the class that built `stack` (else of the main
+    stack class): where a backend belongs."""
+    origin = ctx.stack_origin(stack) if stack else None
+    name = origin[1] if origin else ctx.workspace.stack_class
     for path, tree in ctx.trees.items():
+        if origin and path != origin[0]:
+            continue
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef) and node.name == name:
                 init = next(

@@ -63,6 +63,8 @@ class SynthResult(BaseModel):
     # Terraform JSON per stack, from the best strategy that produced any.
     stacks: dict[str, dict[str, Any]] = Field(default_factory=dict)
     stacks_strategy: str = ""
+    # Stack name -> {"class", "file"}: the answer's TerraformStack subclass that built it.
+    stack_classes: dict[str, dict[str, str]] = Field(default_factory=dict)
     # What a "repaired:" strategy resolved differently (harness.repair.ImportRepairs.describe()).
     repairs: list[str] = Field(default_factory=list)
     attempts: list[Attempt] = Field(default_factory=list)

@@ -335,6 +335,7 @@ class Outcome:
     traceback: str = ""
     frame: dict[str, Any] | None = None
     stacks: dict[str, Any] = field(default_factory=dict)
+    stack_classes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def attempt(self) -> dict[str, Any]:
         return {
@@ -469,10 +470,23 @@ def required_settings(stack_cls: type, settings: dict[str, Any]) -> dict[str, An
 class AppRecorder:
     """Gives every App an absolute output directory of its own and remembers them in order."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, workspace: str = "") -> None:
         self.root = root
         self.outdirs: list[str] = []
+        # Stack name -> the answer's class that built it and its file, so a finding on a stack's
+        # JSON points into the right class when several define a construct of the same id.
+        self.stack_classes: dict[str, dict[str, str]] = {}
+        self.workspace_prefix = workspace.rstrip(os.sep) + os.sep if workspace else ""
         os.makedirs(root, exist_ok=True)
+
+    def note_stack(self, name: object, cls: type) -> None:
+        try:
+            source = inspect.getsourcefile(cls) or ""
+        except TypeError:
+            return
+        prefix = self.workspace_prefix
+        if isinstance(name, str) and prefix and source.startswith(prefix):
+            self.stack_classes[name] = {"class": cls.__qualname__, "file": source[len(prefix) :]}
 
     def next_outdir(self) -> str:
         return os.path.join(self.root, f"app-{len(self.outdirs) + 1}")
@@ -481,8 +495,9 @@ class AppRecorder:
 @contextlib.contextmanager
 def patched_toolchain(cdktf: types.ModuleType, workspace: str, recorder: AppRecorder) -> Iterator[None]:
     """Make App output and asset paths absolute: the node kernel resolves relative ones elsewhere."""
-    app_cls, asset_cls = cdktf.App, cdktf.TerraformAsset
+    app_cls, asset_cls, stack_cls = cdktf.App, cdktf.TerraformAsset, cdktf.TerraformStack
     app_init, asset_init = app_cls.__dict__["__init__"], asset_cls.__dict__["__init__"]
+    stack_init = stack_cls.__dict__["__init__"]
 
     def init_app(self: Any, *args: Any, **kwargs: Any) -> None:
         outdir = recorder.next_outdir()
@@ -498,11 +513,15 @@ def patched_toolchain(cdktf: types.ModuleType, workspace: str, recorder: AppReco
             kwargs["path"] = os.path.normpath(os.path.join(workspace, path))
         asset_init(self, *args, **kwargs)
 
-    app_cls.__init__, asset_cls.__init__ = init_app, init_asset
+    def init_stack(self: Any, *args: Any, **kwargs: Any) -> None:
+        stack_init(self, *args, **kwargs)
+        recorder.note_stack(kwargs.get("id", args[1] if len(args) > 1 else None), type(self))
+
+    app_cls.__init__, asset_cls.__init__, stack_cls.__init__ = init_app, init_asset, init_stack
     try:
         yield
     finally:
-        app_cls.__init__, asset_cls.__init__ = app_init, asset_init
+        app_cls.__init__, asset_cls.__init__, stack_cls.__init__ = app_init, asset_init, stack_init
 
 
 def read_stacks(outdirs: list[str]) -> dict[str, Any]:
@@ -656,6 +675,7 @@ class Worker:
             "frame": first.frame,
             "stacks": best.stacks if best else {},
             "stacks_strategy": best.strategy if best else "",
+            "stack_classes": best.stack_classes if best else {},
             "attempts": [o.attempt() for o in outcomes],
             "output_tail": tail,
             "seconds": round(time.monotonic() - started, 4),
@@ -696,7 +716,9 @@ class Worker:
                     if outcomes and (time.monotonic() >= deadline or ALARM.interrupted_jsii):
                         break
                     with shim():
-                        outcome = self.run_isolated(name, body, env, entry_path, deadline, timeout)
+                        outcome = self.run_isolated(
+                            name, body, env, entry_path, deadline, timeout, label=prefix + name
+                        )
                     outcome.strategy = prefix + name
                     outcomes.append(outcome)
                     if outcome.stacks:
@@ -713,11 +735,13 @@ class Worker:
         entry_path: str,
         deadline: float,
         timeout: float,
+        label: str = "",
     ) -> Outcome:
         """Run one strategy in a clean namespace with the timer armed; the app's failure is the result."""
         assert self.toolchain is not None
         outcome = Outcome(name)
-        recorder = AppRecorder(os.path.join(self.outroot, name))
+        # A repaired pass runs the same strategy again: its apps get folders of their own.
+        recorder = AppRecorder(os.path.join(self.outroot, (label or name).replace(":", "-")), self.workspace)
         own_outdirs: list[str] | None = None
         with (
             self.app_namespace(env, entry_path),
@@ -740,6 +764,7 @@ class Worker:
             except BaseException as exc:  # noqa: BLE001 - whatever the answer raised is what we report
                 describe_failure(outcome, exc, self.paths)
         outcome.stacks = read_stacks(recorder.outdirs if own_outdirs is None else own_outdirs)
+        outcome.stack_classes = {n: c for n, c in recorder.stack_classes.items() if n in outcome.stacks}
         if outcome.status == "ok" and not outcome.stacks:
             outcome.status, outcome.error_type = "error", "NoStacks"
             outcome.message = NO_STACKS_MESSAGES[name]

@@ -79,6 +79,28 @@ def test_valid_app_is_ok(sandbox: LocalSandbox) -> None:
     assert result.worker.startswith("local:") and result.seconds > 0
 
 
+def test_each_stack_names_the_class_and_file_that_built_it(sandbox: LocalSandbox) -> None:
+    regional = STACK.replace("class TapStack", "class RegionalStack")
+    tap = (
+        "from cdktf import App\n"
+        "from lib.tap_stack import TapStack\n"
+        "from lib.regional import RegionalStack\n"
+        "app = App()\n"
+        'TapStack(app, "main")\n'
+        'RegionalStack(app, "east")\n'
+        'RegionalStack(app, "west")\n'
+        "app.synth()\n"
+    )
+    files = {**FILES, "tap.py": tap, "lib/regional.py": regional}
+    result = sandbox.synth(request("classes", files))
+    assert result.status is SynthStatus.OK, result.message
+    assert result.stack_classes == {
+        "main": {"class": "TapStack", "file": "lib/tap_stack.py"},
+        "east": {"class": "RegionalStack", "file": "lib/regional.py"},
+        "west": {"class": "RegionalStack", "file": "lib/regional.py"},
+    }
+
+
 def test_aws_call_at_synth_time_fails_with_botocore_type(sandbox: LocalSandbox) -> None:
     tap = "import boto3\nboto3.client('sts').get_caller_identity()\n" + TAP
     result = sandbox.synth(request("aws", {**FILES, "tap.py": tap}))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from graders.terraform import UNRESOLVED, TerraformModel
+import ast
+
+from graders.terraform import UNRESOLVED, TerraformModel, construct_call
 
 STACK = {
     "provider": {"aws": [{"region": "us-east-1"}, {"alias": "west", "region": "us-west-2"}]},
@@ -49,3 +51,23 @@ def test_references_resolve_to_literal_attributes() -> None:
     assert stack.literal(subnet, "missing") is None
     assert stack.references(subnet.config) == {"aws_vpc.main"}
     assert stack.resolve("${element(aws_vpc.main.*.id, 0)}") is UNRESOLVED
+
+
+def test_a_construct_id_in_several_stack_classes_resolves_in_the_stacks_own_class() -> None:
+    source = (
+        "class {cls}(TerraformStack):\n"
+        "    def __init__(self, scope, id):\n"
+        "        super().__init__(scope, id)\n"
+        '        S3Bucket(self, "docs", bucket="docs-{cls}")\n'
+    )
+    trees = {
+        "stacks/primary.py": ast.parse(source.format(cls="PrimaryStack")),
+        "stacks/secondary.py": ast.parse(source.format(cls="SecondaryStack")),
+    }
+    first = construct_call(trees, "docs")
+    assert first is not None and first[0] == "stacks/primary.py"
+    own = construct_call(trees, "docs", ("stacks/secondary.py", "SecondaryStack"))
+    assert own is not None and own[0] == "stacks/secondary.py"
+    # A class that holds no such construct (it comes from a helper): the first match stands.
+    helper = construct_call(trees, "docs", ("stacks/global.py", "GlobalStack"))
+    assert helper is not None and helper[0] == "stacks/primary.py"

@@ -10,6 +10,7 @@ reply    {"id": str, "status": "ok"|"error"|"timeout"|"infra_error", "strategy":
           "error_type": str, "message": str, "traceback": str,
           "frame": {"file", "line", "code", "function"} | null,
           "stacks": {stack_name: terraform_json}, "stacks_strategy": str,
+          "stack_classes": {stack_name: {"class": qualname, "file": relpath}},
           "attempts": [{"strategy", "status", "error_type", "message", "frame", "stacks"}],
           "output_tail": str, "seconds": float, "recycle": bool}
 request  {"op": "ping"}            reply {"op": "pong", "versions": {...}, "pid": int}
