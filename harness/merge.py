@@ -34,8 +34,36 @@ _TYPE_WORDS = frozenset(
 
 def merge_failures(failures: list[Failure]) -> list[Failure]:
     """Fold each SYN001 failure into the PY failure about the same culprit, then each declared
-    consequence into its cause; keep the order otherwise."""
-    return _fold_consequences(_fold_synth(list(failures)))
+    consequence into its cause, then repeats of one mistake across stacks; keep the order otherwise."""
+    return _fold_repeats(_fold_consequences(_fold_synth(list(failures))))
+
+
+def _fold_repeats(failures: list[Failure]) -> list[Failure]:
+    """One failure per mistake in the source: a construct built in several stacks (a primary and a
+    secondary region from one class) gives one JSON finding per stack, all quoting the same line;
+    the report lists it once, says where else it recurs, and the score counts it once."""
+    groups: dict[tuple[str, str, str, int], list[Failure]] = {}
+    for f in failures:
+        loc = f.location
+        if loc.stack and loc.path and loc.line:
+            groups.setdefault((f.rule_id, f.anchor, loc.path, loc.line), []).append(f)
+    out: list[Failure] = []
+    for f in failures:
+        loc = f.location
+        group = groups.get((f.rule_id, f.anchor, loc.path or "", loc.line or 0)) if loc.stack else None
+        if not group or len(group) == 1:
+            out.append(f)
+        elif f is group[0]:
+            again = "; ".join(other.message.rstrip(".") for other in group[1:])
+            out.append(
+                f.model_copy(
+                    update={
+                        "message": f"{f.message} The same code is built again: {again}.",
+                        "occurrences": len(group),
+                    }
+                )
+            )
+    return out
 
 
 def _fold_consequences(failures: list[Failure]) -> list[Failure]:

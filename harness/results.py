@@ -54,6 +54,8 @@ class Failure(BaseModel):
     note: str = ""
     # Other findings folded into this failure (same cause seen by several rules).
     merged: list[str] = Field(default_factory=list)
+    # Places the same mistake showed (one source line built into several stacks).
+    occurrences: int = 1
 
     @property
     def location_text(self) -> str:

@@ -100,3 +100,40 @@ def test_a_declared_consequence_folds_into_its_cause_at_the_same_statement() -> 
 def test_an_undeclared_pair_at_one_statement_stays_apart() -> None:
     merged = merge_failures([failure("AWS005", "a.py", 3), failure("PY005", "a.py", 3)])
     assert [f.rule_id for f in merged] == ["AWS005", "PY005"]
+
+
+def _in_stack(f: Failure, stack: str, address: str, anchor: str) -> Failure:
+    where = f.location.model_copy(update={"stack": stack, "address": address})
+    return f.model_copy(update={"anchor": anchor, "location": where})
+
+
+def test_one_line_built_into_several_stacks_is_one_failure() -> None:
+    path = "stacks/regional.py"
+    bucket = "aws_s3_bucket.docs"
+    primary = _in_stack(
+        failure("AWS009", path, 211, message=f"`{bucket}` is named `docs-primary`."),
+        "primary",
+        bucket,
+        "construct:docs",
+    )
+    secondary = _in_stack(
+        failure("AWS009", path, 211, message=f"`{bucket}` is named `docs-secondary`."),
+        "secondary",
+        bucket,
+        "construct:docs",
+    )
+    other_line = _in_stack(failure("AWS009", path, 250), "primary", "aws_iam_role.r", "construct:r")
+    # Source findings on one line (two wrong names in one import) are two mistakes: never folded.
+    imports = [failure("PY002", "lib/a.py", 4, message="A"), failure("PY002", "lib/a.py", 4, message="B")]
+    merged = merge_failures([primary, other_line, secondary, *imports])
+    assert [(f.rule_id, f.location.line) for f in merged] == [
+        ("AWS009", 211),
+        ("AWS009", 250),
+        ("PY002", 4),
+        ("PY002", 4),
+    ]
+    assert merged[0].occurrences == 2 and merged[1].occurrences == 1
+    assert merged[0].message == (
+        "`aws_s3_bucket.docs` is named `docs-primary`. The same code is built again: "
+        "`aws_s3_bucket.docs` is named `docs-secondary`."
+    )
