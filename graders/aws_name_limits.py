@@ -12,7 +12,7 @@ from graders.aws_data import load
 from graders.context import GradeContext
 from graders.model import Category, Severity
 from graders.registry import Hit, rule
-from graders.terraform import UNRESOLVED, resource_hit
+from graders.terraform import resource_hit
 
 
 @dataclass(frozen=True)
@@ -131,8 +131,8 @@ def name_outside_aws_limits(ctx: GradeContext) -> Iterator[Hit]:
     limits = name_limits()
     for stack, res in ctx.tf.resources(*limits):
         limit = limits[res.type]
-        name = stack.literal(res, limit.attribute)
-        if not isinstance(name, str) or not name or name is UNRESOLVED or "${" in name:
+        name = stack.literal_text(res, limit.attribute)
+        if name is None:
             continue
         problems = limit.problems(name)
         if problems:

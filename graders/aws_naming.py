@@ -9,7 +9,7 @@ from graders.context import GradeContext
 from graders.locate import Span
 from graders.model import Category, Severity
 from graders.registry import Hit, rule
-from graders.terraform import UNRESOLVED, Resource, Stack, resource_hit, site, spans_text
+from graders.terraform import Resource, Stack, resource_hit, site, spans_text
 
 R53_DOCS = "https://docs.aws.amazon.com/Route53/latest"
 
@@ -62,9 +62,7 @@ GLOBAL_SCOPES = ("global", "account")
 
 def _name(stack: Stack, res: Resource) -> str | None:
     """The resource's literal physical name, when the answer set one and it resolves."""
-    attr = NAMED[res.type][0]
-    value = stack.literal(res, attr)
-    return value if isinstance(value, str) and value and value is not UNRESOLVED else None
+    return stack.literal_text(res, NAMED[res.type][0])
 
 
 def _named(ctx: GradeContext) -> Iterator[tuple[Stack, Resource, str]]:

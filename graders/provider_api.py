@@ -189,25 +189,29 @@ class ApiIndex:
         """Every indexed type called `name`, in any module."""
         return [self.info(i) for i in self._by_name.get(name, [])]
 
-    def suggest_name(self, module: str, name: str) -> list[str]:
-        """Did-you-mean for `from module import name`: importable spellings, best first."""
-        out: list[str] = []
+    def suggest_imports(self, module: str, name: str) -> list[tuple[str, str]]:
+        """Did-you-mean for `from module import name`: importable (module, name) pairs, best first."""
+        out: list[tuple[str, str]] = []
         # Names of the same module that are close: `S3BucketVersioning` -> `S3BucketVersioningA`.
         names = list(self.modules.get(module, {})) + list(self.submodules.get(module, ()))
         if not name.endswith(_HELPER_SUFFIXES):
             # `...Config`, `...OutputReference`, `...List` are plumbing of the bindings, rarely what is meant.
             names = [n for n in names if not n.endswith(_HELPER_SUFFIXES)]
         for cand in _close(name, names, n=2):
-            out.append(f"from {module} import {cand}")
+            out.append((module, cand))
         # The same name elsewhere (a class the answer looked for in the wrong module).
         for t in self.types_named(name):
-            out.append(f"from {t.module} import {t.name}")
+            out.append((t.module, t.name))
         # Close names anywhere (a class whose module the answer also got wrong).
         if not out:
             for cand in _close(name, list(self._by_name), n=2):
                 for t in self.types_named(cand)[:1]:
-                    out.append(f"from {t.module} import {t.name}")
+                    out.append((t.module, t.name))
         return list(dict.fromkeys(out))[:3]
+
+    def suggest_name(self, module: str, name: str) -> list[str]:
+        """`suggest_imports` as the import statements to write."""
+        return [f"from {m} import {n}" for m, n in self.suggest_imports(module, name)]
 
     def suggest_module(self, module: str) -> list[str]:
         return _close(module, [m for m in self.modules if self.owns(m)], n=3)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from graders.locate import Span, statement_span
 from graders.model import Location
@@ -13,22 +14,41 @@ from graders.py_symbols import FileSymbols, construct_anchor, dotted
 from graders.registry import Hit
 
 
-def check_imports(
-    path: str, tree: ast.Module, index: ApiIndex, files: dict[str, str]
-) -> Iterator[tuple[str, Hit]]:
+@dataclass(frozen=True)
+class FailingImport:
+    """A provider import that fails: its module is missing (`name` None), or it lacks `name`."""
+
+    node: ast.Import | ast.ImportFrom
+    module: str
+    name: str | None = None
+    alias: ast.alias | None = None
+
+
+def failing_imports(tree: ast.Module, index: ApiIndex) -> Iterator[FailingImport]:
+    """Every import of `tree` that names a provider module or name the index does not have."""
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and not node.level and node.module and index.owns(node.module):
             if not index.is_indexed_module(node.module):
-                yield "PY002", _missing_module(path, node, node.module, index, files)
+                yield FailingImport(node, node.module)
                 continue
             for alias in node.names:
-                if alias.name == "*" or index.lookup(node.module, alias.name) is not None:
-                    continue
-                yield "PY002", _missing_name(path, tree, node, alias, index, files)
+                if alias.name != "*" and index.lookup(node.module, alias.name) is None:
+                    yield FailingImport(node, node.module, alias.name, alias)
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if index.owns(alias.name) and not index.is_indexed_module(alias.name):
-                    yield "PY002", _missing_module(path, node, alias.name, index, files)
+                    yield FailingImport(node, alias.name, alias=alias)
+
+
+def check_imports(
+    path: str, tree: ast.Module, index: ApiIndex, files: dict[str, str]
+) -> Iterator[tuple[str, Hit]]:
+    for failing in failing_imports(tree, index):
+        node = failing.node
+        if failing.name is not None and isinstance(node, ast.ImportFrom) and failing.alias is not None:
+            yield "PY002", _missing_name(path, tree, node, failing.alias, index, files)
+        else:
+            yield "PY002", _missing_module(path, node, failing.module, index, files)
 
 
 def _missing_name(
@@ -40,13 +60,14 @@ def _missing_name(
     files: dict[str, str],
 ) -> Hit:
     module = node.module or ""
-    suggestions = index.suggest_name(module, alias.name)
+    pairs = index.suggest_imports(module, alias.name)
+    suggestions = [f"from {m} import {n}" for m, n in pairs]
     hint = f" Did you mean `{suggestions[0]}`?" if suggestions else ""
     others = (
         f" (other candidates: {', '.join(f'`{s}`' for s in suggestions[1:])})" if len(suggestions) > 1 else ""
     )
     line = getattr(alias, "lineno", node.lineno)
-    fix_module = suggestions[0].split()[1] if suggestions else module
+    fix_module = pairs[0][0] if pairs else module
     return Hit(
         message=(
             f"`{module}` has no `{alias.name}` in {version_label(index, module)}: the import raises "

@@ -221,6 +221,11 @@ class Stack:
             return None
         return self.resolve(res.config[attr])
 
+    def literal_text(self, res: Resource, attr: str) -> str | None:
+        """`res.attr` as a non-empty string known before apply (a physical name), else None."""
+        value = self.literal(res, attr)
+        return value if isinstance(value, str) and value and "${" not in value else None
+
     def _follow(self, expr: str, depth: int) -> Any:
         if not TRAVERSAL.match(expr):
             return UNRESOLVED

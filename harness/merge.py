@@ -44,26 +44,29 @@ def _fold_repeats(failures: list[Failure]) -> list[Failure]:
     the report lists it once, says where else it recurs, and the score counts it once."""
     groups: dict[tuple[str, str, str, int], list[Failure]] = {}
     for f in failures:
-        loc = f.location
-        if loc.stack and loc.path and loc.line:
-            groups.setdefault((f.rule_id, f.anchor, loc.path, loc.line), []).append(f)
+        key = _repeat_key(f)
+        if key is not None:
+            groups.setdefault(key, []).append(f)
     out: list[Failure] = []
     for f in failures:
-        loc = f.location
-        group = groups.get((f.rule_id, f.anchor, loc.path or "", loc.line or 0)) if loc.stack else None
-        if not group or len(group) == 1:
+        key = _repeat_key(f)
+        group = groups[key] if key is not None else [f]
+        if len(group) == 1:
             out.append(f)
         elif f is group[0]:
             again = "; ".join(other.message.rstrip(".") for other in group[1:])
-            out.append(
-                f.model_copy(
-                    update={
-                        "message": f"{f.message} The same code is built again: {again}.",
-                        "occurrences": len(group),
-                    }
-                )
-            )
+            update = {
+                "message": f"{f.message} The same code is built again: {again}.",
+                "occurrences": len(group),
+            }
+            out.append(f.model_copy(update=update))
     return out
+
+
+def _repeat_key(f: Failure) -> tuple[str, str, str, int] | None:
+    # Only findings on a stack's JSON repeat per stack; a source finding is one per mistake already.
+    loc = f.location
+    return (f.rule_id, f.anchor, loc.path, loc.line) if loc.stack and loc.path and loc.line else None
 
 
 def _fold_consequences(failures: list[Failure]) -> list[Failure]:

@@ -16,6 +16,7 @@ import ast
 from dataclasses import dataclass, field
 
 from graders.provider_api import ApiIndex
+from graders.py_api_imports import failing_imports
 from harness.pysource import parse_python
 
 
@@ -46,7 +47,8 @@ class ImportRepairs:
 
 
 def plan_import_repairs(source: dict[str, str], index: ApiIndex | None) -> ImportRepairs:
-    """The repairs for every provider import in `source` (Python files by path) that would fail."""
+    """The repairs for every provider import in `source` (Python files by path) that would fail:
+    the imports PY002 flags (`failing_imports`), mapped to its did-you-mean."""
     if index is None:
         return ImportRepairs()
     names: dict[str, dict[str, tuple[str, str]]] = {}
@@ -54,54 +56,26 @@ def plan_import_repairs(source: dict[str, str], index: ApiIndex | None) -> Impor
     for tree in parse_python(source).values():
         if not isinstance(tree, ast.Module):
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and not node.level and node.module:
-                _plan_from(node, index, names, modules)
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    _plan_module(alias.name, index, modules)
+        for failing in failing_imports(tree, index):
+            if failing.name is not None:
+                _plan_name(failing.module, failing.name, index, names)
+                continue
+            close = index.suggest_module(failing.module)
+            if not close:
+                continue
+            modules[failing.module] = close[0]
+            # The names imported from a missing module are looked up in its stand-in.
+            if isinstance(failing.node, ast.ImportFrom):
+                for alias in failing.node.names:
+                    if alias.name != "*" and index.lookup(close[0], alias.name) is None:
+                        _plan_name(close[0], alias.name, index, names)
     return ImportRepairs(names=names, modules=modules)
 
 
-def _plan_from(
-    node: ast.ImportFrom,
-    index: ApiIndex,
-    names: dict[str, dict[str, tuple[str, str]]],
-    modules: dict[str, str],
-) -> None:
-    module = node.module or ""
-    if not index.owns(module):
-        return
-    if not index.is_indexed_module(module):
-        target = _plan_module(module, index, modules)
-        if target is None:
-            return
-        module = target
-    for alias in node.names:
-        if alias.name == "*" or index.lookup(module, alias.name) is not None:
-            continue
-        fix = _best_name(module, alias.name, index)
-        if fix is not None:
-            names.setdefault(module, {})[alias.name] = fix
-
-
-def _plan_module(module: str, index: ApiIndex, modules: dict[str, str]) -> str | None:
-    if not index.owns(module) or index.is_indexed_module(module):
-        return module if index.owns(module) else None
-    close = index.suggest_module(module)
-    if not close:
-        return None
-    modules[module] = close[0]
-    return close[0]
-
-
-def _best_name(module: str, name: str, index: ApiIndex) -> tuple[str, str] | None:
-    """The first did-you-mean that is really importable; None when the provider has nothing close."""
-    for suggestion in index.suggest_name(module, name):
-        parts = suggestion.split()
-        if len(parts) != 4 or parts[0] != "from" or parts[2] != "import":
-            continue
-        tmod, tname = parts[1], parts[3]
-        if index.lookup(tmod, tname) not in (None, "module"):
-            return tmod, tname
-    return None
+def _plan_name(module: str, name: str, index: ApiIndex, names: dict[str, dict[str, tuple[str, str]]]) -> None:
+    # The first did-you-mean that is a type (not a submodule); nothing when the provider has none close.
+    fix = next(
+        (s for s in index.suggest_imports(module, name) if index.lookup(*s) not in (None, "module")), None
+    )
+    if fix is not None:
+        names.setdefault(module, {})[name] = fix

@@ -719,7 +719,6 @@ class Worker:
                         outcome = self.run_isolated(
                             name, body, env, entry_path, deadline, timeout, label=prefix + name
                         )
-                    outcome.strategy = prefix + name
                     outcomes.append(outcome)
                     if outcome.stacks:
                         break
@@ -739,7 +738,7 @@ class Worker:
     ) -> Outcome:
         """Run one strategy in a clean namespace with the timer armed; the app's failure is the result."""
         assert self.toolchain is not None
-        outcome = Outcome(name)
+        outcome = Outcome(label or name)
         # A repaired pass runs the same strategy again: its apps get folders of their own.
         recorder = AppRecorder(os.path.join(self.outroot, (label or name).replace(":", "-")), self.workspace)
         own_outdirs: list[str] | None = None

@@ -189,16 +189,11 @@ def synthesis_text(side: SideResult | None) -> str:
 
 def _error_summary(error_type: str, message: str) -> str:
     first_line = message.strip().splitlines()[0].strip() if message.strip() else ""
-    # ImportError ends with the installed module's file: a path of the grading machine, not news.
-    first_line = _INSTALLED_FILE.sub("", first_line)
     if len(first_line) > _ERROR_MESSAGE_CHARS:
         first_line = first_line[: _ERROR_MESSAGE_CHARS - 1].rstrip() + "…"
     if error_type and first_line:
         return first_line if first_line.startswith(error_type) else f"{error_type}: {first_line}"
     return error_type or first_line
-
-
-_INSTALLED_FILE = re.compile(r"\s*\((?:/[^()\s]+)+\.py\)$")
 
 
 def _stacks_text(count: int, strategy: str, from_fallback: bool) -> str:
