@@ -137,6 +137,24 @@ def _resolver(module: types.ModuleType, names: dict[str, Any]) -> Callable[[str]
     return resolve
 
 
+def session_processes() -> set[int]:
+    """Live processes of this worker's session, itself excepted (zombies are already gone)."""
+    own, session = os.getpid(), os.getsid(0)
+    found: set[int] = set()
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit() or int(entry) == own:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        # After the command name: state, ppid, pgrp, session.
+        if len(fields) > 3 and fields[0] != "Z" and fields[3] == str(session):
+            found.add(int(entry))
+    return found
+
+
 class SynthTimeout(BaseException):
     """Raised by the alarm; a BaseException so an app's `except Exception` does not swallow it."""
 
@@ -602,6 +620,7 @@ class Worker:
         )
         self.toolchain: Toolchain | None = None
         self.leaked_threads = False
+        self.leaked_processes = False
 
     # ---- protocol
 
@@ -664,7 +683,7 @@ class Worker:
             clean = self.reset_directories()
         first = outcomes[0]
         best = next((o for o in outcomes if o.stacks), None)
-        recycle = ALARM.interrupted_jsii or not clean or self.leaked_threads
+        recycle = ALARM.interrupted_jsii or not clean or self.leaked_threads or self.leaked_processes
         return {
             "id": request.get("id"),
             "status": first.status,
@@ -705,6 +724,7 @@ class Worker:
         plan.append(("bare", lambda recorder: self.run_bare(recorder, env)))
         ALARM.interrupted_jsii = False
         self.leaked_threads = False
+        processes_before = session_processes()
         outcomes: list[Outcome] = []
         repairs = request.get("repairs")
         passes = [("", contextlib.nullcontext)]
@@ -724,6 +744,9 @@ class Worker:
                         break
                 if outcomes[-1].stacks:
                     break
+        # A process the app started and left running (a fork bomb that ended in EAGAIN) would
+        # take the next app's memory and pids: the worker, and its container, must go.
+        self.leaked_processes = bool(session_processes() - processes_before)
         return outcomes, self.paths.relative(read_tail(self.capture_path))
 
     def run_isolated(

@@ -262,6 +262,19 @@ def test_infinite_loop_times_out_and_the_worker_goes_on(worker: tuple[RawWorker,
     assert raw.synth(app_files())["status"] == "ok"
 
 
+def test_an_app_that_leaves_a_process_running_asks_for_a_fresh_worker(
+    worker: tuple[RawWorker, dict[str, Any]],
+) -> None:
+    raw, _ = worker
+    assert raw.synth(app_files())["recycle"] is False
+    # What a fork bomb that ended in EAGAIN leaves behind: children still running.
+    # The child goes by itself a few seconds later.
+    leave = "import os, time\nif os.fork() == 0:\n    time.sleep(5)\n    os._exit(0)\n"
+    reply = raw.synth(app_files(tap=leave + TAP))
+    assert reply["status"] == "ok", reply["message"]
+    assert reply["recycle"] is True
+
+
 @pytest.mark.parametrize("path", ["../../evil.py", "/tmp/evil.py", "lib/../../evil.py"])
 def test_paths_leaving_the_workspace_are_refused(worker: tuple[RawWorker, dict[str, Any]], path: str) -> None:
     raw, ready = worker
