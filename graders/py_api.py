@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
 
 from graders.context import GradeContext
 from graders.model import Category, Severity
 from graders.provider_api import CLASS, STRUCT, ApiIndex
 from graders.py_api_calls import Call, check_call
 from graders.py_api_imports import check_imports, check_module_attributes
+from graders.py_reach import reachable_files
 from graders.py_shapes import ShapeChecker
 from graders.py_symbols import construct_anchor, file_symbols, parents, resolve_type
 from graders.registry import Hit, rule
+from harness.pysource import parse_python
 
 CDKTF_DOCS = (
     "https://developer.hashicorp.com/terraform/cdktf/concepts/providers",
@@ -248,6 +251,38 @@ def analyse(ctx: GradeContext) -> list[tuple[str, Hit]]:
 
 
 def _analyse(ctx: GradeContext, index: ApiIndex) -> Iterator[tuple[str, Hit]]:
+    live = _imported_by_app(ctx)
+    for rule_id, hit in _analyse_files(ctx, index):
+        if live is None or hit.location.path in live:
+            yield rule_id, hit
+        else:
+            yield rule_id, _dead_code(hit)
+
+
+def _imported_by_app(ctx: GradeContext) -> set[str] | None:
+    """The answer files the entry point imports, directly or not; None when there is no entry."""
+    ws = ctx.workspace
+    if not ws.entry or ws.entry not in ws.files:
+        return None
+    trees = dict(ctx.trees)
+    if ws.entry not in trees:
+        entry_tree = parse_python({ws.entry: ws.files[ws.entry]}).get(ws.entry)
+        if not isinstance(entry_tree, ast.Module):
+            return None
+        trees[ws.entry] = entry_tree
+    return reachable_files(trees, [ws.entry])
+
+
+def _dead_code(hit: Hit) -> Hit:
+    # The line never runs during synth: a broken module nobody imports is dead code to clean up.
+    note = (
+        f"No module of the app imports `{hit.location.path}`, so this line never runs at synth: "
+        "dead code that would fail if it were ever imported, not a deployment blocker."
+    )
+    return replace(hit, severity=Severity.LOW, note=f"{hit.note} {note}".strip())
+
+
+def _analyse_files(ctx: GradeContext, index: ApiIndex) -> Iterator[tuple[str, Hit]]:
     files = ctx.workspace.files
     for path, tree in sorted(ctx.trees.items()):
         symbols = file_symbols(path, tree, index)

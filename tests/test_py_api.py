@@ -273,3 +273,23 @@ def _flagged_at(ctx: GradeContext, path: str, line: int, found: list[Finding]) -
     text = ctx.workspace.files.get(path, "")
     span = statement_span(ast.parse(text), path, line)
     return any(f.location.path == path and span.start <= (f.location.line or 0) <= span.end for f in found)
+
+
+MISSING = "S3BucketReplicationConfiguration"  # provider v21 names it with an `A` suffix
+
+
+def test_a_blocker_in_a_module_the_app_never_imports_is_dead_code_not_critical() -> None:
+    wired = "from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioning\n"
+    dead = f"from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import {MISSING}\n"
+    found = findings(wired + STACK, extra={"lib/unused_helper.py": dead})
+    by_path = {f.location.path: f for f in found if f.rule_id == "PY002"}
+    assert by_path["lib/tap_stack.py"].severity is Severity.CRITICAL
+    assert by_path["lib/unused_helper.py"].severity is Severity.LOW
+    assert "never runs at synth" in by_path["lib/unused_helper.py"].note
+
+
+def test_a_module_imported_relatively_or_through_a_package_is_live() -> None:
+    helper = f"from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import {MISSING}\n"
+    body = "from .helpers import util\n" + STACK
+    found = findings(body, extra={"lib/helpers/__init__.py": "", "lib/helpers/util.py": helper})
+    assert [f.severity for f in found if f.rule_id == "PY002"] == [Severity.CRITICAL]
