@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import textwrap
 from collections.abc import Iterator
 
 from graders.context import GradeContext
@@ -10,12 +11,14 @@ from graders.locate import Span, construct_id, find_def, quote, statement_span
 from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.syn_causes import CAUSES, called_name, classify
+from harness.pysource import find_truncation
 from harness.synth import SynthStatus
 
 SYNTH_DOCS = (
     "https://developer.hashicorp.com/terraform/cdktf/cli-reference/commands#synth",
     "https://developer.hashicorp.com/terraform/cdktf/concepts/stacks",
 )
+TAIL_LINES = 6  # lines of a cut-off text quoted as evidence, ending at the cut
 
 
 @rule(
@@ -107,7 +110,9 @@ def app_does_not_synthesize(ctx: GradeContext) -> Iterator[Hit]:
 )
 def answer_without_code(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an answer with no Python code block that names or implies a file, so no
-    project can be built from it.
+    project can be built from it. Excerpts (lines quoted from a file, a list of imports) are not
+    files; a block cut off mid-statement is (SYN003 flags the cut), and so is a whole module under
+    a heading that mentions its path (`### Complete Stack (tap_stack.py)`).
 
     Why it matters: the task asks for runnable infrastructure code; a description of it cannot be
     synthesized, tested or deployed.
@@ -120,6 +125,77 @@ def answer_without_code(ctx: GradeContext) -> Iterator[Hit]:
     """
     if ctx.side == "model" and not ctx.workspace.has_code:
         yield Hit(message="The answer has no Python code: nothing can be synthesized.", anchor="no-code")
+
+
+@rule(
+    id="SYN003",
+    name="answer-code-truncated",
+    title="The answer's code is cut off mid-statement",
+    severity=Severity.CRITICAL,
+    category=Category.PRODUCTION_READINESS,
+    rationale=(
+        "The answer stops in the middle of a statement: the code after the cut (the rest of the stack, "
+        "its outputs, the app's synth call) was never written."
+    ),
+    docs=(
+        "https://docs.python.org/3/reference/lexical_analysis.html#line-structure",
+        *SYNTH_DOCS,
+    ),
+    impact=(
+        "Deployment Blocker: the file does not parse as written; only the statements before the cut "
+        "can be synthesized",
+        "Training Quality Impact: Severe - the answer is unfinished",
+    ),
+    fix_minutes=30,
+    needs="source",
+    keywords=("truncated", "cut off", "ends abruptly", "unfinished"),
+)
+def answer_code_truncated(ctx: GradeContext) -> Iterator[Hit]:
+    """What it flags: a Python file of the answer whose text stops mid-statement (an unclosed call
+    or bracket, an unterminated string, a block header with no body) and would parse if only it
+    went on: the answer ran out before its code did. One hit per such file, at the line where the
+    text stops; the evidence is the text's last lines.
+
+    Why it matters: everything after the cut is missing, and the file as written is a syntax
+    error. The workspace keeps the whole statements before the cut, so the other rules still see
+    what was written, but the answer cannot be used as it is.
+
+    Bad: `lib/tap_stack.py` ends with `bucket = S3Bucket(self, "logs",` and nothing after it.
+
+    Good: every file ends where its last statement does, and the last fenced block of the answer
+    is closed.
+
+    References: the Python language reference (line structure); CDKTF `synth`.
+    """
+    for path, line, tail in _truncations(ctx):
+        yield Hit(
+            message=f"the answer's code is truncated at `{path}:{line}`",
+            location=Location(path=path, line=line),
+            anchor=f"truncated:{path}",
+            evidence=tail,
+        )
+
+
+def _truncations(ctx: GradeContext) -> Iterator[tuple[str, int, str]]:
+    """(path, line where the text stops, its last lines as written) for each cut-off file."""
+    ws = ctx.workspace
+    if ws.extraction is not None:
+        # Extraction already decided (it only cuts the answer's last block) and kept the text.
+        written = ws.extraction.by_path()
+        for path, line in sorted(ws.truncated.items()):
+            found = written.get(path)
+            yield path, line, _tail(found.original if found else ws.files.get(path, ""), line)
+        return
+    # Files that were never Markdown (a reference tree) are read as they are.
+    for path, text in sorted(ctx.source.items()):
+        cut = find_truncation(text)
+        if cut is not None:
+            yield path, cut.line, _tail(text, cut.line)
+
+
+def _tail(text: str, line: int) -> str:
+    rows = text.splitlines()[max(line - TAIL_LINES, 0) : line]
+    return textwrap.dedent("\n".join(rows))
 
 
 def _defined_names(ctx: GradeContext) -> set[str]:

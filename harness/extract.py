@@ -7,10 +7,16 @@ A block's path comes from the first convention that names one, in this order:
 - the nearest line above the fence that names a path, looking no further up than the nearest
   heading or the previous block: ``heading-file`` (``## File: lib/x.py``), ``heading-path``
   (``## lib/x.py``), ``heading-text-path`` (``### Entry Point: tap.py``), ``heading-paren-path``
-  (``### Initial Imports (lib/x.py)``, taken as a fragment), ``bold-path`` (``**File: lib/x.py**``)
+  (``### Complete Stack (tap_stack.py)``), ``bold-path`` (``**File: lib/x.py**``)
   and, on the line right above the fence only, ``backtick-above`` (`` `lib/x.py`: `` or
   ``In `lib/x.py`:``);
 - ``first-line-comment``: the block's first line is a comment holding only the path (``# lib/x.py``).
+
+A path in parentheses is a mention, not a title: the block is the whole file only when it is Python
+that reads as a whole module (it parses, defines a class or function or runs an app, and holds no
+lines lifted out of a method), otherwise it is a fragment (``### Initial Imports (lib/x.py)``). A
+bare name it mentions goes where the project keeps it: ``tap_stack.py``, a module the answer
+imports as ``lib.<name>`` and a stack module go under ``lib/``.
 
 A Python block no convention names is placed by content when its target is not named by another
 block: a self-contained app goes to ``tap.py`` (``content-app-entry``), a block defining a
@@ -20,6 +26,10 @@ directory trees and every other unnamed block are not files.
 When two blocks name the same path the later one wins, except that a fragment never replaces a
 complete block and a Python block that does not parse never replaces one that does. Every block
 that does not become a file is listed in ``Extraction.skipped`` with the reason.
+
+An answer cut off mid-statement (its last block is Python that parses once the strings and brackets
+it leaves open are closed) keeps its file: the content is the whole statements before the cut, so
+every kept line keeps its number, and ``Extraction.truncated`` records where the text stops.
 """
 
 from __future__ import annotations
@@ -29,7 +39,14 @@ import re
 from dataclasses import dataclass
 
 from harness.mdblocks import CodeBlock, scan_blocks
-from harness.pysource import is_entry_module, parse_source, stack_class_names
+from harness.pysource import (
+    Truncation,
+    find_truncation,
+    is_entry_module,
+    is_whole_module,
+    parse_source,
+    stack_class_names,
+)
 
 APP_ENTRY_PATH = "tap.py"
 STACK_MODULE_PATH = "lib/tap_stack.py"
@@ -59,6 +76,7 @@ _COMMENT_LINE = re.compile(
     r"^\s*(?:#|//|--|/\*|<!--)\s*(?P<file>File\s*:\s*)?(?P<path>\S+?)\s*(?:\*/|-->)?\s*$", re.I
 )
 _PARENS = re.compile(r"\(([^)]*)\)")
+_LIB_IMPORT = re.compile(r"^\s*(?:from|import)\s+lib\.(\w+)", re.M)
 
 _PYTHON_LANGUAGES = frozenset({"python", "py", "python3", "py3", ""})
 _SHELL_LANGUAGES = frozenset(
@@ -84,6 +102,8 @@ class ExtractedFile:
     how: str  # the convention that decided the path (see the module docstring)
     line: int  # 1-based line of the opening fence
     fragment: bool  # a partial snippet rather than a whole file
+    truncated_at: int = 0  # 1-based line where the text as written stops mid-statement; 0 if whole
+    original: str = ""  # the text as written, when `content` keeps only its whole statements
 
 
 @dataclass(frozen=True)
@@ -111,6 +131,20 @@ class Extraction:
     def has_code(self) -> bool:
         """Whether any whole (not fragment) Python file was extracted."""
         return any(f.path.endswith(".py") and not f.fragment for f in self.files)
+
+    @property
+    def truncated(self) -> dict[str, int]:
+        """Files whose text stops mid-statement: path -> the 1-based line where it stops."""
+        return {f.path: f.truncated_at for f in self.files if f.truncated_at}
+
+    def left_out(self) -> tuple[SkippedBlock, ...]:
+        """Every block that is not a file of the project, with the reason: skipped and fragments."""
+        fragments = (
+            SkippedBlock(f.line, f.language, f"fragment of {f.path} ({f.how}), not the whole file")
+            for f in self.files
+            if f.fragment
+        )
+        return tuple(sorted((*self.skipped, *fragments), key=lambda s: s.line))
 
 
 @dataclass(frozen=True)
@@ -187,7 +221,7 @@ def _from_heading(text: str) -> _Naming | None:
         return _Naming(paths[-1], how, cue)
     inside = [_clean(w) for group in _PARENS.findall(text) for w in group.split()]
     paths = [w for w in inside if _looks_like_path(w)]
-    return _Naming(paths[-1], "heading-paren-path", True) if paths else None
+    return _Naming(paths[-1], "heading-paren-path", cue) if paths else None
 
 
 def _from_bold(line: str) -> _Naming | None:
@@ -266,11 +300,12 @@ def _is_shell(block: CodeBlock) -> bool:
     return bool(rows) and all(r.startswith("$ ") or r.split()[0] in _COMMANDS for r in rows)
 
 
-def _placement(block: CodeBlock) -> tuple[str, ...]:
-    """Where an unnamed block goes by content, most fitting first; () when it is not a file."""
+def _placement(block: CodeBlock, text: str) -> tuple[str, ...]:
+    """Where an unnamed block goes by content (`text`: what of it parses), most fitting first; ()
+    when it is not a file."""
     if block.language not in _PYTHON_LANGUAGES:
         return ()
-    tree = parse_source(block.content)
+    tree = parse_source(text)
     if not isinstance(tree, ast.Module):
         return ()
     stack, entry = bool(stack_class_names(tree)), is_entry_module(tree)
@@ -301,16 +336,49 @@ class _Candidate:
         return self.file.line
 
 
-def _candidate(block: CodeBlock, path: str, how: str, fragment: bool) -> _Candidate:
+def _candidate(
+    block: CodeBlock, path: str, how: str, fragment: bool, cut: Truncation | None = None
+) -> _Candidate:
     text = block.content.rstrip("\n")
-    content = text + "\n" if text.strip() else ""
-    parses = True
+    written = text + "\n" if text.strip() else ""
+    content, parses = written, True
     if path.endswith(".py"):
-        parses = isinstance(parse_source(content, path), ast.Module)
+        content = cut.kept if cut else written
+        tree = parse_source(content, path)
+        parses = isinstance(tree, ast.Module)
         first = next((row for row in content.splitlines() if row.strip()), "")
         fragment = fragment or first[:1].isspace()  # an indented first line cannot start a module
-    file = ExtractedFile(path, content, block.language, how, block.start + 1, fragment)
+        if how == "heading-paren-path":
+            fragment = fragment or not (isinstance(tree, ast.Module) and is_whole_module(tree))
+    elif how == "heading-paren-path":
+        fragment = True  # only Python can be told whole from excerpt
+    if fragment or cut is None:  # a fragment is kept as written: it is never built
+        file = ExtractedFile(path, written, block.language, how, block.start + 1, fragment)
+    else:
+        file = ExtractedFile(path, content, block.language, how, block.start + 1, False, cut.line, written)
     return _Candidate(file, parses)
+
+
+def _lib_modules(markdown: str) -> frozenset[str]:
+    """Modules the answer imports from the `lib` package (`from lib.network import ...`)."""
+    return frozenset(_LIB_IMPORT.findall(markdown))
+
+
+def _resolve_mention(path: str, text: str, lib_modules: frozenset[str]) -> str:
+    """Where a file a heading mentions by bare name lives: `tap_stack.py` -> `lib/tap_stack.py`."""
+    if "/" in path or not path.endswith(".py"):
+        return path
+    if path == STACK_MODULE_PATH.rsplit("/", 1)[1] or path.removesuffix(".py") in lib_modules:
+        return f"lib/{path}"
+    tree = parse_source(text)
+    return f"lib/{path}" if isinstance(tree, ast.Module) and stack_class_names(tree) else path
+
+
+def _cut(block: CodeBlock, is_last: bool, path: str | None) -> Truncation | None:
+    """Where the answer's last block, when Python, stops mid-statement: only output that ran out
+    stops inside a statement; a block followed by more of the answer was shortened on purpose."""
+    python = path.endswith(".py") if path is not None else block.language in _PYTHON_LANGUAGES
+    return find_truncation(block.content) if is_last and python else None
 
 
 def _keep_earlier(old: _Candidate, new: _Candidate) -> str:
@@ -342,35 +410,42 @@ def extract_files(markdown: str) -> Extraction:
     """The files a Markdown answer defines, and the reason for every block that is not one."""
     lines = markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     blocks = scan_blocks(lines)
+    lib_modules = _lib_modules(markdown)
     named: list[_Candidate] = []
-    unnamed: list[CodeBlock] = []
+    unnamed: list[tuple[CodeBlock, Truncation | None]] = []
     skipped: list[SkippedBlock] = []
     previous_end = -1
     for block in blocks:
         naming = _name_block(block, lines[previous_end + 1 : block.start])
         previous_end = block.end
+        is_last = block is blocks[-1]
         if naming is None or (
             naming.how in _WEAK and _is_shell(block) and not naming.path.endswith(_SHELL_SUFFIXES)
         ):
-            unnamed.append(block)
+            unnamed.append((block, _cut(block, is_last, None)))
             continue
         path, problem = normalise_path(naming.path)
         if path is None:
             skipped.append(SkippedBlock(block.start + 1, block.language, problem))
             continue
-        named.append(_candidate(block, path, naming.how, naming.fragment))
+        cut = _cut(block, is_last, path)
+        if naming.how == "heading-paren-path":
+            path = _resolve_mention(path, cut.kept if cut else block.content, lib_modules)
+        named.append(_candidate(block, path, naming.how, naming.fragment, cut))
     chosen = _resolve(named, skipped)
     placed: list[_Candidate] = []
-    for block in unnamed:
-        targets = _placement(block)
+    for block, cut in unnamed:
+        targets = _placement(block, cut.kept if cut else block.content)
         free = [t for t in targets if t not in chosen]
         if free:
             how = "content-app-entry" if free[0] == APP_ENTRY_PATH else "content-stack-class"
-            placed.append(_candidate(block, free[0], how, fragment=False))
+            placed.append(_candidate(block, free[0], how, fragment=False, cut=cut))
             continue
         reason = _reason_unnamed(block)
         if targets:
             reason += f" ({targets[0]} is named by the block at line {chosen[targets[0]].line})"
+        if cut:
+            reason += f" (its text stops mid-statement at its line {cut.line})"
         skipped.append(SkippedBlock(block.start + 1, block.language, reason))
     chosen.update(_resolve(placed, skipped))
     files = sorted((c.file for c in chosen.values()), key=lambda f: f.line)

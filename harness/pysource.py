@@ -7,6 +7,7 @@ Nothing here imports or runs the answer. A file that does not parse is reported 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -226,3 +227,173 @@ def find_entry_points(files: Mapping[str, str]) -> list[str]:
     ]
     rank = {path: i for i, path in enumerate(_PREFERRED_ENTRIES)}
     return sorted(entries, key=lambda p: (rank.get(p, len(rank)), p))
+
+
+# --- whole modules and truncated texts ---------------------------------------------------------
+
+
+def _names_self(node: ast.AST) -> bool:
+    """Whether `node` reads `self` outside any def or class (code lifted out of a method)."""
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+        return False
+    if isinstance(node, ast.Name) and node.id == "self":
+        return True
+    return any(_names_self(child) for child in ast.iter_child_nodes(node))
+
+
+def _is_method(stmt: ast.stmt) -> bool:
+    if not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        return False
+    params = [*stmt.args.posonlyargs, *stmt.args.args]
+    return bool(params) and params[0].arg in ("self", "cls")
+
+
+def is_whole_module(tree: ast.Module) -> bool:
+    """Whether a parsed block reads as a whole module rather than an excerpt of one.
+
+    It defines a class or a function, or runs an app, and nothing at its top level belongs inside
+    a method: no `self` outside a def, no top-level def whose first parameter is `self` or `cls`.
+    Lines quoted from a method parse too (`S3Backend(self, ...)`), and so does a list of imports.
+    """
+    if any(_is_method(stmt) or _names_self(stmt) for stmt in tree.body):
+        return False
+    defines = any(isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) for s in tree.body)
+    return defines or is_entry_module(tree)
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """Where a Python text that stops mid-statement is cut, and what of it parses."""
+
+    line: int  # 1-based line of the text's last non-blank line: where it stops
+    kept: str  # the whole statements before the cut, same line numbers; `pass` closes an open block
+
+
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
+_OPENER_LINE = re.compile(r"\bon line (\d+)\b")
+_TRY = re.compile(r"^\s*try\s*:")
+_STOP = "pass  # the answer's text stops here"
+# Looking for the longest prefix that parses costs one parse per statement tried: bounded in
+# characters parsed, so that a hostile answer cannot make it quadratic.
+_PARSE_BUDGET = 5_000_000
+
+
+@dataclass(frozen=True)
+class _Scan:
+    starts: tuple[int, ...]  # 0-based lines where a logical line (a statement) starts
+    closers: str  # what ends the string and brackets still open at the end of the text
+
+
+def _scan(lines: list[str]) -> _Scan:
+    """Brackets and strings line by line: a light tokenizer that survives a text cut anywhere."""
+    brackets: list[str] = []
+    quote = ""
+    continued = False
+    starts: list[int] = []
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if not brackets and not quote and not continued and stripped and not stripped.startswith("#"):
+            starts.append(number)
+        continued = False
+        i = 0
+        while i < len(line):
+            char = line[i]
+            if quote:
+                if char == "\\":
+                    i += 2
+                    continue
+                if line.startswith(quote, i):
+                    i += len(quote)
+                    quote = ""
+                    continue
+            elif char == "#":
+                break
+            elif char in "'\"":
+                quote = line[i : i + 3] if line[i : i + 3] in ("'''", '"""') else char
+                i += len(quote)
+                continue
+            elif char in _CLOSING:
+                brackets.append(_CLOSING[char])
+            elif char in ")]}" and brackets:
+                brackets.pop()
+            elif char == "\\" and i == len(line.rstrip()) - 1:
+                continued = True
+            i += 1
+        if len(quote) == 1:
+            quote = ""  # a one-line string ends with its line, closed or not
+    closers = (quote if len(quote) == 3 else "") + "".join(reversed(brackets))
+    return _Scan(tuple(starts), closers)
+
+
+def _closed(lines: list[str]) -> str | None:
+    """The lines as a text that parses, with `pass` lines closing a block left without a body;
+    None when no `pass` makes them parse."""
+    rows = list(lines)
+    for _ in range(8):  # one `pass` closes the innermost block; a few cover odd nestings
+        text = "\n".join(rows) + "\n" if any(r.strip() for r in rows) else ""
+        error = parse_source(text)
+        if isinstance(error, ast.Module):
+            return text
+        if error.msg == "expected 'except' or 'finally' block":
+            # The cut fell inside a `try:` body: close the innermost one with an empty `finally`.
+            indent = next((_indent(r) for r in reversed(rows) if _TRY.match(r)), 0)
+            rows += [" " * indent + "finally:", " " * (indent + 4) + _STOP]
+            continue
+        if not error.msg.startswith("expected an indented block"):
+            return None
+        opener = _OPENER_LINE.search(error.msg)
+        row = rows[int(opener[1]) - 1] if opener and int(opener[1]) <= len(rows) else rows[-1]
+        rows.append(" " * (_indent(row) + 4) + _STOP)
+    return None
+
+
+def _completes(lines: list[str]) -> bool:
+    """Whether the lines start a program: closing what they leave open makes them parse."""
+    closers = _scan(lines).closers
+    # `def f(self,` closes as `def f(self,\n):` and then takes a `pass`.
+    endings = (closers, closers + ":") if closers else ("",)
+    return any(_closed([*lines, end] if end else lines) is not None for end in endings)
+
+
+def _indent(row: str) -> int:
+    return len(row) - len(row.lstrip())
+
+
+def _continues(lines: list[str], row: str) -> bool:
+    """Whether `row`, the line after `lines`, can be part of their last statement: inside its
+    brackets a line at the statement's own indentation starts a new one (a bracket left open
+    further up, not a cut)."""
+    scan = _scan(lines)
+    if not scan.closers or scan.closers.startswith(("'''", '"""')) or not scan.starts:
+        return True
+    return _indent(row) > _indent(lines[scan.starts[-1]]) or row.lstrip()[:1] in ")]}"
+
+
+def find_truncation(text: str) -> Truncation | None:
+    """Where `text` stops mid-statement, when it fails to parse only because it ends too early.
+
+    A text is cut when it does not parse but what it holds up to its last line (or up to the one
+    before, for a line cut mid-token) parses once the strings and brackets it leaves open are
+    closed. A syntax error anywhere earlier is an error, not a cut. What is kept is the longest
+    run of whole statements from the top that parses: the trailing statement is dropped.
+    """
+    if isinstance(parse_source(text), ast.Module):
+        return None
+    lines = text.splitlines()
+    last = max((i for i, row in enumerate(lines) if row.strip()), default=-1)
+    lines = lines[: last + 1]
+    # Else the last line may be cut mid-token: the lines before it must start a program (a
+    # one-line text that only parses empty is an error on that line, not a cut).
+    if not _completes(lines) and not (
+        len(lines) > 1 and _continues(lines[:-1], lines[-1]) and _completes(lines[:-1])
+    ):
+        return None
+    budget = _PARSE_BUDGET
+    for cut in reversed(_scan(lines).starts):
+        kept = _closed(lines[:cut])
+        if kept is not None:
+            return Truncation(line=last + 1, kept=kept)
+        budget -= sum(len(row) + 1 for row in lines[:cut])
+        if budget <= 0:
+            break
+    return Truncation(line=last + 1, kept="")

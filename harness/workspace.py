@@ -28,6 +28,9 @@ class Workspace:
     has_code: bool
     extraction: Extraction | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Answer files whose text stops mid-statement: path -> the 1-based line where it stops. The
+    # workspace holds the whole statements before that line (see harness.extract).
+    truncated: dict[str, int] = field(default_factory=dict)
 
     @property
     def answer_paths(self) -> list[str]:
@@ -65,7 +68,9 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
                 continue
             answer[f.path] = f.content
             origins[f.path] = f"answer:{f.how}"
-    refused = _refused_notes(extraction)
+    truncated = {p: line for p, line in (extraction.truncated if extraction else {}).items() if p in answer}
+    extraction_notes = (*_refused_notes(extraction), *_truncated_notes(truncated, answer))
+    # Code is any Python file placed: a file cut off mid-statement counts, as do the statements it keeps.
     has_code = any(p.endswith(".py") for p in answer)
     if not has_code:
         return Workspace(
@@ -79,7 +84,8 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
             stack_class=None,
             has_code=False,
             extraction=extraction,
-            notes=("the answer contains no Python code", *refused),
+            notes=("the answer contains no Python code", *extraction_notes),
+            truncated=truncated,
         )
     layout = platform.layout(answer, task.shared_files, origins)
     return Workspace(
@@ -93,7 +99,8 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
         stack_class=layout.stack_class,
         has_code=True,
         extraction=extraction,
-        notes=(*layout.notes, *refused),
+        notes=(*layout.notes, *extraction_notes),
+        truncated=truncated,
     )
 
 
@@ -106,3 +113,15 @@ def _refused_notes(extraction: Extraction | None) -> tuple[str, ...]:
         for s in extraction.skipped
         if s.reason.startswith("unsafe path")
     )
+
+
+def _truncated_notes(truncated: dict[str, int], answer: dict[str, str]) -> tuple[str, ...]:
+    """What was built from a file cut off mid-statement: a reviewer must know lines were dropped."""
+    notes = []
+    for path, line in sorted(truncated.items()):
+        kept = len(answer[path].splitlines())
+        notes.append(
+            f"{path} stops mid-statement at line {line}: the workspace keeps its whole statements "
+            f"before it ({kept} lines) so that what was written can be synthesized"
+        )
+    return tuple(notes)

@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from graders.context import GradeContext
+from graders.registry import run_rules
 from harness.extract import ExtractedFile, Extraction, extract_files, normalise_path
 from harness.mdblocks import parse_fence, scan_blocks
+from harness.platforms.cdktf_python import CdktfPython
+from harness.pysource import find_truncation
+from harness.tasks import Task
+from harness.workspace import build_workspace
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
 FENCE = "```"
@@ -386,6 +392,186 @@ def test_a_block_that_does_not_parse_does_not_replace_one_that_does() -> None:
 def test_a_lone_fragment_is_kept_but_is_not_code() -> None:
     got = extract_files(md("### Initial Imports (lib/tap_stack.py)", block("python", "import os")))
     assert only_file(got).fragment and not got.has_code
+
+
+# --- a path in parentheses ---------------------------------------------------------------------
+
+TAP_STACK = (
+    "from cdktf import TerraformStack",
+    "from constructs import Construct",
+    "",
+    "",
+    "class TapStack(TerraformStack):",
+    "    def __init__(self, scope: Construct, stack_id: str):",
+    "        super().__init__(scope, stack_id)",
+)
+
+
+def test_a_whole_module_under_a_path_in_parentheses_is_the_file() -> None:
+    got = extract_files(md("### Complete CDKTF Stack (tap_stack.py)", block("python", *TAP_STACK)))
+    f = only_file(got)
+    assert (f.path, f.how, f.fragment, f.line) == ("lib/tap_stack.py", "heading-paren-path", False, 2)
+    assert f.content == "\n".join(TAP_STACK) + "\n"
+    assert got.has_code and got.left_out() == ()
+
+
+@pytest.mark.parametrize(
+    ("heading", "body"),
+    [
+        ("### Initial Imports (lib/tap_stack.py)", ("import os", "from cdktf import App")),
+        ("### 10. S3 Backend (tap_stack.py)", ('S3Backend(self, bucket="b", key="k")',)),
+        (
+            "### 3. WAF ARN (tap_stack.py)",
+            ("@property", "def waf_arn(self) -> str:", "    return self._acl.arn"),
+        ),
+        ("### Stack excerpt (tap_stack.py)", TAP_STACK),
+        ("### Parameters (tap_stack.py)", ("def __init__(self, scope,", "             tags=None):")),
+    ],
+    ids=["imports-only", "method-lines", "method-def", "cued-excerpt", "does-not-parse"],
+)
+def test_an_excerpt_under_a_path_in_parentheses_is_a_fragment(heading: str, body: tuple[str, ...]) -> None:
+    got = extract_files(
+        md("Text.", "", heading, block("python", *body), "Deploy:", block("bash", "cdktf deploy"))
+    )
+    f = only_file(got)
+    assert (f.path, f.how, f.fragment) == ("lib/tap_stack.py", "heading-paren-path", True)
+    assert not got.has_code
+    assert [s.reason for s in got.left_out()] == [
+        "fragment of lib/tap_stack.py (heading-paren-path), not the whole file",
+        "shell snippet",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mention", "body", "path"),
+    [
+        ("tap_stack.py", ("def helper() -> int:", "    return 1"), "lib/tap_stack.py"),
+        ("network.py", ("from lib.other import x", "def helper() -> int:", "    return 1"), "lib/network.py"),
+        ("data_stack.py", TAP_STACK, "lib/data_stack.py"),
+        ("helpers.py", ("def helper() -> int:", "    return 1"), "helpers.py"),
+        ("lib/stacks/x.py", ("def helper() -> int:", "    return 1"), "lib/stacks/x.py"),
+        ("tap.py", ("from cdktf import App", "app = App()", "app.synth()"), "tap.py"),
+    ],
+    ids=["stack-module", "imported-from-lib", "defines-a-stack", "unknown-stays", "with-folder", "entry"],
+)
+def test_a_bare_name_in_parentheses_goes_where_the_project_keeps_it(
+    mention: str, body: tuple[str, ...], path: str
+) -> None:
+    imports_network = block("python", "from lib.network import helper", "def main() -> None:", "    helper()")
+    text = md(f"### Module ({mention})", block("python", *body), "### Main (main.py)", imports_network)
+    assert extract_files(text).files[0].path == path
+
+
+# --- an answer cut off mid-statement -----------------------------------------------------------
+
+CUT_STACK = (
+    *TAP_STACK,
+    '        S3Bucket(self, "data", bucket_prefix="data-")',
+    "        S3Bucket(",
+    "            self,",
+    '            "logs",',
+    "            tags={",
+    '                "Purpose": "lo',
+)
+
+
+def test_a_file_cut_off_mid_call_keeps_its_whole_statements() -> None:
+    text = md("## File: lib/tap_stack.py", "", FENCE + "python", *CUT_STACK)  # the fence never closes
+    got = extract_files(text)
+    f = only_file(got)
+    assert (f.path, f.fragment, f.truncated_at) == ("lib/tap_stack.py", False, len(CUT_STACK))
+    assert got.truncated == {"lib/tap_stack.py": 13} and got.has_code
+    # The call that was cut is dropped; every kept line keeps its number.
+    assert f.content.splitlines() == list(CUT_STACK[:8])
+    assert f.original == "\n".join(CUT_STACK) + "\n"
+    assert got.left_out() == ()
+
+
+def test_a_cut_that_leaves_a_block_open_closes_it_with_pass() -> None:
+    body = (*TAP_STACK, "        if True:", "            S3Bucket(self,")
+    f = only_file(extract_files(md("## File: lib/tap_stack.py", block("python", *body))))
+    rows = f.content.splitlines()
+    assert rows[: len(TAP_STACK) + 1] == [*TAP_STACK, "        if True:"]
+    assert rows[len(TAP_STACK) + 1].strip().startswith("pass")
+    assert f.truncated_at == len(body)
+
+
+def test_an_unnamed_block_cut_off_is_placed_by_what_it_keeps() -> None:
+    got = extract_files(md("Here is the stack:", FENCE + "python", *CUT_STACK))
+    f = only_file(got)
+    assert (f.path, f.how, f.truncated_at) == ("lib/tap_stack.py", "content-stack-class", 13)
+
+
+def test_a_cut_block_followed_by_more_of_the_answer_is_not_truncation() -> None:
+    # A block shortened on purpose mid-answer stays as written (it does not parse: SYN001's).
+    text = md(
+        "## File: lib/tap_stack.py", block("python", *CUT_STACK), "## Deploy", block("bash", "cdktf deploy")
+    )
+    got = extract_files(text)
+    assert got.truncated == {}
+    assert got.by_path()["lib/tap_stack.py"].content == "\n".join(CUT_STACK) + "\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ("x = 1", "from lib.lambda.handler import main", "y = 2"),  # a keyword as a module name
+        ("x = foo(1,", "y = 2", "def g() -> int:", "    return 1"),  # a bracket left open further up
+        ("def broken(:",),
+    ],
+    ids=["keyword", "open-bracket-further-up", "one-line-error"],
+)
+def test_a_syntax_error_is_not_a_cut(body: tuple[str, ...]) -> None:
+    got = extract_files(md("## File: lib/x.py", FENCE + "python", *body))
+    assert got.truncated == {} and only_file(got).content == "\n".join(body) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "kept"),
+    [
+        ("x = 1\ny = foo(1,\n    a=2,\n", 3, "x = 1\n"),
+        ("x = 1\ny = \n", 2, "x = 1\n"),
+        ("x = 1\ny = '''abc\nimport json\n", 3, "x = 1\n"),
+        ("x = 1\ny = 1 + \\\n", 2, "x = 1\n"),
+        ("class A:\n    x = 1\n    @property\n    def f(self,\n", 4, "class A:\n    x = 1\n"),
+        (
+            "try:\n    a = 1\n    b = foo(\n",
+            3,
+            "try:\n    a = 1\nfinally:\n    pass  # the answer's text stops here\n",
+        ),
+        ("x = 1\n\n\n", None, None),
+        ("x = = 1\ny = foo(\n", None, None),
+    ],
+    ids=[
+        "open-call",
+        "assignment",
+        "string",
+        "backslash",
+        "decorated-header",
+        "inside-try",
+        "parses",
+        "earlier-error",
+    ],
+)
+def test_find_truncation(text: str, line: int | None, kept: str | None) -> None:
+    cut = find_truncation(text)
+    assert (cut.line, cut.kept) == (line, kept) if cut else (line, kept) == (None, None)
+
+
+def test_a_cut_answer_is_code_and_syn003_names_the_cut() -> None:
+    task = Task(
+        id="cut", path=Path("cut"), model_md=md("## File: lib/tap_stack.py", FENCE + "python", *CUT_STACK)
+    )
+    ws = build_workspace(task, "model", CdktfPython())
+    assert ws.has_code and ws.truncated == {"lib/tap_stack.py": 13}
+    assert ws.stack_class == "TapStack"  # what was kept still builds
+    assert any("stops mid-statement at line 13" in note for note in ws.notes)
+    run = run_rules(GradeContext(ws, None), only=["SYN002", "SYN003"])
+    assert [(f.rule_id, f.message, str(f.location)) for f in run.findings] == [
+        ("SYN003", "the answer's code is truncated at `lib/tap_stack.py:13`", "lib/tap_stack.py:13")
+    ]
+    evidence = run.findings[0].evidence.splitlines()
+    assert len(evidence) == 6 and evidence[-1].strip() == '"Purpose": "lo'
 
 
 # --- paths -------------------------------------------------------------------------------------
