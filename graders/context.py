@@ -72,7 +72,7 @@ class GradeContext:
             repairs = "; ".join(self.synth.repairs) or "its provider imports"
             return (
                 "The answer does not synthesize as written; this finding rests on Terraform JSON "
-                f"synthesized after resolving what it imports wrongly ({repairs})."
+                f"synthesized after repairing what stops it ({repairs})."
             )
         if self.synth and self.synth.from_fallback:
             return (

@@ -21,6 +21,7 @@ from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from graders.model import Category, Finding, Location, Outcome, RuleOutcome, Severity
+from harness.synth import PLACEHOLDER_MARKER
 
 if TYPE_CHECKING:
     from graders.context import GradeContext
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 BUILTIN_FAMILIES = (
     "graders.syn",
+    "graders.syn_blockers",
+    "graders.syn_entry",
     "graders.py_source",
     "graders.tf",
     "graders.aws_data_stores",
@@ -229,11 +232,17 @@ def run_rule(r: Rule, ctx: GradeContext) -> tuple[list[Finding], RuleOutcome]:
     except Exception as exc:
         log.exception("rule %s crashed", rule_id)
         return [], RuleOutcome(rule_id=rule_id, outcome=Outcome.ERROR, detail=f"{type(exc).__name__}: {exc}")
+    # A value the repair rounds made up is not the answer's: a hit about one says nothing of it.
+    hits = [h for h in hits if not _about_placeholder(h)]
     findings = [r.to_finding(h) for h in hits]
     if r.meta.needs == "terraform" and ctx.terraform_note:
         # Every finding on fallback JSON says so, whether or not its rule remembered to.
         findings = [f if f.note else f.model_copy(update={"note": ctx.terraform_note}) for f in findings]
     return findings, RuleOutcome(rule_id=rule_id, outcome=Outcome.FAIL if hits else Outcome.PASS)
+
+
+def _about_placeholder(hit: Hit) -> bool:
+    return PLACEHOLDER_MARKER in hit.message or PLACEHOLDER_MARKER in (hit.location.address or "")
 
 
 def _iterate(r: Rule, ctx: GradeContext) -> Iterator[Hit]:

@@ -92,7 +92,9 @@ def local_toolchain_id() -> str:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             versions[dist] = "absent"
-    return "local:" + digest({"versions": versions, "worker": _file_hash(_HARNESS / "worker.py")})[:32]
+    code = [_HARNESS / "worker.py", *sorted((_HARNESS / "worker_lib").glob("*.py"))]
+    worker = {p.relative_to(_HARNESS).as_posix(): _file_hash(p) for p in code}
+    return "local:" + digest({"versions": versions, "worker": worker})[:32]
 
 
 def sandbox_toolchain_id(sandbox: object) -> str | None:
@@ -217,6 +219,10 @@ def synth_key(request: SynthRequest, toolchain: str) -> str:
     if request.repairs:
         # Only when present, so the keys of answers that need no repair stay what they were.
         fields["repairs"] = request.repairs
+    if request.repair_rounds:
+        fields["repair_rounds"] = True
+    if request.entry_contract:
+        fields["entry_contract"] = request.contract_entry or True
     return digest(fields)
 
 
@@ -224,8 +230,10 @@ def answer_key(ctx: GradeContext) -> str:
     """The key of one answer's rule outputs: everything a rule can read, except the rule itself."""
     ws = ctx.workspace
     synth = ctx.synth.model_dump(mode="json", exclude={"seconds", "worker"}) if ctx.synth else None
+    extra = {"truncated": dict(ws.truncated)} if ws.truncated else {}
     return digest(
         {
+            **extra,
             "format": CACHE_FORMAT,
             "side": ws.side,
             "files": ws.files,

@@ -42,8 +42,8 @@ RepairOpt = Annotated[
     bool,
     typer.Option(
         "--repair/--no-repair",
-        help="When an answer yields no Terraform JSON, synthesize it again with its wrong provider "
-        "imports resolved to the closest names, so the JSON rules still see it (findings say so).",
+        help="When an answer yields no Terraform JSON, synthesize it again in repair rounds past one "
+        "blocker after another, so the JSON rules still see it (findings say so).",
     ),
 ]
 

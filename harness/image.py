@@ -130,7 +130,11 @@ def engine_arch(client: docker.DockerClient) -> str:
 
 
 def _input_files(worker_path: Path) -> list[tuple[str, Path]]:
-    return [(name, DOCKER_DIR / name) for name in CONTEXT_FILES] + [("worker.py", worker_path)]
+    files = [(name, DOCKER_DIR / name) for name in CONTEXT_FILES] + [("worker.py", worker_path)]
+    # The run-time repairs live in a package beside the worker, which loads them from there.
+    lib = worker_path.with_name("worker_lib")
+    modules = sorted(lib.glob("*.py")) if lib.is_dir() else []
+    return files + [(f"worker_lib/{p.name}", p) for p in modules]
 
 
 def image_inputs_hash(base_image_id: str | None = None, worker_path: Path = WORKER_PATH) -> str:
@@ -313,6 +317,7 @@ def _build_context(wheelhouse: Path, worker_path: Path) -> Iterator[Path]:
     root = Path(tempfile.mkdtemp(prefix="iacgrade-image-"))
     try:
         for name, path in _input_files(worker_path):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, root / name)
         (root / "wheelhouse").mkdir()
         for wheel in wheelhouse.glob("*.whl"):

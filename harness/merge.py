@@ -18,6 +18,8 @@ import re
 from harness.results import Failure
 
 SYNTH_RULE = "SYN001"
+# Blockers met past the first in the worker's repair rounds: folded like the synth error.
+BLOCKER_RULE = "SYN004"
 
 # A JSON-level rule -> the PY rules whose mistake, at the same statement, produces what it sees.
 CONSEQUENCES: dict[str, frozenset[str]] = {
@@ -36,6 +38,23 @@ def merge_failures(failures: list[Failure]) -> list[Failure]:
     """Fold each SYN001 failure into the PY failure about the same culprit, then each declared
     consequence into its cause, then repeats of one mistake across stacks; keep the order otherwise."""
     return _fold_repeats(_fold_consequences(_fold_synth(list(failures))))
+
+
+def order_failures(failures: list[Failure]) -> list[Failure]:
+    """The order a reviewer meets them in: the synth error first, then the other synth blockers,
+    then the rest by severity; within each, by file and numeric line."""
+    return sorted(failures, key=_reading_key)
+
+
+def _reading_key(f: Failure) -> tuple[int, int, str, int, str]:
+    rules = {f.rule_id, *f.merged}
+    if SYNTH_RULE in rules:
+        stage = 0
+    elif BLOCKER_RULE in rules or (f.rule_id.startswith(("PY", "SYN")) and f.severity.rank == 0):
+        stage = 1
+    else:
+        stage = 2
+    return stage, f.severity.rank, f.location.path or "", f.location.line or 0, f.rule_id
 
 
 def _fold_repeats(failures: list[Failure]) -> list[Failure]:
@@ -98,18 +117,23 @@ def _same_statement(a: Failure, b: Failure) -> bool:
 
 
 def _fold_synth(failures: list[Failure]) -> list[Failure]:
-    synth = [f for f in failures if f.rule_id == SYNTH_RULE]
+    synth = [f for f in failures if f.rule_id in (SYNTH_RULE, BLOCKER_RULE)]
     if not synth:
         return failures
     out = list(failures)
     for syn in synth:
-        target = _culprit(syn, [f for f in out if f.rule_id.startswith("PY")])
+        pool = [f for f in out if f.rule_id.startswith("PY")]
+        # A later blocker only folds into a PY failure at its own statement, never elsewhere.
+        target = _culprit(syn, pool) if syn.rule_id == SYNTH_RULE else _at_statement(syn, pool)
         if target is None:
             continue
         merged = target.model_copy(
             update={
-                "merged": [*target.merged, SYNTH_RULE],
-                "error": syn.error or target.error,
+                "merged": [*target.merged, syn.rule_id],
+                # The synth error was observed; a later blocker's text only fills a gap.
+                "error": (syn.error or target.error)
+                if syn.rule_id == SYNTH_RULE
+                else (target.error or syn.error),
             }
         )
         out = [merged if f is target else f for f in out if f is not syn]
@@ -127,6 +151,11 @@ def _culprit(syn: Failure, candidates: list[Failure]) -> Failure | None:
     if at_line:
         return min(at_line, key=_rank)
     return None
+
+
+def _at_statement(syn: Failure, candidates: list[Failure]) -> Failure | None:
+    at_line = [f for f in candidates if _within(f, syn)]
+    return min(at_line, key=_rank) if at_line else None
 
 
 def _within(f: Failure, syn: Failure) -> bool:

@@ -15,7 +15,7 @@ from harness.cache import ResultCache
 from harness.cached import NOT_STORED, run_rules_cached
 from harness.compare import Side, compare
 from harness.errors import HarnessError, TaskLoadError
-from harness.merge import merge_failures
+from harness.merge import merge_failures, order_failures
 from harness.platforms import is_supported, platform_for
 from harness.repair import plan_import_repairs
 from harness.results import SideResult, TaskResult, TaskStatus
@@ -90,7 +90,7 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
     model_ws = build_workspace(task, "model", platform)
     ideal_ws = build_workspace(task, "ideal", platform) if task.has_reference else None
 
-    model_synth = _synth(model_ws, sandbox, options, timings)
+    model_synth = _synth(model_ws, sandbox, options, timings, standard_entry(ideal_ws))
     ideal_synth = _synth(ideal_ws, sandbox, options, timings) if ideal_ws else None
     broken = [s for s in (model_synth, ideal_synth) if s and s.status is SynthStatus.INFRA_ERROR]
     if broken:
@@ -126,7 +126,7 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
             else frozenset(),
         ),
     )
-    failures = merge_failures(comparison.failures)
+    failures = order_failures(merge_failures(comparison.failures))
     score = score_failures(failures, options.rubric, shared=len(comparison.shared))
     return TaskResult(
         task_id=task.id,
@@ -155,8 +155,28 @@ def _run_rules(ctx: GradeContext, options: GradeOptions) -> RuleRun:
     return run_rules_cached(ctx, options.cache) if options.cache is not None else run_rules(ctx)
 
 
+# The model's entry contract is not checked: the reference deploys through an entry of its own.
+NO_CONTRACT = ""
+
+
+def standard_entry(ideal: Workspace | None) -> str | None:
+    """The task's standard entry point: the reference's own `tap.py` when the reference runs
+    through it; None for the project's standard call (no reference code); NO_CONTRACT when the
+    reference runs through another entry (`lib/main.py`), so no standard one is known."""
+    if ideal is None or not ideal.has_code:
+        return None
+    if ideal.entry != "tap.py":
+        return NO_CONTRACT
+    text = ideal.files.get("tap.py", "")
+    return text if ideal.origins.get("tap.py") != "scaffold" and "Stack(" in text else None
+
+
 def _synth(
-    ws: Workspace | None, sandbox: Sandbox, options: GradeOptions, timings: dict[str, float]
+    ws: Workspace | None,
+    sandbox: Sandbox,
+    options: GradeOptions,
+    timings: dict[str, float],
+    contract: str | None = None,
 ) -> SynthResult:
     if ws is None or not ws.has_code:
         return SynthResult(status=SynthStatus.SKIPPED, message="no code to synthesize")
@@ -176,6 +196,10 @@ def _synth(
         env=options.env,
         timeout=options.timeout,
         repairs=repairs.to_message() if repairs else None,
+        repair_rounds=options.repair,
+        # Only the model's side: the reference's own entry is the task's standard one.
+        entry_contract=ws.side == "model" and _own_entry(ws, contract),
+        contract_entry=(contract or None) if ws.side == "model" else None,
     )
     t0 = time.perf_counter()
     result = sandbox.synth(request)
@@ -185,9 +209,19 @@ def _synth(
         log.warning("sandbox failed on %s, retrying once: %s", request.id, result.message)
         result = sandbox.synth(request)
     timings[f"synth_{ws.side}"] = round(time.perf_counter() - t0, 3)
-    if repairs and result.from_repair:
-        result = result.model_copy(update={"repairs": repairs.describe()})
+    if request.entry_contract:
+        result = result.model_copy(update={"contract_checked": True})
+    if result.from_repair:
+        described = (repairs.describe() if repairs else []) + [b.describe() for b in result.blockers]
+        result = result.model_copy(update={"repairs": described})
     return result
+
+
+def _own_entry(ws: Workspace, standard: str | None) -> bool:
+    """The answer runs through an entry point of its own, not the task's standard one."""
+    if ws.entry_source != "answer" or not ws.stack_class or standard == NO_CONTRACT:
+        return False
+    return standard is None or ws.files.get(ws.entry, "") != standard
 
 
 def _side_result(

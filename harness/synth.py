@@ -12,8 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.worker_lib.plan import MARKER
+
 # The worker's prefix for strategies run with an answer's imports repaired (harness/repair.py).
 REPAIRED_PREFIX = "repaired:"
+# What a value the repair rounds made up carries into the Terraform JSON (`${iacgrade_placeholder}`).
+PLACEHOLDER_MARKER = MARKER
 
 
 class SynthStatus(StrEnum):
@@ -49,6 +53,23 @@ class Attempt(BaseModel):
     stacks: list[str] = Field(default_factory=list)
 
 
+class Blocker(BaseModel):
+    """A synth blocker met in a repair round, and how the worker got past it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    message: str
+    action: str
+    file: str = ""
+    line: int = 0
+    target: str = ""
+
+    def describe(self) -> str:
+        where = f"{self.file}:{self.line}" if self.file else "the toolchain"
+        return f"{self.action} ({where})"
+
+
 class SynthResult(BaseModel):
     """The outcome of synthesizing one workspace, with every stack's Terraform JSON."""
 
@@ -68,6 +89,14 @@ class SynthResult(BaseModel):
     # What a "repaired:" strategy resolved differently (harness.repair.ImportRepairs.describe()).
     repairs: list[str] = Field(default_factory=list)
     attempts: list[Attempt] = Field(default_factory=list)
+    # Every blocker the repair rounds met, in the order met (empty when none ran).
+    blockers: list[Blocker] = Field(default_factory=list)
+    # The project's standard entry run on the answer's stack class when the answer's own entry
+    # synthesized (None when not asked, or when the scaffold strategy already ran as a fallback).
+    contract: Attempt | None = None
+    # Whether the entry contract applies: the answer ships its own entry and the task's standard
+    # entry is known (set by the pipeline from the request).
+    contract_checked: bool = False
     output_tail: str = ""
     seconds: float = 0.0
     worker: str = ""
@@ -83,6 +112,14 @@ class SynthResult(BaseModel):
     @property
     def from_repair(self) -> bool:
         return bool(self.stacks) and self.stacks_strategy.startswith(REPAIRED_PREFIX)
+
+    def standard_entry(self) -> Attempt | None:
+        """How the project's standard entry fared on the answer's stack class, when it ran."""
+        if not self.contract_checked:
+            return None
+        if self.contract is not None:
+            return self.contract
+        return next((a for a in self.attempts if a.strategy == "scaffold"), None)
 
     @classmethod
     def from_reply(cls, reply: dict[str, Any]) -> SynthResult:

@@ -137,6 +137,34 @@ def _resolver(module: types.ModuleType, names: dict[str, Any]) -> Callable[[str]
     return resolve
 
 
+REPAIRED_LABEL = "repaired:"
+# Where the task's standard entry point is written to check the entry contract.
+CONTRACT_ENTRY = "standard-entry/tap.py"
+
+
+def _load_repairs() -> types.ModuleType | None:
+    """The run-time repairs (the `worker_lib` package beside this file); None where it is absent.
+
+    Loaded by path under a private name: the worker's folder is not on `sys.path`, and an answer
+    must not be able to import (or shadow) it."""
+    folder = os.path.join(os.path.dirname(os.path.realpath(__file__)), "worker_lib")
+    init = os.path.join(folder, "__init__.py")
+    if not os.path.isfile(init):
+        return None
+    spec = importlib.util.spec_from_file_location(
+        "_iacgrade_worker_lib", init, submodule_search_locations=[folder]
+    )
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+REPAIRS: types.ModuleType | None = None
+
+
 def session_processes() -> set[int]:
     """Live processes of this worker's session, itself excepted (zombies are already gone)."""
     own, session = os.getpid(), os.getsid(0)
@@ -354,6 +382,9 @@ class Outcome:
     frame: dict[str, Any] | None = None
     stacks: dict[str, Any] = field(default_factory=dict)
     stack_classes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # What the app raised, for the repair rounds to learn from; never sent.
+    exc: BaseException | None = None
+    site: tuple[str, int] | None = None
 
     def attempt(self) -> dict[str, Any]:
         return {
@@ -621,6 +652,8 @@ class Worker:
         self.toolchain: Toolchain | None = None
         self.leaked_threads = False
         self.leaked_processes = False
+        self.blockers: list[dict[str, Any]] = []
+        self.contract: dict[str, Any] | None = None
 
     # ---- protocol
 
@@ -696,6 +729,8 @@ class Worker:
             "stacks_strategy": best.strategy if best else "",
             "stack_classes": best.stack_classes if best else {},
             "attempts": [o.attempt() for o in outcomes],
+            "blockers": self.blockers,
+            "contract": self.contract,
             "output_tail": tail,
             "seconds": round(time.monotonic() - started, 4),
             "recycle": recycle,
@@ -728,8 +763,9 @@ class Worker:
         outcomes: list[Outcome] = []
         repairs = request.get("repairs")
         passes = [("", contextlib.nullcontext)]
-        if isinstance(repairs, dict) and repairs:
-            passes.append(("repaired:", lambda: repaired_imports(repairs)))
+        if isinstance(repairs, dict) and repairs and not request.get("repair_rounds"):
+            passes.append((REPAIRED_LABEL, lambda: repaired_imports(repairs)))
+        self.blockers, self.contract = [], None
         with self.captured_output():
             for prefix, shim in passes:
                 for name, body in plan:
@@ -744,10 +780,104 @@ class Worker:
                         break
                 if outcomes[-1].stacks:
                     break
+            repairable = all(o.status == "error" for o in outcomes) and time.monotonic() < deadline
+            if (
+                not outcomes[-1].stacks
+                and repairable
+                and request.get("repair_rounds")
+                and REPAIRS is not None
+            ):
+                outcomes.extend(self.repair_rounds(request, plan, env, entry_path, deadline, timeout))
+            self.contract = self.check_contract(request, outcomes, plan, env, entry_path, deadline, timeout)
         # A process the app started and left running (a fork bomb that ended in EAGAIN) would
         # take the next app's memory and pids: the worker, and its container, must go.
         self.leaked_processes = bool(session_processes() - processes_before)
         return outcomes, self.paths.relative(read_tail(self.capture_path))
+
+    def check_contract(
+        self,
+        request: dict[str, Any],
+        outcomes: list[Outcome],
+        plan: list[tuple[str, Callable[[AppRecorder], list[str] | None]]],
+        env: dict[str, str],
+        entry_path: str,
+        deadline: float,
+        timeout: float,
+    ) -> dict[str, Any] | None:
+        """Can the project's standard entry build the answer's stack? Asked only when the answer
+        ships an entry of its own that synthesized: otherwise the scaffold strategy already ran."""
+        scaffold = dict(plan).get("scaffold")
+        if not request.get("entry_contract") or scaffold is None or outcomes[0].status != "ok":
+            return None
+        if time.monotonic() >= deadline or ALARM.interrupted_jsii:
+            return None
+        standard = request.get("contract_entry")
+        body = scaffold
+        if isinstance(standard, str) and standard:
+            # The task's own tap.py, run beside the answer's files as the pipeline would run it.
+            path = os.path.join(self.workspace, CONTRACT_ENTRY)
+            try:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write(standard)
+            except OSError:
+                return None
+            entry_path, body = path, (lambda recorder: self.run_entry(path))
+        outcome = self.run_isolated("scaffold", body, env, entry_path, deadline, timeout, label="contract")
+        outcome.exc = None
+        return outcome.attempt()
+
+    def repair_rounds(
+        self,
+        request: dict[str, Any],
+        plan: list[tuple[str, Callable[[AppRecorder], list[str] | None]]],
+        env: dict[str, str],
+        entry_path: str,
+        deadline: float,
+        timeout: float,
+    ) -> list[Outcome]:
+        """Get past one blocker after another, as a reviewer would: each round runs the strategies
+        with every repair learned so far, then learns from the error that still stops it."""
+        assert REPAIRS is not None
+        learned = REPAIRS.RepairPlan()
+        imports = request.get("repairs") if isinstance(request.get("repairs"), dict) else {}
+        sources = {
+            rel: text for rel, text in (request.get("files") or {}).items() if str(rel).endswith(".py")
+        }
+        modules = REPAIRS.imported_toolchain_modules(sources)
+        own_modules = {name for name, _ in self.workspace_modules()}
+        # Each strategy in turn gets rounds of its own; what one learned carries over to the next.
+        # The blockers reported are those met on the way of the strategy that got through (or of
+        # the first, the answer's own entry, when none did): another strategy's detours are noise.
+        first_log: list[Any] | None = None
+        last: list[Outcome] = []
+        for name, body in plan:
+            learned.log, learned.seen = [], set()
+            outcome: Outcome | None = None
+            for _ in range(REPAIRS.MAX_ROUNDS):
+                if time.monotonic() >= deadline or ALARM.interrupted_jsii:
+                    break
+                with repaired_imports(imports or {}), REPAIRS.installed(learned, self.workspace, modules):
+                    outcome = self.run_isolated(
+                        name, body, env, entry_path, deadline, timeout, label=REPAIRED_LABEL + name
+                    )
+                # A timeout or a crash is no blocker to repair: the app must not run again.
+                if outcome.stacks or outcome.exc is None or outcome.status != "error":
+                    break
+                if not REPAIRS.learn(learned, outcome.exc, outcome.site, own_modules, self.workspace):
+                    break
+            if outcome is None:
+                break
+            last.append(outcome)
+            first_log = learned.log if first_log is None else first_log
+            if outcome.stacks or time.monotonic() >= deadline:
+                break
+        if not last or not last[-1].stacks:
+            learned.log = first_log or []
+        self.blockers = [r.to_json() for r in learned.log]
+        for outcome in last:
+            outcome.exc = None
+        return last
 
     def run_isolated(
         self,
@@ -785,6 +915,9 @@ class Worker:
                     outcome.message = f"the app exited with status {exc.code!r}"
             except BaseException as exc:  # noqa: BLE001 - whatever the answer raised is what we report
                 describe_failure(outcome, exc, self.paths)
+                outcome.exc = exc
+                frame = outcome.frame or {}
+                outcome.site = (str(frame.get("file") or ""), int(frame.get("line") or 0))
         outcome.stacks = read_stacks(recorder.outdirs if own_outdirs is None else own_outdirs)
         outcome.stack_classes = {n: c for n, c in recorder.stack_classes.items() if n in outcome.stacks}
         if outcome.status == "ok" and not outcome.stacks:
@@ -1029,6 +1162,8 @@ def main() -> int:
     # Running as `python worker.py` puts this file's folder first on sys.path; apps must not see it.
     here = os.path.dirname(os.path.realpath(__file__))
     sys.path[:] = [p for p in sys.path if p and os.path.realpath(p) != here]
+    global REPAIRS
+    REPAIRS = _load_repairs()
     scratch = os.path.realpath(tempfile.mkdtemp(prefix="iacgrade-worker-"))
     try:
         worker = Worker(proto_in, proto_out, quiet_fd, scratch)

@@ -177,7 +177,7 @@ def synthesis_text(side: SideResult | None) -> str:
         text += f", {inline_code(error)}"
     text += f"; {_stacks_text(len(synth.stacks), synth.stacks_strategy, synth.from_fallback)}"
     if synth.from_repair and synth.repairs:
-        text += f" with its imports repaired ({', '.join(synth.repairs)})"
+        text += f" after repairing what stops it ({'; '.join(synth.repairs)})"
     if side.entry_source == "scaffold":
         entry = f" {inline_code(side.entry)}" if side.entry else ""
         text += f"; entry point{entry} taken from the platform scaffold"

@@ -27,32 +27,8 @@ class Fixture:
             for p in sorted(files_dir.rglob("*"))
             if p.is_file()
         }
-        has_code = any(p.endswith(".py") for p in answer)
-        if has_code:
-            layout = CdktfPython().layout(answer, {}, {p: "answer:fixture" for p in answer})
-            ws = Workspace(
-                task_id=f"{self.rule_id}-{self.kind}",
-                side="model",
-                files=layout.files,
-                origins=layout.origins,
-                entry=layout.entry,
-                entry_source=layout.entry_source,
-                stack_module=layout.stack_module,
-                stack_class=layout.stack_class,
-                has_code=True,
-            )
-        else:
-            ws = Workspace(
-                task_id=f"{self.rule_id}-{self.kind}",
-                side="model",
-                files=answer,
-                origins={p: "answer:fixture" for p in answer},
-                entry="",
-                entry_source="",
-                stack_module=None,
-                stack_class=None,
-                has_code=False,
-            )
+        ws = workspace_of(answer, task_id=f"{self.rule_id}-{self.kind}", origin="answer:fixture")
+        has_code = ws.has_code
         synth_path = self.path / "synth.json"
         if synth_path.is_file():
             synth = SynthResult.from_reply(json.loads(synth_path.read_text(encoding="utf-8")))
@@ -63,6 +39,25 @@ class Fixture:
     def expected(self) -> list[dict[str, str]]:
         path = self.path / "expected.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
+def workspace_of(answer: dict[str, str], task_id: str = "t", origin: str = "answer:test") -> Workspace:
+    """The model-side workspace of answer files, laid out as the CDKTF-Python platform does."""
+    if not any(p.endswith(".py") for p in answer):
+        origins = {p: origin for p in answer}
+        return Workspace(task_id, "model", dict(answer), origins, "", "", None, None, has_code=False)
+    layout = CdktfPython().layout(answer, {}, {p: origin for p in answer})
+    return Workspace(
+        task_id=task_id,
+        side="model",
+        files=layout.files,
+        origins=layout.origins,
+        entry=layout.entry,
+        entry_source=layout.entry_source,
+        stack_module=layout.stack_module,
+        stack_class=layout.stack_class,
+        has_code=True,
+    )
 
 
 def fixture(rule_id: str, kind: str) -> Fixture:

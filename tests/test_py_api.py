@@ -12,10 +12,10 @@ from graders.context import GradeContext
 from graders.model import Finding, Outcome, Severity
 from graders.registry import run_rules
 from harness.platforms import platform_for
-from harness.platforms.cdktf_python import CdktfPython
 from harness.sandbox.local import LocalSandbox
 from harness.tasks import discover, load_task
-from harness.workspace import Workspace, build_workspace
+from harness.workspace import build_workspace
+from tests.rule_fixtures import workspace_of
 
 PY_RULES = [f"PY00{i}" for i in range(2, 10)]
 HEAD = "from cdktf import TerraformStack\nfrom constructs import Construct\n"
@@ -24,19 +24,7 @@ SEED = Path(__file__).resolve().parents[1] / "tasks" / "seed-multi-region-dr"
 
 
 def context(files: dict[str, str]) -> GradeContext:
-    layout = CdktfPython().layout(files, {}, {p: "answer:test" for p in files})
-    ws = Workspace(
-        task_id="t",
-        side="model",
-        files=layout.files,
-        origins=layout.origins,
-        entry=layout.entry,
-        entry_source=layout.entry_source,
-        stack_module=layout.stack_module,
-        stack_class=layout.stack_class,
-        has_code=True,
-    )
-    return GradeContext(ws, None)
+    return GradeContext(workspace_of(files), None)
 
 
 def findings(body: str, extra: dict[str, str] | None = None) -> list[Finding]:

@@ -161,7 +161,7 @@ def test_json_failures_behind_a_wrong_import_are_found_and_say_how(graded: TaskR
     # The synth error is one failure with the import it stopped at, not a failure of its own.
     assert not [f for f in graded.failures if f.rule_id == "SYN001"]
     text = render_analysis(graded)
-    assert "from the fallback strategy `repaired:entry` with its imports repaired" in text
+    assert "from the fallback strategy `repaired:entry` after repairing what stops it" in text
     assert "site-packages" not in text
 
 

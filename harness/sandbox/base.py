@@ -5,13 +5,16 @@ Worker protocol (JSON lines over the worker's stdin/stdout, one request and one 
 request  {"op": "synth", "id": str, "files": {relpath: text}, "entry": relpath | null,
           "stack": {"module": "lib.tap_stack", "class": "TapStack"} | null,
           "env": {name: value}, "timeout": seconds,
-          "repairs": {"names": {module: {name: [module, name]}}, "modules": {name: name}}?}
+          "repairs": {"names": {module: {name: [module, name]}}, "modules": {name: name}}?,
+          "repair_rounds": bool?, "entry_contract": bool?}
 reply    {"id": str, "status": "ok"|"error"|"timeout"|"infra_error", "strategy": str,
           "error_type": str, "message": str, "traceback": str,
           "frame": {"file", "line", "code", "function"} | null,
           "stacks": {stack_name: terraform_json}, "stacks_strategy": str,
           "stack_classes": {stack_name: {"class": qualname, "file": relpath}},
           "attempts": [{"strategy", "status", "error_type", "message", "frame", "stacks"}],
+          "blockers": [{"kind", "message", "action", "file", "line", "target"}],
+          "contract": {"strategy": "contract", "status", ...} | null,
           "output_tail": str, "seconds": float, "recycle": bool}
 request  {"op": "ping"}            reply {"op": "pong", "versions": {...}, "pid": int}
 request  {"op": "exit"}            the worker exits 0 without a reply (so does end of input)
@@ -21,18 +24,23 @@ The first line a worker prints is {"op": "ready", "versions": {...}, "load_secon
 load prints {"op": "error", "error_type", "message", "traceback"} instead and exits 1. A request
 that is not JSON or names an unknown op gets {"op": "error", ...} and the worker goes on.
 
-Strategies are tried in order, stopping at the first that yields stacks: "entry" (run the entry
-file as __main__), "scaffold" (the standard tap.py call on `stack`), "bare" (each TerraformStack
-subclass built alone as `Cls(app, "Cls")`); when none yields stacks and the request carries
-`repairs`, the same again with those imports resolved ("repaired:entry", ...; see
-harness/repair.py). `status`, `error_type`, `frame` and `strategy` come
-from the first attempt; `stacks` and `stacks_strategy` from the first that produced any. When the
-files cannot be laid out (error_type "UnsafePath" or "InvalidFiles") the only attempt is
-"workspace". A soft timeout is status "timeout" with error_type "Timeout". "infra_error" means
-the worker itself failed (error_type "WorkerError"). "crashed" never comes from the worker: the
-parent reports it when the worker dies mid-app, reading the app's output from
-`<scratch>/output.log`. `recycle: true` asks the parent to replace the worker (an alarm
-interrupted a jsii call, the app left a thread running, or the workspace is damaged).
+Strategies are tried in order, stopping at the first that yields stacks: "entry" (run the entry file
+as __main__), "scaffold" (the standard tap.py call on `stack`), "bare" (each TerraformStack subclass
+built alone as `Cls(app, "Cls")`); when none yields stacks and the request carries `repairs`, the
+same again with those imports resolved ("repaired:entry", ...; see harness/repair.py). With
+`repair_rounds` the repaired strategies run in rounds instead: each round adapts every toolchain
+call to its signature and types and learns one more repair from the error that stopped the last
+(harness/worker_lib/); `blockers` lists every blocker met and how it was passed, in the order
+met. With `entry_contract`, when the entry synthesized, the task's standard entry (`contract_entry`,
+written to `standard-entry/tap.py`, else the "scaffold" strategy) runs once more as "contract": can
+it build the answer's stack? `status`, `error_type`, `frame` and `strategy` come from the first
+attempt; `stacks` and `stacks_strategy` from the first that produced any. When the files cannot be
+laid out (error_type "UnsafePath" or "InvalidFiles") the only attempt is "workspace". A soft timeout
+is status "timeout" with error_type "Timeout". "infra_error" means the worker itself failed
+(error_type "WorkerError"). "crashed" never comes from the worker: the parent reports it when the
+worker dies mid-app, reading the app's output from `<scratch>/output.log`. `recycle: true` asks the
+parent to replace the worker (an alarm interrupted a jsii call, the app left a thread running, or
+the workspace is damaged).
 """
 
 from __future__ import annotations
@@ -57,6 +65,13 @@ class SynthRequest:
     timeout: float = 120.0
     # harness.repair.ImportRepairs.to_message(): tried only when nothing else yields stacks.
     repairs: dict[str, object] | None = None
+    # Repair rounds (harness/worker_lib/): get past one blocker after another when the answer
+    # yields no stacks as written.
+    repair_rounds: bool = False
+    # The answer ships its own entry point: also run the project's standard one on its stack.
+    entry_contract: bool = False
+    # The task's standard entry (the reference's tap.py); None: the scaffold's standard call.
+    contract_entry: str | None = None
 
     def to_message(self) -> dict[str, object]:
         stack = (
@@ -75,6 +90,12 @@ class SynthRequest:
         }
         if self.repairs:
             message["repairs"] = self.repairs
+        if self.repair_rounds:
+            message["repair_rounds"] = True
+        if self.entry_contract:
+            message["entry_contract"] = True
+            if self.contract_entry:
+                message["contract_entry"] = self.contract_entry
         return message
 
 
