@@ -20,6 +20,7 @@ from importlib.metadata import entry_points
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
+from graders.locate import statement_span
 from graders.model import Category, Finding, Location, Outcome, RuleOutcome, Severity
 from harness.synth import PLACEHOLDER_MARKER
 
@@ -234,11 +235,39 @@ def run_rule(r: Rule, ctx: GradeContext) -> tuple[list[Finding], RuleOutcome]:
         return [], RuleOutcome(rule_id=rule_id, outcome=Outcome.ERROR, detail=f"{type(exc).__name__}: {exc}")
     # A value the repair rounds made up is not the answer's: a hit about one says nothing of it.
     hits = [h for h in hits if not _about_placeholder(h)]
+    if r.meta.needs == "terraform":
+        # JSON a repair changed at a statement says nothing of what the answer wrote there.
+        repaired = _repaired_statements(ctx)
+        hits = [h for h in hits if not _at_repaired_statement(h, repaired)]
     findings = [r.to_finding(h) for h in hits]
     if r.meta.needs == "terraform" and ctx.terraform_note:
         # Every finding on fallback JSON says so, whether or not its rule remembered to.
         findings = [f if f.note else f.model_copy(update={"note": ctx.terraform_note}) for f in findings]
     return findings, RuleOutcome(rule_id=rule_id, outcome=Outcome.FAIL if hits else Outcome.PASS)
+
+
+def _repaired_statements(ctx: GradeContext) -> list[tuple[str, int, int]]:
+    synth = ctx.synth
+    if synth is None or not synth.from_repair:
+        return []
+    spans: list[tuple[str, int, int]] = []
+    for b in synth.blockers:
+        tree = ctx.trees.get(b.file)
+        if b.kind in CALL_REPAIRS and tree is not None and b.line:
+            span = statement_span(tree, b.file, b.line)
+            spans.append((b.file, span.start, span.end))
+    return spans
+
+
+def _at_repaired_statement(hit: Hit, spans: list[tuple[str, int, int]]) -> bool:
+    loc = hit.location
+    return bool(loc.path and loc.line) and any(
+        loc.path == path and start <= (loc.line or 0) <= end for path, start, end in spans
+    )
+
+
+# Repairs that change the arguments of a call: the JSON of that call is the worker's, not the answer's.
+CALL_REPAIRS = frozenset({"unknown-keyword", "value-shape", "missing-argument", "extra-argument"})
 
 
 def _about_placeholder(hit: Hit) -> bool:

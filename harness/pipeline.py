@@ -90,8 +90,10 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
     model_ws = build_workspace(task, "model", platform)
     ideal_ws = build_workspace(task, "ideal", platform) if task.has_reference else None
 
-    model_synth = _synth(model_ws, sandbox, options, timings, standard_entry(ideal_ws))
     ideal_synth = _synth(ideal_ws, sandbox, options, timings) if ideal_ws else None
+    # A reference whose own entry does not synthesize sets no contract the model could break.
+    contract = standard_entry(ideal_ws) if ideal_synth is None or ideal_synth.ok else NO_CONTRACT
+    model_synth = _synth(model_ws, sandbox, options, timings, contract)
     broken = [s for s in (model_synth, ideal_synth) if s and s.status is SynthStatus.INFRA_ERROR]
     if broken:
         # Under --regrade nothing broke: the answer's synth output was simply never stored.

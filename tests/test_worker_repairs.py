@@ -225,3 +225,19 @@ def test_the_standard_entry_is_run_beside_the_answers_own(
         rules["SYN005"].location.path == "lib/tap_stack.py" and rules["SYN005"].severity.value == "Critical"
     )
     assert rules["SYN006"].location.path == "tap.py" and rules["SYN006"].severity.value == "High"
+
+
+def test_no_json_finding_rests_on_what_a_repair_dropped(local_sandbox: LocalSandbox) -> None:
+    """`instance_id` is gone from provider v6: the worker drops it, so the repaired route has no
+    target. That is the worker's doing, not the answer's: PY003 reports it, AWS006 must not."""
+    body = (
+        "from cdktf_cdktf_provider_aws.route import Route\n"
+        + HEAD
+        + '        Route(self, "nat", route_table_id="rtb-1", destination_cidr_block="0.0.0.0/0",\n'
+        + '              instance_id="i-123")\n'
+    )
+    result, ws = synth(local_sandbox, {"tap.py": ENTRY, "lib/tap_stack.py": body})
+    assert result.error_type == "TypeError" and [b.kind for b in result.blockers] == ["unknown-keyword"]
+    assert result.stacks
+    rules = {f.rule_id for f in run_rules(GradeContext(ws, result)).findings}
+    assert "PY003" in rules and "AWS006" not in rules
