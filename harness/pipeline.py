@@ -17,7 +17,7 @@ from harness.compare import Side, compare
 from harness.errors import HarnessError, TaskLoadError
 from harness.merge import merge_failures, order_failures
 from harness.platforms import is_supported, platform_for
-from harness.repair import plan_import_repairs
+from harness.repair import ImportRepairs, plan_import_repairs
 from harness.results import SideResult, TaskResult, TaskStatus
 from harness.sandbox.base import Sandbox, SynthRequest
 from harness.score import Rubric, score_failures
@@ -173,21 +173,10 @@ def standard_entry(ideal: Workspace | None) -> str | None:
     return text if ideal.origins.get("tap.py") != "scaffold" and "Stack(" in text else None
 
 
-def _synth(
-    ws: Workspace | None,
-    sandbox: Sandbox,
-    options: GradeOptions,
-    timings: dict[str, float],
-    contract: str | None = None,
-) -> SynthResult:
-    if ws is None or not ws.has_code:
-        return SynthResult(status=SynthStatus.SKIPPED, message="no code to synthesize")
-    if not ws.entry:
-        return SynthResult(
-            status=SynthStatus.ERROR,
-            error_type="NoEntry",
-            message="the answer has no entry point and no TerraformStack subclass to build",
-        )
+def synth_request(
+    ws: Workspace, options: GradeOptions, contract: str | None = None
+) -> tuple[SynthRequest, ImportRepairs | None]:
+    """What the sandbox is asked for one workspace, and the import repairs it carries."""
     repairs = plan_import_repairs(ws.python_files(answer_only=True), load_index()) if options.repair else None
     request = SynthRequest(
         id=f"{ws.task_id}:{ws.side}",
@@ -203,6 +192,25 @@ def _synth(
         entry_contract=ws.side == "model" and _own_entry(ws, contract),
         contract_entry=(contract or None) if ws.side == "model" else None,
     )
+    return request, repairs
+
+
+def _synth(
+    ws: Workspace | None,
+    sandbox: Sandbox,
+    options: GradeOptions,
+    timings: dict[str, float],
+    contract: str | None = None,
+) -> SynthResult:
+    if ws is None or not ws.has_code:
+        return SynthResult(status=SynthStatus.SKIPPED, message="no code to synthesize")
+    if not ws.entry:
+        return SynthResult(
+            status=SynthStatus.ERROR,
+            error_type="NoEntry",
+            message="the answer has no entry point and no TerraformStack subclass to build",
+        )
+    request, repairs = synth_request(ws, options, contract)
     t0 = time.perf_counter()
     result = sandbox.synth(request)
     for _ in range(options.infra_retries):

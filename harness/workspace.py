@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from harness.extract import Extraction, extract_files
-from harness.platforms import Platform
+from harness.platforms import Platform, ProjectLayout
 from harness.tasks import Task
 
 SIDES = ("model", "ideal")
@@ -31,6 +32,22 @@ class Workspace:
     # Answer files whose text stops mid-statement: path -> the 1-based line where it stops. The
     # workspace holds the whole statements before that line (see harness.extract).
     truncated: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_layout(cls, task_id: str, side: str, layout: ProjectLayout, **extra: Any) -> Workspace:
+        """A workspace with code, as the platform laid it out."""
+        return cls(
+            task_id=task_id,
+            side=side,
+            files=layout.files,
+            origins=layout.origins,
+            entry=layout.entry,
+            entry_source=layout.entry_source,
+            stack_module=layout.stack_module,
+            stack_class=layout.stack_class,
+            has_code=True,
+            **extra,
+        )
 
     @property
     def answer_paths(self) -> list[str]:
@@ -88,16 +105,10 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
             truncated=truncated,
         )
     layout = platform.layout(answer, task.shared_files, origins)
-    return Workspace(
-        task_id=task.id,
-        side=side,
-        files=layout.files,
-        origins=layout.origins,
-        entry=layout.entry,
-        entry_source=layout.entry_source,
-        stack_module=layout.stack_module,
-        stack_class=layout.stack_class,
-        has_code=True,
+    return Workspace.from_layout(
+        task.id,
+        side,
+        layout,
         extraction=extraction,
         notes=(*layout.notes, *extraction_notes),
         truncated=truncated,

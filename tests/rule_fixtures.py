@@ -46,17 +46,8 @@ def workspace_of(answer: dict[str, str], task_id: str = "t", origin: str = "answ
     if not any(p.endswith(".py") for p in answer):
         origins = {p: origin for p in answer}
         return Workspace(task_id, "model", dict(answer), origins, "", "", None, None, has_code=False)
-    layout = CdktfPython().layout(answer, {}, {p: origin for p in answer})
-    return Workspace(
-        task_id=task_id,
-        side="model",
-        files=layout.files,
-        origins=layout.origins,
-        entry=layout.entry,
-        entry_source=layout.entry_source,
-        stack_module=layout.stack_module,
-        stack_class=layout.stack_class,
-        has_code=True,
+    return Workspace.from_layout(
+        task_id, "model", CdktfPython().layout(answer, {}, {p: origin for p in answer})
     )
 
 

@@ -202,8 +202,7 @@ PROVIDER_API_ERRORS = ("ImportError", "TypeError", "AttributeError")
 @pytest.mark.synth
 def test_every_provider_api_synth_error_is_flagged_statically(local_sandbox: LocalSandbox) -> None:
     """Synthesize the corpus: each provider-API error is found at its statement; references stay clean."""
-    from harness.pipeline import DEFAULT_ENV
-    from harness.sandbox.base import SynthRequest
+    from harness.pipeline import GradeOptions, synth_request
 
     missed: list[str] = []
     total = 0
@@ -219,15 +218,8 @@ def test_every_provider_api_synth_error_is_flagged_statically(local_sandbox: Loc
             ws = build_workspace(task, side, platform_for(task.metadata))
             if not ws.has_code or not ws.entry:
                 continue
-            request = SynthRequest(
-                id=f"{task.id}:{side}",
-                files=ws.files,
-                entry=ws.entry,
-                stack_module=ws.stack_module,
-                stack_class=ws.stack_class,
-                env=dict(DEFAULT_ENV),
-                timeout=120,
-            )
+            # As a plain synth does: no repair rounds, so the first error is the one to flag.
+            request, _ = synth_request(ws, GradeOptions(timeout=120, repair=False))
             synth = local_sandbox.synth(request)
             ctx = GradeContext(ws, synth, task.metadata)
             found = [f for f in run_rules(ctx, only=PY_RULES).findings if f.severity is Severity.CRITICAL]

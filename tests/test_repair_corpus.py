@@ -6,12 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from graders.provider_api import load_index
 from harness.errors import TaskLoadError
-from harness.pipeline import DEFAULT_ENV
+from harness.pipeline import GradeOptions, synth_request
 from harness.platforms import platform_for
-from harness.repair import plan_import_repairs
-from harness.sandbox.base import SynthRequest
 from harness.sandbox.local import LocalSandbox
 from harness.tasks import discover, load_task
 from harness.workspace import build_workspace
@@ -32,18 +29,7 @@ def test_nine_in_ten_model_answers_with_code_give_terraform_json(local_sandbox: 
         ws = build_workspace(task, "model", platform_for(task.metadata))
         if not ws.has_code or not ws.entry:
             continue
-        repairs = plan_import_repairs(ws.python_files(answer_only=True), load_index())
-        request = SynthRequest(
-            id=f"{task.id}:model",
-            files=ws.files,
-            entry=ws.entry,
-            stack_module=ws.stack_module,
-            stack_class=ws.stack_class,
-            env=dict(DEFAULT_ENV),
-            timeout=120,
-            repairs=repairs.to_message() if repairs else None,
-            repair_rounds=True,
-        )
+        request, _ = synth_request(ws, GradeOptions(timeout=120))
         result = local_sandbox.synth(request)
         with_code.append(task.id)
         if result.stacks:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import inspect
 import os
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .coerce import (
     ADAPTING,
     Coercer,
+    hint_name,
     hints_of,
     is_struct,
     optional,
@@ -178,9 +178,4 @@ _VAR_KW = inspect.Parameter.VAR_KEYWORD
 
 
 def _type_error(key: str, name: str, hint: Any, value: Any) -> str:
-    return f"type of argument {key} of {name} must be {_hint_text(hint)}; got {type_name(value)}"
-
-
-def _hint_text(hint: Any) -> str:
-    text = str(hint).replace("typing.", "")
-    return re.sub(r"\b[\w.]+\.(\w+)", r"\1", text)
+    return f"type of argument {key} of {name} must be {hint_name(hint)}; got {type_name(value)}"

@@ -200,7 +200,7 @@ class Coercer:
             return None
         if isinstance(value, Mapping) or is_struct(type(value)) or self.ok(value, hint):
             return None
-        return f"Unable to deserialize value as {_hint_name(hint)}: got {type_name(value)}"
+        return f"Unable to deserialize value as {hint_name(hint)}: got {type_name(value)}"
 
     def _to_struct(self, value: Any, struct: type, depth: int, notes: list[str]) -> Any:
         if isinstance(value, struct):
@@ -266,7 +266,8 @@ class Coercer:
 _FAIL = object()
 
 
-def _hint_name(hint: Any) -> str:
+def hint_name(hint: Any) -> str:
+    """A type hint as a reader writes it: `Union[str, NoneType]`, without module paths."""
     return re.sub(r"\b[\w.]+\.(\w+)", r"\1", str(hint).replace("typing.", ""))
 
 
