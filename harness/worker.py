@@ -1010,15 +1010,24 @@ class Worker:
     def stack_classes(self) -> list[type]:
         assert self.toolchain is not None
         base = self.toolchain.cdktf.TerraformStack
-        found: dict[int, type] = {}
+        # Keyed by source file and qualname: a module imported under two names (`lib.tap_stack`
+        # and, through a sys.path edit, `tap_stack`) defines the same class twice, and building
+        # both would synthesize every resource twice.
+        found: dict[tuple[str, str], type] = {}
         for module in list(sys.modules.values()):
             if not self.paths.inside(getattr(module, "__file__", None)):
                 continue
             for value in list(vars(module).values()):
                 if isinstance(value, type) and issubclass(value, base) and value is not base:
                     home = sys.modules.get(value.__module__)
-                    if home is not None and self.paths.inside(getattr(home, "__file__", None)):
-                        found[id(value)] = value
+                    home_file = getattr(home, "__file__", None)
+                    if home is None or not self.paths.inside(home_file):
+                        continue
+                    key = (os.path.realpath(str(home_file)), value.__qualname__)
+                    kept = found.get(key)
+                    # The dotted (package) name is the one the project's own imports use.
+                    if kept is None or value.__module__.count(".") > kept.__module__.count("."):
+                        found[key] = value
         return sorted(found.values(), key=lambda cls: (cls.__module__, cls.__qualname__))
 
     # ---- isolation

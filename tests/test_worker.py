@@ -206,6 +206,22 @@ def test_bare_fills_required_deployment_settings(worker: tuple[RawWorker, dict[s
     assert reply["stacks"]["TapStack"]["resource"]["aws_s3_bucket"]["bucket"]["bucket"] == "data-qa"
 
 
+def test_bare_builds_a_class_imported_under_two_names_once(
+    worker: tuple[RawWorker, dict[str, Any]],
+) -> None:
+    raw, _ = worker
+    # lib/main.py reaches the stack module as `tap_stack` through sys.path, tap.py as
+    # `lib.tap_stack`: one class in the source, two class objects in the interpreter.
+    second_entry = (
+        "import os, sys\nsys.path.append(os.path.dirname(os.path.abspath(__file__)))\n"
+        "from tap_stack import TapStack\n"
+    )
+    files = app_files(tap="import lib.tap_stack\nraise SystemExit(2)\n", **{"lib/main.py": second_entry})
+    reply = raw.synth(files)
+    assert reply["stacks_strategy"] == "bare"
+    assert list(reply["stacks"]) == ["TapStack"]
+
+
 def test_app_that_never_synthesizes_has_no_stacks(worker: tuple[RawWorker, dict[str, Any]]) -> None:
     raw, _ = worker
     reply = raw.synth(app_files(tap="from cdktf import App\napp = App()\n"))
