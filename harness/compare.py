@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from graders.locate import Span, find_anchor, quote
@@ -33,18 +34,43 @@ class Comparison:
 
 def key(f: Finding) -> tuple[str, str]:
     """Two findings are the same when one rule fires at the same anchor (else the same title)."""
+    if f.anchor == "synth":
+        # Every synth failure has this anchor; two answers share one only when the error is the same.
+        return f.rule_id, f"synth:{_first_line(f.error or f.message)}"
     return f.rule_id, f.anchor or f.title
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+# A resource address names one construct (`aws_rds_cluster.database_cluster_FAF2FB92`); its
+# type is what two answers can share when they name the construct differently.
+_ADDRESS = re.compile(r"\b(aws_[a-z0-9_]+)\.[A-Za-z0-9_-]+")
+
+
+def kind(f: Finding) -> tuple[str, str]:
+    """The same problem on the same kind of resource, whatever each answer calls its construct.
+
+    The reference that writes `master_password="..."` on its `cluster` shares the model's literal
+    secret on `primary_cluster`: the model did not get wrong what the reference got right.
+    """
+    if f.anchor == "synth":
+        return key(f)
+    return f.rule_id, _ADDRESS.sub(r"\1.*", f.message)
 
 
 def compare(model: Side, ideal: Side) -> Comparison:
     """Split model findings into failures (the reference is clean there) and shared ones."""
     ideal_keys = {key(f) for f in ideal.findings} if ideal.usable else set()
+    ideal_kinds = {kind(f) for f in ideal.findings} if ideal.usable else set()
     model_keys = {key(f) for f in model.findings}
+    model_kinds = {kind(f) for f in model.findings}
     failures: list[Failure] = []
     shared: list[Failure] = []
     for f in sorted(model.findings, key=lambda f: (f.severity.rank, f.rule_id, str(f.location))):
         failure = _failure(f, model, ideal)
-        if key(f) in ideal_keys:
+        if key(f) in ideal_keys or kind(f) in ideal_kinds:
             shared.append(failure)
         elif ideal.usable and f.rule_id in ideal.unchecked and failure.ideal_code is not None:
             # The rule could not look at the reference: judge by the code both answers wrote.
@@ -54,7 +80,9 @@ def compare(model: Side, ideal: Side) -> Comparison:
             (shared if same else failures).append(failure)
         else:
             failures.append(failure)
-    ideal_only = [f for f in ideal.findings if ideal.usable and key(f) not in model_keys]
+    ideal_only = [
+        f for f in ideal.findings if ideal.usable and key(f) not in model_keys and kind(f) not in model_kinds
+    ]
     return Comparison(failures=failures, shared=shared, ideal_only=ideal_only)
 
 
