@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from graders.aws_data import load
@@ -9,7 +10,7 @@ from graders.context import GradeContext
 from graders.locate import Span
 from graders.model import Category, Severity
 from graders.registry import Hit, rule
-from graders.terraform import Resource, Stack, resource_hit, site, spans_text
+from graders.terraform import Resource, Stack, construct_call, resource_hit, site, spans_text
 
 R53_DOCS = "https://docs.aws.amazon.com/Route53/latest"
 
@@ -70,6 +71,26 @@ def _named(ctx: GradeContext) -> Iterator[tuple[Stack, Resource, str]]:
         name = _name(stack, res)
         if name is not None:
             yield stack, res, name
+
+
+def _unsuffixed(ctx: GradeContext, res: Resource, name: str) -> bool:
+    """The name lacks the environment suffix and the code does not derive it from one.
+
+    A name the code builds from a suffix variable (`f"docs-{self.environment_suffix}"`) that
+    synthesized without `dev` got another value from the entry point (Pr7112's main.py defaults
+    to "prod-dr"): that is one defect of the entry, which SYN005/SYN006 report, not one per name.
+    """
+    if ctx.settings.environment_suffix.lower() in name.lower():
+        return False
+    found = construct_call(ctx.trees, res.construct_id, ctx.stack_origin(res.stack))
+    if found is None:
+        return True
+    kw = next((k for k in found[1].keywords if k.arg == NAMED[res.type][0]), None)
+    if kw is None:
+        return True
+    read = {n.id for n in ast.walk(kw.value) if isinstance(n, ast.Name)}
+    read |= {n.attr for n in ast.walk(kw.value) if isinstance(n, ast.Attribute)}
+    return not any("suffix" in ident.lower() for ident in read)
 
 
 @rule(
@@ -159,7 +180,9 @@ def reserved_domain_name(ctx: GradeContext) -> Iterator[Hit]:
 def global_name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an S3 bucket, Cognito domain or IAM role, policy, user, group or instance
     profile whose literal name does not contain the environment suffix the answer was
-    synthesized with (`ENVIRONMENT_SUFFIX`, `Settings.environment_suffix`).
+    synthesized with (`ENVIRONMENT_SUFFIX`, `Settings.environment_suffix`). A name the code
+    builds from a suffix variable is not flagged: if it lacks `dev`, the entry point passed
+    another value, which the entry-contract rules (SYN005, SYN006) report once.
 
     Why it matters: bucket names are global to all of AWS and IAM names to the account; a second
     deployment (another PR, another region) fails with `BucketAlreadyExists` or
@@ -176,7 +199,7 @@ def global_name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
         if (
             NAMED[res.type][1] in GLOBAL_SCOPES
             and res.type != "aws_rds_global_cluster"
-            and suffix not in name.lower()
+            and _unsuffixed(ctx, res, name)
         ):
             attr = NAMED[res.type][0]
             yield resource_hit(
@@ -209,7 +232,8 @@ def global_name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
 def name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: named regional resources (Lambda functions, tables, queues, clusters, log
     groups, ...) whose literal name lacks the environment suffix; one finding per stack listing
-    them (S3 and IAM names are AWS009's).
+    them (S3 and IAM names are AWS009's). Names built from a suffix variable are left to the
+    entry-contract rules, as in AWS009.
 
     Why it matters: names are unique per region and account; a second environment deployed
     beside the first fails with "already exists".
@@ -223,7 +247,7 @@ def name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
     suffix = ctx.settings.environment_suffix.lower()
     by_stack: dict[str, list[tuple[Resource, str]]] = {}
     for stack, res, name in _named(ctx):
-        if NAMED[res.type][1] == "region" and suffix not in name.lower():
+        if NAMED[res.type][1] == "region" and _unsuffixed(ctx, res, name):
             by_stack.setdefault(stack.name, []).append((res, name))
     for stack_name, found in sorted(by_stack.items()):
         first = found[0][0]

@@ -90,3 +90,22 @@ def test_engine_version_finding_cites_only_its_service_document() -> None:
         assert len(f.docs) == 1, f.docs
         service = "dms" if "dms" in f.location.address else ""
         assert service in f.docs[0]
+
+
+def test_a_name_built_from_a_suffix_variable_is_the_entry_points_defect() -> None:
+    from dataclasses import replace
+
+    from graders.registry import run_rules
+    from tests.rule_fixtures import fixture
+
+    ctx = fixture("AWS009", "bad").context()
+    assert len(run_rules(ctx, only=["AWS009"]).findings) == 2
+    # The same JSON from code that derives both names from the suffix: the entry point passed
+    # another value, which the entry-contract rules report once.
+    stack = ctx.workspace.files["lib/tap_stack.py"]
+    derived = stack.replace('"company-data-lake"', 'f"company-data-{self.environment_suffix}"').replace(
+        '"fn-role"', 'f"fn-role-{suffix}"'
+    )
+    files = {**ctx.workspace.files, "lib/tap_stack.py": derived}
+    ctx = replace(ctx, workspace=replace(ctx.workspace, files=files))
+    assert run_rules(ctx, only=["AWS009"]).findings == []
