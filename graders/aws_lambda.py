@@ -223,7 +223,9 @@ def lambda_handler_not_in_package(ctx: GradeContext) -> Iterator[Hit]:
         if not runtime.startswith("python") or not isinstance(handler, str) or "." not in handler:
             continue
         use = function_package(ctx, stack, res)
-        if use is None or use.package is None or not use.package.exists:
+        # An absent package is AWS007's; an empty one is what cdktf leaves for an asset whose
+        # source the snapshot lacks (a build output): neither says what the real package holds.
+        if use is None or use.package is None or not use.package.exists or not use.package.members:
             continue
         found = _handler_problem(use, handler)
         if found is not None:
