@@ -51,10 +51,10 @@ def _package_problem(ctx: GradeContext, stack: Stack, path: str) -> str:
         return ""
     near = [p for p in files if posixpath.basename(p) == posixpath.basename(local)]
     hint = f" (the project has `{near[0]}`: the path is wrong from `{stack_dir(stack)}/`)" if near else ""
-    return (
-        f"`{_shown(stack, path)}` resolves to `{local}`, which no file of the project provides "
-        f"after synth{hint}"
-    )
+    shown = _shown(stack, path)
+    if shown == local:
+        return f"`{local}` is no file of the project after synth{hint}"
+    return f"`{shown}` resolves to `{local}`, which no file of the project provides after synth{hint}"
 
 
 def _shown(stack: Stack, path: str) -> str:
