@@ -115,7 +115,7 @@ def top_level_names(text: str) -> list[str] | None:
     """Names a module defines at top level, by def, class, assignment or import; None if it does not parse."""
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     names: set[str] = set()
     for node in tree.body:
