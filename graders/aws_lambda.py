@@ -89,9 +89,12 @@ def _path_is_wrong(why: str) -> bool:
 )
 def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an `aws_lambda_function` (or `aws_lambda_layer_version`) whose `filename`
-    is a `.py` file, or names a path that, taken relative to `cdktf.out/stacks/<stack>/`, is no
-    file of the project and no cdktf asset; the same for a path inside `source_code_hash`
-    (`${filebase64sha256("...")}`) and for `source_file`/`source_dir` of an `archive_file`.
+    is a `.py` file, a file that is not a zip archive, or a path that, taken relative to
+    `cdktf.out/stacks/<stack>/`, was no file after synth (the worker lists every package the
+    JSON names once the app has run, so a zip the answer builds while synthesizing counts); the
+    same for a path inside `source_code_hash` (`${filebase64sha256("...")}`) and for
+    `source_file`/`source_dir` of an `archive_file`. One finding per package, naming every
+    function that uploads it.
 
     Why it matters: `terraform plan` fails ("unable to load ...: no such file or directory");
     a `.py` uploaded as a package is rejected ("Could not unzip uploaded file"). A wrong path
