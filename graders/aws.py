@@ -135,6 +135,7 @@ def _service_key(name: str) -> str:
     ),
     fix_minutes=30,
     needs="terraform",
+    version=2,
 )
 def required_service_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: each service of the task's `metadata.json` `aws_services` with no resource

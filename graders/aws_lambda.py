@@ -86,6 +86,7 @@ def _path_is_wrong(why: str) -> bool:
     ),
     fix_minutes=15,
     needs="terraform",
+    version=2,
 )
 def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an `aws_lambda_function` (or `aws_lambda_layer_version`) whose `filename`
@@ -197,6 +198,7 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     ),
     fix_minutes=5,
     needs="terraform",
+    version=2,
 )
 def lambda_handler_not_in_package(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a Python Lambda whose `handler` (`module.function`) names a module that is

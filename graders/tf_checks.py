@@ -110,6 +110,7 @@ def _backend_span(ctx: GradeContext, arg: str) -> Span | None:
     ),
     fix_minutes=10,
     needs="terraform",
+    version=2,
 )
 def stack_without_outputs(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a synthesized stack that creates resources but declares no output.
