@@ -15,7 +15,9 @@ from graders.locate import Span, quote
 from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.terraform import UNRESOLVED, is_token, resource_hit
+from harness.pysource import find_stack_classes
 
+PROVIDER_MODULE = "cdktf_cdktf_provider_aws"
 AZ = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)([a-z])$")
 
 
@@ -133,12 +135,16 @@ def _service_key(name: str) -> str:
     ),
     fix_minutes=30,
     needs="terraform",
+    version=2,
 )
 def required_service_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: each service of the task's `metadata.json` `aws_services` with no resource
     of its kind in any synthesized stack (a table maps service names to Terraform resource
     types; services that are APIs only, such as Rekognition, are not judged). The task's region
-    is not judged here: the pipeline sets `AWS_REGION` when it synthesizes.
+    is not judged here: the pipeline sets `AWS_REGION` when it synthesizes. When the JSON may be
+    partial (the entry failed, the stacks come from a fallback or repaired run, or a stack class
+    of the source built no stack), a service whose provider module the answer imports is not
+    reported: the part the synth did not reach may create it.
 
     Why it matters: the answer does not build what was asked; the reviewers count it as missing
     functionality.
@@ -154,12 +160,17 @@ def required_service_missing(ctx: GradeContext) -> Iterator[Hit]:
     types = {res.type for _stack, res in ctx.tf.resources()}
     where, evidence = _class_location(ctx)
     metadata = ctx.metadata or _workspace_metadata(ctx)
+    partial = _partial_synth(ctx)
+    imported = _provider_modules(ctx) if partial else set()
     for name in metadata.get("aws_services") or []:
         key = _service_key(str(name))
         prefixes = services.get(key)
         if not prefixes:
             continue
         if not any(t == p or t.startswith(p) for t in types for p in prefixes):
+            # A stack or construct the synth did not reach may create it: the source decides.
+            if partial and any(m.startswith(p.removeprefix("aws_")) for m in imported for p in prefixes):
+                continue
             yield Hit(
                 message=f"The task asks for {name}, but no stack has a resource of it "
                 f"({', '.join(f'`{p}*`' for p in prefixes[:3])}).",
@@ -168,6 +179,33 @@ def required_service_missing(ctx: GradeContext) -> Iterator[Hit]:
                 evidence=evidence,
                 note=ctx.terraform_note,
             )
+
+
+def _partial_synth(ctx: GradeContext) -> bool:
+    """Whether the JSON may lack part of what the answer builds: the entry did not run to the
+    end, the stacks came from a fallback or a repaired run, or a stack class of the source built
+    no stack."""
+    synth = ctx.synth
+    if synth is None or not synth.ok or synth.from_fallback or synth.from_repair:
+        return True
+    built = {origin.get("class", "").rpartition(".")[2] for origin in synth.stack_classes.values()}
+    if not synth.stack_classes:
+        return False  # the worker did not say which classes built the stacks
+    return any(cls.name not in built for cls in find_stack_classes(ctx.source))
+
+
+def _provider_modules(ctx: GradeContext) -> set[str]:
+    """Provider resource modules the answer imports (`s3_bucket` for
+    `from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket`); data sources left out."""
+    found: set[str] = set()
+    for tree in ctx.trees.values():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith(PROVIDER_MODULE):
+                continue
+            parts = (node.module or "").split(".")
+            names = [parts[1]] if len(parts) > 1 else [a.name for a in node.names]
+            found.update(n for n in names if not n.startswith("data_aws_"))
+    return found
 
 
 def _workspace_metadata(ctx: GradeContext) -> dict[str, Any]:

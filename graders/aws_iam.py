@@ -12,7 +12,7 @@ from graders.aws_data import load
 from graders.context import GradeContext
 from graders.model import Category, Severity
 from graders.registry import Hit, rule
-from graders.terraform import UNRESOLVED, Resource, Stack, is_token, resource_hit
+from graders.terraform import MASK, UNRESOLVED, Resource, Stack, is_token, masked, resource_hit
 
 IAM_DOCS = "https://docs.aws.amazon.com/IAM/latest/UserGuide"
 # (resource type, attribute holding a policy JSON, kind): identity policies may not name a
@@ -79,20 +79,21 @@ MANAGED_POLICY_ACTIONS: dict[str, list[str]] = {
 def parse_policy(stack: Stack, value: Any) -> dict[str, Any] | str | None:
     """The policy as a dict; None when it cannot be known before apply (a whole-value token such
     as `${data.aws_iam_policy_document.x.json}` or `${jsonencode(...)}`); the JSON error text
-    when it is not JSON."""
+    when it is not JSON. An interpolation inside the document (`"${replace(...)}/*"`) stands for
+    the string Terraform evaluates it to: it is masked before parsing and stays a token."""
     if isinstance(value, dict):
         return value
     if not isinstance(value, str):
         return None
     text = value.strip()
-    if text.startswith("${") and text.endswith("}"):
+    if masked(text) == MASK:
         resolved = stack.resolve(text)
         if isinstance(resolved, str) and resolved is not UNRESOLVED and not is_token(resolved):
             text = resolved
         else:
             return None
     try:
-        doc = json.loads(text)
+        doc = json.loads(masked(text))
     except json.JSONDecodeError as exc:
         return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
     return doc if isinstance(doc, dict) else "the document is not a JSON object"
@@ -133,6 +134,7 @@ def _as_list(value: Any) -> list[Any]:
     ),
     fix_minutes=5,
     needs="terraform",
+    version=2,
 )
 def iam_policy_invalid(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: policy documents of IAM policies, role policies, trust policies and
@@ -276,7 +278,10 @@ def role_grants(stack: Stack, role: Resource) -> list[str] | None:
             return None
         for st in statements(doc):
             if st.get("Effect") == "Allow":
-                granted.extend(a for a in _as_list(st.get("Action")) if isinstance(a, str))
+                allowed = [a for a in _as_list(st.get("Action")) if isinstance(a, str)]
+                if any(is_token(a) for a in allowed):
+                    return None  # an action known only after apply could grant anything
+                granted.extend(allowed)
     return granted
 
 

@@ -3,7 +3,6 @@ handler, the runtime, and the permissions the function's triggers need."""
 
 from __future__ import annotations
 
-import ast
 import posixpath
 import re
 from collections.abc import Iterator
@@ -11,6 +10,15 @@ from typing import Any
 
 from graders.aws_data import evaluation_date, load
 from graders.aws_iam import allows, role_grants
+from graders.aws_packages import (
+    PackageUse,
+    archive_data,
+    function_package,
+    handler_members,
+    package_key,
+    raw_path,
+    stack_dir,
+)
 from graders.context import GradeContext
 from graders.model import Category, Severity
 from graders.registry import Hit, rule
@@ -21,38 +29,41 @@ FILE_FUNCTION = re.compile(r"file(?:base64)?(?:sha256|md5|sha1|sha512)?\(\s*\"([
 SYNTH_TIME_ARCHIVING = ("zipfile", "make_archive", "TerraformAsset", "DataArchiveFile", "archive_file")
 
 
-def _stack_dir(stack: Stack) -> str:
-    # Terraform runs in the stack's own output folder, so relative paths start there.
-    return f"cdktf.out/stacks/{stack.name}"
-
-
-# The folder name the synth worker gives the project it synthesizes (harness/worker.py).
-SYNTH_PROJECT_DIR = "/workspace/"
-
-
 def _package_problem(ctx: GradeContext, stack: Stack, path: str) -> str:
-    """Why `path` (as Terraform will open it) is not a file of the project, or ""."""
+    """Why `path` (as Terraform will open it) is no package after synth, or ""."""
+    local = package_key(stack, path)
+    listed = (ctx.synth.packages if ctx.synth else None) or {}
+    package = listed.get(local)
+    if package is not None and package.exists:
+        if package.kind == "file" and not path.endswith(".py"):
+            return f"`{_shown(stack, path)}` is a plain file, not a zip archive"
+        return ""
+    if package is not None and package.kind == "unreadable":
+        return f"`{_shown(stack, path)}` is not a readable zip archive"
     files = ctx.workspace.files
-    if posixpath.isabs(path):
-        if any(path.endswith("/" + p) for p in files):
-            return ""
-        # os.path.abspath() at synth time points into the synthesizing machine's project folder;
-        # only the part inside the project says anything about the answer.
-        local = path.split(SYNTH_PROJECT_DIR, 1)[1] if SYNTH_PROJECT_DIR in path else path
-    else:
-        local = posixpath.normpath(posixpath.join(_stack_dir(stack), path))
-        if local.startswith(f"{_stack_dir(stack)}/assets/") or local in files:
-            return ""
+    if local in files or local.startswith(f"{stack_dir(stack)}/assets/"):
+        return ""
+    # Without the worker's listing, or when the stacks came from a fallback strategy that did not
+    # run the answer's own build steps, an archive built while synthesizing may land anywhere.
+    unlisted = package is None or bool(ctx.synth and ctx.synth.from_fallback)
     archiving = any(word in text for text in ctx.source.values() for word in SYNTH_TIME_ARCHIVING)
-    if archiving and (posixpath.isabs(path) or path.startswith("..")):
-        return ""  # the app builds archives while it synthesizes: where they land is not knowable here
-    near = [p for p in files if posixpath.basename(p) == posixpath.basename(path)]
-    hint = f" (the project has `{near[0]}`: the path is wrong from `{_stack_dir(stack)}/`)" if near else ""
-    return f"`{path}` resolves to `{local}`, which no file of the project provides{hint}"
+    if unlisted and archiving and (posixpath.isabs(path) or path.startswith("..")):
+        return ""
+    near = [p for p in files if posixpath.basename(p) == posixpath.basename(local)]
+    hint = f" (the project has `{near[0]}`: the path is wrong from `{stack_dir(stack)}/`)" if near else ""
+    shown = _shown(stack, path)
+    if shown == local:
+        return f"`{local}` is no file of the project after synth{hint}"
+    return f"`{shown}` resolves to `{local}`, which no file of the project provides after synth{hint}"
+
+
+def _shown(stack: Stack, path: str) -> str:
+    """The path as the answer wrote it, with the synthesizing machine's folders left out."""
+    return package_key(stack, path) if posixpath.isabs(path) else path
 
 
 def _path_is_wrong(why: str) -> bool:
-    return "the path is wrong" in why or "is the Python file" in why
+    return "the path is wrong" in why or "is the Python file" in why or "zip archive" in why
 
 
 @rule(
@@ -75,12 +86,16 @@ def _path_is_wrong(why: str) -> bool:
     ),
     fix_minutes=15,
     needs="terraform",
+    version=2,
 )
 def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an `aws_lambda_function` (or `aws_lambda_layer_version`) whose `filename`
-    is a `.py` file, or names a path that, taken relative to `cdktf.out/stacks/<stack>/`, is no
-    file of the project and no cdktf asset; the same for a path inside `source_code_hash`
-    (`${filebase64sha256("...")}`) and for `source_file`/`source_dir` of an `archive_file`.
+    is a `.py` file, a file that is not a zip archive, or a path that, taken relative to
+    `cdktf.out/stacks/<stack>/`, was no file after synth (the worker lists every package the
+    JSON names once the app has run, so a zip the answer builds while synthesizing counts); the
+    same for a path inside `source_code_hash` (`${filebase64sha256("...")}`) and for
+    `source_file`/`source_dir` of an `archive_file`. One finding per package, naming every
+    function that uploads it.
 
     Why it matters: `terraform plan` fails ("unable to load ...: no such file or directory");
     a `.py` uploaded as a package is rejected ("Could not unzip uploaded file"). A wrong path
@@ -95,50 +110,60 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
 
     References: Lambda .zip deployment packages for Python; CDKTF assets.
     """
+    # One finding per package: functions that upload the same missing zip share one cause.
+    problems: dict[tuple[str, str], tuple[str, str, str, list[Resource]]] = {}
     for stack, res in ctx.tf.resources("aws_lambda_function", "aws_lambda_layer_version"):
-        filename = stack.literal(res, "filename")
-        problems: list[tuple[str, str]] = []
-        if isinstance(filename, str) and filename:
+        if archive_data(stack, res) is not None:
+            continue  # Terraform builds it at plan time; its inputs are checked below
+        filename = raw_path(stack, res, "filename")
+        found: tuple[str, str] | None = None
+        if filename:
             if filename.endswith(".py"):
-                problems.append(
-                    ("filename", f"`filename` is the Python file `{filename}`, not a .zip package")
+                found = (
+                    "filename",
+                    f"`filename` is the Python file `{_shown(stack, filename)}`, not a .zip package",
                 )
             else:
                 why = _package_problem(ctx, stack, filename)
-                if why:
-                    problems.append(("filename", why))
+                found = ("filename", why) if why else None
         hashed = res.get("source_code_hash")
-        for path in FILE_FUNCTION.findall(hashed) if isinstance(hashed, str) else []:
+        for path in FILE_FUNCTION.findall(hashed) if isinstance(hashed, str) and found is None else []:
+            if filename and package_key(stack, path) == package_key(stack, filename):
+                continue
             why = _package_problem(ctx, stack, path)
-            if why and path != filename:
-                problems.append(("source_code_hash", f"`source_code_hash` reads {why}"))
-        for attr, why in problems[:1]:
-            yield resource_hit(
-                ctx,
-                res,
-                f"`{res.address}`: {why}.",
-                attr=attr,
-                # A package simply absent may be built by a step outside the answer; a wrong path
-                # or a .py file fails even when it is.
-                severity=None if _path_is_wrong(why) else Severity.HIGH,
-                error=(
-                    "InvalidParameterValueException: Could not unzip uploaded file."
-                    if why.startswith("`filename` is the Python")
-                    else f'Error: unable to load "{filename}": no such file or directory'
-                ),
-            )
+            if why:
+                found = ("source_code_hash", f"`source_code_hash` reads {why}")
+                break
+        if found is not None:
+            shown = _shown(stack, filename or "")
+            entry = problems.setdefault((package_key(stack, filename or ""), found[1]), (*found, shown, []))
+            entry[3].append(res)
+    for attr, why, shown, users in problems.values():
+        names = ", ".join(f"`{r.address}`" for r in users)
+        yield resource_hit(
+            ctx,
+            users[0],
+            f"{names}: {why}.",
+            attr=attr,
+            # A package simply absent may be built by a step outside the answer; a wrong path
+            # or a file that is no zip fails even when it is.
+            severity=None if _path_is_wrong(why) else Severity.HIGH,
+            error=(
+                "InvalidParameterValueException: Could not unzip uploaded file."
+                if why.startswith("`filename` is the Python") or "zip archive" in why
+                else f'Error: unable to load "{shown}": no such file or directory'
+            ),
+        )
+    listed = (ctx.synth.packages if ctx.synth else None) or {}
     for stack in ctx.tf.stacks.values():
         for data in (d for d in stack.data if d.type == "archive_file"):
             for attr in ("source_file", "source_dir"):
-                path = stack.literal(data, attr)
-                if not isinstance(path, str) or not path:
+                path = raw_path(stack, data, attr)
+                if path is None:
                     continue
-                local = (
-                    path
-                    if posixpath.isabs(path)
-                    else posixpath.normpath(posixpath.join(_stack_dir(stack), path))
-                )
-                exists = any(
+                local = package_key(stack, path)
+                package = listed.get(local)
+                exists = (package is not None and package.exists) or any(
                     p == local or p.startswith(local.rstrip("/") + "/") or local.endswith("/" + p)
                     for p in ctx.workspace.files
                 )
@@ -146,10 +171,13 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
                     yield resource_hit(
                         ctx,
                         data,
-                        f"`{data.address}.{attr}` is `{path}`, i.e. `{local}` from where Terraform runs; "
-                        "no file of the project is there.",
+                        f"`{data.address}.{attr}` is `{_shown(stack, path)}`, i.e. `{local}` from where "
+                        "Terraform runs; no file of the project is there after synth.",
                         attr=attr,
-                        error=f"Error: error archiving file: could not archive missing file: {path}",
+                        error=(
+                            "Error: error archiving file: could not archive missing file: "
+                            + _shown(stack, path)
+                        ),
                     )
 
 
@@ -170,65 +198,75 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     ),
     fix_minutes=5,
     needs="terraform",
+    version=2,
 )
 def lambda_handler_not_in_package(ctx: GradeContext) -> Iterator[Hit]:
-    """What it flags: a Python Lambda whose `handler` (`module.function`) names a module that
-    none of the answer's Lambda source files is, or a function that module does not define.
-    Only judged when the answer contains Lambda code (a `.py` file outside the CDK app).
+    """What it flags: a Python Lambda whose `handler` (`module.function`) names a module that is
+    not a member of the deployment package as it was after synth (a zip the answer built, a
+    cdktf asset, an `archive_file` input, an uploaded S3 object's source), or a function that
+    the member does not define at top level (by `def`, assignment or import). One finding per
+    package and handler, naming every function that shares them. A package that does not exist
+    at synth is not judged here (AWS007 reports it), nor one the worker did not list.
 
     Why it matters: the function deploys but every invocation fails with
     `Runtime.ImportModuleError: Unable to import module 'index'` or
     `Runtime.HandlerNotFound`.
 
-    Bad: `handler="index.handler"` with the code in `lib/lambda/processor.py` defining
+    Bad: `handler="index.handler"` with a package holding only `processor.py`, which defines
     `lambda_handler`.
 
-    Good: `handler="processor.lambda_handler"`.
+    Good: `handler="processor.lambda_handler"`; or a zip built at synth with
+    `zipf.write("lib/lambda/processor.py", "index.py")` and `handler="index.lambda_handler"`;
+    or `handler = lambda_handler` at the top of `index.py` for `handler="index.handler"`.
 
     References: Lambda handler in Python.
     """
-    modules = _lambda_modules(ctx)
-    if not modules:
-        return
-    for _stack, res in ctx.tf.resources("aws_lambda_function"):
+    problems: dict[tuple[str, str], tuple[str, str, list[Resource]]] = {}
+    for stack, res in ctx.tf.resources("aws_lambda_function"):
         runtime = str(res.get("runtime") or "")
         handler = res.get("handler")
         if not runtime.startswith("python") or not isinstance(handler, str) or "." not in handler:
             continue
-        module, _, function = handler.rpartition(".")
-        module_path = module.replace(".", "/")
-        matches = {p: fns for p, fns in modules.items() if p == module_path or p.endswith("/" + module_path)}
-        if not matches:
-            known = ", ".join(f"`{p}.py`" for p in sorted(modules)[:5])
-            why = f"no Lambda source file is `{module_path}.py` (the answer's Lambda code: {known})"
-            error = (
-                f"Runtime.ImportModuleError: Unable to import module '{module}': No module named '{module}'"
-            )
-        elif not any(function in fns for fns in matches.values()):
-            where = sorted(matches)[0]
-            why = f"`{where}.py` defines no function `{function}`"
-            error = f"Runtime.HandlerNotFound: {module}.{function} is undefined or not exported"
-        else:
+        use = function_package(ctx, stack, res)
+        # An absent package is AWS007's; an empty one is what cdktf leaves for an asset whose
+        # source the snapshot lacks (a build output): neither says what the real package holds.
+        if use is None or use.package is None or not use.package.exists or not use.package.members:
             continue
+        found = _handler_problem(use, handler)
+        if found is not None:
+            problems.setdefault((use.key, handler), (*found, []))[2].append(res)
+    for (_key, handler), (why, error, users) in problems.items():
+        names = ", ".join(f"`{r.address}`" for r in users)
         yield resource_hit(
-            ctx, res, f'`{res.address}` has `handler="{handler}"`, but {why}.', attr="handler", error=error
+            ctx,
+            users[0],
+            f'{names} {"have" if len(users) > 1 else "has"} `handler="{handler}"`, but {why}.',
+            attr="handler",
+            error=error,
         )
 
 
-def _lambda_modules(ctx: GradeContext) -> dict[str, set[str]]:
-    """Lambda code of the workspace: module path without `.py` -> top-level function names."""
-    out: dict[str, set[str]] = {}
-    for path, text in ctx.workspace.files.items():
-        if not path.endswith(".py") or "cdktf" in text or path.startswith("tests/"):
-            continue
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue
-        fns = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
-        if any(len(f.args.args) == 2 for f in tree.body if isinstance(f, ast.FunctionDef)):
-            out[path[:-3]] = fns
-    return out
+def _handler_problem(use: PackageUse, handler: str) -> tuple[str, str] | None:
+    """(why, error) when the package cannot serve `handler`, else None."""
+    assert use.package is not None
+    module, _, function = handler.rpartition(".")
+    members = set(use.package.members)
+    member = next((m for m in handler_members(module) if m in members), None)
+    if member is None:
+        held = [m for m in use.package.members if m.endswith(".py")] or use.package.members
+        listed = ", ".join(f"`{m}`" for m in held[:5]) or "nothing"
+        more = f" and {len(held) - 5} more" if len(held) > 5 else ""
+        return (
+            f"the package `{use.shown}` has no `{handler_members(module)[0]}` (it holds {listed}{more})",
+            f"Runtime.ImportModuleError: Unable to import module '{module}': No module named '{module}'",
+        )
+    names = use.package.python.get(member)
+    if names is None or function in names:
+        return None  # a module that does not parse, or is too large to read, is not judged
+    return (
+        f"`{member}` in the package `{use.shown}` defines no `{function}` at top level",
+        f"Runtime.HandlerNotFound: {module}.{function} is undefined or not exported",
+    )
 
 
 @rule(

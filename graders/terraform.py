@@ -57,6 +57,68 @@ def is_token(value: Any) -> bool:
     return isinstance(value, str) and "${" in value
 
 
+# What `masked` puts in place of each interpolation: JSON-safe and still a token.
+MASK = "${iacgrade_expression}"
+
+
+def masked(text: str) -> str:
+    """`text` with every `${...}` replaced by `MASK`, braces and quoted strings inside the
+    expression balanced (`${replace(aws_s3_bucket.b.arn, "}", "")}` is one interpolation).
+
+    cdktf writes a token's expression into the surrounding string as is, so a `json.dumps`
+    policy can hold unescaped quotes that only Terraform's evaluation removes. An interpolation
+    left open is kept as written."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        start = text.find("${", pos)
+        if start < 0:
+            break
+        end = _interpolation_end(text, start)
+        if end < 0:
+            break
+        out.append(text[pos:start] + MASK)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _interpolation_end(text: str, start: int) -> int:
+    """The index just past the `}` closing the interpolation opened at `start`, or -1."""
+    # Modes: "expr" (inside `${` or `{`), "str" (a "..." literal), "esc" (a \"...\" literal, as
+    # the expression reads once the surrounding JSON escaped it).
+    stack = ["expr"]
+    i = start + 2
+    while i < len(text):
+        mode = stack[-1]
+        if mode != "expr":
+            closing = '"' if mode == "str" else '\\"'
+            if text.startswith(closing, i):
+                stack.pop()
+                i += len(closing)
+            elif text.startswith("${", i):
+                stack.append("expr")
+                i += 2
+            else:
+                i += 2 if text[i] == "\\" else 1
+            continue
+        if text.startswith('\\"', i):
+            stack.append("esc")
+            i += 2
+            continue
+        char = text[i]
+        if char == '"':
+            stack.append("str")
+        elif char == "{":
+            stack.append("expr")
+        elif char == "}":
+            stack.pop()
+            if not stack:
+                return i + 1
+        i += 1
+    return -1
+
+
 @dataclass(frozen=True)
 class Resource:
     """One `resource` (or `data`) block of one stack."""

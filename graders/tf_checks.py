@@ -110,6 +110,7 @@ def _backend_span(ctx: GradeContext, arg: str) -> Span | None:
     ),
     fix_minutes=10,
     needs="terraform",
+    version=2,
 )
 def stack_without_outputs(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a synthesized stack that creates resources but declares no output.
@@ -125,7 +126,7 @@ def stack_without_outputs(ctx: GradeContext) -> Iterator[Hit]:
     """
     for stack in ctx.tf.stacks.values():
         if stack.resources and not stack.outputs:
-            span = _class_span(ctx)
+            span = _stack_span(ctx, stack.name)
             yield Hit(
                 message=(
                     f"Stack `{stack.name}` creates {len(stack.resources)} resources and declares no "
@@ -139,6 +140,19 @@ def stack_without_outputs(ctx: GradeContext) -> Iterator[Hit]:
                 evidence=quote(ctx.workspace.files, span) if span else "",
                 note=ctx.terraform_note,
             )
+
+
+def _stack_span(ctx: GradeContext, stack: str) -> Span | None:
+    """The class statement of the answer's TerraformStack subclass that built `stack` (as the
+    worker saw it), else of the workspace's stack class."""
+    origin = ctx.stack_origin(stack)
+    if origin is not None:
+        path, name = origin
+        tree = ctx.trees.get(path)
+        for node in ast.walk(tree) if tree is not None else ():
+            if isinstance(node, ast.ClassDef) and node.name == name:
+                return Span(path, node.lineno, node.lineno)
+    return _class_span(ctx)
 
 
 def _class_span(ctx: GradeContext) -> Span | None:

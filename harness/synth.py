@@ -70,6 +70,22 @@ class Blocker(BaseModel):
         return f"{self.action} ({where})"
 
 
+class Package(BaseModel):
+    """One local file or folder the Terraform JSON names as a package, as it was after synth."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str  # "zip", "dir", "file", "missing" or "unreadable"
+    # Member names of the archive (files below a folder, relative to it).
+    members: list[str] = Field(default_factory=list)
+    # Each `.py` member's top-level names (def, class, assignment, import); None: it does not parse.
+    python: dict[str, list[str] | None] = Field(default_factory=dict)
+
+    @property
+    def exists(self) -> bool:
+        return self.kind in ("zip", "dir", "file")
+
+
 class SynthResult(BaseModel):
     """The outcome of synthesizing one workspace, with every stack's Terraform JSON."""
 
@@ -86,6 +102,9 @@ class SynthResult(BaseModel):
     stacks_strategy: str = ""
     # Stack name -> {"class", "file"}: the answer's TerraformStack subclass that built it.
     stack_classes: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Workspace-relative path -> what it held after synth, for every package the JSON names
+    # (harness/worker_lib/packages.py); None when the worker did not list them.
+    packages: dict[str, Package] | None = None
     # What a "repaired:" strategy resolved differently (harness.repair.ImportRepairs.describe()).
     repairs: list[str] = Field(default_factory=list)
     attempts: list[Attempt] = Field(default_factory=list)

@@ -382,6 +382,8 @@ class Outcome:
     frame: dict[str, Any] | None = None
     stacks: dict[str, Any] = field(default_factory=dict)
     stack_classes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # What the packages the stacks name contain, read before the workspace is emptied.
+    packages: dict[str, Any] | None = None
     # What the app raised, for the repair rounds to learn from; never sent.
     exc: BaseException | None = None
     site: tuple[str, int] | None = None
@@ -728,6 +730,7 @@ class Worker:
             "stacks": best.stacks if best else {},
             "stacks_strategy": best.strategy if best else "",
             "stack_classes": best.stack_classes if best else {},
+            "packages": best.packages if best else None,
             "attempts": [o.attempt() for o in outcomes],
             "blockers": self.blockers,
             "contract": self.contract,
@@ -918,7 +921,10 @@ class Worker:
                 outcome.exc = exc
                 frame = outcome.frame or {}
                 outcome.site = (str(frame.get("file") or ""), int(frame.get("line") or 0))
-        outcome.stacks = read_stacks(recorder.outdirs if own_outdirs is None else own_outdirs)
+        outdirs = recorder.outdirs if own_outdirs is None else own_outdirs
+        outcome.stacks = read_stacks(outdirs)
+        if REPAIRS is not None and hasattr(REPAIRS, "list_packages"):
+            outcome.packages = REPAIRS.list_packages(outcome.stacks, outdirs, self.workspace)
         outcome.stack_classes = {n: c for n, c in recorder.stack_classes.items() if n in outcome.stacks}
         if outcome.status == "ok" and not outcome.stacks:
             outcome.status, outcome.error_type = "error", "NoStacks"

@@ -71,3 +71,13 @@ def test_a_construct_id_in_several_stack_classes_resolves_in_the_stacks_own_clas
     # A class that holds no such construct (it comes from a helper): the first match stands.
     helper = construct_call(trees, "docs", ("stacks/global.py", "GlobalStack"))
     assert helper is not None and helper[0] == "stacks/primary.py"
+
+
+def test_masked_replaces_each_interpolation_whole_and_leaves_an_open_one() -> None:
+    from graders.terraform import MASK, masked
+
+    raw = '"${replace(aws_s3_bucket.b.arn, "}", "")}/*"'
+    assert masked(raw) == f'"{MASK}/*"'
+    escaped = '"${replace(aws_s3_bucket.b.arn, \\"-\\", \\"\\")}" and ${lookup({a = "${var.x}"}, "a")}'
+    assert masked(escaped) == f'"{MASK}" and {MASK}'
+    assert masked("${unclosed(") == "${unclosed("

@@ -12,6 +12,7 @@ reply    {"id": str, "status": "ok"|"error"|"timeout"|"infra_error", "strategy":
           "frame": {"file", "line", "code", "function"} | null,
           "stacks": {stack_name: terraform_json}, "stacks_strategy": str,
           "stack_classes": {stack_name: {"class": qualname, "file": relpath}},
+          "packages": {relpath: {"kind", "members", "python"}} | null,
           "attempts": [{"strategy", "status", "error_type", "message", "frame", "stacks"}],
           "blockers": [{"kind", "message", "action", "file", "line", "target"}],
           "contract": {"strategy": "contract", "status", ...} | null,

@@ -12,12 +12,15 @@ true; each repair records where the answer would have failed and why, in the ord
 Placeholders carry the marker `iacgrade_placeholder` into the Terraform JSON, so rules can tell
 a value the answer never gave from one it did.
 
+`packages` lists what the deployment packages a synthesized app names really contain.
+
 Like `worker.py`, this module imports only the standard library at import time and the cdktf
 toolchain (jsii, typeguard, cdktf) when repairs are installed: it runs inside the sandbox.
 """
 
 from .install import imported_toolchain_modules, installed
 from .learn import learn
+from .packages import list_packages
 from .plan import MARKER, MAX_ROUNDS, Placeholder, Repair, RepairPlan, is_placeholder
 
 __all__ = [
@@ -30,4 +33,5 @@ __all__ = [
     "installed",
     "is_placeholder",
     "learn",
+    "list_packages",
 ]
