@@ -6,6 +6,7 @@ import ast
 import difflib
 from collections.abc import Iterator
 
+from graders.locate import statement_span
 from graders.model import Location
 from graders.provider_api import STRUCT, ApiIndex, Signature, _close, camel_case
 from graders.py_api_imports import version_label
@@ -35,8 +36,11 @@ class Call:
         return call_excerpt(self.files, self.tree, self.path, self.node, focus)
 
     def location(self, focus: ast.AST | None = None) -> Location:
+        """The line at fault, through the end of the statement holding the call: every finding on
+        one call ends on one line, which is how they are told apart from another call's."""
         line = getattr(focus, "lineno", None) or self.node.lineno
-        return Location(path=self.path, line=line)
+        end = statement_span(self.tree, self.path, self.node.lineno).end
+        return Location(path=self.path, line=line, end_line=end if end > line else None)
 
 
 def check_call(call: Call, index: ApiIndex, checker: ShapeChecker) -> Iterator[tuple[str, Hit]]:
