@@ -11,8 +11,9 @@ destination (AWS006). Such pairs, declared in `CONSEQUENCES`, are folded the sam
 point at the same statement: the PY failure stays, with the deploy-time error of the other.
 
 The rules that judge one call of a provider class (an unknown keyword, a missing argument, a
-value of the wrong shape, a dict that loses its keys) can each fire on the same call. One call is
-one thing to fix: its failures become one that lists every problem, under the most severe.
+value of the wrong shape, a dict that loses its keys) can each fire on the same call, and on the
+struct calls nested in it. One statement is one thing to fix: its failures become one that lists
+every problem, under the most severe.
 """
 
 from __future__ import annotations
@@ -96,17 +97,23 @@ def _call_key(f: Failure) -> tuple[str, str, int] | None:
 
 
 def _one_call(lead: Failure, others: list[Failure]) -> Failure:
-    others = sorted(others, key=lambda g: g.location.line or 0)
-    listed = " ".join(
-        f"({i}) {g.message}" if g.rule_id == lead.rule_id else f"({i}, {g.rule_id}) {g.message}"
-        for i, g in enumerate(others, start=2)
-    )
-    more = len(others)
+    # The same problem in several nested calls (three rules given one wrong struct) is told once,
+    # with its lines.
+    items: dict[tuple[str, str], list[int]] = {}
+    for g in [lead, *sorted(others, key=lambda g: g.location.line or 0)]:
+        items.setdefault((g.rule_id, g.message), []).append(g.location.line or 0)
+    parts = []
+    for n, ((rule_id, message), lines) in enumerate(items.items(), start=1):
+        tag = "" if rule_id == lead.rule_id else f", {rule_id}"
+        where = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines))}"
+        parts.append(f"({n}{tag}, {where}) {message}")
+    count = sum(len(lines) for lines in items.values())
     folded = dict.fromkeys(r for g in others for r in (g.rule_id, *g.merged) if r != lead.rule_id)
+    more = count - 1
     return lead.model_copy(
         update={
-            "title": f"{lead.title} (and {more} more problem{'s' if more > 1 else ''} in the call)",
-            "message": f"This call has {more + 1} problems. (1) {lead.message} {listed}",
+            "title": f"{lead.title} (and {more} more problem{'s' if more > 1 else ''} in the statement)",
+            "message": f"This statement has {count} problems. {' '.join(parts)}",
             "merged": [*lead.merged, *(r for r in folded if r not in lead.merged)],
             "error": lead.error or next((g.error for g in others if g.error), ""),
         }

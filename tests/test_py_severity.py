@@ -95,7 +95,7 @@ def test_problems_of_one_call_make_one_failure_naming_each() -> None:
     (one,) = [f for f in failures if f.anchor == "construct:redis"]
     assert one.rule_id == "PY003" and one.severity is Severity.CRITICAL
     assert sorted(one.merged) == ["PY004", "PY006"]
-    assert "This call has 3 problems" in one.message
+    assert one.message.startswith("This statement has 3 problems. (1, line 11) ")
     for word in ("replication_group_description", "at_rest_encryption_enabled", "description"):
         assert f"`{word}`" in one.message
     # The next statement is another call: it stays a failure of its own.
