@@ -10,10 +10,12 @@ from graders.locate import statement_span
 from graders.model import Location
 from graders.provider_api import STRUCT, ApiIndex, Signature, _close, camel_case
 from graders.py_api_imports import version_label
-from graders.py_drops import judge
+from graders.py_drops import judge, sources
 from graders.py_evidence import call_excerpt
 from graders.py_shapes import DictIssue, ShapeChecker, ValueReport
 from graders.registry import Hit
+
+CDKTF_PROVIDERS = "https://developer.hashicorp.com/terraform/cdktf/concepts/providers#provider-resources"
 
 
 class Call:
@@ -261,6 +263,7 @@ def _dict_hit(call: Call, owner: str, report: ValueReport) -> Hit:
         anchor=call.anchor,
         evidence=call.evidence(first.node),
         impact=verdict.impact,
+        docs=(CDKTF_PROVIDERS, *sources(report.dicts)),
         root_cause=(
             f"The model used dictionary syntax instead of the CDKTF struct class `{first.struct}` for "
             f"the `{where}` block of `{owner}`, a list of structs. The dict is passed to the provider as "

@@ -88,6 +88,18 @@ def _judge_one(owner: str, where: str, issue: DictIssue) -> Verdict:
     )
 
 
+def sources(issues: list[DictIssue]) -> tuple[str, ...]:
+    """The Registry pages the data file read for these structs: the docs a reviewer checks."""
+    data = load(DATA)
+    found = [
+        str(entry["source"])
+        for issue in issues
+        for table in ("apply_required", "defaults")
+        if (entry := data[table].get(issue.struct)) is not None
+    ]
+    return tuple(dict.fromkeys(found))
+
+
 def _apply_failure(issue: DictIssue) -> str:
     """The plan error when the keys left in the block miss what the provider's schema needs."""
     entry = load(DATA)["apply_required"].get(issue.struct)
