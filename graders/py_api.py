@@ -157,17 +157,16 @@ def provider_value_of_wrong_shape(ctx: GradeContext) -> Iterator[Hit]:
     rationale=(
         "The model used dictionary syntax instead of the CDKTF struct class for a block that is a "
         "list of structs. The dict is passed to the provider as it is and read by camelCase field "
-        "names, so its snake_case keys are silently dropped (or synth stops on a required field): "
-        "Critical, because the configuration is lost without any error."
+        "names, so its snake_case keys are silently dropped. Critical when that stops synth (a "
+        "required field) or plan (a field the provider's schema needs); High when the resource "
+        "deploys without what was written; Low when the dropped values are the provider's defaults."
     ),
     docs=(
         "https://developer.hashicorp.com/terraform/cdktf/concepts/providers#provider-resources",
-        "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/route_table#route",
+        "https://constructs.dev/packages/@cdktf/provider-aws",
     ),
     impact=(
-        "Deployment Blocker: The block synthesizes with every field null, and apply fails "
-        "(e.g. `one of cidr_block, ipv6_cidr_block, destination_prefix_list_id must be specified`)",
-        "Silent Misconfiguration: No error at synth; the keys simply vanish",
+        "Silent Misconfiguration: the dropped keys never reach Terraform, without any error at synth",
         "Training Quality Impact: High - demonstrates need to use CDKTF classes instead of raw dictionaries",
     ),
     fix_minutes=10,
@@ -179,17 +178,22 @@ def dict_instead_of_struct_class(ctx: GradeContext) -> Iterator[Hit]:
     field absent under its camelCase name (synth then stops: "Unable to deserialize value").
     Dicts whose keys are exactly the camelCase field names arrive intact and are not flagged (a
     one-word name is the same in both spellings, except renamed ones: `self` is `selfAttribute`).
+    Severity follows what the loss does (`graders/data/struct_blocks.json` names, per struct, the
+    fields plan needs and the documented defaults): Critical when synth or plan fails, High when
+    the resource deploys without the dropped values, Low when each dropped value is `None`, the
+    field's default, or also given under its camelCase name.
 
     Why it matters: verified by synthesis - `RouteTable(route=[{"cidr_block": "0.0.0.0/0",
-    "gateway_id": igw.id}])` synthesizes a route with every field null; `terraform apply` then
-    fails, or worse, creates a security group with no ports.
+    "gateway_id": igw.id}])` synthesizes a route with every field null and plan fails; an ECS
+    volume dict loses its `efs_volume_configuration` and the task deploys with a local volume.
 
     Bad: `RouteTable(self, "rt", vpc_id=vpc.id, route=[{"cidr_block": "0.0.0.0/0", "gateway_id": igw.id}])`
 
     Good: `RouteTable(self, "rt", vpc_id=vpc.id,
     route=[RouteTableRoute(cidr_block="0.0.0.0/0", gateway_id=igw.id)])`
 
-    References: CDKTF provider resources; the Terraform `aws_route_table` `route` block.
+    References: CDKTF provider resources; the Terraform Registry page of each block's resource
+    (named in `graders/data/struct_blocks.json`).
     """
     yield from _hits(ctx, "PY005")
 

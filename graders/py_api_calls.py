@@ -6,12 +6,16 @@ import ast
 import difflib
 from collections.abc import Iterator
 
+from graders.locate import statement_span
 from graders.model import Location
 from graders.provider_api import STRUCT, ApiIndex, Signature, _close, camel_case
 from graders.py_api_imports import version_label
+from graders.py_drops import judge, sources
 from graders.py_evidence import call_excerpt
 from graders.py_shapes import DictIssue, ShapeChecker, ValueReport
 from graders.registry import Hit
+
+CDKTF_PROVIDERS = "https://developer.hashicorp.com/terraform/cdktf/concepts/providers#provider-resources"
 
 
 class Call:
@@ -34,8 +38,11 @@ class Call:
         return call_excerpt(self.files, self.tree, self.path, self.node, focus)
 
     def location(self, focus: ast.AST | None = None) -> Location:
+        """The line at fault, through the end of the statement holding the call: every finding on
+        one call ends on one line, which is how they are told apart from another call's."""
         line = getattr(focus, "lineno", None) or self.node.lineno
-        return Location(path=self.path, line=line)
+        end = statement_span(self.tree, self.path, self.node.lineno).end
+        return Location(path=self.path, line=line, end_line=end if end > line else None)
 
 
 def check_call(call: Call, index: ApiIndex, checker: ShapeChecker) -> Iterator[tuple[str, Hit]]:
@@ -236,30 +243,32 @@ def _dict_hit(call: Call, owner: str, report: ValueReport) -> Hit:
     )
     snake = list(dict.fromkeys(k for d in report.dicts for k in d.dropped_snake))
     unknown = list(dict.fromkeys(k for d in report.dicts for k in d.dropped_unknown))
-    required = list(dict.fromkeys(k for d in report.dicts for k in d.missing_required))
     parts = []
     if snake:
         keys = ", ".join(f"`{k}`" for k, _ in snake)
         parts.append(f"the provider reads camelCase names (`{snake[0][1]}`), so {keys} {_are(snake)} dropped")
     if unknown:
         parts.append(f"{', '.join(f'`{k}`' for k in unknown)} {_are(unknown)} no field of `{first.struct}`")
-    outcome = (
-        f"synth stops because the required {', '.join(f'`{r}`' for r in required)} "
-        f'{"is" if len(required) == 1 else "are"} then missing ("Unable to deserialize value")'
-        if required
-        else "the block synthesizes with those fields null, without any error"
-    )
     where = wheres[0]
+    verdict = judge(owner, where, report.dicts)
     return Hit(
         title=f"{owner} {where} given as a dict instead of {first.struct}",
+        severity=verdict.severity,
         message=(
             f"`{where}` of `{owner}` expects `{first.struct}`; the dict given inside a list is passed to the "
-            f"provider as it is: {'; '.join(parts) or 'required fields are absent'}, and {outcome}. "
+            f"provider as it is: {'; '.join(parts) or 'required fields are absent'}, and {verdict.outcome}. "
             f"Use `{_struct_example(first)}`."
         ),
         location=call.location(first.node),
         anchor=call.anchor,
         evidence=call.evidence(first.node),
+        impact=verdict.impact,
+        docs=(CDKTF_PROVIDERS, *sources(report.dicts)),
+        root_cause=(
+            f"The model used dictionary syntax instead of the CDKTF struct class `{first.struct}` for "
+            f"the `{where}` block of `{owner}`, a list of structs. The dict is passed to the provider as "
+            "it is and read by camelCase field names, so its snake_case keys are dropped."
+        ),
     )
 
 

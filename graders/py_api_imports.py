@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from graders.locate import Span, statement_span
 from graders.model import Location
@@ -43,12 +43,43 @@ def failing_imports(tree: ast.Module, index: ApiIndex) -> Iterator[FailingImport
 def check_imports(
     path: str, tree: ast.Module, index: ApiIndex, files: dict[str, str]
 ) -> Iterator[tuple[str, Hit]]:
+    """One hit per import statement, naming every name or module of it that does not exist: the
+    statement is one line to fix, and Python stops at its first missing name anyway."""
+    by_statement: dict[int, list[FailingImport]] = {}
     for failing in failing_imports(tree, index):
-        node = failing.node
-        if failing.name is not None and isinstance(node, ast.ImportFrom) and failing.alias is not None:
-            yield "PY002", _missing_name(path, tree, node, failing.alias, index, files)
+        by_statement.setdefault(id(failing.node), []).append(failing)
+    for group in by_statement.values():
+        node = group[0].node
+        names = [f for f in group if f.name is not None and f.alias is not None]
+        if isinstance(node, ast.ImportFrom) and len(names) == len(group):
+            yield "PY002", _missing_names(path, tree, node, [f.alias for f in names if f.alias], index, files)
         else:
-            yield "PY002", _missing_module(path, node, failing.module, index, files)
+            yield "PY002", _missing_modules(path, node, [f.module for f in group], index, files)
+
+
+def _missing_names(
+    path: str,
+    tree: ast.Module,
+    node: ast.ImportFrom,
+    aliases: list[ast.alias],
+    index: ApiIndex,
+    files: dict[str, str],
+) -> Hit:
+    if len(aliases) == 1:
+        return _missing_name(path, tree, node, aliases[0], index, files)
+    module = node.module or ""
+    first = _missing_name(path, tree, node, aliases[0], index, files)
+    listed = ", ".join(f"`{a.name}`" for a in aliases)
+    fixes = [_closest(module, alias.name, index) for alias in aliases]
+    return replace(
+        first,
+        title=f"Import of {len(aliases)} names the AWS provider does not have",
+        message=(
+            f"`{module}` has none of {listed} in {version_label(index, module)}: the import raises "
+            f"`ImportError` at `{aliases[0].name}` and nothing synthesizes. Closest names: "
+            f"{'; '.join(fixes)}."
+        ),
+    )
 
 
 def _missing_name(
@@ -78,6 +109,35 @@ def _missing_name(
         fix_anchor=f"import:{fix_module}" if fix_module != module else "",
         evidence=line_excerpt(files, statement_span(tree, path, node.lineno)),
         error=f"ImportError: cannot import name '{alias.name}' from '{module}'",
+    )
+
+
+def _closest(module: str, name: str, index: ApiIndex) -> str:
+    pairs = index.suggest_imports(module, name)
+    if not pairs:
+        return f"`{name}`: no close name"
+    where, found = pairs[0]
+    return f"`{name}` -> `{found}`" if where == module else f"`{name}` -> `from {where} import {found}`"
+
+
+def _missing_modules(
+    path: str, node: ast.stmt, modules: list[str], index: ApiIndex, files: dict[str, str]
+) -> Hit:
+    first = _missing_module(path, node, modules[0], index, files)
+    if len(modules) == 1:
+        return first
+    hints = []
+    for module in modules:
+        close = index.suggest_module(module)
+        hints.append(f"`{module}` -> `{close[0]}`" if close else f"`{module}`: no close module")
+    return replace(
+        first,
+        title=f"Import of {len(modules)} provider modules that do not exist",
+        message=(
+            f"{', '.join(f'`{m}`' for m in modules)} are not modules of "
+            f"{version_label(index, modules[0])}: the import raises `ModuleNotFoundError` at "
+            f"`{modules[0]}` and nothing synthesizes. Closest modules: {'; '.join(hints)}."
+        ),
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import ast
 import difflib
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from graders.context import GradeContext
 from graders.locate import construct_id, quote, statement_span
 from graders.model import Category, Location, Severity
 from graders.provider_api import ApiIndex
 from graders.py_calls import absolute_module, caller_trees
+from graders.py_reach import referenced_names, uncalled_function
 from graders.py_symbols import BUILTIN_NAMES, bound_names, parents
 from graders.registry import Hit, rule
 from harness.pysource import module_name
@@ -31,7 +33,8 @@ DATA_FOLDERS = ("lambda", "lambdas", "functions", "lambda_functions", "handlers"
         "The answer uses a name that no statement of its file defines or imports (a forgotten "
         "import, a typo). In code that runs at synth (the stack and what it imports) the "
         "`NameError` blocks synth: Critical. In Lambda handler code it fails only when the function "
-        "runs: High."
+        "runs: High. In synth-time code that did not run (the answer synthesized as written, so a "
+        "branch or method was not taken): Medium. In a function nothing calls: Low, dead code."
     ),
     docs=("https://docs.python.org/3/reference/executionmodel.html#resolution-of-names",),
     impact=(
@@ -44,7 +47,10 @@ def name_never_defined(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a name read in a file of the answer that the file binds nowhere - no import,
     assignment, definition, parameter, loop or `with` target - and that is not a Python built-in.
     One finding per name and file; when the provider has a class of that name, the import to add.
-    Files with `from x import *` or that write to `globals()` are not judged.
+    Files with `from x import *` or that write to `globals()` are not judged. Critical only when
+    the line can stop synth: every use inside a function nothing in the answer calls is Low (dead
+    code); when the answer synthesized as written, the line did not run at synth (a branch not
+    taken, a method not called), so it is Medium.
 
     Why it matters: `NameError: name 'DataAwsAvailabilityZones' is not defined` stops synth at
     the first such name; this rule lists all of them.
@@ -57,15 +63,29 @@ def name_never_defined(ctx: GradeContext) -> Iterator[Hit]:
     """
     index = ctx.provider_api
     synth_time = _synth_time_files(ctx)
+    synth = ctx.synth
+    # Synthesized as written: no line that raises `NameError` ran (a repair may have fixed one).
+    ran_clean = synth is not None and synth.ok and not synth.from_repair and not synth.from_fallback
+    referenced = referenced_names(caller_trees(ctx))
     for path, tree in sorted(ctx.trees.items()):
-        yield from _undefined(ctx, path, tree, index, path in synth_time)
+        stage = _Stage(path in synth_time, ran_clean, referenced)
+        yield from _undefined(ctx, path, tree, index, stage)
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """When a file's lines run: at synth or not, and whether this synth ran the answer as written."""
+
+    synth_time: bool
+    ran_clean: bool
+    referenced: set[str]
 
 
 # ---------------------------------------------------------------- PY008 checks
 
 
 def _undefined(
-    ctx: GradeContext, path: str, tree: ast.Module, index: ApiIndex | None, synth: bool
+    ctx: GradeContext, path: str, tree: ast.Module, index: ApiIndex | None, stage: _Stage
 ) -> Iterator[Hit]:
     if _dynamic(tree):
         return
@@ -86,18 +106,13 @@ def _undefined(
         more = f" (also line {', '.join(map(str, lines[1:6]))})" if len(lines) > 1 else ""
         hint = _name_hint(name, known, index)
         span = statement_span(tree, path, first.lineno)
+        severity, when = _when(nodes, up, stage)
         yield Hit(
             title=f"`{name}` used but never defined or imported",
-            severity=None if synth else Severity.HIGH,
+            severity=severity,
             message=(
                 f"`{name}` is used at {path}:{first.lineno}{more} but nothing in the file defines or imports "
-                f"it: `NameError` when the line runs"
-                + (
-                    ", which happens during synth."
-                    if synth
-                    else " (the file is not imported when the app synthesizes: it fails when its code runs)."
-                )
-                + hint
+                f"it: `NameError` when the line runs{when}" + hint
             ),
             location=Location(path=path, line=first.lineno),
             anchor=f"name:{name}",
@@ -105,6 +120,28 @@ def _undefined(
             evidence=quote(ctx.workspace.files, span),
             error=f"NameError: name '{name}' is not defined",
         )
+
+
+def _when(nodes: list[ast.Name], up: dict[int, ast.AST], stage: _Stage) -> tuple[Severity | None, str]:
+    """The severity of an undefined name, and when its `NameError` happens, from where it is used."""
+    if not stage.synth_time:
+        return (
+            Severity.HIGH,
+            " (the file is not imported when the app synthesizes: it fails when its code runs).",
+        )
+    dead = [uncalled_function(n, up, stage.referenced) for n in nodes]
+    if all(fn is not None for fn in dead):
+        names = ", ".join(dict.fromkeys(f"`{fn.name}`" for fn in dead if fn is not None))
+        return Severity.LOW, (
+            f". It is used only in {names}, which nothing in the answer calls: dead code that never "
+            "runs at synth, not a deployment blocker."
+        )
+    if stage.ran_clean:
+        return Severity.MEDIUM, (
+            ". The answer synthesized as written, so no such line ran at synth (a branch not taken "
+            "or a method not called there); it fails when that path runs."
+        )
+    return None, ", which happens during synth."
 
 
 def _dynamic(tree: ast.Module) -> bool:

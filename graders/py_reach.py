@@ -72,3 +72,34 @@ def _candidates(name: tuple[str, int], path: str) -> list[str]:
         package = package[: len(package) - (level - 1)]
     full = ".".join([*package, module] if module else package)
     return [full] if full else []
+
+
+def referenced_names(trees: Mapping[str, ast.Module]) -> set[str]:
+    """Every name the answer reads, as a bare name, an attribute or a string (`getattr(self, "x")`):
+    a function whose name is none of these is never called."""
+    names: set[str] = set()
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                names.add(node.attr)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+                names.add(node.value)
+    return names
+
+
+def uncalled_function(
+    node: ast.AST, up: Mapping[int, ast.AST], referenced: set[str]
+) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function around `node` that nothing can call, so `node` never runs; None when each
+    enclosing function may be called. Dunder methods are called by Python itself, and a decorated
+    function by whatever its decorator registers it with, so both count as called."""
+    current = up.get(id(node))
+    while current is not None:
+        if isinstance(current, ast.FunctionDef | ast.AsyncFunctionDef):
+            dunder = current.name.startswith("__") and current.name.endswith("__")
+            if not dunder and not current.decorator_list and current.name not in referenced:
+                return current
+        current = up.get(id(current))
+    return None

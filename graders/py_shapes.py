@@ -37,6 +37,9 @@ class DictIssue:
     dropped_snake: list[tuple[str, str]] = field(default_factory=list)  # (key, camelCase that works)
     dropped_unknown: list[str] = field(default_factory=list)
     missing_required: list[str] = field(default_factory=list)
+    # The value written for each dropped key, and the camelCase keys that did arrive.
+    values: dict[str, ast.expr] = field(default_factory=dict)
+    kept: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -238,11 +241,14 @@ class ShapeChecker:
         issue = DictIssue(node, name, where)
         for key, value in keys:
             if key in by_jsii:
+                issue.kept.add(key)
                 self.check(value, by_jsii[key].ref, "kernel", report, f"{where}.{key}")
             elif key in fields:
                 issue.dropped_snake.append((key, fields[key].jsii_name))
+                issue.values[key] = value
             else:
                 issue.dropped_unknown.append(key)
+                issue.values[key] = value
         present = {k for k, _ in keys}
         issue.missing_required = [
             f.jsii_name for f in fields.values() if not f.optional and f.jsii_name not in present

@@ -68,6 +68,8 @@ class Hit:
     note: str = ""
     # The rule's documents that concern this hit, when it has several (e.g. one per service).
     docs: tuple[str, ...] | None = None
+    # The consequences of this hit, when they depend on what it saw (a block lost at plan or not).
+    impact: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ class Rule:
             evidence=hit.evidence,
             error=hit.error,
             root_cause=hit.root_cause or m.rationale,
-            impact=m.impact,
+            impact=hit.impact or m.impact,
             docs=hit.docs or m.docs,
             fix_minutes=m.fix_minutes,
             note=hit.note,

@@ -9,6 +9,11 @@ A finding on the synthesized Terraform can also be the consequence of a source m
 names: a route dict whose keys the provider dropped (PY005) synthesizes to a route with no
 destination (AWS006). Such pairs, declared in `CONSEQUENCES`, are folded the same way when both
 point at the same statement: the PY failure stays, with the deploy-time error of the other.
+
+The rules that judge one call of a provider class (an unknown keyword, a missing argument, a
+value of the wrong shape, a dict that loses its keys) can each fire on the same call, and on the
+struct calls nested in it. One statement is one thing to fix: its failures become one that lists
+every problem, under the most severe.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ CONSEQUENCES: dict[str, frozenset[str]] = {
     "AWS006": frozenset({"PY005"}),
 }
 
+# The rules that judge one provider call, in the order Python meets their errors at the call:
+# binding the arguments (unknown keyword, missing one), then the bindings' type checks, then
+# the kernel reading a dict. On a tie of severity, the first is the one the synth would show.
+CALL_RULES = ("PY003", "PY006", "PY004", "PY005")
+
 # Names a Python or jsii error message quotes: 'S3BucketVersioning', 'replica_region', 'identity_get'.
 _QUOTED = re.compile(r"'([A-Za-z_][\w.]*)'")
 _JSII_KEY = re.compile(r"Key '(\w+)'")
@@ -37,7 +47,7 @@ _TYPE_WORDS = frozenset(
 def merge_failures(failures: list[Failure]) -> list[Failure]:
     """Fold each SYN001 failure into the PY failure about the same culprit, then each declared
     consequence into its cause, then repeats of one mistake across stacks; keep the order otherwise."""
-    return _fold_repeats(_fold_consequences(_fold_synth(list(failures))))
+    return _fold_repeats(_fold_consequences(_fold_synth(fold_calls(list(failures)))))
 
 
 def order_failures(failures: list[Failure]) -> list[Failure]:
@@ -55,6 +65,59 @@ def _reading_key(f: Failure) -> tuple[int, int, str, int, str]:
     else:
         stage = 2
     return stage, f.severity.rank, f.location.path or "", f.location.line or 0, f.rule_id
+
+
+def fold_calls(failures: list[Failure]) -> list[Failure]:
+    """One failure per provider call: the findings of `CALL_RULES` on one call (same file, same
+    construct, same statement end) become the most severe of them, whose message then lists the
+    others and whose `merged` names their rules."""
+    groups: dict[tuple[str, str, int], list[Failure]] = {}
+    for f in failures:
+        key = _call_key(f)
+        if key is not None:
+            groups.setdefault(key, []).append(f)
+    out: list[Failure] = []
+    for f in failures:
+        key = _call_key(f)
+        group = groups[key] if key is not None else [f]
+        if len(group) == 1:
+            out.append(f)
+            continue
+        lead = min(group, key=lambda g: (g.severity.rank, CALL_RULES.index(g.rule_id), g.location.line or 0))
+        if f is lead:
+            out.append(_one_call(lead, [g for g in group if g is not lead]))
+    return out
+
+
+def _call_key(f: Failure) -> tuple[str, str, int] | None:
+    loc = f.location
+    if f.rule_id not in CALL_RULES or not (loc.path and loc.line and f.anchor):
+        return None
+    return loc.path, f.anchor, loc.end_line or loc.line
+
+
+def _one_call(lead: Failure, others: list[Failure]) -> Failure:
+    # The same problem in several nested calls (three rules given one wrong struct) is told once,
+    # with its lines.
+    items: dict[tuple[str, str], list[int]] = {}
+    for g in [lead, *sorted(others, key=lambda g: g.location.line or 0)]:
+        items.setdefault((g.rule_id, g.message), []).append(g.location.line or 0)
+    parts = []
+    for n, ((rule_id, message), lines) in enumerate(items.items(), start=1):
+        tag = "" if rule_id == lead.rule_id else f", {rule_id}"
+        where = f"line {lines[0]}" if len(lines) == 1 else f"lines {', '.join(map(str, lines))}"
+        parts.append(f"({n}{tag}, {where}) {message}")
+    count = sum(len(lines) for lines in items.values())
+    folded = dict.fromkeys(r for g in others for r in (g.rule_id, *g.merged) if r != lead.rule_id)
+    more = count - 1
+    return lead.model_copy(
+        update={
+            "title": f"{lead.title} (and {more} more problem{'s' if more > 1 else ''} in the statement)",
+            "message": f"This statement has {count} problems. {' '.join(parts)}",
+            "merged": [*lead.merged, *(r for r in folded if r not in lead.merged)],
+            "error": lead.error or next((g.error for g in others if g.error), ""),
+        }
+    )
 
 
 def _fold_repeats(failures: list[Failure]) -> list[Failure]:

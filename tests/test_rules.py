@@ -51,6 +51,10 @@ def test_bad_fixture_yields_exactly_the_marked_hits(rule_id: str) -> None:
     want = sorted((e["anchor"], e.get("location", "")) for e in fx.expected())
     assert got == want
     titles = {e["anchor"]: e["title"] for e in fx.expected() if "title" in e}
+    marked = [e for e in fx.expected() if "severity" in e]
+    severities = {(e["anchor"], e.get("location", "")): e["severity"] for e in marked}
     for f in run.findings:
         if f.anchor in titles:
             assert f.title == titles[f.anchor]
+        if (f.anchor, str(f.location)) in severities:
+            assert f.severity == severities[(f.anchor, str(f.location))], f"{f.anchor} at {f.location}"
