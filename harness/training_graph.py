@@ -92,10 +92,11 @@ def read_traits(tf: TerraformModel, policy: GraphPolicy) -> Traits:
                 if target is None or target.mode != "managed" or not target.type.startswith("aws_"):
                     continue
                 theirs = policy.service_of(target.type)
-                if theirs != mine:
+                # A link through IAM alone (every function has a role) integrates nothing.
+                if theirs != mine and not {mine, theirs} & policy.support_services:
                     linked.update((mine, theirs))
     traits.services = sorted(services - policy.support_services)
-    traits.integrated = sorted(linked - policy.support_services)
+    traits.integrated = sorted(linked)
     traits.security = _security(tf, policy)
     traits.high_availability = _high_availability(tf, policy)
     traits.advanced_patterns = _patterns(tf, policy)
