@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -379,7 +380,8 @@ def fixes_item(inputs: TrainingInputs, policy: TrainingPolicy) -> ScoreItem:
 
 
 def _titles(failures: list[Failure]) -> str:
-    titles = list(dict.fromkeys(f"{f.title} ({f.rule_id})" for f in failures))
+    counts = Counter(f"{f.title} ({f.rule_id})" for f in failures)
+    titles = [t if n == 1 else f"{t} x{n}" for t, n in counts.items()]
     shown = ", ".join(titles[:_TITLES_SHOWN])
     return shown + (f" and {len(titles) - _TITLES_SHOWN} more" if len(titles) > _TITLES_SHOWN else "")
 

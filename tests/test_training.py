@@ -366,3 +366,10 @@ def test_result_json_round_trips_the_training_score() -> None:
     old = json.loads(result.model_dump_json())
     del old["training"]
     assert TaskResult.model_validate(old).training is None
+
+
+def test_fixes_name_each_failure_once_with_its_count() -> None:
+    score = score_training(_inputs(failures=[SIG, SIG, MIN]), POLICY)
+    detail = _item(score, "Fixes").detail
+    assert "2 significant (Import of a missing name (PY002) x2)" in detail
+    assert "1 minor (Built-in shadowed (PY001))" in detail
