@@ -31,6 +31,11 @@ SIGNIFICANT, MODERATE, MINOR = "significant", "moderate", "minor"
 KINDS = (SIGNIFICANT, MODERATE, MINOR)
 _REGION = re.compile(r"\b[a-z]{2}(?:-gov)?-[a-z]+-\d\b")
 _TITLES_SHOWN = 4
+START_LABEL = "Starting score"
+FIXES_LABEL = "Fixes the reference made"
+# With no reference code, the model's failures stand in for the fixes.
+MODEL_ONLY_FIXES_LABEL = "Model failures (no reference code)"
+COMPLEXITY_LABEL = "Reference complexity"
 
 
 @dataclass(frozen=True)
@@ -161,9 +166,9 @@ class Blocker:
 def score_training(inputs: TrainingInputs, policy: TrainingPolicy) -> Score:
     """The archive's training-quality score, itemised the way the seed itemises its rationale."""
     base = ScoreItem(
-        label="Archive baseline",
+        label=START_LABEL,
         points=policy.base,
-        detail=f"the archive's policy starts every task at {policy.base:g}",
+        detail="where the archive's policy starts, before blockers, fixes and complexity",
     )
     blockers = find_blockers(inputs, policy)
     if blockers:
@@ -349,13 +354,13 @@ def fix_points(counts: Mapping[str, int], policy: TrainingPolicy) -> tuple[float
     if significant == 1:
         return policy.one_significant, "one significant fix"
     if moderate:
-        return policy.moderate, "moderate fixes only"
+        return policy.moderate, "moderate fixes with no significant one"
     for step in policy.minor:
         if minor >= step.bound:
-            return step.points, f"only minor fixes, {minor} of them"
+            return step.points, f"{minor} minor fixes and nothing else"
     for step in policy.almost_nothing:
         if minor <= step.bound:
-            return step.points, "the model needed almost nothing"
+            return step.points, "a model that needed almost nothing"
     return 0.0, "only minor fixes"
 
 
@@ -364,19 +369,22 @@ def fixes_item(inputs: TrainingInputs, policy: TrainingPolicy) -> ScoreItem:
     for failure in inputs.failures:
         by_kind[policy.kind_of(failure)].append(failure)
     points, clause = fix_points({k: len(v) for k, v in by_kind.items()}, policy)
-    whose = (
-        "the model's failures (the reference has no code to compare)"
-        if inputs.model_only
-        else "the fixes the reference made"
-    )
+    label = MODEL_ONLY_FIXES_LABEL if inputs.model_only else FIXES_LABEL
     if not inputs.failures:
         return ScoreItem(
-            label="Fixes",
+            label=label,
             points=points,
-            detail=f"{clause}: iacgrade found no failure the reference does not share",
+            detail=f"iacgrade found no failure the reference does not share; {_policy_gives(points, clause)}",
         )
     parts = [f"{len(v)} {k} ({_titles(v)})" for k, v in by_kind.items() if v]
-    return ScoreItem(label="Fixes", points=points, detail=f"{clause}; {whose}: {'; '.join(parts)}")
+    return ScoreItem(
+        label=label, points=points, detail=f"{'; '.join(parts)}; {_policy_gives(points, clause)}"
+    )
+
+
+def _policy_gives(points: float, clause: str) -> str:
+    sign = "-" if points < 0 else "+" if points > 0 else ""
+    return f"the policy gives {sign}{abs(points):g} for {clause}"
 
 
 def _titles(failures: list[Failure]) -> str:
@@ -425,11 +433,11 @@ def complexity_item(inputs: TrainingInputs, policy: TrainingPolicy) -> ScoreItem
     )
     if not stacks:
         return ScoreItem(
-            label="Reference complexity", points=0.0, detail="not assessed: neither answer has Terraform JSON"
+            label=COMPLEXITY_LABEL, points=0.0, detail="not assessed: neither answer has Terraform JSON"
         )
     points, reasons = complexity_points(read_traits(TerraformModel(stacks), policy.graph), policy)
     detail = "; ".join(reasons) if reasons else "no trait the policy rewards"
-    return ScoreItem(label="Reference complexity", points=points, detail=f"read from {whose}: {detail}")
+    return ScoreItem(label=COMPLEXITY_LABEL, points=points, detail=f"read from {whose}: {detail}")
 
 
 def _clamp(value: float, policy: TrainingPolicy) -> float:

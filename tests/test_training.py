@@ -15,9 +15,13 @@ from graders.model import Category, Location, Severity
 from graders.terraform import TerraformModel
 from harness.results import Failure, Score, ScoreItem, TaskResult, TaskStatus
 from harness.training import (
+    COMPLEXITY_LABEL,
+    FIXES_LABEL,
     MINOR,
+    MODEL_ONLY_FIXES_LABEL,
     MODERATE,
     SIGNIFICANT,
+    START_LABEL,
     TrainingInputs,
     TrainingPolicy,
     fix_points,
@@ -121,9 +125,9 @@ def test_policy_file_names_its_source_and_date() -> None:
 def test_start_at_8_moderate_fixes_count_nothing() -> None:
     # 8, +0 for moderate fixes, -1 for a single basic service.
     score = score_training(_inputs(), POLICY)
-    assert [i.label for i in score.items] == ["Archive baseline", "Fixes", "Reference complexity"]
-    assert _item(score, "Archive baseline").points == 8
-    assert _item(score, "Fixes").points == 0
+    assert [i.label for i in score.items] == [START_LABEL, FIXES_LABEL, COMPLEXITY_LABEL]
+    assert _item(score, START_LABEL).points == 8
+    assert _item(score, FIXES_LABEL).points == 0
     assert score.value == 7
     assert score.rubric == "archive-training@1"
 
@@ -168,22 +172,22 @@ def test_two_significant_fixes_and_rich_reference_clamp_to_10() -> None:
     score = score_training(
         _inputs(failures=[SIG, SIG.model_copy(update={"rule_id": "PY003"})], ideal_stacks=RICH), POLICY
     )
-    assert _item(score, "Fixes").points == 2
-    assert _item(score, "Reference complexity").points == 2  # four traits, capped at +2
-    assert "capped at +2" in _item(score, "Reference complexity").detail
+    assert _item(score, FIXES_LABEL).points == 2
+    assert _item(score, COMPLEXITY_LABEL).points == 2  # four traits, capped at +2
+    assert "capped at +2" in _item(score, COMPLEXITY_LABEL).detail
     assert score.value == 10  # 12, clamped
 
 
 def test_all_minor_fixes_lower_the_score() -> None:
     score = score_training(_inputs(failures=[MIN] * 6, ideal_stacks=RICH), POLICY)
-    assert _item(score, "Fixes").points == -2
+    assert _item(score, FIXES_LABEL).points == -2
     assert score.value == 8
 
 
 def test_nothing_to_fix_is_almost_nothing() -> None:
     score = score_training(_inputs(failures=[], ideal_stacks=BASIC), POLICY)
-    assert _item(score, "Fixes").points == -4
-    assert "no failure" in _item(score, "Fixes").detail
+    assert _item(score, FIXES_LABEL).points == -4
+    assert "no failure" in _item(score, FIXES_LABEL).detail
     assert score.value == 3  # 8 - 4 - 1
 
 
@@ -211,7 +215,7 @@ def test_wrong_language_is_3() -> None:
     ids=["cdktf-python", "no-code", "python-without-a-framework"],
 )
 def test_no_platform_blocker_without_evidence_of_another_platform(files: dict[str, str]) -> None:
-    assert score_training(_inputs(model_files=files), POLICY).items[1].label == "Fixes"
+    assert score_training(_inputs(model_files=files), POLICY).items[1].label == FIXES_LABEL
 
 
 SERVICES = {**CDKTF, "aws_services": ["Lambda", "SQS", "DynamoDB", "S3", "Rekognition"]}
@@ -228,13 +232,15 @@ def test_missing_half_of_the_services_is_4() -> None:
 def test_half_of_the_services_is_enough() -> None:
     half = {"tap": _stack({"aws_s3_bucket": {"b": {}}, "aws_sqs_queue": {"q": {}}})}
     score = score_training(_inputs(metadata=SERVICES, model_stacks=half, ideal_stacks=RICH), POLICY)
-    assert score.items[1].label == "Fixes"
+    assert score.items[1].label == FIXES_LABEL
 
 
 def test_missing_services_needs_the_model_json_and_a_reference_that_has_them() -> None:
-    assert score_training(_inputs(metadata=SERVICES, model_stacks={}), POLICY).items[1].label == "Fixes"
+    assert score_training(_inputs(metadata=SERVICES, model_stacks={}), POLICY).items[1].label == FIXES_LABEL
     # The reference misses them too: the service table, not the model, is the doubt.
-    assert score_training(_inputs(metadata=SERVICES, ideal_stacks=BASIC), POLICY).items[1].label == "Fixes"
+    assert (
+        score_training(_inputs(metadata=SERVICES, ideal_stacks=BASIC), POLICY).items[1].label == FIXES_LABEL
+    )
 
 
 def test_wrong_region_is_5() -> None:
@@ -247,13 +253,13 @@ def test_wrong_region_is_5() -> None:
 def test_region_is_not_judged_when_the_sandbox_may_have_set_it() -> None:
     # The prompt asks for eu-central-1; the model's us-east-1 is the sandbox's AWS_REGION.
     score = score_training(_inputs(prompt="Deploy to eu-central-1."), POLICY)
-    assert score.items[1].label == "Fixes"
+    assert score.items[1].label == FIXES_LABEL
 
 
 def test_one_of_several_regions_is_enough() -> None:
     model = {"tap": _stack({"aws_s3_bucket": {"b": {}}}, "us-east-1", "us-west-2")}
     prompt = "Primary in us-west-2, DR in eu-west-1."
-    assert score_training(_inputs(model_stacks=model, prompt=prompt), POLICY).items[1].label == "Fixes"
+    assert score_training(_inputs(model_stacks=model, prompt=prompt), POLICY).items[1].label == FIXES_LABEL
 
 
 def test_the_lowest_blocker_wins_and_the_others_are_listed() -> None:
@@ -290,8 +296,8 @@ def test_each_complexity_trait_alone_is_worth_one() -> None:
         )
     }
     score = score_training(_inputs(ideal_stacks=zones), POLICY)
-    assert _item(score, "Reference complexity").points == 1
-    assert "subnets in 2 availability zones" in _item(score, "Reference complexity").detail
+    assert _item(score, COMPLEXITY_LABEL).points == 1
+    assert "subnets in 2 availability zones" in _item(score, COMPLEXITY_LABEL).detail
 
 
 def test_a_policy_granting_everything_is_not_least_privilege() -> None:
@@ -306,9 +312,9 @@ def test_a_policy_granting_everything_is_not_least_privilege() -> None:
 
 def test_complexity_falls_back_to_the_model_json() -> None:
     score = score_training(_inputs(ideal_stacks={}, model_stacks=RICH, model_only=True), POLICY)
-    detail = _item(score, "Reference complexity").detail
-    assert "read from the model" in detail and _item(score, "Reference complexity").points == 2
-    assert "the model's failures" in _item(score, "Fixes").detail
+    detail = _item(score, COMPLEXITY_LABEL).detail
+    assert "read from the model" in detail and _item(score, COMPLEXITY_LABEL).points == 2
+    assert score.items[1].label == MODEL_ONLY_FIXES_LABEL
 
 
 # --- the report and the CSV ------------------------------------------------------------------
@@ -338,8 +344,12 @@ def test_analysis_shows_both_scores_with_itemised_rationale() -> None:
     assert golden.is_file(), f"{golden} is missing; run with UPDATE_GOLDEN=1 to create it"
     assert section == golden.read_text(encoding="utf-8")
     assert section.index("**Score: 8.5/10**") < section.index("**Training quality (archive policy): 10/10**")
-    assert "- **Archive baseline** (+8): the archive's policy starts every task at 8" in section
-    assert "- **Fixes** (+1): one significant fix" in section
+    assert "- **Starting score** (+8): where the archive's policy starts" in section
+    assert (
+        "- **Fixes the reference made** (+1): 1 significant (Import of a missing name (PY002)); 1 moderate"
+        in section
+    )
+    assert "the policy gives +1 for one significant fix" in section
     assert "`archive-training@1`" in section
 
 
@@ -370,6 +380,6 @@ def test_result_json_round_trips_the_training_score() -> None:
 
 def test_fixes_name_each_failure_once_with_its_count() -> None:
     score = score_training(_inputs(failures=[SIG, SIG, MIN]), POLICY)
-    detail = _item(score, "Fixes").detail
+    detail = _item(score, FIXES_LABEL).detail
     assert "2 significant (Import of a missing name (PY002) x2)" in detail
     assert "1 minor (Built-in shadowed (PY001))" in detail
