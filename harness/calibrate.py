@@ -649,6 +649,20 @@ class Correlation:
     statement: str
 
 
+@dataclass(frozen=True)
+class TrainingAgreement:
+    """How often the archive rubric's training score equals the reviewers' training_quality, against
+    the best constant guess (the most common training_quality)."""
+
+    n: int
+    exact: int
+    within_one: int
+    constant: float | None
+    constant_exact: int
+    constant_within_one: int
+    correlation: Correlation
+
+
 @dataclass
 class CalibrationSummary:
     """Everything `calibration.md` and `calibration.csv` report, and the per-task detail behind it."""
@@ -667,6 +681,7 @@ class CalibrationSummary:
     methods: dict[str, int]
     correlation: Correlation
     records: list[dict[str, Any]]  # the rows of calibration.csv
+    training: TrainingAgreement | None = None
 
     @property
     def compared(self) -> list[TaskCalibration]:
@@ -785,6 +800,7 @@ def summarise(
         confusion=confusion,
         methods=dict(methods),
         correlation=correlate(tasks),
+        training=agree_training(tasks),
         records=records,
     )
 
@@ -923,34 +939,49 @@ def _misses(compared: list[TaskCalibration], run_dir: Path, out_dir: Path) -> li
     return misses
 
 
-def correlate(tasks: list[TaskCalibration], permutations: int = PERMUTATIONS) -> Correlation:
-    """Spearman's rho between iacgrade's score and the reviewer's training_quality, with a
-    permutation p-value (two-sided), over graded tasks that carry both."""
+# What each score `correlate` can rank is called in the report.
+SCORE_NAMES = {"score": "iacgrade's score", "training": "the archive rubric's training score"}
+
+
+def _score_of(result: TaskResult, which: str) -> float | None:
+    score = result.training if which == "training" else result.score
+    return score.value if score is not None else None
+
+
+def correlate(
+    tasks: list[TaskCalibration], permutations: int = PERMUTATIONS, *, which: str = "score"
+) -> Correlation:
+    """Spearman's rho between one of iacgrade's scores (`which`: the answer "score" or the archive
+    rubric's "training" score) and the reviewer's training_quality, with a permutation p-value
+    (two-sided), over graded tasks that carry both."""
     pairs = [
-        (t.result.score.value, t.training_quality)
+        (value, t.training_quality)
         for t in tasks
         if t.result.status is TaskStatus.GRADED
-        and t.result.score is not None
+        and (value := _score_of(t.result, which)) is not None
         and t.training_quality is not None
     ]
     frame = pd.DataFrame(pairs, columns=["score", "quality"])
     n = len(frame)
     distinct = int(frame["quality"].nunique()) if n else 0
+    name = SCORE_NAMES[which]
     if n < 3 or distinct < 2 or frame["score"].nunique() < 2:
-        return Correlation(n, None, None, distinct, _statement(n, None, None, distinct))
+        return Correlation(n, None, None, distinct, _statement(n, None, None, distinct, name))
     ranks = frame.rank()  # average ranks for ties, as Spearman's rho defines them
     rho = float(ranks["score"].corr(ranks["quality"]))
     rng = np.random.default_rng(0)
     x, y = ranks["score"].to_numpy(), ranks["quality"].to_numpy()
     shuffled = np.array([np.corrcoef(x, rng.permutation(y))[0, 1] for _ in range(permutations)])
     p_value = float((np.sum(np.abs(shuffled) >= abs(rho) - 1e-12) + 1) / (permutations + 1))
-    return Correlation(n, rho, p_value, distinct, _statement(n, rho, p_value, distinct))
+    return Correlation(n, rho, p_value, distinct, _statement(n, rho, p_value, distinct, name))
 
 
-def _statement(n: int, rho: float | None, p_value: float | None, distinct: int) -> str:
+def _statement(
+    n: int, rho: float | None, p_value: float | None, distinct: int, name: str = SCORE_NAMES["score"]
+) -> str:
     if rho is None:
         return (
-            f"No rank correlation can be computed: {n} graded task(s) carry both a score and a "
+            f"No rank correlation can be computed for {name}: {n} graded task(s) carry both it and a "
             f"training_quality, with {distinct} distinct training_quality value(s)."
         )
     size = abs(rho)
@@ -963,7 +994,30 @@ def _statement(n: int, rho: float | None, p_value: float | None, distinct: int) 
     )
     return (
         f"Spearman's rho = {rho:+.2f} over {n} tasks: {strength}{direction} association between "
-        f"iacgrade's score and the reviewers' training_quality, {significance} "
+        f"{name} and the reviewers' training_quality, {significance} "
         f"(permutation p = {p_value:.2f}). training_quality takes only {distinct} distinct values here, "
         "so ties limit what any ranking can show."
+    )
+
+
+def agree_training(tasks: list[TaskCalibration], permutations: int = PERMUTATIONS) -> TrainingAgreement:
+    """Exact and within-one agreement of the training score with training_quality, and the same for
+    the constant that agrees most often (the mode; the higher value on a tie)."""
+    pairs = [
+        (t.result.training.value, t.training_quality)
+        for t in tasks
+        if t.result.status is TaskStatus.GRADED
+        and t.result.training is not None
+        and t.training_quality is not None
+    ]
+    counts = Counter(quality for _, quality in pairs)
+    constant = max(counts, key=lambda v: (counts[v], v)) if counts else None
+    return TrainingAgreement(
+        n=len(pairs),
+        exact=sum(1 for ours, quality in pairs if ours == quality),
+        within_one=sum(1 for ours, quality in pairs if abs(ours - quality) <= 1),
+        constant=constant,
+        constant_exact=counts[constant] if constant is not None else 0,
+        constant_within_one=sum(1 for _, q in pairs if constant is not None and abs(constant - q) <= 1),
+        correlation=correlate(tasks, permutations, which="training"),
     )

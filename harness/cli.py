@@ -331,7 +331,8 @@ def _print_result(result: TaskResult) -> None:
     counts = result.severity_counts()
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     score = result.score.value if result.score else "-"
-    console.print(f"{result.task_id}: score {score}/10; failures: {summary or 'none'}")
+    training = f" (archive training quality {result.training.value:g}/10)" if result.training else ""
+    console.print(f"{result.task_id}: score {score}/10{training}; failures: {summary or 'none'}")
 
 
 def _exit_code(results: list[TaskResult], single: bool) -> int:

@@ -23,6 +23,7 @@ from harness.sandbox.base import Sandbox, SynthRequest
 from harness.score import Rubric, score_failures
 from harness.synth import SynthResult, SynthStatus
 from harness.tasks import Task, load_task
+from harness.training import TrainingInputs, TrainingPolicy, score_training
 from harness.workspace import Workspace, build_workspace
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ DEFAULT_ENV = {
 class GradeOptions:
     timeout: float = 120.0
     rubric: Rubric = field(default_factory=Rubric.load)
+    training: TrainingPolicy = field(default_factory=TrainingPolicy.load)
     settings: Settings = field(default_factory=Settings)
     env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ENV))
     infra_retries: int = 1
@@ -130,6 +132,21 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
     )
     failures = order_failures(merge_failures(comparison.failures))
     score = score_failures(failures, options.rubric, shared=len(comparison.shared))
+    training = score_training(
+        TrainingInputs(
+            metadata=task.metadata,
+            prompt=task.prompt,
+            failures=failures,
+            model_files={
+                p: t for p, t in model_ws.files.items() if model_ws.origins.get(p, "").startswith("answer")
+            },
+            model_stacks=model_synth.stacks,
+            ideal_stacks=ideal_synth.stacks if ideal_synth and ideal_usable else {},
+            env_region=options.env.get("AWS_REGION", ""),
+            model_only=not ideal_usable,
+        ),
+        options.training,
+    )
     return TaskResult(
         task_id=task.id,
         status=TaskStatus.GRADED,
@@ -139,6 +156,7 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
         model_only=not ideal_usable,
         reason="" if ideal_usable else _model_only_reason(task, ideal_ws),
         score=score,
+        training=training,
         model=_side_result(model_ws, model_synth, model_run.findings, model_run.outcomes),
         ideal=_side_result(ideal_ws, ideal_synth, ideal_run.findings, ideal_run.outcomes)
         if ideal_ws and ideal_run

@@ -101,6 +101,8 @@ class TaskResult(BaseModel):
     prompt_excerpt: str = ""
     model_only: bool = False
     score: Score | None = None
+    # The archive's training-quality score (harness/training.py), beside the answer score.
+    training: Score | None = None
     model: SideResult | None = None
     ideal: SideResult | None = None
     failures: list[Failure] = Field(default_factory=list)

@@ -133,7 +133,20 @@ def _headline(s: CalibrationSummary) -> list[str]:
         + ".",
         f"- **Severity agreement** on matched items: {agree}.",
         f"- **Score vs training_quality**: {s.correlation.statement}",
+        *_training_headline(s),
         "",
+    ]
+
+
+def _training_headline(s: CalibrationSummary) -> list[str]:
+    t = s.training
+    if t is None or not t.n:
+        return ["- **Archive rubric vs training_quality**: no graded task carries both."]
+    constant = f"{t.constant:g}" if t.constant is not None else "n/a"
+    return [
+        f"- **Archive rubric vs training_quality**: equal on {_pct(t.exact, t.n)} tasks, within one point on "
+        f"{_pct(t.within_one, t.n)}; the best constant ({constant}, the most common training_quality) is "
+        f"equal on {_pct(t.constant_exact, t.n)} and within one on {_pct(t.constant_within_one, t.n)}.",
     ]
 
 
@@ -311,11 +324,23 @@ def _severity(s: CalibrationSummary) -> list[str]:
 
 def _correlation(s: CalibrationSummary) -> list[str]:
     c = s.correlation
-    return [
+    lines = [
         "## Score and training_quality",
         "",
         c.statement,
         "",
+    ]
+    if s.training is not None:
+        lines += [
+            "The archive rubric (`harness/data/training_policy.toml`, the archive's published policy as "
+            "iacgrade reads it) scores each task as the archive would:",
+            "",
+            *_training_headline(s),
+            f"- {s.training.correlation.statement}",
+            "",
+        ]
+    return [
+        *lines,
         "Computed as Pearson's correlation of average ranks (Spearman's rho); the p-value comes from "
         "10,000 random permutations of training_quality.",
         "",

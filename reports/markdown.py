@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 
 from graders.model import Category, Finding, Severity
-from harness.results import CodeQuote, Failure, SideResult, TaskResult, TaskStatus
+from harness.results import CodeQuote, Failure, Score, SideResult, TaskResult, TaskStatus
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "analysis.md.j2"
@@ -77,6 +77,15 @@ class SeveritySection:
 
 
 @dataclass(frozen=True)
+class ShownScore:
+    """One score under "Impact on Training Quality Score": the answer's, or the archive policy's."""
+
+    heading: str
+    score: Score
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class KnowledgeGap:
     """A category of failures and the titles that show it."""
 
@@ -109,7 +118,22 @@ def _context(result: TaskResult) -> dict[str, Any]:
         "gaps": knowledge_gaps([item.failure for item in numbered]),
         "synthesis": synthesis_lines(result),
         "total_minutes": sum(f.fix_minutes for f in result.failures),
+        "scores": shown_scores(result),
     }
+
+
+def shown_scores(result: TaskResult) -> list[ShownScore]:
+    """The answer score, then the archive's training-quality score beside it (either may be absent)."""
+    shown = [ShownScore("Score", result.score)] if result.score else []
+    if result.training:
+        shown.append(
+            ShownScore(
+                "Training quality (archive policy)",
+                result.training,
+                ", iacgrade's reading of the archive's published training_quality policy",
+            )
+        )
+    return shown
 
 
 def severity_sections(failures: list[Failure]) -> list[SeveritySection]:

@@ -41,6 +41,7 @@ BASE_COLUMNS = (
     "status",
     "reason",
     "score",
+    "training_score",
     *(s.value.lower() for s in sorted(Severity, key=lambda s: s.rank)),
     "failures",
     *CATEGORY_COLUMNS.values(),
@@ -88,6 +89,8 @@ def results_row(result: TaskResult) -> dict[str, Any]:
         "status": result.status.value,
         "reason": result.reason,
         "score": result.score.value if result.score is not None else None,
+        # The archive policy's training quality (harness/training.py), to set beside `training_quality`.
+        "training_score": result.training.value if result.training is not None else None,
         **{s.value.lower(): counts[s.value] for s in Severity},
         "failures": len(result.failures),
         **{column: 0 for column in CATEGORY_COLUMNS.values()},

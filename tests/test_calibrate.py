@@ -494,3 +494,40 @@ def test_real_corpus_items_match_findings_on_their_cited_lines(vocabulary: Vocab
     assert by_item[1] == ("PY002", "code") and "Import" in titles[1]
     assert by_item[2] == ("PY004", "code") and "Kinesis" in titles[2]
     assert 4 not in by_item and "CloudTrail" in titles[4]
+
+
+# --- the archive rubric's training score -----------------------------------------------------------
+
+
+def test_calibrate_measures_the_training_score_against_training_quality_and_a_constant(
+    tmp_path: Path,
+) -> None:
+    corpus, run = tmp_path / "corpus", tmp_path / "run"
+    # (training score, training_quality): 2 equal, 3 within one; the mode of quality is 10 (3 of 5),
+    # which is equal on 3 and within one on 4.
+    pairs = {"a": (10, 10), "b": (10, 10), "c": (9, 10), "d": (7, 9), "e": (5, 8)}
+    for task_id, (ours, quality) in pairs.items():
+        _corpus_task(corpus, task_id, WRITTEN, quality=quality)
+        training = Score(value=ours, rubric="archive-training@1")
+        _run_task(
+            run,
+            TaskResult(task_id=task_id, status=TaskStatus.GRADED, score=Score(value=5), training=training),
+        )
+    _run_task(
+        run, TaskResult(task_id="f", status=TaskStatus.GRADED, score=Score(value=5))
+    )  # no training score
+    _corpus_task(corpus, "f", WRITTEN, quality=1)
+    summary = calibrate(run, corpus)
+    t = summary.training
+    assert t is not None
+    assert (t.n, t.exact, t.within_one) == (5, 2, 3)
+    assert (t.constant, t.constant_exact, t.constant_within_one) == (10, 3, 4)
+    ranks = pd.DataFrame([v for v in pairs.values()], columns=["ours", "q"]).rank()
+    assert t.correlation.rho == pytest.approx(ranks["ours"].corr(ranks["q"]))
+    assert "the archive rubric's training score" in t.correlation.statement
+    markdown = (run / "calibration.md").read_text()
+    assert (
+        "**Archive rubric vs training_quality**: equal on 2/5 (40%) tasks, within one point on 3/5 (60%); "
+        "the best constant (10, the most common training_quality) is equal on 3/5 (60%) and within one "
+        "on 4/5 (80%)."
+    ) in markdown
