@@ -185,7 +185,8 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     id="AWS008",
     name="lambda-handler-not-in-package",
     title="Lambda Handler Not Found in the Code",
-    severity=Severity.CRITICAL,
+    # The function deploys; what fails is every invocation, so it is not a deployment blocker.
+    severity=Severity.HIGH,
     category=Category.RESOURCE_CONFIGURATION,
     rationale=(
         "The model's `handler` names a module or function that the Lambda code it wrote does not "
@@ -198,7 +199,7 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     ),
     fix_minutes=5,
     needs="terraform",
-    version=2,
+    version=3,
 )
 def lambda_handler_not_in_package(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a Python Lambda whose `handler` (`module.function`) names a module that is

@@ -223,6 +223,8 @@ def synth_key(request: SynthRequest, toolchain: str) -> str:
         fields["repair_rounds"] = True
     if request.entry_contract:
         fields["entry_contract"] = request.contract_entry or True
+    if request.archives:
+        fields["archives"] = request.archives
     return digest(fields)
 
 

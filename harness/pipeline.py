@@ -209,6 +209,7 @@ def synth_request(
         # Only the model's side: the reference's own entry is the task's standard one.
         entry_contract=ws.side == "model" and _own_entry(ws, contract),
         contract_entry=(contract or None) if ws.side == "model" else None,
+        archives=ws.archives,
     )
     return request, repairs
 

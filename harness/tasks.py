@@ -8,6 +8,7 @@ documents under `lib/`.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,11 @@ DOC_NAMES = ("PROMPT.md", "MODEL_RESPONSE.md", "IDEAL_RESPONSE.md", "MODEL_FAILU
 NOT_SCAFFOLD = {*DOC_NAMES, "metadata.json", "README.md", ".DS_Store"}
 MAX_TEXT_BYTES = 2_000_000
 MAX_SHARED_FILES = 200
+# Deployment packages the reference keeps beside its code (a Lambda zip it built once and
+# committed): its code names them, so synthesis needs them. Other binaries are not part of it.
+ARCHIVE_SUFFIXES = (".zip", ".jar")
+MAX_ARCHIVE_BYTES = 10_000_000
+MAX_ARCHIVES_BYTES = 40_000_000
 # An answer shorter than this with no code fence is a dataset placeholder, not an answer.
 PLACEHOLDER_CHARS = 100
 
@@ -34,6 +40,8 @@ class Task:
     prompt: str = ""
     ideal_md: str | None = None
     ideal_tree: dict[str, str] | None = None
+    # Archives in the reference tree, base64 by relative path (see ARCHIVE_SUFFIXES).
+    ideal_archives: dict[str, str] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     shared_files: dict[str, str] = field(default_factory=dict)
     written_analysis: str | None = None
@@ -100,6 +108,7 @@ def load_task(path: Path) -> Task:
         raise TaskLoadError("; ".join(problems), task_id=task_id)
     ideal_md = _read_optional(docs_dir / "IDEAL_RESPONSE.md", task_id)
     ideal_tree = _read_tree(path / "ideal", task_id) if (path / "ideal").is_dir() else None
+    ideal_archives = _read_archives(path / "ideal") if ideal_tree else {}
     return Task(
         id=task_id,
         path=path,
@@ -107,6 +116,7 @@ def load_task(path: Path) -> Task:
         prompt=_read_optional(docs_dir / "PROMPT.md", task_id) or "",
         ideal_md=ideal_md,
         ideal_tree=ideal_tree,
+        ideal_archives=ideal_archives,
         metadata=metadata,
         shared_files=_shared_files(path, task_id) if layout == "project" else {},
         written_analysis=_read_optional(docs_dir / "MODEL_FAILURES.md", task_id),
@@ -159,6 +169,21 @@ def _read_tree(root: Path, task_id: str) -> dict[str, str]:
         except TaskLoadError:
             continue  # binary or oversized files are not part of an answer we can grade
     return files
+
+
+def _read_archives(root: Path) -> dict[str, str]:
+    """Deployment archives below `root` (base64 by relative path), within the size limits."""
+    found: dict[str, str] = {}
+    total = 0
+    for p in sorted(root.rglob("*")):
+        if p.is_symlink() or not p.is_file() or p.suffix.lower() not in ARCHIVE_SUFFIXES:
+            continue
+        size = p.stat().st_size
+        if size > MAX_ARCHIVE_BYTES or total + size > MAX_ARCHIVES_BYTES:
+            continue
+        total += size
+        found[p.relative_to(root).as_posix()] = base64.b64encode(p.read_bytes()).decode("ascii")
+    return found
 
 
 def _shared_files(path: Path, task_id: str) -> dict[str, str]:

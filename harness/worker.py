@@ -18,6 +18,7 @@ directory would, and makes absolute paths in the output the same on every app.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import gc
 import importlib
@@ -319,6 +320,28 @@ def write_files(workspace: str, files: object) -> None:
                 handle.write(text)
         except OSError as exc:
             raise WorkspaceError("InvalidFiles", f"{os.path.relpath(target, workspace)}: {exc}") from exc
+
+
+def write_archives(workspace: str, archives: object) -> None:
+    """The answer's binary archives (base64 by path), with the same path checks as its files."""
+    if not archives:
+        return
+    if not isinstance(archives, dict):
+        raise WorkspaceError("InvalidFiles", "`archives` must map relative paths to base64 text")
+    targets = [(workspace_target(workspace, rel), data) for rel, data in archives.items()]
+    for target, data in targets:
+        rel = os.path.relpath(target, workspace)
+        try:
+            content = base64.b64decode(str(data), validate=True)
+        except (ValueError, TypeError) as exc:
+            raise WorkspaceError("InvalidFiles", f"{rel}: archive is not base64") from exc
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
+            with os.fdopen(os.open(target, flags, 0o644), "wb") as handle:
+                handle.write(content)
+        except OSError as exc:
+            raise WorkspaceError("InvalidFiles", f"{rel}: {exc}") from exc
 
 
 def force_remove(func: Callable[..., Any], failed: str, _exc: object) -> None:
@@ -711,6 +734,7 @@ class Worker:
         linecache.clearcache()
         try:
             write_files(self.workspace, request.get("files"))
+            write_archives(self.workspace, request.get("archives"))
             outcomes, tail = self.run_strategies(request, env, deadline, timeout)
         except WorkspaceError as exc:
             outcomes, tail = [Outcome("workspace", "error", exc.kind, str(exc))], ""

@@ -32,6 +32,9 @@ class Workspace:
     # Answer files whose text stops mid-statement: path -> the 1-based line where it stops. The
     # workspace holds the whole statements before that line (see harness.extract).
     truncated: dict[str, int] = field(default_factory=dict)
+    # Binary archives the answer keeps beside its code (base64 by path): the reference's
+    # committed Lambda zips. Written into the sandbox with the files; no rule reads them as text.
+    archives: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_layout(cls, task_id: str, side: str, layout: ProjectLayout, **extra: Any) -> Workspace:
@@ -60,7 +63,12 @@ class Workspace:
     def content_hash(self) -> str:
         """A hash of everything that decides the synth outcome (the cache key's workspace part)."""
         payload = json.dumps(
-            {"files": self.files, "entry": self.entry, "stack": [self.stack_module, self.stack_class]},
+            {
+                "files": self.files,
+                "entry": self.entry,
+                "stack": [self.stack_module, self.stack_class],
+                **({"archives": self.archives} if self.archives else {}),
+            },
             sort_keys=True,
         )
         return hashlib.sha256(payload.encode()).hexdigest()
@@ -71,8 +79,10 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
     if side not in SIDES:
         raise ValueError(f"side must be one of {SIDES}, not {side!r}")
     extraction: Extraction | None = None
+    archives: dict[str, str] = {}
     if side == "ideal" and task.ideal_tree:
         answer = dict(task.ideal_tree)
+        archives = dict(task.ideal_archives)
         origins = {p: "answer:ideal-tree" for p in answer}
     else:
         markdown = task.model_md if side == "model" else (task.ideal_md or "")
@@ -112,6 +122,7 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
         extraction=extraction,
         notes=(*layout.notes, *extraction_notes),
         truncated=truncated,
+        archives=archives,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -156,3 +158,25 @@ def test_worker_lists_what_each_package_holds_after_synth(local_sandbox: LocalSa
     assert listing[asset_key].members == ["processor.py"]
     assert listing["cdktf.out/stacks/TapStackdev/placeholder.zip"].kind == "missing"
     assert "iacgrade-" not in json.dumps(result.model_dump(mode="json")["packages"])
+
+
+@pytest.mark.synth
+def test_a_committed_archive_reaches_the_sandbox_byte_for_byte(local_sandbox: LocalSandbox) -> None:
+    # The reference commits lib/lambda/processor.zip beside the code that names it.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zipf:
+        zipf.writestr("index.py", "def handler(e, c):\n    return e\n")
+    stack = STACK.replace('"placeholder.zip"', '"../../../lib/lambda/processor.zip"')
+    files = {
+        "tap.py": TAP,
+        "lib/__init__.py": "",
+        "lib/tap_stack.py": stack,
+        "lib/lambda/processor.py": "x = 1\n",
+    }
+    archives = {"lib/lambda/processor.zip": base64.b64encode(buffer.getvalue()).decode()}
+    request = SynthRequest(id="archives", files=files, entry="tap.py", timeout=60, archives=archives)
+    result = local_sandbox.synth(request)
+    assert result.status is SynthStatus.OK, result.message
+    assert result.packages is not None
+    committed = result.packages["lib/lambda/processor.zip"]
+    assert (committed.kind, committed.members) == ("zip", ["index.py"])

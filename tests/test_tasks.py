@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,13 @@ def test_a_refused_unsafe_path_is_noted_on_the_workspace(tmp_path: Path) -> None
     ws = build_workspace(task, "model", platform_for(task.metadata))
     assert not any("passwd" in p for p in ws.files)
     assert any("was not written: unsafe path: ../../etc/passwd" in n for n in ws.notes)
+
+
+def test_archives_in_the_reference_tree_are_carried_as_bytes(tmp_path: Path) -> None:
+    root = _task(tmp_path, **{"MODEL_RESPONSE.md": ANSWER, "ideal__lib__tap_stack.py": "x = 1\n"})
+    (root / "ideal" / "lib" / "fn.zip").write_bytes(b"PK\x03\x04\xff")
+    (root / "ideal" / "lib" / "logo.png").write_bytes(b"\x89PNG")
+    task = load_task(root)
+    assert task.ideal_tree == {"lib/tap_stack.py": "x = 1\n"}
+    assert list(task.ideal_archives) == ["lib/fn.zip"]
+    assert base64.b64decode(task.ideal_archives["lib/fn.zip"]) == b"PK\x03\x04\xff"

@@ -73,6 +73,8 @@ class SynthRequest:
     entry_contract: bool = False
     # The task's standard entry (the reference's tap.py); None: the scaffold's standard call.
     contract_entry: str | None = None
+    # Binary archives beside the files (base64 by path): see Workspace.archives.
+    archives: dict[str, str] = field(default_factory=dict)
 
     def to_message(self) -> dict[str, object]:
         stack = (
@@ -97,6 +99,8 @@ class SynthRequest:
             message["entry_contract"] = True
             if self.contract_entry:
                 message["contract_entry"] = self.contract_entry
+        if self.archives:
+            message["archives"] = self.archives
         return message
 
 
