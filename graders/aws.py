@@ -15,6 +15,7 @@ from graders.locate import Span, quote
 from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.terraform import UNRESOLVED, is_token, resource_hit
+from graders.wording import plural
 
 AZ = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)([a-z])$")
 
@@ -262,7 +263,8 @@ def hardcoded_secret(ctx: GradeContext) -> Iterator[Hit]:
                     yield resource_hit(
                         ctx,
                         res,
-                        f"`{res.address}` passes literal secret value(s) in environment variable(s) "
+                        f"`{res.address}` passes a literal secret in "
+                        f"{plural(len(bad), 'environment variable')} "
                         f"{', '.join(f'`{k}`' for k in bad)}.",
                         attr="environment",
                     )

@@ -157,8 +157,8 @@ def provider_value_of_wrong_shape(ctx: GradeContext) -> Iterator[Hit]:
     rationale=(
         "The model used dictionary syntax instead of the CDKTF struct class for a block that is a "
         "list of structs. The dict is passed to the provider as it is and read by camelCase field "
-        "names, so its snake_case keys are silently dropped (or synth stops on a required field): "
-        "Critical, because the configuration is lost without any error."
+        "names, so its snake_case keys are silently dropped: Critical, because the configuration is "
+        "lost without any error."
     ),
     docs=(
         "https://developer.hashicorp.com/terraform/cdktf/concepts/providers#provider-resources",

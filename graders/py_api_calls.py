@@ -12,6 +12,7 @@ from graders.py_api_imports import version_label
 from graders.py_evidence import call_excerpt
 from graders.py_shapes import DictIssue, ShapeChecker, ValueReport
 from graders.registry import Hit
+from graders.wording import counted
 
 
 class Call:
@@ -98,7 +99,7 @@ def _too_many(call: Call, name: str, index: ApiIndex) -> Hit:
     return Hit(
         title=f"Too many positional arguments to {name}",
         message=(
-            f"`{name}` takes {takes} positional argument(s) ({_names(sig.positional)}) but is given "
+            f"`{name}` takes {counted(takes, 'positional argument')} ({_names(sig.positional)}) but is given "
             f"{npos}: synth stops with `TypeError`."
             + (" Pass its fields as keywords." if index.kind(call.type_id) == STRUCT else "")
         ),
@@ -181,13 +182,14 @@ def _missing(call: Call, name: str, missing: list[str]) -> Hit:
         title=f"Required argument of {name} left out",
         message=(
             f"`{name}` requires {listed}, which the call does not pass: synth stops with "
-            f"`TypeError: {name}.__init__() missing {len(missing)} required argument(s)`."
+            f"`TypeError: {name}.__init__() missing {counted(len(missing), 'required argument')}`."
         ),
         location=call.location(),
         anchor=call.anchor,
         evidence=call.evidence(),
         error=(
-            f"TypeError: {name}.__init__() missing {len(missing)} required keyword-only argument(s): {listed}"
+            f"TypeError: {name}.__init__() missing "
+            f"{counted(len(missing), 'required keyword-only argument')}: {listed}"
         ),
     )
 
@@ -222,7 +224,8 @@ def _value_hits(
                 location=call.location(node),
                 anchor=call.anchor,
                 evidence=call.evidence(node),
-                error=f"TypeError: {struct}.__init__() missing required keyword-only argument(s): {listed}",
+                error=f"TypeError: {struct}.__init__() missing "
+                f"{counted(len(names), 'required keyword-only argument')}: {listed}",
             ),
         )
     if report.dicts:
@@ -260,7 +263,24 @@ def _dict_hit(call: Call, owner: str, report: ValueReport) -> Hit:
         location=call.location(first.node),
         anchor=call.anchor,
         evidence=call.evidence(first.node),
+        # Synth stops on the missing field: the rule's account of keys lost without an error
+        # would contradict what happens, so this case says its own.
+        root_cause=DICT_STOPS_SYNTH_CAUSE if required else None,
+        impact=DICT_STOPS_SYNTH_IMPACT if required else None,
     )
+
+
+DICT_STOPS_SYNTH_CAUSE = (
+    "The model used dictionary syntax instead of the CDKTF struct class for a block that is a list "
+    "of structs. The dict is passed to the provider as it is and read by camelCase field names, so a "
+    "field the struct requires is missing and the jsii kernel refuses the value, which blocks synth: "
+    "Critical."
+)
+DICT_STOPS_SYNTH_IMPACT = (
+    "Deployment Blocker: Prevents synthesis entirely (exit code 1)",
+    "CI/CD Failure: Blocks all automated deployments",
+    "Training Quality Impact: High - demonstrates need to use CDKTF classes instead of raw dictionaries",
+)
 
 
 def _leaf(where: str) -> str:

@@ -11,6 +11,7 @@ from graders.context import GradeContext
 from graders.locate import Span, quote
 from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
+from graders.wording import counted
 
 # Taken from the running interpreter rather than typed out, so the list is exactly Python's own.
 SHADOWABLE = frozenset(
@@ -70,7 +71,7 @@ def builtin_shadowed_by_name(ctx: GradeContext) -> Iterator[Hit]:
         span = Span(first.path, first.line, first.line)
         yield Hit(
             message=(
-                f"The name `{name}` shadows Python's built-in `{name}()` in {len(places)} place(s): "
+                f"The name `{name}` shadows Python's built-in `{name}()` in {counted(len(places), 'place')}: "
                 f"{where}{more}."
             ),
             location=Location(path=first.path, line=first.line),

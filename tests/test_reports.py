@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graders.model import Category, Finding, Location, Severity
+from graders.model import Category, ErrorKind, Finding, Location, Outcome, RuleOutcome, Severity
 from harness.results import CodeQuote, Failure, Score, ScoreItem, SideResult, TaskResult, TaskStatus
 from harness.synth import SynthResult, SynthStatus
 from reports import render_analysis, results_row, write_results_csv, write_task_outputs
@@ -111,7 +111,42 @@ def _backtrack_failure() -> Failure:
             "AuroraMySQL.Managing.Backtrack.html"
         ],
         fix_minutes=2,
-        note="based on Terraform JSON from the fallback strategy 'bare'",
+        note=FALLBACK_NOTE,
+    )
+
+
+FALLBACK_NOTE = "based on Terraform JSON from the fallback strategy 'bare'"
+
+
+def _route_failure() -> Failure:
+    # One problem at three route tables, as merge_places leaves it: one failure, every place.
+    places = [
+        Location(path="lib/tap_stack.py", line=line, address=f"aws_route_table.{name}", stack="tap")
+        for line, name in ((90, "public_a"), (145, "public_b"), (1020, "public_c"))
+    ]
+    return Failure(
+        rule_id="PY005",
+        title="RouteTable route given as a dict instead of RouteTableRoute",
+        severity=Severity.CRITICAL,
+        category=Category.CDKTF_SYNTAX,
+        message="`route` of `RouteTable` expects `RouteTableRoute`; the dict's keys are dropped.",
+        location=places[0],
+        anchor="construct:public_a",
+        model_code=CodeQuote(
+            path="lib/tap_stack.py",
+            line=90,
+            code='route=[{"cidr_block": "0.0.0.0/0", "gateway_id": igw.id}],',
+        ),
+        error=(
+            "Error: creating route: one of `cidr_block, ipv6_cidr_block, destination_prefix_list_id` "
+            "must be specified"
+        ),
+        error_kind=ErrorKind.EXPECTED_DEPLOY,
+        root_cause="Dictionary syntax where the CDKTF struct class is required.",
+        fix_minutes=10,
+        note=FALLBACK_NOTE,
+        occurrences=3,
+        places=places,
     )
 
 
@@ -197,8 +232,17 @@ def _fence_failure() -> Failure:
     )
 
 
-def _side(side: str, synth: SynthResult | None, has_code: bool = True) -> SideResult:
-    return SideResult(side=side, has_code=has_code, entry="tap.py", entry_source="answer", synth=synth)
+def _side(
+    side: str, synth: SynthResult | None, has_code: bool = True, outcomes: list[RuleOutcome] | None = None
+) -> SideResult:
+    return SideResult(
+        side=side,
+        has_code=has_code,
+        entry="tap.py",
+        entry_source="answer",
+        synth=synth,
+        outcomes=outcomes or [],
+    )
 
 
 def seed_like_result() -> TaskResult:
@@ -230,6 +274,7 @@ def seed_like_result() -> TaskResult:
             _backend_failure(),
             _fence_failure(),
             _backtrack_failure(),
+            _route_failure(),
         ],
         shared=[shared],
         ideal_only=[ideal_only],
@@ -239,9 +284,25 @@ def seed_like_result() -> TaskResult:
                 status=SynthStatus.ERROR,
                 error_type="TypeError",
                 message="TapStack.__init__() got an unexpected keyword argument 'environment_suffix'",
-                stacks={"tap": {"resource": {}}},
+                stacks={
+                    "tap": {
+                        "resource": {
+                            "aws_route53_zone": {"zone": {"name": "db.internal"}},
+                            "aws_rds_cluster": {"primary_cluster": {}, "secondary_cluster": {}},
+                            "aws_lambda_function": {"handler": {"runtime": "python3.12"}},
+                        }
+                    }
+                },
                 stacks_strategy="bare",
             ),
+            outcomes=[
+                RuleOutcome(rule_id="AWS001", outcome=Outcome.FAIL),
+                RuleOutcome(rule_id="AWS003", outcome=Outcome.PASS),  # no DB instance: nothing to claim
+                RuleOutcome(rule_id="AWS004", outcome=Outcome.PASS),
+                RuleOutcome(rule_id="AWS019", outcome=Outcome.SKIP),
+                RuleOutcome(rule_id="PY008", outcome=Outcome.PASS),
+                RuleOutcome(rule_id="PY007", outcome=Outcome.FAIL),
+            ],
         ),
         ideal=_side("ideal", SynthResult(status=SynthStatus.OK, stacks={"tap": {}}, stacks_strategy="entry")),
         score=Score(
@@ -367,9 +428,10 @@ def test_seed_like_section_order() -> None:
         "Low Failures",
         "Summary",
     ]
-    assert _headings(rendered, 3)[-5:] == [
+    assert _headings(rendered, 3)[-6:] == [
         "Issues both answers share",
         "Findings only the reference has (check the reference)",
+        "What the model got right",
         "Severity Distribution",
         "Estimated Time to Fix",
         "Impact on Training Quality Score",
@@ -379,26 +441,27 @@ def test_seed_like_section_order() -> None:
 def test_failures_are_numbered_across_sections_worst_first() -> None:
     rendered = render_analysis(seed_like_result())
     failures = [h for h in _headings(rendered, 3) if re.match(r"\d+\. ", h)]
-    assert [int(h.split(".")[0]) for h in failures] == [1, 2, 3, 4, 5]
-    # The two Critical failures keep the grader's order; then High, Medium, Low.
-    rule_ids = [h.rsplit("(", 1)[1].rstrip(")") for h in failures]
-    assert rule_ids == ["SYN001", "AWS003", "TF010", "PY020", "PY031"]
+    assert [int(h.split(".")[0]) for h in failures] == [1, 2, 3, 4, 5, 6]
+    # The Critical failures keep the order they come in (harness.merge.order_failures decides
+    # it); then High, Medium, Low.
+    rule_ids = [re.search(r"(\w+)\)$", h).group(1) for h in failures]
+    assert rule_ids == ["SYN001", "AWS003", "PY005", "TF010", "PY020", "PY031"]
     levels = re.findall(r"^\*\*Impact Level\*\*: (\w+)$", rendered, flags=re.MULTILINE)
-    assert levels == ["Critical", "Critical", "High", "Medium", "Low"]
+    assert levels == ["Critical", "Critical", "Critical", "High", "Medium", "Low"]
     # Every failure ends with a rule, like the seed's.
-    assert rendered.split("## Summary")[0].count("\n---\n") == 5
+    assert rendered.split("## Summary")[0].count("\n---\n") == 6
 
 
 def test_failure_block_pieces() -> None:
     rendered = render_analysis(seed_like_result())
     assert "**MODEL_RESPONSE Issue** (`lib/tap_stack.py:12`):\n```python\nclass TapStack" in rendered
-    assert "**Error**:\n```\nTypeError: TapStack.__init__()" in rendered
+    assert "**Error (observed at synth)**:\n```\nTypeError: TapStack.__init__()" in rendered
+    assert "**Expected error at deploy (not run)**:\n```\nInvalidParameterCombination" in rendered
     assert "**IDEAL_RESPONSE Fix** (`lib/tap_stack.py:20`):\n```python\n" in rendered
     assert "- **Deployment Blocker**: prevents synthesis entirely (exit code 1)" in rendered
     # A bullet without a short label stays as written.
     assert "- Without locking, two pipelines can corrupt each other's state" in rendered
     assert "*Also reported by: `PY004`.*" in rendered
-    assert "*Note: Based on Terraform JSON from the fallback strategy 'bare'.*" in rendered
     assert "resource `aws_rds_cluster.primary_cluster` in stack `tap`" in rendered
     assert "**AWS Documentation Reference**: N/A" in rendered
     assert "**AWS Documentation Reference**:\n- Aurora Backtrack: https://" in rendered
@@ -416,15 +479,15 @@ def test_code_with_fences_gets_a_longer_fence() -> None:
 
 def test_summary_and_score() -> None:
     rendered = render_analysis(seed_like_result())
-    assert "- Total failures: **2 Critical**, **1 High**, **1 Medium**, **1 Low**" in rendered
+    assert "- Total failures: **3 Critical**, **1 High**, **1 Medium**, **1 Low**" in rendered
     assert "  1. **API Consistency** (1): Constructor called with arguments it does not accept" in rendered
     assert "  - MODEL_RESPONSE: **error**, `TypeError: TapStack.__init__()" in rendered
     assert "Terraform JSON for 1 stack from the fallback strategy `bare`" in rendered
     assert "  - IDEAL_RESPONSE: **ok**; Terraform JSON for 1 stack from strategy `entry`" in rendered
-    assert "- **Critical (Deployment Blockers)**: 2 failures\n" in rendered
+    assert "- **Critical (Deployment Blockers)**: 3 failures\n" in rendered
     assert "- **High (Production Readiness)**: 1 failure\n" in rendered
     assert "- No remote state backend: 10 minutes" in rendered
-    assert "**Total**: ~22 minutes of manual fixes required" in rendered
+    assert "**Total**: ~32 minutes of manual fixes required" in rendered
     assert "**Score: 6.5/10**" in rendered
     assert "- **Strong Foundation** (+4): multi-region architecture is sound" in rendered
     assert "- **AWS Service Limitations** (-0.5): Aurora backtrack" in rendered
@@ -505,7 +568,7 @@ def test_write_task_outputs(tmp_path: Path) -> None:
 def test_results_row() -> None:
     row = results_row(seed_like_result())
     assert row["score"] == 6.5
-    assert (row["critical"], row["high"], row["medium"], row["low"], row["failures"]) == (2, 1, 1, 1, 5)
+    assert (row["critical"], row["high"], row["medium"], row["low"], row["failures"]) == (3, 1, 1, 1, 6)
     assert (row["model_synth"], row["model_error_type"]) == ("error", "TypeError")
     assert (row["ideal_synth"], row["ideal_error_type"]) == ("ok", "")
     assert (row["model_json"], row["ideal_json"]) == ("bare", "entry")
@@ -524,9 +587,9 @@ def test_write_results_csv(tmp_path: Path) -> None:
     assert list(frame.columns) == [*BASE_COLUMNS, *METADATA_COLUMNS]
     assert list(frame["task_id"]) == ["Pr4664", "Pr5770", "Pr9999"]
     assert list(frame["status"]) == ["graded", "graded", "invalid"]
-    assert list(frame["critical"]) == [2, 1, 0]
+    assert list(frame["critical"]) == [3, 1, 0]
     assert list(frame["low"]) == [1, 1, 0]
-    assert list(frame["failures"]) == [5, 2, 0]
+    assert list(frame["failures"]) == [6, 2, 0]
     assert frame["score"].tolist()[:2] == [6.5, 3.0] and pd.isna(frame["score"][2])
     assert frame["ideal_synth"].fillna("").tolist() == ["ok", "skipped", ""]
     assert frame["model_only"].tolist() == [False, True, False]

@@ -23,7 +23,7 @@ def _failure(severity: Severity, title: str = "t") -> Failure:
 def test_no_failures_scores_the_base() -> None:
     score = score_failures([], Rubric.load())
     assert score.value == 10.0
-    assert [i.label for i in score.items] == ["Base"]
+    assert [i.label for i in score.items] == ["Starting score"]
 
 
 def test_deductions_are_itemised_by_severity() -> None:
@@ -31,7 +31,7 @@ def test_deductions_are_itemised_by_severity() -> None:
     score = score_failures([_failure(Severity.CRITICAL, "a"), _failure(Severity.MEDIUM, "b")], rubric)
     assert score.value == 8.0  # 10 - 1.5 - 0.25 = 8.25, rounded to the 0.5 step
     labels = [i.label for i in score.items]
-    assert labels[1].startswith("Deployment blockers (Critical x1)")
+    assert labels[1].startswith("Deployment blockers (1 Critical)")
     assert score.items[1].points == -1.5 and "a" in score.items[1].detail
 
 
