@@ -17,7 +17,9 @@ from graders.model import Category, ErrorKind, Finding, Location, Outcome, RuleO
 from harness.results import CodeQuote, Failure, Score, ScoreItem, SideResult, TaskResult, TaskStatus
 from harness.synth import SynthResult, SynthStatus
 from reports import render_analysis, results_row, write_results_csv, write_task_outputs
-from reports.markdown import fenced, impact_item, signed, tidy_markdown
+from reports.markdown import ERROR_LABELS, fenced, impact_item, place_count, signed, tidy_markdown
+from reports.nouns import resource_noun
+from reports.positives import model_positives
 from reports.writers import BASE_COLUMNS, METADATA_COLUMNS, write_text_atomic
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -615,3 +617,131 @@ def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path: Path, monkeypatch
         write_text_atomic(path, "new\n")
     assert [p.name for p in tmp_path.iterdir()] == ["analysis.md"]
     assert path.read_text(encoding="utf-8") == "old\n"
+
+
+# --- what a reviewer catches at once ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [
+        (ErrorKind.OBSERVED, "**Error (observed at synth)**:"),
+        (ErrorKind.EXPECTED_SYNTH, "**Expected error at synth (not observed)**:"),
+        (ErrorKind.EXPECTED_DEPLOY, "**Expected error at deploy (not run)**:"),
+    ],
+)
+def test_the_error_label_follows_where_the_error_comes_from(kind: ErrorKind, label: str) -> None:
+    result = seed_like_result()
+    result.failures = [_backtrack_failure().model_copy(update={"error_kind": kind})]
+    rendered = render_analysis(result)
+    assert f"{label}\n```\nInvalidParameterCombination" in rendered
+    others = [v for k, v in ERROR_LABELS.items() if k is not kind]
+    assert not any(f"**{other}**" in rendered for other in others)
+
+
+def test_a_note_several_failures_share_is_stated_once() -> None:
+    rendered = render_analysis(seed_like_result())
+    assert rendered.count("Terraform JSON from the fallback strategy 'bare'") == 1
+    assert "**Note A** (failures 2 and 3): Based on Terraform JSON" in rendered
+    assert rendered.count("*Note A above applies.*") == 2
+    # A note only one failure carries stays with that failure.
+    result = seed_like_result()
+    result.failures = [_backtrack_failure(), _constructor_failure()]
+    single = render_analysis(result)
+    assert "**Note A**" not in single
+    assert "*Note: Based on Terraform JSON from the fallback strategy 'bare'.*" in single
+
+
+def test_a_merged_failure_shows_its_count_and_every_place() -> None:
+    rendered = render_analysis(seed_like_result())
+    assert (
+        "### 3. RouteTable route given as a dict instead of RouteTableRoute (3 route tables, PY005)"
+        in rendered
+    )
+    assert (
+        "**MODEL_RESPONSE Issue** (3 route tables; the code quoted is the first):\n"
+        "- `lib/tap_stack.py:90`, resource `aws_route_table.public_a` in stack `tap`\n"
+        "- `lib/tap_stack.py:145`, resource `aws_route_table.public_b` in stack `tap`\n"
+        "- `lib/tap_stack.py:1020`, resource `aws_route_table.public_c` in stack `tap`\n"
+    ) in rendered
+    assert (
+        "- RouteTable route given as a dict instead of RouteTableRoute: 10 minutes (3 route tables)"
+        in rendered
+    )
+    assert "  - RouteTable route given as a dict instead of RouteTableRoute (3 route tables)\n" in rendered
+
+
+def test_places_without_one_resource_type_are_counted_as_places() -> None:
+    f = _route_failure()
+    mixed = [*f.places[:1], Location(path="lib/other.py", line=7)]
+    assert place_count(f.model_copy(update={"places": mixed})) == "2 places"
+    assert place_count(f.model_copy(update={"places": []})) == ""
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_no_count_is_written_with_a_plural_in_brackets(name: str) -> None:
+    assert "(s)" not in _prose(render_analysis(CASES[name]()))
+
+
+def test_what_the_model_got_right_comes_from_the_rules_that_passed() -> None:
+    rendered = render_analysis(seed_like_result())
+    section = rendered.split("### What the model got right\n")[1].split("\n### ")[0]
+    assert "1. Every name the code uses is defined or imported (PY008 passed)" in section
+    assert "2. Hosted zone names avoid domains AWS reserves (AWS004 passed on 1 Route 53 zone)" in section
+    # A rule that failed (AWS001), was skipped (AWS019) or passed with nothing of its kind to
+    # look at (AWS003: no DB instance in the JSON) supports no statement.
+    for rule_id in ("AWS001", "AWS019", "AWS003", "PY007"):
+        assert rule_id not in section
+    assert "fallback strategy `bare`" in section
+
+
+def test_what_the_model_got_right_with_no_terraform_json() -> None:
+    result = model_only_result()
+    rendered = render_analysis(result)
+    assert (
+        "The MODEL_RESPONSE produced no Terraform JSON, so no check on its resources could pass" in rendered
+    )
+    assert result.model is not None
+    result.model.outcomes = [RuleOutcome(rule_id="PY008", outcome=Outcome.PASS)]
+    rendered = render_analysis(result)
+    assert "(it produced no Terraform JSON, so no check on its resources ran)" in rendered
+    assert "1. Every name the code uses is defined or imported (PY008 passed)" in rendered
+
+
+def test_positives_count_only_resources_that_set_the_judged_attribute() -> None:
+    side = SideResult(
+        side="model",
+        synth=SynthResult(
+            status=SynthStatus.OK,
+            stacks={
+                "a": {"resource": {"aws_rds_cluster": {"x": {"engine_version": "8.0"}, "y": {}}}},
+                "b": {"resource": {"aws_db_instance": {"z": {"engine_version": "16.4"}}}},
+            },
+        ),
+        outcomes=[RuleOutcome(rule_id="AWS002", outcome=Outcome.PASS)],
+    )
+    [fact] = model_positives(side)
+    assert (fact.count, fact.noun, fact.evidence) == (2, "resources", "AWS002 passed on 2 resources")
+
+
+def test_a_statement_resting_on_several_rules_needs_all_of_them() -> None:
+    rules = ("PY002", "PY003", "PY004", "PY005", "PY006", "PY009")
+    side = SideResult(side="model", outcomes=[RuleOutcome(rule_id=r, outcome=Outcome.PASS) for r in rules])
+    assert [p.rules for p in model_positives(side)] == [rules]
+    side.outcomes[2] = RuleOutcome(rule_id="PY004", outcome=Outcome.FAIL)
+    assert model_positives(side) == []
+
+
+@pytest.mark.parametrize(
+    ("types", "noun"),
+    [
+        (["aws_route_table"], "route table"),
+        (["aws_route_table"] * 4, "route tables"),
+        (["aws_rds_cluster"] * 2, "RDS clusters"),
+        (["aws_iam_policy"] * 3, "IAM policies"),
+        (["aws_dms_replication_instance"] * 2, "DMS replication instances"),
+        (["aws_rds_cluster", "aws_db_instance"], "resources"),
+    ],
+)
+def test_resource_nouns(types: list[str], noun: str) -> None:
+    assert resource_noun(types) == noun

@@ -46,3 +46,12 @@ def test_custom_rubric_from_file(tmp_path: Path) -> None:
     path.write_text('name = "strict"\nbase = 5\nstep = 0\n[severity.Low]\npoints = 1\ncap = 5\n')
     score = score_failures([_failure(Severity.LOW)], Rubric.load(path))
     assert score.value == 4.0 and score.rubric == "strict@1"
+
+
+def test_the_rationale_counts_in_words_a_reader_expects() -> None:
+    one = score_failures([_failure(Severity.CRITICAL, "a")], Rubric.load(), shared=1)
+    assert one.summary.endswith("reflects 1 failure the reference does not have, with 1 deployment blocker.")
+    assert one.items[-1].detail == "1 finding the reference has too, so no points off"
+    two = score_failures([_failure(Severity.CRITICAL, "a"), _failure(Severity.CRITICAL, "b")], Rubric.load())
+    assert "2 failures" in two.summary and "2 deployment blockers" in two.summary
+    assert (two.items[0].label, two.items[0].detail) == ("Starting score", "before any failure is taken off")
