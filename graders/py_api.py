@@ -165,8 +165,9 @@ def provider_value_of_wrong_shape(ctx: GradeContext) -> Iterator[Hit]:
         "https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/route_table#route",
     ),
     impact=(
-        "Deployment Blocker: The block synthesizes with every field null, and apply fails "
-        "(e.g. `one of cidr_block, ipv6_cidr_block, destination_prefix_list_id must be specified`)",
+        "Deployment Blocker: The block synthesizes with the dropped fields null; apply then fails or "
+        "builds the resource without them (a route: `one of cidr_block, ipv6_cidr_block, "
+        "destination_prefix_list_id must be specified`)",
         "Silent Misconfiguration: No error at synth; the keys simply vanish",
         "Training Quality Impact: High - demonstrates need to use CDKTF classes instead of raw dictionaries",
     ),

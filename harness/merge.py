@@ -58,7 +58,8 @@ def merge_places(failures: list[Failure]) -> list[Failure]:
         if f is not group[0]:
             continue
         members = sorted(group, key=_reading_key)
-        lead = members[0]
+        # The place whose error a synth run printed speaks for the group; else the first one.
+        lead = min(members, key=lambda m: (not (m.error and m.error_kind.observed), _reading_key(m)))
         places = [place for m in members for place in (m.places or [m.location])]
         out.append(
             lead.model_copy(
@@ -74,19 +75,21 @@ def merge_places(failures: list[Failure]) -> list[Failure]:
 
 def _problem_key(f: Failure) -> tuple[str, ...]:
     """Two failures are the same problem when one rule says the same thing about each: the same
-    title and error, or, with no error, the same message once each one's own place is left out."""
-    if SYNTH_RULE in {f.rule_id, *f.merged}:
-        return ("synth", str(id(f)))  # the synth error happened once, at one place
-    said = f"{f.error_kind}:{f.error}" if f.error.strip() else _without_place(f.message, f.location)
+    title and the same message once each one's own place (address, stack, line) is left out. The
+    message names the values at fault (a version, a key, a name), so two different values stay
+    two failures; the error text is not compared, since a synth run may have printed it at one
+    place while a rule predicts it at the others."""
+    said = _without_place(f.message, f.location)
     return (f.rule_id, f.title, f.severity.value, f.category.value, f.note, said)
 
 
 def _without_place(text: str, loc: Location) -> str:
-    for token in (loc.address, loc.address.split(".", 1)[-1] if loc.address else None, loc.stack):
-        if token:
-            text = text.replace(token, "<place>")
+    tokens = [loc.address, loc.address.split(".", 1)[-1] if loc.address else None, loc.stack]
     if loc.path and loc.line:
-        text = text.replace(f"{loc.path}:{loc.line}", "<place>")
+        tokens.insert(0, f"{loc.path}:{loc.line}")
+    for token in (t for t in tokens if t):
+        # Whole names only: the construct `a` must not eat the a of `RouteTable`.
+        text = re.sub(rf"(?<![\w.-]){re.escape(token)}(?![\w-])", "<place>", text)
     return text
 
 

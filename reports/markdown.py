@@ -331,6 +331,8 @@ def place_count(failure: Failure) -> str:
     types = [p.address.split(".", 1)[0] for p in places if p.address]
     if len(types) == len(places) and len(set(types)) == 1:
         return f"{len(places)} {resource_noun(types)}"
+    if all(p.stack and not p.address for p in places) and len({p.stack for p in places}) == len(places):
+        return f"{len(places)} stacks"  # a finding about each stack as a whole (no backend)
     return f"{len(places)} places"
 
 

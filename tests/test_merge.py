@@ -174,11 +174,9 @@ def test_one_problem_at_several_places_is_one_failure_with_every_place() -> None
 
 
 def test_same_rule_with_a_different_problem_stays_apart() -> None:
-    a = failure("AWS002", "lib/a.py", 10, error="No replication engine found with version: 3.5.2")
-    b = failure(
-        "AWS002", "lib/a.py", 20, error="InvalidParameterCombination: Cannot find version 5.6 for mysql"
-    )
-    # Without an error text, the messages decide once each one's own place is left out.
+    # The messages decide, once each one's own place is left out: they name the values at fault.
+    a = failure("AWS002", "lib/a.py", 10, message="DMS replication engine `3.5.2` is not offered.")
+    b = failure("AWS002", "lib/a.py", 20, message="DMS replication engine `3.4.7` is not offered.")
     c = _in_stack(
         failure("AWS016", "lib/a.py", 30, message="`aws_db_instance.x` has a literal password."),
         "s",
@@ -206,9 +204,16 @@ def test_same_rule_with_a_different_problem_stays_apart() -> None:
     ]
 
 
-def test_an_observed_and_a_predicted_error_are_not_the_same_problem() -> None:
-    seen = _route(90, "a").model_copy(update={"error_kind": ErrorKind.OBSERVED})
-    assert len(merge_failures([seen, _route(145, "b")])) == 2
+def test_the_place_whose_error_was_observed_speaks_for_the_group() -> None:
+    predicted = _route(90, "a").model_copy(update={"error_kind": ErrorKind.EXPECTED_SYNTH})
+    seen = _route(145, "b").model_copy(update={"error": "TypeError: seen", "error_kind": ErrorKind.OBSERVED})
+    [merged] = merge_failures([predicted, seen])
+    assert (merged.error, merged.error_kind, merged.location.line) == (
+        "TypeError: seen",
+        ErrorKind.OBSERVED,
+        145,
+    )
+    assert [p.line for p in merged.places] == [90, 145]  # still listed in reading order
 
 
 def test_reading_order_puts_the_synth_blocker_first_then_severity_then_numeric_line() -> None:
