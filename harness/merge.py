@@ -89,7 +89,7 @@ def _without_place(text: str, loc: Location) -> str:
         tokens.insert(0, f"{loc.path}:{loc.line}")
     for token in (t for t in tokens if t):
         # Whole names only: the construct `a` must not eat the a of `RouteTable`.
-        text = re.sub(rf"(?<![\w.-]){re.escape(token)}(?![\w-])", "<place>", text)
+        text = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", "<place>", text)
     return text
 
 

@@ -255,3 +255,18 @@ def test_a_synth_error_folded_into_a_finding_makes_its_error_observed() -> None:
     assert [(f.rule_id, f.error, f.error_kind) for f in merged] == [
         ("PY002", IMPORT_ERROR, ErrorKind.OBSERVED)
     ]
+
+
+def test_a_finding_on_each_stack_is_one_failure_naming_the_stacks() -> None:
+    def backend(stack: str, line: int) -> Failure:
+        f = failure(
+            "TF001",
+            f"lib/stacks/{stack}.py",
+            line,
+            message=f"Stack `{stack}` configures no backend (`terraform.{stack}.tfstate` stays local).",
+        )
+        return f.model_copy(update={"location": f.location.model_copy(update={"stack": stack})})
+
+    merged = merge_failures([backend("network", 12), backend("data", 30), backend("compute", 8)])
+    assert len(merged) == 1 and merged[0].occurrences == 3
+    assert [p.stack for p in merged[0].places] == ["compute", "data", "network"]

@@ -676,6 +676,8 @@ def test_places_without_one_resource_type_are_counted_as_places() -> None:
     mixed = [*f.places[:1], Location(path="lib/other.py", line=7)]
     assert place_count(f.model_copy(update={"places": mixed})) == "2 places"
     assert place_count(f.model_copy(update={"places": []})) == ""
+    stacks = [Location(path="lib/a.py", line=3, stack=s) for s in ("network", "data")]
+    assert place_count(f.model_copy(update={"places": stacks})) == "2 stacks"
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
