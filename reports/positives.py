@@ -36,14 +36,23 @@ class Positive:
 
     says: str
     rules: tuple[str, ...]
-    count: int = 0
-    noun: str = ""
+    # (resource type, how many) of what the rules passed on, in the order the checks file names them.
+    counts: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def count(self) -> int:
+        return sum(n for _, n in self.counts)
 
     @property
     def evidence(self) -> str:
-        """'AWS001 passed on 2 RDS clusters' or 'PY007 passed'."""
+        """'AWS001 passed on 2 RDS clusters', 'AWS006 passed on 4 route tables and 4 routes' or
+        'PY007 passed'."""
         rules = ", ".join(self.rules)
-        return f"{rules} passed on {self.count} {self.noun}" if self.count else f"{rules} passed"
+        if not self.counts:
+            return f"{rules} passed"
+        parts = [f"{n} {resource_noun([rtype], n)}" for rtype, n in self.counts]
+        listed = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+        return f"{rules} passed on {listed}"
 
 
 @cache
@@ -73,11 +82,10 @@ def model_positives(side: SideResult | None, checks: Iterable[PassedCheck] | Non
         if not check.types:
             out.append(Positive(says=check.says, rules=check.rules))
             continue
-        found = [t for t in _resource_types(stacks, check.types, check.attributes)]
-        if found:
-            out.append(
-                Positive(says=check.says, rules=check.rules, count=len(found), noun=resource_noun(found))
-            )
+        found = _resource_types(stacks, check.types, check.attributes)
+        counts = tuple((t, found.count(t)) for t in check.types if t in found)
+        if counts:
+            out.append(Positive(says=check.says, rules=check.rules, counts=counts))
     return out
 
 

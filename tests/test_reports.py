@@ -723,7 +723,7 @@ def test_positives_count_only_resources_that_set_the_judged_attribute() -> None:
         outcomes=[RuleOutcome(rule_id="AWS002", outcome=Outcome.PASS)],
     )
     [fact] = model_positives(side)
-    assert (fact.count, fact.noun, fact.evidence) == (2, "resources", "AWS002 passed on 2 resources")
+    assert (fact.count, fact.evidence) == (2, "AWS002 passed on 1 RDS cluster and 1 DB instance")
 
 
 def test_a_statement_resting_on_several_rules_needs_all_of_them() -> None:
