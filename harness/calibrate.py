@@ -328,10 +328,14 @@ def failure_span(failure: Failure) -> tuple[str, int, int] | None:
 
 
 def failure_spans(failure: Failure) -> list[tuple[str, int, int]]:
-    """Every place a failure points at: its own span, and the `path:line` places its message lists
-    (PY001 names each shadowing, PY007 the definition besides the call)."""
+    """Every place a failure points at: its own span, the other places of a failure merged from
+    identical ones, and the `path:line` places its message lists (PY001 names each shadowing,
+    PY007 the definition besides the call)."""
     main = failure_span(failure)
     places = [main] if main else []
+    places.extend(
+        (p.path, p.line, p.end_line or p.line) for p in failure.places[1:] if p.path and p.line is not None
+    )
     places.extend((m["path"], int(m["line"]), int(m["line"])) for m in _PLACE.finditer(failure.message))
     return places
 
