@@ -264,7 +264,13 @@ def _dict_hit(call: Call, owner: str, report: ValueReport) -> Hit:
         anchor=call.anchor,
         evidence=call.evidence(first.node),
         # Synth stops on the missing field: the rule's account of keys lost without an error
-        # would contradict what happens, so this case says its own.
+        # would contradict what happens, so this case says its own, and predicts the error.
+        error=(
+            f"the jsii kernel refuses `{where}` of {owner}: Unable to deserialize value as {first.struct}: "
+            f"missing required properties {', '.join(repr(r) for r in required)}"
+            if required
+            else ""
+        ),
         root_cause=DICT_STOPS_SYNTH_CAUSE if required else None,
         impact=DICT_STOPS_SYNTH_IMPACT if required else None,
     )

@@ -183,13 +183,16 @@ def _fold_synth(failures: list[Failure]) -> list[Failure]:
             continue
         # What a synth run printed beats what a rule predicted; a rule's own observed text stays.
         take_syn = bool(syn.error) and (not target.error or not target.error_kind.observed)
-        merged = target.model_copy(
-            update={
-                "merged": [*target.merged, syn.rule_id],
-                "error": syn.error if take_syn else target.error,
-                "error_kind": syn.error_kind if take_syn else target.error_kind,
-            }
-        )
+        update: dict[str, object] = {
+            "merged": [*target.merged, syn.rule_id],
+            "error": syn.error if take_syn else target.error,
+            "error_kind": syn.error_kind if take_syn else target.error_kind,
+        }
+        if not target.error and syn.impact:
+            # The rule predicted no synth error here (keys dropped in silence), yet synth stopped
+            # at this statement: the impact is the blocker's, not "no error at synth".
+            update["impact"] = list(syn.impact)
+        merged = target.model_copy(update=update)
         out = [merged if f is target else f for f in out if f is not syn]
     return out
 

@@ -270,3 +270,20 @@ def test_a_finding_on_each_stack_is_one_failure_naming_the_stacks() -> None:
     merged = merge_failures([backend("network", 12), backend("data", 30), backend("compute", 8)])
     assert len(merged) == 1 and merged[0].occurrences == 3
     assert [p.stack for p in merged[0].places] == ["compute", "data", "network"]
+
+
+def test_a_synth_stop_at_a_silent_finding_brings_the_blockers_impact() -> None:
+    silent = failure(
+        "PY005", "lib/a.py", 30, message="the dict's keys are dropped without any error"
+    ).model_copy(update={"impact": ["Silent Misconfiguration: No error at synth; the keys simply vanish"]})
+    blocker = failure("SYN004", "lib/a.py", 30, error="the jsii kernel refuses `x`").model_copy(
+        update={"impact": ["Deployment Blocker: synthesis stops here once the earlier blockers are fixed"]}
+    )
+    [merged] = merge_failures([silent, blocker])
+    assert merged.impact == ["Deployment Blocker: synthesis stops here once the earlier blockers are fixed"]
+    assert merged.error_kind is ErrorKind.OBSERVED
+    # A finding that predicted the synth error itself keeps its own impact.
+    loud = silent.model_copy(
+        update={"error": "TypeError: x", "impact": ["Deployment Blocker: Prevents synthesis"]}
+    )
+    assert merge_failures([loud, blocker])[0].impact == ["Deployment Blocker: Prevents synthesis"]
