@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from graders.model import Severity
+from graders.wording import counted
 from harness.errors import HarnessError
 from harness.results import Failure, TaskResult, TaskStatus
 from harness.written import WrittenAnalysis, WrittenItem, find_written_analysis, parse_written
@@ -954,8 +955,9 @@ def correlate(tasks: list[TaskCalibration], permutations: int = PERMUTATIONS) ->
 def _statement(n: int, rho: float | None, p_value: float | None, distinct: int) -> str:
     if rho is None:
         return (
-            f"No rank correlation can be computed: {n} graded task(s) carry both a score and a "
-            f"training_quality, with {distinct} distinct training_quality value(s)."
+            f"No rank correlation can be computed: {counted(n, 'graded task')} "
+            f"{'carries' if n == 1 else 'carry'} both a score and a "
+            f"training_quality, with {counted(distinct, 'distinct training_quality value')}."
         )
     size = abs(rho)
     strength = "no" if size < 0.1 else "a weak" if size < 0.3 else "a moderate" if size < 0.5 else "a strong"
