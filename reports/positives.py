@@ -28,6 +28,7 @@ class PassedCheck:
     rules: tuple[str, ...]
     types: tuple[str, ...] = ()
     attributes: tuple[str, ...] = ()
+    own_entry: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def passed_checks(path: Path = CHECKS_FILE) -> tuple[PassedCheck, ...]:
             rules=tuple(entry["rules"]),
             types=tuple(entry.get("types", ())),
             attributes=tuple(entry.get("attributes", ())),
+            own_entry=bool(entry.get("own_entry", False)),
         )
         for entry in table.get("passed", [])
     )
@@ -77,7 +79,7 @@ def model_positives(side: SideResult | None, checks: Iterable[PassedCheck] | Non
     stacks = side.synth.stacks if side.synth is not None else {}
     out: list[Positive] = []
     for check in passed_checks() if checks is None else checks:
-        if not set(check.rules) <= passed:
+        if not set(check.rules) <= passed or (check.own_entry and side.entry_source != "answer"):
             continue
         if not check.types:
             out.append(Positive(says=check.says, rules=check.rules))

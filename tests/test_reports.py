@@ -747,3 +747,15 @@ def test_a_statement_resting_on_several_rules_needs_all_of_them() -> None:
 )
 def test_resource_nouns(types: list[str], noun: str) -> None:
     assert resource_noun(types) == noun
+
+
+def test_synthesizing_through_its_own_entry_is_claimed_only_for_an_entry_of_its_own() -> None:
+    def side(entry_source: str) -> SideResult:
+        return SideResult(
+            side="model",
+            entry_source=entry_source,
+            outcomes=[RuleOutcome(rule_id="SYN001", outcome=Outcome.PASS)],
+        )
+
+    assert [p.rules for p in model_positives(side("answer"))] == [("SYN001",)]
+    assert model_positives(side("scaffold")) == []
