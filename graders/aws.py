@@ -15,6 +15,7 @@ from graders.locate import Span, quote
 from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.terraform import UNRESOLVED, is_token, resource_hit
+from graders.wording import plural
 from harness.pysource import find_stack_classes
 
 PROVIDER_MODULE = "cdktf_cdktf_provider_aws"
@@ -300,7 +301,8 @@ def hardcoded_secret(ctx: GradeContext) -> Iterator[Hit]:
                     yield resource_hit(
                         ctx,
                         res,
-                        f"`{res.address}` passes literal secret value(s) in environment variable(s) "
+                        f"`{res.address}` passes a literal secret in "
+                        f"{plural(len(bad), 'environment variable')} "
                         f"{', '.join(f'`{k}`' for k in bad)}.",
                         attr="environment",
                     )

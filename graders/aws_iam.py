@@ -13,6 +13,7 @@ from graders.context import GradeContext
 from graders.model import Category, Severity
 from graders.registry import Hit, rule
 from graders.terraform import MASK, UNRESOLVED, Resource, Stack, is_token, masked, resource_hit
+from graders.wording import plural
 
 IAM_DOCS = "https://docs.aws.amazon.com/IAM/latest/UserGuide"
 # (resource type, attribute holding a policy JSON, kind): identity policies may not name a
@@ -219,7 +220,8 @@ def _check_policy(
         yield resource_hit(
             ctx,
             res,
-            f"`{res.address}.{attr}` names action(s) IAM does not have: {', '.join(unknown[:6])}.",
+            f"`{res.address}.{attr}` names {plural(len(unknown), 'an action', 'actions')} IAM does not have: "
+            f"{', '.join(unknown[:6])}.",
             attr=attr,
             severity=None if strict else Severity.HIGH,
             title=None if strict else "IAM Policy Names Actions That Do Not Exist",

@@ -11,6 +11,7 @@ from graders.locate import Span
 from graders.model import Category, Severity
 from graders.registry import Hit, rule
 from graders.terraform import Resource, Stack, construct_call, resource_hit, site, spans_text
+from graders.wording import counted, plural
 
 R53_DOCS = "https://docs.aws.amazon.com/Route53/latest"
 
@@ -255,7 +256,8 @@ def name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
         more = f" and {len(found) - 6} more" if len(found) > 6 else ""
         s = site(ctx, first, NAMED[first.type][0])
         yield Hit(
-            message=f"{len(found)} named resource(s) of stack `{stack_name}` lack the environment suffix "
+            message=f"{counted(len(found), 'named resource')} of stack `{stack_name}` "
+            f"{'lacks' if len(found) == 1 else 'lack'} the environment suffix "
             f"`{suffix}`: {listed}{more}.",
             location=s.location,
             anchor="naming:environment-suffix",
@@ -366,7 +368,7 @@ def reserved_name_used(ctx: GradeContext) -> Iterator[Hit]:
                 yield resource_hit(
                     ctx,
                     res,
-                    f"`{res.address}` sets the reserved environment variable(s) "
+                    f"`{res.address}` sets the reserved {plural(len(bad), 'environment variable')} "
                     f"{', '.join(f'`{k}`' for k in bad)}.",
                     attr="environment",
                     error=(

@@ -11,6 +11,7 @@ from graders.locate import Span
 from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.terraform import UNRESOLVED, Resource, Stack, resource_hit, site, spans_text
+from graders.wording import plural
 
 EC2_DOCS = "https://docs.aws.amazon.com/vpc/latest/userguide"
 _PROTOCOLS = {"-1": "-1", "all": "-1", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
@@ -99,7 +100,7 @@ def _duplicates(ctx: GradeContext, stack: Stack, sg_address: str, rules: list[_R
     where = site(ctx, second.owner, second.direction if second.index is not None else None, second.index)
     anchor = f"construct:{sg.construct_id}" if sg else where.anchor
     others = len({(a.owner.address, a.index, b.owner.address, b.index) for a, b, _ in pairs}) - 1
-    more = f" ({others} more duplicate pair(s) in the same group)" if others > 0 else ""
+    more = f" ({others} more {plural(others, 'duplicate pair')} in the same group)" if others > 0 else ""
     return Hit(
         message=(
             f"`{sg_address}` gets the {direction} permission {proto} {ports} from `{source}` twice: "

@@ -71,12 +71,12 @@ class GradeContext:
         if self.synth and self.synth.from_repair:
             repairs = "; ".join(self.synth.repairs) or "its provider imports"
             return (
-                "The answer does not synthesize as written; this finding rests on Terraform JSON "
+                "The answer does not synthesize as written; the Terraform JSON checked here was "
                 f"synthesized after repairing what stops it ({repairs})."
             )
         if self.synth and self.synth.from_fallback:
             return (
-                f"The answer's own entry point did not synthesize; this finding rests on Terraform JSON "
+                "The answer's own entry point did not synthesize; the Terraform JSON checked here comes "
                 f"from the fallback strategy '{self.synth.stacks_strategy}'."
             )
         return ""

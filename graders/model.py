@@ -7,8 +7,9 @@ compared and shipped between processes without a second schema.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Severity(StrEnum):
@@ -59,6 +60,38 @@ class Outcome(StrEnum):
     ERROR = "ERROR"
 
 
+class ErrorKind(StrEnum):
+    """Where a finding's error text comes from: seen in a synth run, or only predicted."""
+
+    OBSERVED = "observed"  # printed by the synth run of the answer (or of one of its repair rounds)
+    EXPECTED_SYNTH = "expected_synth"  # predicted from the source: the app would raise while synthesizing
+    EXPECTED_DEPLOY = "expected_deploy"  # predicted: Terraform or AWS would refuse at plan or apply
+
+    @property
+    def observed(self) -> bool:
+        return self is ErrorKind.OBSERVED
+
+
+# Rules whose error text is what a synth run printed (the synth error, a later blocker, the
+# standard entry run on the answer's stack class).
+OBSERVING_RULES = frozenset({"SYN001", "SYN004", "SYN005"})
+
+
+def default_error_kind(data: Any) -> Any:
+    """Fill `error_kind` in data stored before it existed: observed when a synth rule gave (or
+    was folded into) the finding, predicted at synth for a source rule, else predicted at deploy."""
+    if not isinstance(data, dict) or "error_kind" in data or not data.get("error"):
+        return data
+    rules = {str(data.get("rule_id", "")), *(data.get("merged") or ())}
+    if rules & OBSERVING_RULES:
+        kind = ErrorKind.OBSERVED
+    elif str(data.get("rule_id", "")).startswith("PY"):
+        kind = ErrorKind.EXPECTED_SYNTH
+    else:
+        kind = ErrorKind.EXPECTED_DEPLOY
+    return {**data, "error_kind": kind}
+
+
 class Location(BaseModel):
     """Where a finding points: a source line, a Terraform address, or both."""
 
@@ -95,12 +128,16 @@ class Finding(BaseModel):
     fix_anchor: str = ""
     evidence: str = ""
     error: str = ""
+    # Whether `error` was seen in a synth run or is what a rule predicts; deploy is never run.
+    error_kind: ErrorKind = ErrorKind.EXPECTED_DEPLOY
     root_cause: str = ""
     impact: tuple[str, ...] = ()
     docs: tuple[str, ...] = ()
     fix_minutes: int = 5
     # Set when the finding rests on Terraform JSON from a fallback synth strategy.
     note: str = ""
+
+    _stored_before_error_kind = model_validator(mode="before")(default_error_kind)
 
 
 class RuleOutcome(BaseModel):

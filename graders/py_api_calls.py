@@ -14,6 +14,7 @@ from graders.py_drops import judge, sources
 from graders.py_evidence import call_excerpt
 from graders.py_shapes import DictIssue, ShapeChecker, ValueReport
 from graders.registry import Hit
+from graders.wording import counted
 
 CDKTF_PROVIDERS = "https://developer.hashicorp.com/terraform/cdktf/concepts/providers#provider-resources"
 
@@ -105,7 +106,7 @@ def _too_many(call: Call, name: str, index: ApiIndex) -> Hit:
     return Hit(
         title=f"Too many positional arguments to {name}",
         message=(
-            f"`{name}` takes {takes} positional argument(s) ({_names(sig.positional)}) but is given "
+            f"`{name}` takes {counted(takes, 'positional argument')} ({_names(sig.positional)}) but is given "
             f"{npos}: synth stops with `TypeError`."
             + (" Pass its fields as keywords." if index.kind(call.type_id) == STRUCT else "")
         ),
@@ -188,13 +189,14 @@ def _missing(call: Call, name: str, missing: list[str]) -> Hit:
         title=f"Required argument of {name} left out",
         message=(
             f"`{name}` requires {listed}, which the call does not pass: synth stops with "
-            f"`TypeError: {name}.__init__() missing {len(missing)} required argument(s)`."
+            f"`TypeError: {name}.__init__() missing {counted(len(missing), 'required argument')}`."
         ),
         location=call.location(),
         anchor=call.anchor,
         evidence=call.evidence(),
         error=(
-            f"TypeError: {name}.__init__() missing {len(missing)} required keyword-only argument(s): {listed}"
+            f"TypeError: {name}.__init__() missing "
+            f"{counted(len(missing), 'required keyword-only argument')}: {listed}"
         ),
     )
 
@@ -229,7 +231,8 @@ def _value_hits(
                 location=call.location(node),
                 anchor=call.anchor,
                 evidence=call.evidence(node),
-                error=f"TypeError: {struct}.__init__() missing required keyword-only argument(s): {listed}",
+                error=f"TypeError: {struct}.__init__() missing "
+                f"{counted(len(names), 'required keyword-only argument')}: {listed}",
             ),
         )
     if report.dicts:
@@ -250,6 +253,7 @@ def _dict_hit(call: Call, owner: str, report: ValueReport) -> Hit:
     if unknown:
         parts.append(f"{', '.join(f'`{k}`' for k in unknown)} {_are(unknown)} no field of `{first.struct}`")
     where = wheres[0]
+    required = list(dict.fromkeys(k for d in report.dicts for k in d.missing_required))
     verdict = judge(owner, where, report.dicts)
     return Hit(
         title=f"{owner} {where} given as a dict instead of {first.struct}",
@@ -264,10 +268,22 @@ def _dict_hit(call: Call, owner: str, report: ValueReport) -> Hit:
         evidence=call.evidence(first.node),
         impact=verdict.impact,
         docs=(CDKTF_PROVIDERS, *sources(report.dicts)),
+        # Synth stops on the missing field: the error is the kernel's refusal, predicted.
+        error=(
+            f"the jsii kernel refuses `{where}` of {owner}: Unable to deserialize value as {first.struct}: "
+            f"missing required properties {', '.join(repr(r) for r in required)}"
+            if required
+            else ""
+        ),
         root_cause=(
             f"The model used dictionary syntax instead of the CDKTF struct class `{first.struct}` for "
             f"the `{where}` block of `{owner}`, a list of structs. The dict is passed to the provider as "
-            "it is and read by camelCase field names, so its snake_case keys are dropped."
+            "it is and read by camelCase field names, so its snake_case keys are dropped"
+            + (
+                f" and the required {_listed(required)} {_are(required)} missing, so synth stops."
+                if required
+                else "."
+            )
         ),
     )
 
@@ -275,6 +291,10 @@ def _dict_hit(call: Call, owner: str, report: ValueReport) -> Hit:
 def _leaf(where: str) -> str:
     """`block_device_mappings[0].ebs.encrypted` -> `encrypted`: the argument Python names."""
     return where.rsplit(".", 1)[-1].split("[")[0]
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(f"`{n}`" for n in names)
 
 
 def _are(items: list) -> str:

@@ -18,6 +18,7 @@ from graders.provider_api import ApiIndex
 from graders.py_evidence import call_excerpt
 from graders.py_symbols import bound_names, file_symbols, parents, resolve_type
 from graders.registry import Hit, rule
+from graders.wording import counted, plural
 from harness.pysource import module_name, parse_python
 
 # ---------------------------------------------------------------- PY007
@@ -370,7 +371,8 @@ def bind(params: Params, call: ast.Call) -> list[str]:
     npos = len(call.args)
     if npos > len(params.positional) and not params.vararg:
         problems.append(
-            f"takes {len(params.positional)} positional argument(s) after `self` but {npos} were given"
+            f"takes {counted(len(params.positional), 'positional argument')} after `self` but {npos} "
+            f"{'was' if npos == 1 else 'were'} given"
         )
     filled = set(params.positional[:npos])
     accepted = (set(params.positional) - params.posonly) | set(params.kwonly)
@@ -387,7 +389,9 @@ def bind(params: Params, call: ast.Call) -> list[str]:
         problems.append(f"got unexpected keyword argument{'s' if len(unexpected) > 1 else ''} {listed}")
     missing = sorted(params.required - filled, key=lambda n: (*params.positional, *params.kwonly).index(n))
     if missing:
-        problems.append("missing required argument(s) " + ", ".join(f"`{m}`" for m in missing))
+        problems.append(
+            f"missing required {plural(len(missing), 'argument')} " + ", ".join(f"`{m}`" for m in missing)
+        )
     return problems
 
 

@@ -21,7 +21,7 @@ from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from graders.locate import statement_span
-from graders.model import Category, Finding, Location, Outcome, RuleOutcome, Severity
+from graders.model import Category, ErrorKind, Finding, Location, Outcome, RuleOutcome, Severity
 from harness.synth import PLACEHOLDER_MARKER
 
 if TYPE_CHECKING:
@@ -68,7 +68,10 @@ class Hit:
     note: str = ""
     # The rule's documents that concern this hit, when it has several (e.g. one per service).
     docs: tuple[str, ...] | None = None
-    # The consequences of this hit, when they depend on what it saw (a block lost at plan or not).
+    # Set by rules whose `error` is the text a synth run printed; otherwise the registry
+    # marks it predicted, at synth for rules that read the source and at deploy for the rest.
+    error_kind: ErrorKind | None = None
+    # The impact of this hit, when it differs from the rule's (a case that stops synth).
     impact: tuple[str, ...] | None = None
 
 
@@ -104,10 +107,11 @@ class Rule:
 
     def to_finding(self, hit: Hit) -> Finding:
         m = self.meta
+        severity = hit.severity or m.severity
         return Finding(
             rule_id=m.id,
             title=hit.title or m.title,
-            severity=hit.severity or m.severity,
+            severity=severity,
             category=hit.category or m.category,
             message=hit.message,
             location=hit.location,
@@ -115,12 +119,34 @@ class Rule:
             fix_anchor=hit.fix_anchor,
             evidence=hit.evidence,
             error=hit.error,
+            error_kind=hit.error_kind or _predicted(m.needs),
             root_cause=hit.root_cause or m.rationale,
-            impact=hit.impact or m.impact,
+            impact=impact_for(severity, hit.impact or m.impact),
             docs=hit.docs or m.docs,
             fix_minutes=m.fix_minutes,
             note=hit.note,
         )
+
+
+def _predicted(needs: str) -> ErrorKind:
+    # A rule on the source predicts what Python raises while the app builds; the others predict
+    # what Terraform or AWS answers at plan or apply, which grading never runs.
+    return ErrorKind.EXPECTED_SYNTH if needs == "source" else ErrorKind.EXPECTED_DEPLOY
+
+
+BLOCKER_LABEL = "Deployment Blocker"
+# What a blocker bullet says of a finding the rule itself judged less than Critical.
+RISK_LABEL = "Deployment Risk"
+
+
+def impact_for(severity: Severity, impact: Iterable[str]) -> tuple[str, ...]:
+    """The impact bullets as they fit the finding's severity: only a Critical finding blocks
+    deployment, so below Critical a blocker bullet is told as a risk."""
+    if severity is Severity.CRITICAL:
+        return tuple(impact)
+    return tuple(
+        RISK_LABEL + line[len(BLOCKER_LABEL) :] if line.startswith(BLOCKER_LABEL) else line for line in impact
+    )
 
 
 _REGISTRY: dict[str, Rule] = {}

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from graders.context import GradeContext
 from graders.locate import Span, construct_id, find_def, quote, statement_span
-from graders.model import Category, Location, Severity
+from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
 from graders.syn_causes import CAUSES, called_name, classify
 from harness.pysource import find_truncation
@@ -93,6 +93,7 @@ def app_does_not_synthesize(ctx: GradeContext) -> Iterator[Hit]:
         fix_anchor=fix_anchor,
         evidence=evidence,
         error=_error_text(synth.error_type, synth.message, synth.output_tail, synth.status),
+        error_kind=ErrorKind.OBSERVED,
         root_cause=_root_cause(cause.kind, synth.message),
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from graders.context import GradeContext
 from graders.locate import statement_span
-from graders.model import Category, Location, Severity
+from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
 from harness.synth import Blocker
 
@@ -104,6 +104,7 @@ def synth_blocker_behind_first_error(ctx: GradeContext) -> Iterator[Hit]:
             anchor=f"blocker:{path}:{start}",
             evidence=ctx.lines(path, start, end) if path else "",
             error="\n".join(errors),
+            error_kind=ErrorKind.OBSERVED,  # each one stopped a repair round's synth
             title=KIND_TITLES.get(head.kind),
         )
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from graders.context import GradeContext
 from graders.locate import statement_span
-from graders.model import Category, Location, Severity
+from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
 
 # The keyword arguments the standard entry passes, and the names answers use for the same setting.
@@ -102,6 +102,7 @@ def standard_entry_cannot_build_stack(ctx: GradeContext) -> Iterator[Hit]:
         anchor=f"contract:{ws.stack_class}",
         evidence=ctx.lines(path, start, end) if path and start else "",
         error=error,
+        error_kind=ErrorKind.OBSERVED,  # the standard entry was run on the answer's stack class
     )
 
 

@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 CACHE_ENV = "IACGRADE_CACHE"
 # Bumped when the layout or the meaning of a key changes; old entries are then never read.
-CACHE_FORMAT = 1
+# 2: findings say where their error comes from (error_kind) and fit their impact to their severity.
+CACHE_FORMAT = 2
 # Synth outcomes that are a property of the answer; the others depend on load or luck.
 CACHEABLE_SYNTH = frozenset({SynthStatus.OK, SynthStatus.ERROR, SynthStatus.SKIPPED})
 # What the local sandbox's answers run against; a new version of any changes every synth key.

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from graders.model import Severity
+from graders.wording import counted
 from harness.errors import HarnessError
 from harness.results import Failure, TaskResult, TaskStatus
 from harness.written import WrittenAnalysis, WrittenItem, find_written_analysis, parse_written
@@ -328,10 +329,14 @@ def failure_span(failure: Failure) -> tuple[str, int, int] | None:
 
 
 def failure_spans(failure: Failure) -> list[tuple[str, int, int]]:
-    """Every place a failure points at: its own span, and the `path:line` places its message lists
-    (PY001 names each shadowing, PY007 the definition besides the call)."""
+    """Every place a failure points at: its own span, the other places of a failure merged from
+    identical ones, and the `path:line` places its message lists (PY001 names each shadowing,
+    PY007 the definition besides the call)."""
     main = failure_span(failure)
     places = [main] if main else []
+    places.extend(
+        (p.path, p.line, p.end_line or p.line) for p in failure.places[1:] if p.path and p.line is not None
+    )
     places.extend((m["path"], int(m["line"]), int(m["line"])) for m in _PLACE.finditer(failure.message))
     return places
 
@@ -981,8 +986,9 @@ def _statement(
 ) -> str:
     if rho is None:
         return (
-            f"No rank correlation can be computed for {name}: {n} graded task(s) carry both it and a "
-            f"training_quality, with {distinct} distinct training_quality value(s)."
+            f"No rank correlation can be computed for {name}: {counted(n, 'graded task')} "
+            f"{'carries' if n == 1 else 'carry'} both it and a "
+            f"training_quality, with {counted(distinct, 'distinct training_quality value')}."
         )
     size = abs(rho)
     strength = "no" if size < 0.1 else "a weak" if size < 0.3 else "a moderate" if size < 0.5 else "a strong"

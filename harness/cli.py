@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from graders.wording import counted
 from harness.results import TaskResult, TaskStatus
 
 app = typer.Typer(
@@ -204,8 +205,8 @@ def run(
                 summary = run_batch(paths, out, box, options, jobs=jobs, on_done=on_done, regrade=regrade)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts().items()))
     console.print(
-        f"{summary.total} task(s): {counts}; {summary.graded_now} graded now, {summary.skipped} reused "
-        f"from an earlier run; {summary.seconds:.1f} s"
+        f"{counted(summary.total, 'task')}: {counts}; {summary.graded_now} graded now, "
+        f"{summary.skipped} reused from an earlier run; {summary.seconds:.1f} s"
     )
     console.print(f"results: {out / 'results.csv'}")
     raise typer.Exit(_exit_code(summary.results, single=False))
@@ -260,7 +261,8 @@ def calibrate(
     summary = run_calibration(run_dir, corpus_dir, out, keywords=keywords)
     crit, crit_high = summary.recall_of("Critical"), summary.recall_of("Critical", "High")
     console.print(
-        f"{len(summary.compared)} task(s) compared; written Critical items matched {crit[0]}/{crit[1]}, "
+        f"{counted(len(summary.compared), 'task')} compared; "
+        f"written Critical items matched {crit[0]}/{crit[1]}, "
         f"Critical+High {crit_high[0]}/{crit_high[1]}; {summary.correlation.statement}"
     )
     console.print(f"report: {summary.out_dir / 'calibration.md'}")

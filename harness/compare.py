@@ -128,6 +128,7 @@ def _failure(f: Finding, model: Side, ideal: Side) -> Failure:
         ideal_code=ideal_code,
         ideal_note=ideal_note,
         error=f.error,
+        error_kind=f.error_kind,
         root_cause=f.root_cause,
         impact=list(f.impact),
         docs=list(f.docs),

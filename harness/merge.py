@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from graders.model import Location
 from harness.results import Failure
 
 SYNTH_RULE = "SYN001"
@@ -45,9 +46,62 @@ _TYPE_WORDS = frozenset(
 
 
 def merge_failures(failures: list[Failure]) -> list[Failure]:
-    """Fold each SYN001 failure into the PY failure about the same culprit, then each declared
-    consequence into its cause, then repeats of one mistake across stacks; keep the order otherwise."""
-    return _fold_repeats(_fold_consequences(_fold_synth(fold_calls(list(failures)))))
+    """Fold the findings on one provider call into one, then each SYN001 failure into the PY
+    failure about the same culprit, then each declared consequence into its cause, then repeats of
+    one mistake across stacks, then identical failures at several places into one; keep the order
+    otherwise."""
+    return merge_places(_fold_repeats(_fold_consequences(_fold_synth(fold_calls(list(failures))))))
+
+
+def merge_places(failures: list[Failure]) -> list[Failure]:
+    """One failure for one problem met at several places (four route tables given the same dict):
+    the report lists it once with its count and every place, as a reviewer does, and the score
+    counts it once. The first place in reading order speaks for the group."""
+    groups: dict[tuple[str, ...], list[Failure]] = {}
+    for f in failures:
+        groups.setdefault(_problem_key(f), []).append(f)
+    out: list[Failure] = []
+    for f in failures:
+        group = groups[_problem_key(f)]
+        if len(group) == 1:
+            out.append(f)
+            continue
+        if f is not group[0]:
+            continue
+        members = sorted(group, key=_reading_key)
+        # The place whose error a synth run printed speaks for the group; else the first one.
+        lead = min(members, key=lambda m: (not (m.error and m.error_kind.observed), _reading_key(m)))
+        places = [place for m in members for place in (m.places or [m.location])]
+        out.append(
+            lead.model_copy(
+                update={
+                    "places": places,
+                    "occurrences": sum(m.occurrences for m in members),
+                    "merged": list(dict.fromkeys(r for m in members for r in m.merged)),
+                }
+            )
+        )
+    return out
+
+
+def _problem_key(f: Failure) -> tuple[str, ...]:
+    """Two failures are the same problem when one rule says the same thing about each: the same
+    title and the same message once each one's own place (address, stack, line) is left out. The
+    message names the values at fault (a version, a key, a name), so two different values stay
+    two failures; the error text is not compared, since a synth run may have printed it at one
+    place while a rule predicts it at the others."""
+    said = _without_place(f.message, f.location)
+    return (f.rule_id, f.title, f.severity.value, f.category.value, f.note, said)
+
+
+def _without_place(text: str, loc: Location) -> str:
+    tokens = [loc.address, loc.address.split(".", 1)[-1] if loc.address else None, loc.stack]
+    if loc.path and loc.line:
+        tokens.insert(0, f"{loc.path}:{loc.line}")
+    for token in (t for t in tokens if t):
+        # Whole names only: the construct `a` must not eat the a of `RouteTable`.
+        text = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", "<place>", text)
+    return text
 
 
 def order_failures(failures: list[Failure]) -> list[Failure]:
@@ -162,6 +216,7 @@ def _fold_consequences(failures: list[Failure]) -> list[Failure]:
             update={
                 "merged": [*cause.merged, effect.rule_id, *effect.merged],
                 "error": cause.error or effect.error,
+                "error_kind": cause.error_kind if cause.error else effect.error_kind,
                 "location": cause.location.model_copy(
                     update={
                         "address": cause.location.address or effect.location.address,
@@ -190,15 +245,18 @@ def _fold_synth(failures: list[Failure]) -> list[Failure]:
         target = _culprit(syn, pool) if syn.rule_id == SYNTH_RULE else _at_statement(syn, pool)
         if target is None:
             continue
-        merged = target.model_copy(
-            update={
-                "merged": [*target.merged, syn.rule_id],
-                # The synth error was observed; a later blocker's text only fills a gap.
-                "error": (syn.error or target.error)
-                if syn.rule_id == SYNTH_RULE
-                else (target.error or syn.error),
-            }
-        )
+        # What a synth run printed beats what a rule predicted; a rule's own observed text stays.
+        take_syn = bool(syn.error) and (not target.error or not target.error_kind.observed)
+        update: dict[str, object] = {
+            "merged": [*target.merged, syn.rule_id],
+            "error": syn.error if take_syn else target.error,
+            "error_kind": syn.error_kind if take_syn else target.error_kind,
+        }
+        if not target.error and syn.impact:
+            # The rule predicted no synth error here (keys dropped in silence), yet synth stopped
+            # at this statement: the impact is the blocker's, not "no error at synth".
+            update["impact"] = list(syn.impact)
+        merged = target.model_copy(update=update)
         out = [merged if f is target else f for f in out if f is not syn]
     return out
 

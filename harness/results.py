@@ -9,12 +9,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from graders.model import Category, Finding, Location, RuleOutcome, Severity
+from graders.model import Category, ErrorKind, Finding, Location, RuleOutcome, Severity, default_error_kind
 from harness.synth import SynthResult
 
-RESULT_SCHEMA_VERSION = 1
+# 2: failures say where their error comes from (`error_kind`) and every place they were seen
+# (`places`); results of version 1 still load, with both filled in from what they hold.
+RESULT_SCHEMA_VERSION = 2
 
 
 class TaskStatus(StrEnum):
@@ -47,6 +49,7 @@ class Failure(BaseModel):
     ideal_code: CodeQuote | None = None
     ideal_note: str = ""
     error: str = ""
+    error_kind: ErrorKind = ErrorKind.EXPECTED_DEPLOY
     root_cause: str = ""
     impact: list[str] = Field(default_factory=list)
     docs: list[str] = Field(default_factory=list)
@@ -54,8 +57,13 @@ class Failure(BaseModel):
     note: str = ""
     # Other findings folded into this failure (same cause seen by several rules).
     merged: list[str] = Field(default_factory=list)
-    # Places the same mistake showed (one source line built into several stacks).
+    # Places the same mistake showed (one source line built into several stacks, or the same
+    # problem at several constructs).
     occurrences: int = 1
+    # Every place of a failure merged from identical ones, `location` first; empty for one place.
+    places: list[Location] = Field(default_factory=list)
+
+    _stored_before_error_kind = model_validator(mode="before")(default_error_kind)
 
     @property
     def location_text(self) -> str:

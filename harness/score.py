@@ -59,7 +59,7 @@ class Rubric:
 
 def score_failures(failures: list[Failure], rubric: Rubric, shared: int = 0) -> Score:
     """The task's score with an itemised rationale, one item per severity that cost points."""
-    items = [ScoreItem(label="Base", points=rubric.base, detail="every task starts here")]
+    items = [ScoreItem(label="Starting score", points=rubric.base, detail="before any failure is taken off")]
     total = rubric.base
     for severity in Severity:
         mine = [f for f in failures if f.severity is severity]
@@ -72,7 +72,7 @@ def score_failures(failures: list[Failure], rubric: Rubric, shared: int = 0) -> 
         capped = " (capped)" if rule.points * len(mine) > rule.cap else ""
         items.append(
             ScoreItem(
-                label=f"{rule.label} ({severity.value} x{len(mine)})",
+                label=f"{rule.label} ({len(mine)} {severity.value})",
                 points=-round(lost, 2),
                 detail=f"{titles}{capped}",
             )
@@ -80,7 +80,9 @@ def score_failures(failures: list[Failure], rubric: Rubric, shared: int = 0) -> 
     if shared:
         items.append(
             ScoreItem(
-                label="Shared with the reference", points=0.0, detail=f"{shared} finding(s) cost nothing"
+                label="Shared with the reference",
+                points=0.0,
+                detail=f"{_count(shared, 'finding')} the reference has too, so no points off",
             )
         )
     value = _round(max(rubric.floor, min(rubric.base, total)), rubric.step)
@@ -105,8 +107,12 @@ def _summary(value: float, failures: list[Failure]) -> str:
     critical = sum(1 for f in failures if f.severity is Severity.CRITICAL)
     if not failures:
         return f"The score ({value:g}) reflects an answer with no failure that the reference does not share."
-    blockers = f"{critical} deployment blocker(s)" if critical else "no deployment blocker"
+    blockers = _count(critical, "deployment blocker") if critical else "no deployment blocker"
     return (
-        f"The score ({value:g}) reflects {len(failures)} failure(s) the reference does not have, "
+        f"The score ({value:g}) reflects {_count(len(failures), 'failure')} the reference does not have, "
         f"with {blockers}."
     )
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

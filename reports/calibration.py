@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from graders.wording import counted
 from reports.writers import write_text_atomic
 
 if TYPE_CHECKING:
@@ -102,7 +103,8 @@ def _overview(s: CalibrationSummary) -> list[str]:
     if not_compared:
         skipped = sum(len(t.analysis.items) for t in not_compared if t.analysis)
         lines.append(
-            f"- Not compared: {len(not_compared)} task(s) with {skipped} written item(s) that iacgrade did "
+            f"- Not compared: {counted(len(not_compared), 'task')} with {counted(skipped, 'written item')} "
+            "that iacgrade did "
             f"not grade ({', '.join(f'`{t.task_id}` {t.result.status.value}' for t in not_compared)})."
         )
     items = sum(len(t.analysis.items) for t in s.compared if t.analysis)
@@ -244,7 +246,8 @@ def _undetected(s: CalibrationSummary) -> list[str]:
     out = [
         "## Written failures iacgrade does not detect",
         "",
-        f"{total} written item(s) matched no failure, in {len(s.unmatched_groups)} group(s), largest first. "
+        f"{counted(total, 'written item')} matched no failure, "
+        f"in {counted(len(s.unmatched_groups), 'group')}, largest first. "
         f"{shared} of them match a finding the reference shares: iacgrade sees those, but does not count "
         "them against the model (a suspect reference, or a reviewer who fixed the reference too).",
         "",

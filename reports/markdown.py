@@ -16,8 +16,10 @@ from typing import Any
 
 import jinja2
 
-from graders.model import Category, Finding, Severity
+from graders.model import Category, ErrorKind, Finding, Location, Severity
 from harness.results import CodeQuote, Failure, Score, SideResult, TaskResult, TaskStatus
+from reports.nouns import resource_noun
+from reports.positives import has_terraform, model_positives
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_NAME = "analysis.md.j2"
@@ -53,6 +55,13 @@ STATUS_EXPLANATIONS = {
     ),
     TaskStatus.ERROR: "The grader itself failed on this task, so its answers were not fully graded.",
 }
+# How the error of a failure is introduced: a reader must tell what a synth run printed from
+# what a rule predicts Terraform or AWS would answer (deployment is never run).
+ERROR_LABELS = {
+    ErrorKind.OBSERVED: "Error (observed at synth)",
+    ErrorKind.EXPECTED_SYNTH: "Expected error at synth (not observed)",
+    ErrorKind.EXPECTED_DEPLOY: "Expected error at deploy (not run)",
+}
 # An impact bullet "Label: text" gets a bold label only when the label is short and plain,
 # so a sentence that merely contains a colon is left alone.
 _IMPACT_LABEL = re.compile(r"^(?P<label>[A-Za-z][\w /&'().+-]{0,40}?):\s+(?P<text>\S.*)$", re.DOTALL)
@@ -86,6 +95,15 @@ class ShownScore:
 
 
 @dataclass(frozen=True)
+class SharedNote:
+    """A note several failures carry, stated once above them and referred to by its label."""
+
+    label: str
+    text: str
+    numbers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class KnowledgeGap:
     """A category of failures and the titles that show it."""
 
@@ -105,6 +123,7 @@ def render_analysis(result: TaskResult) -> str:
 def _context(result: TaskResult) -> dict[str, Any]:
     sections = severity_sections(result.failures)
     numbered = [item for s in sections for item in s.items]
+    notes = shared_notes(numbered)
     return {
         "result": result,
         "graded": result.status is TaskStatus.GRADED,
@@ -119,6 +138,11 @@ def _context(result: TaskResult) -> dict[str, Any]:
         "synthesis": synthesis_lines(result),
         "total_minutes": sum(f.fix_minutes for f in result.failures),
         "scores": shown_scores(result),
+        "notes": notes,
+        "note_labels": {n.text: n.label for n in notes},
+        "positives": model_positives(result.model),
+        "model_terraform": has_terraform(result.model),
+        "model_note": _side_note(result.model),
     }
 
 
@@ -134,6 +158,39 @@ def shown_scores(result: TaskResult) -> list[ShownScore]:
             )
         )
     return shown
+
+
+def shared_notes(numbered: list[NumberedFailure]) -> list[SharedNote]:
+    """Notes carried by more than one failure, labelled A, B, ... in order of first use."""
+    numbers: dict[str, list[int]] = {}
+    for item in numbered:
+        if item.failure.note:
+            numbers.setdefault(item.failure.note, []).append(item.number)
+    shared = [(text, nums) for text, nums in numbers.items() if len(nums) > 1]
+    return [
+        SharedNote(label=chr(ord("A") + i), text=text, numbers=tuple(nums))
+        for i, (text, nums) in enumerate(shared[:26])
+    ]
+
+
+def numbers_text(numbers: tuple[int, ...]) -> str:
+    """'failure 3', 'failures 3 and 5', 'failures 3, 4 and 7'."""
+    if len(numbers) == 1:
+        return f"failure {numbers[0]}"
+    listed = ", ".join(str(n) for n in numbers[:-1])
+    return f"failures {listed} and {numbers[-1]}"
+
+
+def _side_note(side: SideResult | None) -> str:
+    """Where the model's Terraform JSON came from, when not from its own entry point."""
+    synth = side.synth if side is not None else None
+    if synth is None or not synth.stacks:
+        return ""
+    if synth.from_repair:
+        return "the Terraform JSON synthesized after repairing what stops the answer"
+    if synth.from_fallback:
+        return f"the Terraform JSON from the fallback strategy `{synth.stacks_strategy}`"
+    return ""
 
 
 def severity_sections(failures: list[Failure]) -> list[SeveritySection]:
@@ -286,6 +343,42 @@ def issue_where(failure: Failure) -> str:
     return ", ".join(parts)
 
 
+def error_label(kind: ErrorKind) -> str:
+    return ERROR_LABELS[kind]
+
+
+def place_count(failure: Failure) -> str:
+    """'4 route tables' for a failure merged from several places; empty for one place."""
+    places = failure.places
+    if len(places) < 2:
+        return ""
+    types = [p.address.split(".", 1)[0] for p in places if p.address]
+    if len(types) == len(places) and len(set(types)) == 1:
+        return f"{len(places)} {resource_noun(types)}"
+    if all(p.stack and not p.address for p in places) and len({p.stack for p in places}) == len(places):
+        return f"{len(places)} stacks"  # a finding about each stack as a whole (no backend)
+    return f"{len(places)} places"
+
+
+def count_suffix(failure: Failure) -> str:
+    """' (4 route tables)' after a merged failure's title in the summary lists; else empty."""
+    count = place_count(failure)
+    return f" ({count})" if count else ""
+
+
+def place_where(loc: Location) -> str:
+    """'`lib/x.py:12`, resource `aws_x.y` in stack `tap`' for one place of a merged failure."""
+    parts = []
+    if loc.path:
+        parts.append(inline_code(f"{loc.path}:{loc.line}" if loc.line else loc.path))
+    if loc.address:
+        resource = f"resource {inline_code(loc.address)}"
+        if loc.stack:
+            resource += f" in stack {inline_code(loc.stack)}"
+        parts.append(resource)
+    return ", ".join(parts)
+
+
 def impact_item(text: str) -> str:
     """'Label: text' becomes '**Label**: text'; anything else stays as written."""
     match = _IMPACT_LABEL.match(text.strip())
@@ -346,6 +439,11 @@ def _environment() -> jinja2.Environment:
         number=number,
         plural=plural,
         finding_where=finding_where,
+        error_label=error_label,
+        place_count=place_count,
+        count_suffix=count_suffix,
+        place_where=place_where,
+        numbers_text=numbers_text,
     )
     env.tests["code"] = has_code
     return env

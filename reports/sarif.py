@@ -19,8 +19,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from graders.model import Severity
+from graders.model import Location, Severity
 from harness.results import Failure, TaskResult, TaskStatus
+from reports.markdown import ERROR_LABELS
 from reports.writers import write_text_atomic
 
 SARIF_VERSION = "2.1.0"
@@ -148,23 +149,29 @@ def _result(task_id: str, failure: Failure, rule_index: int) -> dict[str, Any]:
             "fix_minutes": failure.fix_minutes,
         },
     }
-    location = _location(failure)
-    if location:
-        result["locations"] = [location]
+    # A failure merged from identical ones is found at each of its places.
+    places = [_location(failure, place) for place in failure.places] or [_location(failure)]
+    locations = [loc for loc in places if loc]
+    if locations:
+        result["locations"] = locations
     if failure.merged:
         result["properties"]["merged"] = list(failure.merged)
+    if failure.error:
+        result["properties"]["error_kind"] = failure.error_kind.value
+    if failure.occurrences > 1:
+        result["properties"]["occurrences"] = failure.occurrences
     return result
 
 
 def _message(failure: Failure) -> str:
     text = failure.message.strip() or failure.title
     if failure.error:
-        text += f"\n\nError: {failure.error.strip()}"
+        text += f"\n\n{ERROR_LABELS[failure.error_kind]}: {failure.error.strip()}"
     return text
 
 
-def _location(failure: Failure) -> dict[str, Any]:
-    loc = failure.location
+def _location(failure: Failure, place: Location | None = None) -> dict[str, Any]:
+    loc = place or failure.location
     # The finding may only name a resource while the quoted model code knows its file.
     path = loc.path or (failure.model_code.path if failure.model_code else "")
     line = loc.line if loc.path else (failure.model_code.line if failure.model_code else None)

@@ -65,6 +65,8 @@ FINDINGS_COLUMNS = (
     "anchor",
     "merged",
     "fix_minutes",
+    "error_kind",
+    "occurrences",
 )
 # Task metadata worth a dashboard column; other metadata keys stay in result.json.
 METADATA_COLUMNS = ("platform", "language", "complexity", "author", "training_quality")
@@ -138,6 +140,9 @@ def findings_rows(result: TaskResult) -> list[dict[str, Any]]:
             "anchor": f.anchor,
             "merged": " ".join(f.merged),
             "fix_minutes": f.fix_minutes,
+            # Empty when the failure quotes no error: there is nothing observed or expected.
+            "error_kind": f.error_kind.value if f.error else "",
+            "occurrences": f.occurrences,
         }
         for f in result.failures
     ]

@@ -50,11 +50,16 @@ def test_seed_reports_every_deploy_time_failure_with_the_ideal_fix(local_sandbox
         ("AWS004", "construct:migration_hosted_zone"),
         ("AWS005", "construct:db_sg"),
         ("AWS006", "construct:primary_public_rt"),
-        ("AWS006", "construct:secondary_public_rt"),
         ("TF001", "backend:missing"),
     ):
         assert key in found, key
         assert found[key].ideal_code is not None, key
+    # Both route tables get the same dict: one failure, both places, as the seed reports it.
+    routes = found[("AWS006", "construct:primary_public_rt")]
+    assert [p.address for p in routes.places] == [
+        "aws_route_table.primary_public_rt",
+        "aws_route_table.secondary_public_rt",
+    ]
     assert not [f for f in result.ideal_only if f.rule_id.startswith("AWS")]
 
 

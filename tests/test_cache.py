@@ -15,7 +15,7 @@ import pytest
 from graders.context import GradeContext
 from graders.model import Category, Outcome, Severity
 from graders.registry import Hit, Rule, RuleMeta
-from harness.cache import ResultCache, answer_key, synth_key
+from harness.cache import CACHE_FORMAT, ResultCache, answer_key, synth_key
 from harness.cached import NOT_STORED, CachedSandbox, StoredSynth, run_rules_cached
 from harness.pipeline import GradeOptions
 from harness.results import TaskResult, TaskStatus
@@ -121,7 +121,7 @@ def test_a_corrupt_or_foreign_entry_is_ignored_and_recomputed(tmp_path: Path) ->
     cache = ResultCache(tmp_path)
     key = synth_key(REQUEST, "local:a")
     cache.put_synth(key, SynthResult(status=SynthStatus.OK, stacks={"s": {"resource": {}}}))
-    path = next((tmp_path / "v1" / "synth").rglob("*.json"))
+    path = next((tmp_path / f"v{CACHE_FORMAT}" / "synth").rglob("*.json"))
     path.write_text('{"status": "ok", "stacks": {"s": ', encoding="utf-8")  # torn
     assert cache.get_synth(key) is None
     path.write_text('{"status": "no such status"}', encoding="utf-8")
@@ -172,7 +172,7 @@ def test_a_damaged_rules_entry_runs_the_rules(tmp_path: Path) -> None:
     cache = ResultCache(tmp_path)
     counted = Counted("TST904")
     run_rules_cached(context(), cache, {"TST904": counted.rule})
-    entry = next((tmp_path / "v1" / "rules").rglob("*.json"))
+    entry = next((tmp_path / f"v{CACHE_FORMAT}" / "rules").rglob("*.json"))
     data = json.loads(entry.read_text())
     data["rules"]["TST904"]["findings"] = [{"not": "a finding"}]
     entry.write_text(json.dumps(data))

@@ -17,6 +17,7 @@ from harness.calibrate import (
     correlate,
     errors_agree,
     failure_span,
+    failure_spans,
     match_items,
 )
 from harness.results import CodeQuote, Failure, Score, TaskResult, TaskStatus
@@ -159,6 +160,20 @@ def test_failure_span_covers_location_and_quoted_code() -> None:
     assert failure_span(f) == ("tap.py", 27, 31)
     address_only = f.model_copy(update={"location": Location(address="aws_s3_bucket.x"), "model_code": None})
     assert failure_span(address_only) is None
+
+
+def test_a_merged_failure_points_at_each_of_its_places() -> None:
+    places = [Location(path="lib/vpc.py", line=90), Location(path="lib/vpc.py", line=145, end_line=150)]
+    f = Failure(
+        rule_id="PY005",
+        title="t",
+        severity=Severity.CRITICAL,
+        category=Category.CDKTF_SYNTAX,
+        message="m",
+        location=places[0],
+        places=places,
+    )
+    assert failure_spans(f) == [("lib/vpc.py", 90, 90), ("lib/vpc.py", 145, 150)]
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from graders.model import Category, Location, Severity
+from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import load_rules
 from harness.results import Failure, Score, SideResult, TaskResult, TaskStatus
 from harness.synth import SynthResult, SynthStatus
@@ -275,8 +275,15 @@ def test_findings_rows_one_per_failure() -> None:
         "anchor": "aws_rds_cluster.primary",
         "merged": "PY004 TF009",
         "fix_minutes": 4,
+        "error_kind": "",
+        "occurrences": 1,
     }
     assert rows[1]["location"] == "lib/tap_stack.py:3"
+    seen = failure.model_copy(
+        update={"error": "TypeError: x", "error_kind": ErrorKind.OBSERVED, "occurrences": 3}
+    )
+    row = findings_rows(make_result("T9", 5.0, [seen]))[0]
+    assert (row["error_kind"], row["occurrences"]) == ("observed", 3)
 
 
 def test_write_findings_and_results_csv(tmp_path: Path) -> None:

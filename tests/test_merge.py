@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from graders.model import Category, Location, Severity
-from harness.merge import merge_failures
+from graders.model import Category, ErrorKind, Location, Severity
+from harness.merge import merge_failures, order_failures
 from harness.results import Failure
 
 
@@ -137,3 +137,153 @@ def test_one_line_built_into_several_stacks_is_one_failure() -> None:
         "`aws_s3_bucket.docs` is named `docs-primary`. The same code is built again: "
         "`aws_s3_bucket.docs` is named `docs-secondary`."
     )
+
+
+# --- one problem at several places, and the reading order -------------------------------------
+
+ROUTE_ERROR = (
+    "Error: creating route: one of `cidr_block, ipv6_cidr_block, destination_prefix_list_id` "
+    "must be specified"
+)
+
+
+def _route(line: int, name: str) -> Failure:
+    f = failure(
+        "PY005", "lib/tap_stack.py", line, message="`route` of `RouteTable` expects `RouteTableRoute`."
+    )
+    return _in_stack(f, "tap", f"aws_route_table.{name}", f"construct:{name}").model_copy(
+        update={"title": "RouteTable route given as a dict instead of RouteTableRoute", "error": ROUTE_ERROR}
+    )
+
+
+def test_one_problem_at_several_places_is_one_failure_with_every_place() -> None:
+    routes = [_route(1020, "c"), _route(90, "a"), _route(145, "b")]
+    other = failure("AWS005", "lib/tap_stack.py", 300, error="InvalidPermission.Duplicate")
+    merged = merge_failures([routes[0], other, routes[1], routes[2]])
+    assert [f.rule_id for f in merged] == ["PY005", "AWS005"]
+    route = merged[0]
+    assert route.occurrences == 3
+    # The first place in reading order (numeric line) speaks for the group and lists them all.
+    assert route.location.line == 90
+    assert [(p.line, p.address) for p in route.places] == [
+        (90, "aws_route_table.a"),
+        (145, "aws_route_table.b"),
+        (1020, "aws_route_table.c"),
+    ]
+    assert merged[1].places == [] and merged[1].occurrences == 1
+
+
+def test_same_rule_with_a_different_problem_stays_apart() -> None:
+    # The messages decide, once each one's own place is left out: they name the values at fault.
+    a = failure("AWS002", "lib/a.py", 10, message="DMS replication engine `3.5.2` is not offered.")
+    b = failure("AWS002", "lib/a.py", 20, message="DMS replication engine `3.4.7` is not offered.")
+    c = _in_stack(
+        failure("AWS016", "lib/a.py", 30, message="`aws_db_instance.x` has a literal password."),
+        "s",
+        "aws_db_instance.x",
+        "x",
+    )
+    d = _in_stack(
+        failure("AWS016", "lib/a.py", 40, message="`aws_rds_cluster.y` has a literal password."),
+        "s",
+        "aws_rds_cluster.y",
+        "y",
+    )
+    e = _in_stack(
+        failure("AWS016", "lib/a.py", 50, message="`aws_rds_cluster.z` reads a password from SSM."),
+        "s",
+        "aws_rds_cluster.z",
+        "z",
+    )
+    merged = merge_failures([a, b, c, d, e])
+    assert [(f.rule_id, f.location.line, len(f.places)) for f in merged] == [
+        ("AWS002", 10, 0),
+        ("AWS002", 20, 0),
+        ("AWS016", 30, 2),
+        ("AWS016", 50, 0),
+    ]
+
+
+def test_the_place_whose_error_was_observed_speaks_for_the_group() -> None:
+    predicted = _route(90, "a").model_copy(update={"error_kind": ErrorKind.EXPECTED_SYNTH})
+    seen = _route(145, "b").model_copy(update={"error": "TypeError: seen", "error_kind": ErrorKind.OBSERVED})
+    [merged] = merge_failures([predicted, seen])
+    assert (merged.error, merged.error_kind, merged.location.line) == (
+        "TypeError: seen",
+        ErrorKind.OBSERVED,
+        145,
+    )
+    assert [p.line for p in merged.places] == [90, 145]  # still listed in reading order
+
+
+def test_reading_order_puts_the_synth_blocker_first_then_severity_then_numeric_line() -> None:
+    def at(
+        rule_id: str, line: int, severity: Severity = Severity.CRITICAL, merged: tuple[str, ...] = ()
+    ) -> Failure:
+        f = failure(rule_id, "lib/tap_stack.py", line).model_copy(
+            update={"severity": severity, "merged": list(merged)}
+        )
+        return f
+
+    failures = [
+        at("AWS001", 145),
+        at("PY001", 12, Severity.MEDIUM),
+        at("AWS004", 90),
+        at("TF001", 5, Severity.HIGH),
+        at("PY004", 900),  # a predicted synth blocker: before the deploy-time Critical ones
+        at("PY007", 700, merged=("SYN001",)),  # the synth error itself: first of all
+    ]
+    ordered = order_failures(failures)
+    assert [(f.rule_id, f.location.line) for f in ordered] == [
+        ("PY007", 700),
+        ("PY004", 900),
+        ("AWS004", 90),
+        ("AWS001", 145),
+        ("TF001", 5),
+        ("PY001", 12),
+    ]
+
+
+def test_a_synth_error_folded_into_a_finding_makes_its_error_observed() -> None:
+    syn = failure("SYN001", "lib/a.py", 4, error=IMPORT_ERROR)
+    py = failure(
+        "PY002", "lib/a.py", 4, message="`S3BucketVersioning` is not in the provider", error="ImportError: x"
+    )
+    assert syn.error_kind is ErrorKind.OBSERVED  # filled in from the rule, as for stored results
+    assert py.error_kind is ErrorKind.EXPECTED_SYNTH
+    merged = merge_failures([syn, py])
+    assert [(f.rule_id, f.error, f.error_kind) for f in merged] == [
+        ("PY002", IMPORT_ERROR, ErrorKind.OBSERVED)
+    ]
+
+
+def test_a_finding_on_each_stack_is_one_failure_naming_the_stacks() -> None:
+    def backend(stack: str, line: int) -> Failure:
+        f = failure(
+            "TF001",
+            f"lib/stacks/{stack}.py",
+            line,
+            message=f"Stack `{stack}` configures no backend (`terraform.{stack}.tfstate` stays local).",
+        )
+        return f.model_copy(update={"location": f.location.model_copy(update={"stack": stack})})
+
+    merged = merge_failures([backend("network", 12), backend("data", 30), backend("compute", 8)])
+    assert len(merged) == 1 and merged[0].occurrences == 3
+    assert [p.stack for p in merged[0].places] == ["compute", "data", "network"]
+
+
+def test_a_synth_stop_at_a_silent_finding_brings_the_blockers_impact() -> None:
+    silent = failure(
+        "PY005", "lib/a.py", 30, message="the dict's keys are dropped without any error"
+    ).model_copy(update={"impact": ["Silent Misconfiguration: No error at synth; the keys simply vanish"]})
+    blocker = failure("SYN004", "lib/a.py", 30, error="the jsii kernel refuses `x`").model_copy(
+        update={"impact": ["Deployment Blocker: synthesis stops here once the earlier blockers are fixed"]}
+    )
+    [merged] = merge_failures([silent, blocker])
+    assert merged.impact == ["Deployment Blocker: synthesis stops here once the earlier blockers are fixed"]
+    assert merged.error_kind is ErrorKind.OBSERVED
+    # A finding that predicted the synth error itself keeps its own impact.
+    loud = silent.model_copy(
+        update={"error": "TypeError: x", "impact": ["Deployment Blocker: Prevents synthesis"]}
+    )
+    assert merge_failures([loud, blocker])[0].impact == ["Deployment Blocker: Prevents synthesis"]

@@ -13,11 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graders.model import Category, Finding, Location, Severity
+from graders.model import Category, ErrorKind, Finding, Location, Outcome, RuleOutcome, Severity
 from harness.results import CodeQuote, Failure, Score, ScoreItem, SideResult, TaskResult, TaskStatus
 from harness.synth import SynthResult, SynthStatus
 from reports import render_analysis, results_row, write_results_csv, write_task_outputs
-from reports.markdown import fenced, impact_item, signed, tidy_markdown
+from reports.markdown import ERROR_LABELS, fenced, impact_item, place_count, signed, tidy_markdown
+from reports.nouns import resource_noun
+from reports.positives import model_positives
 from reports.writers import BASE_COLUMNS, METADATA_COLUMNS, write_text_atomic
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -111,7 +113,42 @@ def _backtrack_failure() -> Failure:
             "AuroraMySQL.Managing.Backtrack.html"
         ],
         fix_minutes=2,
-        note="based on Terraform JSON from the fallback strategy 'bare'",
+        note=FALLBACK_NOTE,
+    )
+
+
+FALLBACK_NOTE = "based on Terraform JSON from the fallback strategy 'bare'"
+
+
+def _route_failure() -> Failure:
+    # One problem at three route tables, as merge_places leaves it: one failure, every place.
+    places = [
+        Location(path="lib/tap_stack.py", line=line, address=f"aws_route_table.{name}", stack="tap")
+        for line, name in ((90, "public_a"), (145, "public_b"), (1020, "public_c"))
+    ]
+    return Failure(
+        rule_id="PY005",
+        title="RouteTable route given as a dict instead of RouteTableRoute",
+        severity=Severity.CRITICAL,
+        category=Category.CDKTF_SYNTAX,
+        message="`route` of `RouteTable` expects `RouteTableRoute`; the dict's keys are dropped.",
+        location=places[0],
+        anchor="construct:public_a",
+        model_code=CodeQuote(
+            path="lib/tap_stack.py",
+            line=90,
+            code='route=[{"cidr_block": "0.0.0.0/0", "gateway_id": igw.id}],',
+        ),
+        error=(
+            "Error: creating route: one of `cidr_block, ipv6_cidr_block, destination_prefix_list_id` "
+            "must be specified"
+        ),
+        error_kind=ErrorKind.EXPECTED_DEPLOY,
+        root_cause="Dictionary syntax where the CDKTF struct class is required.",
+        fix_minutes=10,
+        note=FALLBACK_NOTE,
+        occurrences=3,
+        places=places,
     )
 
 
@@ -197,8 +234,17 @@ def _fence_failure() -> Failure:
     )
 
 
-def _side(side: str, synth: SynthResult | None, has_code: bool = True) -> SideResult:
-    return SideResult(side=side, has_code=has_code, entry="tap.py", entry_source="answer", synth=synth)
+def _side(
+    side: str, synth: SynthResult | None, has_code: bool = True, outcomes: list[RuleOutcome] | None = None
+) -> SideResult:
+    return SideResult(
+        side=side,
+        has_code=has_code,
+        entry="tap.py",
+        entry_source="answer",
+        synth=synth,
+        outcomes=outcomes or [],
+    )
 
 
 def seed_like_result() -> TaskResult:
@@ -230,6 +276,7 @@ def seed_like_result() -> TaskResult:
             _backend_failure(),
             _fence_failure(),
             _backtrack_failure(),
+            _route_failure(),
         ],
         shared=[shared],
         ideal_only=[ideal_only],
@@ -239,9 +286,25 @@ def seed_like_result() -> TaskResult:
                 status=SynthStatus.ERROR,
                 error_type="TypeError",
                 message="TapStack.__init__() got an unexpected keyword argument 'environment_suffix'",
-                stacks={"tap": {"resource": {}}},
+                stacks={
+                    "tap": {
+                        "resource": {
+                            "aws_route53_zone": {"zone": {"name": "db.internal"}},
+                            "aws_rds_cluster": {"primary_cluster": {}, "secondary_cluster": {}},
+                            "aws_lambda_function": {"handler": {"runtime": "python3.12"}},
+                        }
+                    }
+                },
                 stacks_strategy="bare",
             ),
+            outcomes=[
+                RuleOutcome(rule_id="AWS001", outcome=Outcome.FAIL),
+                RuleOutcome(rule_id="AWS003", outcome=Outcome.PASS),  # no DB instance: nothing to claim
+                RuleOutcome(rule_id="AWS004", outcome=Outcome.PASS),
+                RuleOutcome(rule_id="AWS019", outcome=Outcome.SKIP),
+                RuleOutcome(rule_id="PY008", outcome=Outcome.PASS),
+                RuleOutcome(rule_id="PY007", outcome=Outcome.FAIL),
+            ],
         ),
         ideal=_side("ideal", SynthResult(status=SynthStatus.OK, stacks={"tap": {}}, stacks_strategy="entry")),
         score=Score(
@@ -367,9 +430,10 @@ def test_seed_like_section_order() -> None:
         "Low Failures",
         "Summary",
     ]
-    assert _headings(rendered, 3)[-5:] == [
+    assert _headings(rendered, 3)[-6:] == [
         "Issues both answers share",
         "Findings only the reference has (check the reference)",
+        "What the model got right",
         "Severity Distribution",
         "Estimated Time to Fix",
         "Impact on Training Quality Score",
@@ -379,26 +443,27 @@ def test_seed_like_section_order() -> None:
 def test_failures_are_numbered_across_sections_worst_first() -> None:
     rendered = render_analysis(seed_like_result())
     failures = [h for h in _headings(rendered, 3) if re.match(r"\d+\. ", h)]
-    assert [int(h.split(".")[0]) for h in failures] == [1, 2, 3, 4, 5]
-    # The two Critical failures keep the grader's order; then High, Medium, Low.
-    rule_ids = [h.rsplit("(", 1)[1].rstrip(")") for h in failures]
-    assert rule_ids == ["SYN001", "AWS003", "TF010", "PY020", "PY031"]
+    assert [int(h.split(".")[0]) for h in failures] == [1, 2, 3, 4, 5, 6]
+    # The Critical failures keep the order they come in (harness.merge.order_failures decides
+    # it); then High, Medium, Low.
+    rule_ids = [re.search(r"(\w+)\)$", h).group(1) for h in failures]
+    assert rule_ids == ["SYN001", "AWS003", "PY005", "TF010", "PY020", "PY031"]
     levels = re.findall(r"^\*\*Impact Level\*\*: (\w+)$", rendered, flags=re.MULTILINE)
-    assert levels == ["Critical", "Critical", "High", "Medium", "Low"]
+    assert levels == ["Critical", "Critical", "Critical", "High", "Medium", "Low"]
     # Every failure ends with a rule, like the seed's.
-    assert rendered.split("## Summary")[0].count("\n---\n") == 5
+    assert rendered.split("## Summary")[0].count("\n---\n") == 6
 
 
 def test_failure_block_pieces() -> None:
     rendered = render_analysis(seed_like_result())
     assert "**MODEL_RESPONSE Issue** (`lib/tap_stack.py:12`):\n```python\nclass TapStack" in rendered
-    assert "**Error**:\n```\nTypeError: TapStack.__init__()" in rendered
+    assert "**Error (observed at synth)**:\n```\nTypeError: TapStack.__init__()" in rendered
+    assert "**Expected error at deploy (not run)**:\n```\nInvalidParameterCombination" in rendered
     assert "**IDEAL_RESPONSE Fix** (`lib/tap_stack.py:20`):\n```python\n" in rendered
     assert "- **Deployment Blocker**: prevents synthesis entirely (exit code 1)" in rendered
     # A bullet without a short label stays as written.
     assert "- Without locking, two pipelines can corrupt each other's state" in rendered
     assert "*Also reported by: `PY004`.*" in rendered
-    assert "*Note: Based on Terraform JSON from the fallback strategy 'bare'.*" in rendered
     assert "resource `aws_rds_cluster.primary_cluster` in stack `tap`" in rendered
     assert "**AWS Documentation Reference**: N/A" in rendered
     assert "**AWS Documentation Reference**:\n- Aurora Backtrack: https://" in rendered
@@ -416,15 +481,15 @@ def test_code_with_fences_gets_a_longer_fence() -> None:
 
 def test_summary_and_score() -> None:
     rendered = render_analysis(seed_like_result())
-    assert "- Total failures: **2 Critical**, **1 High**, **1 Medium**, **1 Low**" in rendered
+    assert "- Total failures: **3 Critical**, **1 High**, **1 Medium**, **1 Low**" in rendered
     assert "  1. **API Consistency** (1): Constructor called with arguments it does not accept" in rendered
     assert "  - MODEL_RESPONSE: **error**, `TypeError: TapStack.__init__()" in rendered
     assert "Terraform JSON for 1 stack from the fallback strategy `bare`" in rendered
     assert "  - IDEAL_RESPONSE: **ok**; Terraform JSON for 1 stack from strategy `entry`" in rendered
-    assert "- **Critical (Deployment Blockers)**: 2 failures\n" in rendered
+    assert "- **Critical (Deployment Blockers)**: 3 failures\n" in rendered
     assert "- **High (Production Readiness)**: 1 failure\n" in rendered
     assert "- No remote state backend: 10 minutes" in rendered
-    assert "**Total**: ~22 minutes of manual fixes required" in rendered
+    assert "**Total**: ~32 minutes of manual fixes required" in rendered
     assert "**Score: 6.5/10**" in rendered
     assert "- **Strong Foundation** (+4): multi-region architecture is sound" in rendered
     assert "- **AWS Service Limitations** (-0.5): Aurora backtrack" in rendered
@@ -505,7 +570,7 @@ def test_write_task_outputs(tmp_path: Path) -> None:
 def test_results_row() -> None:
     row = results_row(seed_like_result())
     assert row["score"] == 6.5
-    assert (row["critical"], row["high"], row["medium"], row["low"], row["failures"]) == (2, 1, 1, 1, 5)
+    assert (row["critical"], row["high"], row["medium"], row["low"], row["failures"]) == (3, 1, 1, 1, 6)
     assert (row["model_synth"], row["model_error_type"]) == ("error", "TypeError")
     assert (row["ideal_synth"], row["ideal_error_type"]) == ("ok", "")
     assert (row["model_json"], row["ideal_json"]) == ("bare", "entry")
@@ -524,9 +589,9 @@ def test_write_results_csv(tmp_path: Path) -> None:
     assert list(frame.columns) == [*BASE_COLUMNS, *METADATA_COLUMNS]
     assert list(frame["task_id"]) == ["Pr4664", "Pr5770", "Pr9999"]
     assert list(frame["status"]) == ["graded", "graded", "invalid"]
-    assert list(frame["critical"]) == [2, 1, 0]
+    assert list(frame["critical"]) == [3, 1, 0]
     assert list(frame["low"]) == [1, 1, 0]
-    assert list(frame["failures"]) == [5, 2, 0]
+    assert list(frame["failures"]) == [6, 2, 0]
     assert frame["score"].tolist()[:2] == [6.5, 3.0] and pd.isna(frame["score"][2])
     assert frame["ideal_synth"].fillna("").tolist() == ["ok", "skipped", ""]
     assert frame["model_only"].tolist() == [False, True, False]
@@ -552,3 +617,145 @@ def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path: Path, monkeypatch
         write_text_atomic(path, "new\n")
     assert [p.name for p in tmp_path.iterdir()] == ["analysis.md"]
     assert path.read_text(encoding="utf-8") == "old\n"
+
+
+# --- what a reviewer catches at once ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [
+        (ErrorKind.OBSERVED, "**Error (observed at synth)**:"),
+        (ErrorKind.EXPECTED_SYNTH, "**Expected error at synth (not observed)**:"),
+        (ErrorKind.EXPECTED_DEPLOY, "**Expected error at deploy (not run)**:"),
+    ],
+)
+def test_the_error_label_follows_where_the_error_comes_from(kind: ErrorKind, label: str) -> None:
+    result = seed_like_result()
+    result.failures = [_backtrack_failure().model_copy(update={"error_kind": kind})]
+    rendered = render_analysis(result)
+    assert f"{label}\n```\nInvalidParameterCombination" in rendered
+    others = [v for k, v in ERROR_LABELS.items() if k is not kind]
+    assert not any(f"**{other}**" in rendered for other in others)
+
+
+def test_a_note_several_failures_share_is_stated_once() -> None:
+    rendered = render_analysis(seed_like_result())
+    assert rendered.count("Terraform JSON from the fallback strategy 'bare'") == 1
+    assert "**Note A** (failures 2 and 3): Based on Terraform JSON" in rendered
+    assert rendered.count("*Note A above applies.*") == 2
+    # A note only one failure carries stays with that failure.
+    result = seed_like_result()
+    result.failures = [_backtrack_failure(), _constructor_failure()]
+    single = render_analysis(result)
+    assert "**Note A**" not in single
+    assert "*Note: Based on Terraform JSON from the fallback strategy 'bare'.*" in single
+
+
+def test_a_merged_failure_shows_its_count_and_every_place() -> None:
+    rendered = render_analysis(seed_like_result())
+    assert (
+        "### 3. RouteTable route given as a dict instead of RouteTableRoute (3 route tables, PY005)"
+        in rendered
+    )
+    assert (
+        "**MODEL_RESPONSE Issue** (3 route tables; the code quoted is the first):\n"
+        "- `lib/tap_stack.py:90`, resource `aws_route_table.public_a` in stack `tap`\n"
+        "- `lib/tap_stack.py:145`, resource `aws_route_table.public_b` in stack `tap`\n"
+        "- `lib/tap_stack.py:1020`, resource `aws_route_table.public_c` in stack `tap`\n"
+    ) in rendered
+    assert (
+        "- RouteTable route given as a dict instead of RouteTableRoute: 10 minutes (3 route tables)"
+        in rendered
+    )
+    assert "  - RouteTable route given as a dict instead of RouteTableRoute (3 route tables)\n" in rendered
+
+
+def test_places_without_one_resource_type_are_counted_as_places() -> None:
+    f = _route_failure()
+    mixed = [*f.places[:1], Location(path="lib/other.py", line=7)]
+    assert place_count(f.model_copy(update={"places": mixed})) == "2 places"
+    assert place_count(f.model_copy(update={"places": []})) == ""
+    stacks = [Location(path="lib/a.py", line=3, stack=s) for s in ("network", "data")]
+    assert place_count(f.model_copy(update={"places": stacks})) == "2 stacks"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_no_count_is_written_with_a_plural_in_brackets(name: str) -> None:
+    assert "(s)" not in _prose(render_analysis(CASES[name]()))
+
+
+def test_what_the_model_got_right_comes_from_the_rules_that_passed() -> None:
+    rendered = render_analysis(seed_like_result())
+    section = rendered.split("### What the model got right\n")[1].split("\n### ")[0]
+    assert "1. Every name the code uses is defined or imported (PY008 passed)" in section
+    assert "2. Hosted zone names avoid domains AWS reserves (AWS004 passed on 1 Route 53 zone)" in section
+    # A rule that failed (AWS001), was skipped (AWS019) or passed with nothing of its kind to
+    # look at (AWS003: no DB instance in the JSON) supports no statement.
+    for rule_id in ("AWS001", "AWS019", "AWS003", "PY007"):
+        assert rule_id not in section
+    assert "fallback strategy `bare`" in section
+
+
+def test_what_the_model_got_right_with_no_terraform_json() -> None:
+    result = model_only_result()
+    rendered = render_analysis(result)
+    assert (
+        "The MODEL_RESPONSE produced no Terraform JSON, so no check on its resources could pass" in rendered
+    )
+    assert result.model is not None
+    result.model.outcomes = [RuleOutcome(rule_id="PY008", outcome=Outcome.PASS)]
+    rendered = render_analysis(result)
+    assert "(it produced no Terraform JSON, so no check on its resources ran)" in rendered
+    assert "1. Every name the code uses is defined or imported (PY008 passed)" in rendered
+
+
+def test_positives_count_only_resources_that_set_the_judged_attribute() -> None:
+    side = SideResult(
+        side="model",
+        synth=SynthResult(
+            status=SynthStatus.OK,
+            stacks={
+                "a": {"resource": {"aws_rds_cluster": {"x": {"engine_version": "8.0"}, "y": {}}}},
+                "b": {"resource": {"aws_db_instance": {"z": {"engine_version": "16.4"}}}},
+            },
+        ),
+        outcomes=[RuleOutcome(rule_id="AWS002", outcome=Outcome.PASS)],
+    )
+    [fact] = model_positives(side)
+    assert (fact.count, fact.evidence) == (2, "AWS002 passed on 1 RDS cluster and 1 DB instance")
+
+
+def test_a_statement_resting_on_several_rules_needs_all_of_them() -> None:
+    rules = ("PY002", "PY003", "PY004", "PY005", "PY006", "PY009")
+    side = SideResult(side="model", outcomes=[RuleOutcome(rule_id=r, outcome=Outcome.PASS) for r in rules])
+    assert [p.rules for p in model_positives(side)] == [rules]
+    side.outcomes[2] = RuleOutcome(rule_id="PY004", outcome=Outcome.FAIL)
+    assert model_positives(side) == []
+
+
+@pytest.mark.parametrize(
+    ("types", "noun"),
+    [
+        (["aws_route_table"], "route table"),
+        (["aws_route_table"] * 4, "route tables"),
+        (["aws_rds_cluster"] * 2, "RDS clusters"),
+        (["aws_iam_policy"] * 3, "IAM policies"),
+        (["aws_dms_replication_instance"] * 2, "DMS replication instances"),
+        (["aws_rds_cluster", "aws_db_instance"], "resources"),
+    ],
+)
+def test_resource_nouns(types: list[str], noun: str) -> None:
+    assert resource_noun(types) == noun
+
+
+def test_synthesizing_through_its_own_entry_is_claimed_only_for_an_entry_of_its_own() -> None:
+    def side(entry_source: str) -> SideResult:
+        return SideResult(
+            side="model",
+            entry_source=entry_source,
+            outcomes=[RuleOutcome(rule_id="SYN001", outcome=Outcome.PASS)],
+        )
+
+    assert [p.rules for p in model_positives(side("answer"))] == [("SYN001",)]
+    assert model_positives(side("scaffold")) == []

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from graders.model import Category, Severity
+from graders.model import Category, ErrorKind, Severity
 from harness.results import CodeQuote, TaskStatus
 from reports.sarif import (
     FINGERPRINT_KEY,
@@ -266,3 +266,27 @@ def test_not_graded_task() -> None:
     assert run["results"] == [] and "score" not in run["properties"]
     assert run["invocations"][0]["executionSuccessful"] is False
     assert run["invocations"][0]["toolExecutionNotifications"][0]["level"] == "error"
+
+
+def test_a_merged_failure_has_every_place_and_says_where_its_error_comes_from() -> None:
+    first = make_failure(*AWS, line=90, address="aws_route_table.a")
+    places = [first.location, first.location.model_copy(update={"line": 145, "address": "aws_route_table.b"})]
+    merged = first.model_copy(
+        update={
+            "places": places,
+            "occurrences": 2,
+            "error": "Error: creating route",
+            "error_kind": ErrorKind.EXPECTED_DEPLOY,
+        }
+    )
+    seen = make_failure(*SYN, line=12).model_copy(
+        update={"error": "TypeError: x", "error_kind": ErrorKind.OBSERVED}
+    )
+    doc = task_sarif(make_result("T", 5.0, [merged, seen]))
+    assert_sarif(doc)
+    route, synth = _results(doc)
+    assert [loc["physicalLocation"]["region"]["startLine"] for loc in route["locations"]] == [90, 145]
+    assert route["properties"]["occurrences"] == 2
+    assert route["properties"]["error_kind"] == "expected_deploy"
+    assert route["message"]["text"].endswith("Expected error at deploy (not run): Error: creating route")
+    assert synth["message"]["text"].endswith("Error (observed at synth): TypeError: x")

@@ -23,7 +23,7 @@ def _failure(severity: Severity, title: str = "t") -> Failure:
 def test_no_failures_scores_the_base() -> None:
     score = score_failures([], Rubric.load())
     assert score.value == 10.0
-    assert [i.label for i in score.items] == ["Base"]
+    assert [i.label for i in score.items] == ["Starting score"]
 
 
 def test_deductions_are_itemised_by_severity() -> None:
@@ -31,7 +31,7 @@ def test_deductions_are_itemised_by_severity() -> None:
     score = score_failures([_failure(Severity.CRITICAL, "a"), _failure(Severity.MEDIUM, "b")], rubric)
     assert score.value == 8.0  # 10 - 1.5 - 0.25 = 8.25, rounded to the 0.5 step
     labels = [i.label for i in score.items]
-    assert labels[1].startswith("Deployment blockers (Critical x1)")
+    assert labels[1].startswith("Deployment blockers (1 Critical)")
     assert score.items[1].points == -1.5 and "a" in score.items[1].detail
 
 
@@ -46,3 +46,12 @@ def test_custom_rubric_from_file(tmp_path: Path) -> None:
     path.write_text('name = "strict"\nbase = 5\nstep = 0\n[severity.Low]\npoints = 1\ncap = 5\n')
     score = score_failures([_failure(Severity.LOW)], Rubric.load(path))
     assert score.value == 4.0 and score.rubric == "strict@1"
+
+
+def test_the_rationale_counts_in_words_a_reader_expects() -> None:
+    one = score_failures([_failure(Severity.CRITICAL, "a")], Rubric.load(), shared=1)
+    assert one.summary.endswith("reflects 1 failure the reference does not have, with 1 deployment blocker.")
+    assert one.items[-1].detail == "1 finding the reference has too, so no points off"
+    two = score_failures([_failure(Severity.CRITICAL, "a"), _failure(Severity.CRITICAL, "b")], Rubric.load())
+    assert "2 failures" in two.summary and "2 deployment blockers" in two.summary
+    assert (two.items[0].label, two.items[0].detail) == ("Starting score", "before any failure is taken off")

@@ -50,7 +50,9 @@ class CallAdapter:
                 "extra-argument",
                 f"{name}.__init__() takes {len(positional) + 1} positional arguments "
                 f"but {len(args) + 1} were given",
-                f"the {extra} extra positional argument(s) dropped",
+                "the extra positional argument dropped"
+                if extra == 1
+                else f"the {extra} extra positional arguments dropped",
                 name,
                 cls,
             )
