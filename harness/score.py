@@ -12,6 +12,15 @@ from graders.model import Severity
 from harness.results import Failure, Score, ScoreItem
 
 
+def read_toml(path: Path | None, *shipped: str) -> dict[str, Any]:
+    """The TOML file at `path`, or the one shipped in the package at `harness/<shipped...>`."""
+    if path is None:
+        text = resources.files("harness").joinpath(*shipped).read_text(encoding="utf-8")
+    else:
+        text = path.read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
 @dataclass(frozen=True)
 class SeverityRule:
     points: float
@@ -31,11 +40,7 @@ class Rubric:
     @classmethod
     def load(cls, path: Path | None = None) -> Rubric:
         """The rubric at `path`, or the default one shipped with the package."""
-        if path is None:
-            text = resources.files("harness").joinpath("rubric.toml").read_text(encoding="utf-8")
-        else:
-            text = path.read_text(encoding="utf-8")
-        return cls.from_dict(tomllib.loads(text))
+        return cls.from_dict(read_toml(path, "rubric.toml"))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Rubric:

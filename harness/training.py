@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import ast
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from graders.aws_data import all_regions, load
 from graders.terraform import TerraformModel
 from harness.results import Failure, Score, ScoreItem
+from harness.score import read_toml
 from harness.training_graph import GraphPolicy, Traits, read_traits
 
 SIGNIFICANT, MODERATE, MINOR = "significant", "moderate", "minor"
@@ -75,15 +74,7 @@ class TrainingPolicy:
     @classmethod
     def load(cls, path: Path | None = None) -> TrainingPolicy:
         """The policy at `path`, or the one shipped with the package."""
-        if path is None:
-            text = (
-                resources.files("harness")
-                .joinpath("data", "training_policy.toml")
-                .read_text(encoding="utf-8")
-            )
-        else:
-            text = path.read_text(encoding="utf-8")
-        return cls.from_dict(tomllib.loads(text))
+        return cls.from_dict(read_toml(path, "data", "training_policy.toml"))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainingPolicy:
