@@ -18,7 +18,7 @@ from harness.errors import TaskLoadError
 
 DOC_NAMES = ("PROMPT.md", "MODEL_RESPONSE.md", "IDEAL_RESPONSE.md", "MODEL_FAILURES.md")
 # Files at a task's root that describe the task rather than belong to either answer.
-NOT_SCAFFOLD = {*DOC_NAMES, "metadata.json", "README.md", ".DS_Store"}
+NOT_SCAFFOLD = {*DOC_NAMES, "metadata.json", "README.md", ".DS_Store", "iacgrade.toml"}
 MAX_TEXT_BYTES = 2_000_000
 MAX_SHARED_FILES = 200
 # Deployment packages the reference keeps beside its code (a Lambda zip it built once and
