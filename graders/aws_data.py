@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from functools import cache
 from importlib import resources
 from typing import Any
+
+from harness.profile import task_date
 
 DOC_BASE = "https://docs.aws.amazon.com"
 
@@ -50,11 +51,7 @@ def version_offered(version: str, offered: list[str]) -> bool | None:
 def evaluation_date(metadata: dict[str, Any]) -> dt.date:
     """The date an answer is judged at: when the task was started (AWS accepted then what the
     reviewers deployed), else today."""
-    started = str(metadata.get("startedAt") or "")
-    match = re.match(r"(\d{4})-(\d{2})-(\d{2})", started)
-    if match:
-        return dt.date(int(match[1]), int(match[2]), int(match[3]))
-    return dt.date.today()
+    return task_date(metadata) or dt.date.today()
 
 
 def all_regions() -> set[str]:

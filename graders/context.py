@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from graders.aws_data import evaluation_date
 from graders.provider_api import ApiIndex, load_index
 from graders.terraform import TerraformModel
 from harness.pysource import parse_python
@@ -19,9 +21,15 @@ _NOT_RUN = (SynthStatus.SKIPPED, SynthStatus.INFRA_ERROR)
 
 @dataclass(frozen=True)
 class Settings:
-    """Knobs rules read; defaults match what the graded datasets were written for."""
+    """Knobs rules read; the pipeline sets them from the task's environment profile
+    (harness/profile.py); the defaults are the shipped `default` profile's."""
 
-    terraform_version: str = "1.9.8"
+    # The Terraform release the pipeline runs ("latest": newer than any the rule data knows).
+    terraform_version: str = "latest"
+    # Whether the deploy environment requires remote state (TF001 is Critical then).
+    remote_state_required: bool = False
+    # The date the AWS data is judged at (ISO); "" for the task's startedAt, else today.
+    judged_at: str = ""
     # The ENVIRONMENT_SUFFIX answers are synthesized with (harness.pipeline.DEFAULT_ENV): names
     # that should carry the suffix are checked for this value.
     environment_suffix: str = "dev"
@@ -35,6 +43,13 @@ class GradeContext:
     synth: SynthResult | None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
+
+    @property
+    def judged_at(self) -> dt.date:
+        """The date AWS constraints are judged at (what AWS accepted then)."""
+        if self.settings.judged_at:
+            return dt.date.fromisoformat(self.settings.judged_at)
+        return evaluation_date(dict(self.metadata))
 
     @property
     def side(self) -> str:

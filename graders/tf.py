@@ -21,11 +21,12 @@ BACKEND_DOCS = (
     id="TF001",
     name="missing-remote-state-backend",
     title="Missing S3 Backend Configuration",
-    severity=Severity.CRITICAL,
+    severity=Severity.HIGH,
     category=Category.PRODUCTION_READINESS,
     rationale=(
-        "The model didn't configure remote state: without an encrypted S3 backend with locking, "
-        "Terraform keeps state on the machine that ran it, unusable for CI/CD or a team."
+        "The model didn't configure remote state: Terraform keeps state on the machine that ran it, "
+        "unusable for CI/CD or a team. Local state blocks no deployment, so this is High; it is "
+        "Critical where the environment profile requires remote state (the archive's pipeline does)."
     ),
     docs=BACKEND_DOCS,
     impact=(
@@ -35,6 +36,7 @@ BACKEND_DOCS = (
         "Locking Issue: Without a lock table, concurrent operations can corrupt state",
     ),
     fix_minutes=10,
+    version=2,
 )
 def missing_remote_state_backend(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a stack with no remote state backend, a backend other than S3, or an S3
@@ -47,6 +49,9 @@ def missing_remote_state_backend(ctx: GradeContext) -> Iterator[Hit]:
 
     Good: `S3Backend(self, bucket=state_bucket, key=f"{suffix}/tap.tfstate", region=region,
     encrypt=True, dynamodb_table="terraform-locks")`.
+
+    Severity: High; Critical for a missing backend when the environment profile requires remote
+    state (`remote_state_required`, harness/data/profiles/).
 
     References: Terraform S3 backend; CDKTF remote backends.
     """
@@ -61,6 +66,7 @@ def missing_remote_state_backend(ctx: GradeContext) -> Iterator[Hit]:
             anchor="backend:missing",
             fix_anchor="call:S3Backend",
             note="No Terraform JSON could be produced for this answer; this finding rests on its source.",
+            **_missing(ctx),
         )
 
 
@@ -86,13 +92,14 @@ def _check_backend(ctx: GradeContext, stack: str, doc: dict[str, Any]) -> Iterat
             fix_anchor="call:S3Backend",
             evidence=evidence,
             note=ctx.terraform_note,
+            **_missing(ctx),
         )
         return
     s3 = backends["s3"] or {}
     if s3.get("encrypt") is not True:
         yield Hit(
             title="S3 backend without encryption",
-            severity=Severity.HIGH,
+            root_cause="The model stored state in S3 without encryption at rest.",
             message=f"Stack `{stack}` stores state in S3 without `encrypt = true`.",
             location=where,
             anchor="backend:no-encrypt",
@@ -103,7 +110,7 @@ def _check_backend(ctx: GradeContext, stack: str, doc: dict[str, Any]) -> Iterat
     if not s3.get("dynamodb_table") and not s3.get("use_lockfile"):
         yield Hit(
             title="S3 backend without state locking",
-            severity=Severity.HIGH,
+            root_cause="The model stored state in S3 with no lock, so two runs can write it at once.",
             message=f"Stack `{stack}` has an S3 backend with neither `dynamodb_table` nor `use_lockfile`.",
             location=where,
             anchor="backend:no-lock",
@@ -111,6 +118,19 @@ def _check_backend(ctx: GradeContext, stack: str, doc: dict[str, Any]) -> Iterat
             evidence=evidence,
             note=ctx.terraform_note,
         )
+
+
+def _missing(ctx: GradeContext) -> dict[str, Any]:
+    """What a missing backend costs in the task's environment."""
+    if ctx.settings.remote_state_required:
+        return {
+            "severity": Severity.CRITICAL,
+            "root_cause": (
+                "The model didn't configure remote state, which the deploy environment requires: the "
+                "pipeline hands the app a state bucket, and state kept on the CI runner is lost with it."
+            ),
+        }
+    return {"root_cause": "The model didn't configure remote state: Terraform keeps state where it ran."}
 
 
 def _source_has_call(ctx: GradeContext, callee: str) -> bool:

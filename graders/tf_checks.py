@@ -12,6 +12,7 @@ from graders.locate import Span, callee_name, iter_calls, quote, statement_span
 from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.terraform import INTERPOLATION, Stack, site, strings
+from harness.profile import LATEST
 
 TF_DOCS = "https://developer.hashicorp.com/terraform"
 
@@ -33,11 +34,13 @@ TF_DOCS = "https://developer.hashicorp.com/terraform"
     ),
     fix_minutes=5,
     needs="terraform",
+    version=2,
 )
 def backend_argument_unsupported(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an argument of the `s3` backend block that Terraform (at
-    `Settings.terraform_version`, 1.9.8 by default) does not accept: one added in a later release
-    (`use_lockfile` needs 1.10) or one the backend never had (a typo, a provider-only argument).
+    `Settings.terraform_version`, from the task's environment profile) does not accept: one
+    added in a later release (`use_lockfile` needs 1.10) or one the backend never had (a typo,
+    a provider-only argument).
 
     Why it matters: `terraform init` answers "Unsupported argument" and nothing deploys.
 
@@ -50,6 +53,7 @@ def backend_argument_unsupported(ctx: GradeContext) -> Iterator[Hit]:
     """
     data = load("terraform_backends.json")["s3"]
     known = set(data["arguments"])
+    latest = ctx.settings.terraform_version == LATEST
     target = version_key(ctx.settings.terraform_version)
     for stack in ctx.tf.stacks.values():
         backend = stack.backend
@@ -57,7 +61,7 @@ def backend_argument_unsupported(ctx: GradeContext) -> Iterator[Hit]:
             continue
         for arg in sorted(backend[1]):
             since = data["since"].get(arg)
-            if since and target < version_key(since):
+            if since and not latest and target < version_key(since):
                 reason = f"is new in Terraform {since}; the pipeline runs {ctx.settings.terraform_version}"
             elif arg not in known:
                 reason = "is not an argument of the s3 backend"

@@ -49,14 +49,47 @@ RepairOpt = Annotated[
 ]
 
 
-def _options(timeout: float, rubric: Path | None, repair: bool = True):
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="The deploy environment to judge in: a shipped profile (default, archive; see `iacgrade "
+        "profiles`) or a profile TOML. Default: the `profile` an iacgrade.toml in the task's folder or "
+        "the folder above names, else `default`.",
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="The date (YYYY-MM-DD) AWS data is judged at for tasks with no startedAt (default: today).",
+    ),
+]
+
+
+def _options(
+    timeout: float,
+    rubric: Path | None,
+    repair: bool = True,
+    profile: str | None = None,
+    as_of: str | None = None,
+):
     from harness.pipeline import GradeOptions
+    from harness.profile import ProfileError, load_profile, parse_date
     from harness.score import Rubric
 
     if rubric is not None and not rubric.is_file():
         console.print(f"[red]rubric not found: {rubric}[/red]")
         raise typer.Exit(EXIT_USAGE)
-    return GradeOptions(timeout=timeout, rubric=Rubric.load(rubric), repair=repair)
+    try:
+        chosen = load_profile(profile) if profile else None
+        date = parse_date(as_of) if as_of else None
+    except ProfileError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from exc
+    return GradeOptions(
+        timeout=timeout, rubric=Rubric.load(rubric), repair=repair, profile=chosen, as_of=date
+    )
 
 
 @app.command()
@@ -67,6 +100,8 @@ def grade(
     timeout: TimeoutOpt = 120.0,
     rubric: RubricOpt = None,
     repair: RepairOpt = True,
+    profile: ProfileOpt = None,
+    as_of: AsOfOpt = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither reuse nor store synth results and rule outputs.")
     ] = False,
@@ -90,7 +125,7 @@ def grade(
         console.print(f"[red]no such task directory: {task_dir}[/red]")
         raise typer.Exit(EXIT_USAGE)
     cache = None if no_cache else ResultCache(cache_dir)
-    options = dataclasses.replace(_options(timeout, rubric, repair), cache=cache)
+    options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of), cache=cache)
     with (
         console.status("grading (a warm synth worker loads the AWS provider once, unless cached)..."),
         open_sandbox(sandbox, 1, cache, regrade=False) as box,
@@ -115,6 +150,8 @@ def run(
     timeout: TimeoutOpt = 120.0,
     rubric: RubricOpt = None,
     repair: RepairOpt = True,
+    profile: ProfileOpt = None,
+    as_of: AsOfOpt = None,
     regrade: Annotated[
         bool,
         typer.Option(
@@ -171,7 +208,7 @@ def run(
         console.print(f"[red]no such path: {', '.join(map(str, missing))}[/red]")
         raise typer.Exit(EXIT_USAGE)
     cache = None if no_cache else ResultCache(cache_dir)
-    options = dataclasses.replace(_options(timeout, rubric, repair), cache=cache)
+    options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of), cache=cache)
     total = len(discover(list(paths)))
     progress = Progress(
         TextColumn("[bold]grading"),
@@ -233,6 +270,27 @@ def rules(rule_id: Annotated[str | None, typer.Argument(help="A rule id, e.g. SY
     typer.echo(m.explanation)
     if m.docs:
         typer.echo("\nDocumentation:\n" + "\n".join(f"  {d}" for d in m.docs))
+
+
+@app.command()
+def profiles() -> None:
+    """List the shipped environment profiles and what each assumes."""
+    import datetime as dt
+
+    from harness.profile import load_profile, shipped_profiles
+
+    today = dt.date.today()
+    for name in shipped_profiles():
+        p = load_profile(name)
+        releases = ", ".join(f"{r.version} until {r.until}" if r.until else r.version for r in p.terraform)
+        state = "required" if p.remote_state_required else "not required"
+        typer.echo(f"{p.name}: {p.description}")
+        typer.echo(
+            f"  Terraform {releases} (today: {p.terraform_version(today)}); "
+            f"remote state {state}; region {p.region}"
+        )
+        for line in p.source:
+            typer.echo(f"  source: {line}")
 
 
 @app.command()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graders.context import GradeContext, Settings
@@ -17,6 +18,14 @@ from harness.compare import Side, compare
 from harness.errors import HarnessError, TaskLoadError
 from harness.merge import merge_failures, order_failures
 from harness.platforms import is_supported, platform_for
+from harness.profile import (
+    DEFAULT_PROFILE,
+    Environment,
+    Profile,
+    configured_profile,
+    environment,
+    load_profile,
+)
 from harness.repair import ImportRepairs, plan_import_repairs
 from harness.results import SideResult, TaskResult, TaskStatus
 from harness.sandbox.base import Sandbox, SynthRequest
@@ -52,6 +61,27 @@ class GradeOptions:
     repair: bool = True
     # Where rule outputs are reused from and stored (None: every rule runs every time).
     cache: ResultCache | None = None
+    # The deploy environment (harness/profile.py); None: the task's iacgrade.toml, else `default`.
+    profile: Profile | None = None
+    # The date to judge AWS data at for tasks that carry no startedAt (None: today).
+    as_of: dt.date | None = None
+
+
+def task_environment(task: Task, options: GradeOptions) -> Environment:
+    """The environment `task` is judged in: the run's profile, else the task's configured one."""
+    profile = options.profile or configured_profile(task.path) or load_profile(DEFAULT_PROFILE)
+    return environment(profile, task.metadata, options.as_of)
+
+
+def in_environment(options: GradeOptions, env: Environment) -> GradeOptions:
+    """`options` with what the rules read and what the app sees set from `env`."""
+    settings = replace(
+        options.settings,
+        terraform_version=env.terraform_version,
+        remote_state_required=env.remote_state_required,
+        judged_at=env.judged_at.isoformat(),
+    )
+    return replace(options, settings=settings, env={**options.env, "AWS_REGION": env.region})
 
 
 def grade_path(path: Path, sandbox: Sandbox, options: GradeOptions | None = None) -> TaskResult:
@@ -88,6 +118,8 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
             metadata=task.metadata,
         )
     platform = platform_for(task.metadata)
+    env = task_environment(task, options)
+    options = in_environment(options, env)
     timings: dict[str, float] = {}
     model_ws = build_workspace(task, "model", platform)
     ideal_ws = build_workspace(task, "ideal", platform) if task.has_reference else None
@@ -166,6 +198,7 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
         ideal_only=comparison.ideal_only,
         sandbox=sandbox.describe(),
         timings=timings,
+        environment=env.to_dict(),
         # What `--regrade` compares to tell a result graded by other rule versions.
         versions={"rules": rules_version()},
     )

@@ -117,6 +117,8 @@ class TaskResult(BaseModel):
     shared: list[Failure] = Field(default_factory=list)  # the ideal has them too
     ideal_only: list[Finding] = Field(default_factory=list)  # a suspect reference
     sandbox: dict[str, str] = Field(default_factory=dict)
+    # The deploy environment it was judged in (harness.profile.Environment.to_dict()).
+    environment: dict[str, Any] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)
 

@@ -143,6 +143,22 @@ def _context(result: TaskResult) -> dict[str, Any]:
         "positives": model_positives(result.model),
         "model_terraform": has_terraform(result.model),
         "model_note": _side_note(result.model),
+        "environment": _environment_line(result.environment),
+    }
+
+
+def _environment_line(env: dict[str, Any]) -> dict[str, str] | None:
+    """The deploy environment the findings assume, in one sentence (None for older results)."""
+    if not env.get("profile"):
+        return None
+    version = str(env.get("terraform_version", ""))
+    terraform = "any current Terraform release" if version in ("", "latest") else f"Terraform {version}"
+    state = "remote state required" if env.get("remote_state_required") else "local state accepted"
+    source = {"task": "the task's start date", "as-of": "the run's --as-of date", "today": "today"}
+    when = f"AWS data judged at {env.get('judged_at')} ({source.get(str(env.get('judged_from')), 'given')})"
+    return {
+        "profile": str(env["profile"]),
+        "text": f"{terraform}, {state}, region {env.get('region')}, {when}",
     }
 
 

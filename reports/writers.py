@@ -52,6 +52,8 @@ BASE_COLUMNS = (
     "ideal_error_type",
     "ideal_json",
     "model_only",
+    "profile",
+    "judged_at",
     "seconds",
     *TIMING_COLUMNS.values(),
 )
@@ -96,6 +98,9 @@ def results_row(result: TaskResult) -> dict[str, Any]:
         **{s.value.lower(): counts[s.value] for s in Severity},
         "failures": len(result.failures),
         **{column: 0 for column in CATEGORY_COLUMNS.values()},
+        # The environment profile the task was judged in, and the date of its AWS data.
+        "profile": result.environment.get("profile", ""),
+        "judged_at": result.environment.get("judged_at", ""),
         "model_synth": _synth_status(result.model),
         "model_error_type": _synth_error_type(result.model),
         "model_json": _json_source(result.model),

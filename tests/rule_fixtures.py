@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.context import GradeContext
+from graders.context import GradeContext, Settings
 from harness.platforms.cdktf_python import CdktfPython
 from harness.synth import SynthResult, SynthStatus
 from harness.workspace import Workspace
@@ -34,7 +34,14 @@ class Fixture:
             synth = SynthResult.from_reply(json.loads(synth_path.read_text(encoding="utf-8")))
         else:
             synth = SynthResult(status=SynthStatus.SKIPPED if not has_code else SynthStatus.OK)
-        return GradeContext(ws, synth)
+        # The environment the fixture assumes (Settings fields), when not the default profile's.
+        settings_path = self.path / "settings.json"
+        settings = (
+            Settings(**json.loads(settings_path.read_text(encoding="utf-8")))
+            if settings_path.is_file()
+            else Settings()
+        )
+        return GradeContext(ws, synth, settings=settings)
 
     def expected(self) -> list[dict[str, str]]:
         path = self.path / "expected.json"

@@ -16,6 +16,7 @@ from harness.results import TaskResult, TaskStatus
 from harness.runner import run_batch
 from harness.sandbox.local import LocalSandbox
 from harness.synth import SynthStatus
+from reports.markdown import render_analysis
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS = ROOT / "tasks"
@@ -63,6 +64,16 @@ def test_seed_rules_still_run_on_the_fallback_json(seed: TaskResult) -> None:
         and "S3Backend(" in backend.ideal_code.code
         and "encrypt=True" in backend.ideal_code.code
     )
+
+
+def test_seed_is_judged_in_the_archive_profile_its_folder_names(seed: TaskResult) -> None:
+    # tasks/seed-multi-region-dr/iacgrade.toml names the archive's pipeline: remote state is
+    # required there, so the missing backend is Critical, as the seed analysis rates it.
+    assert seed.environment["profile"] == "archive" and seed.environment["remote_state_required"] is True
+    assert seed.environment["judged_from"] in ("task", "today")
+    backend = next(f for f in seed.failures if f.rule_id == "TF001" and f.anchor == "backend:missing")
+    assert backend.severity.value == "Critical"
+    assert "`archive` environment profile" in render_analysis(seed)
 
 
 def test_seed_reports_the_id_shadowing_once(seed: TaskResult) -> None:
