@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -74,6 +75,17 @@ def test_seed_is_judged_in_the_archive_profile_its_folder_names(seed: TaskResult
     backend = next(f for f in seed.failures if f.rule_id == "TF001" and f.anchor == "backend:missing")
     assert backend.severity.value == "Critical"
     assert "`archive` environment profile" in render_analysis(seed)
+
+
+def test_seed_analysis_merges_places_puts_the_blocker_first_and_labels_errors(seed: TaskResult) -> None:
+    rendered = render_analysis(seed)
+    headings = re.findall(r"^### \d+\. (.+)$", rendered, flags=re.MULTILINE)
+    # The synth blocker first; the two route tables with the same dict route merged into one.
+    assert headings[0].endswith("(PY007)")
+    assert any("(2 route tables, PY005)" in h for h in headings)
+    first = rendered.split("### 2. ")[0]
+    assert "**Error (observed at synth)**:" in first and "**Expected error" not in first
+    assert "**Expected error at deploy (not run)**:" in rendered
 
 
 def test_seed_reports_the_id_shadowing_once(seed: TaskResult) -> None:
