@@ -81,7 +81,7 @@ def _unsuffixed(ctx: GradeContext, res: Resource, name: str) -> bool:
     synthesized without `dev` got another value from the entry point (Pr7112's main.py defaults
     to "prod-dr"): that is one defect of the entry, which SYN005/SYN006 report, not one per name.
     """
-    if ctx.settings.environment_suffix.lower() in name.lower():
+    if ctx.settings.environment_suffix.lower() in name.lower() or _fixed_by_aws(res, name):
         return False
     found = construct_call(ctx.trees, res.construct_id, ctx.stack_origin(res.stack))
     if found is None:
@@ -92,6 +92,15 @@ def _unsuffixed(ctx: GradeContext, res: Resource, name: str) -> bool:
     read = {n.id for n in ast.walk(kw.value) if isinstance(n, ast.Name)}
     read |= {n.attr for n in ast.walk(kw.value) if isinstance(n, ast.Attribute)}
     return not any("suffix" in ident.lower() for ident in read)
+
+
+def _fixed_by_aws(res: Resource, name: str) -> bool:
+    """A name AWS itself requires to the letter (DMS finds `dms-vpc-role` by that name): a
+    suffix would break the service."""
+    if res.type != "aws_iam_role":
+        return False
+    fixed = load("reserved_names.json")["fixed_iam_role_names"]
+    return name in fixed["names"] or name.startswith(tuple(fixed["prefixes"]))
 
 
 @rule(
@@ -177,6 +186,7 @@ def reserved_domain_name(ctx: GradeContext) -> Iterator[Hit]:
     ),
     fix_minutes=5,
     needs="terraform",
+    version=2,
 )
 def global_name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an S3 bucket, Cognito domain or IAM role, policy, user, group or instance
@@ -229,6 +239,7 @@ def global_name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
     ),
     fix_minutes=10,
     needs="terraform",
+    version=2,
 )
 def name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: named regional resources (Lambda functions, tables, queues, clusters, log

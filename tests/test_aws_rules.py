@@ -115,3 +115,22 @@ def test_a_name_built_from_a_suffix_variable_is_the_entry_points_defect() -> Non
     files = {**ctx.workspace.files, "lib/tap_stack.py": derived}
     ctx = replace(ctx, workspace=replace(ctx.workspace, files=files))
     assert run_rules(ctx, only=["AWS009"]).findings == []
+
+
+def test_a_role_name_aws_requires_exactly_needs_no_suffix() -> None:
+    import copy
+    from dataclasses import replace
+
+    from graders.registry import run_rules
+    from tests.rule_fixtures import fixture
+
+    ctx = fixture("AWS009", "bad").context()
+    assert ctx.synth is not None
+    stacks = copy.deepcopy(ctx.synth.stacks)
+    for doc in stacks.values():
+        for role in doc["resource"].get("aws_iam_role", {}).values():
+            role["name"] = "dms-vpc-role"  # DMS looks the role up by this exact name
+    synth = ctx.synth.model_copy(update={"stacks": stacks})
+    flagged = run_rules(replace(ctx, synth=synth), only=["AWS009"]).findings
+    assert [f.anchor for f in flagged if "aws_iam_role" in f.anchor] == []
+    assert len(flagged) == 1
