@@ -181,6 +181,10 @@ class Provider:
         return region if isinstance(region, str) and not is_token(region) else None
 
 
+# The name prefix of the outputs cdktf writes for cross-stack references.
+CROSS_STACK_OUTPUT = "cross-stack-output-"
+
+
 @dataclass
 class Stack:
     """One synthesized stack: its resources, providers, backend, outputs and variables."""
@@ -214,6 +218,12 @@ class Stack:
     @property
     def outputs(self) -> dict[str, dict[str, Any]]:
         return dict(self.doc.get("output") or {})
+
+    @property
+    def declared_outputs(self) -> dict[str, dict[str, Any]]:
+        """The outputs the answer declared: not those cdktf adds by itself to hand a value to
+        another stack (`cross-stack-output-...`)."""
+        return {k: v for k, v in self.outputs.items() if not k.startswith(CROSS_STACK_OUTPUT)}
 
     @property
     def variables(self) -> dict[str, dict[str, Any]]:
