@@ -75,6 +75,7 @@ def merge_places(failures: list[Failure]) -> list[Failure]:
         out.append(
             lead.model_copy(
                 update={
+                    "message": _every_subject(lead.message, members),
                     "places": places,
                     "occurrences": sum(m.occurrences for m in members),
                     "merged": list(dict.fromkeys(r for m in members for r in m.merged)),
@@ -90,8 +91,23 @@ def _problem_key(f: Failure) -> tuple[str, ...]:
     message names the values at fault (a version, a key, a name), so two different values stay
     two failures; the error text is not compared, since a synth run may have printed it at one
     place while a rule predicts it at the others."""
-    said = _without_place(f.message, f.location)
+    said = _SUBJECT.sub("In <class>, ", _without_place(f.message, f.location))
     return (f.rule_id, f.title, f.severity.value, f.category.value, f.note, said)
+
+
+# The class a provider-API finding is about (`In `KmsKey`, `provider` is a string...`): the same
+# mistake made on nine classes is one problem at nine places, as a reviewer writes it.
+_SUBJECT = re.compile(r"^In `[\w.]+`, ")
+_SUBJECT_NAME = re.compile(r"^In `([\w.]+)`, ")
+
+
+def _every_subject(message: str, members: list[Failure]) -> str:
+    """The lead's message naming every class the group is about, when they differ."""
+    subjects = list(dict.fromkeys(m[1] for f in members if (m := _SUBJECT_NAME.match(f.message))))
+    if len(subjects) < 2:
+        return message
+    named = ", ".join(f"`{s}`" for s in subjects[:-1]) + f" and `{subjects[-1]}`"
+    return _SUBJECT.sub(f"In {named}, ", message, count=1)
 
 
 def _without_place(text: str, loc: Location) -> str:

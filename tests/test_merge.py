@@ -287,3 +287,18 @@ def test_a_synth_stop_at_a_silent_finding_brings_the_blockers_impact() -> None:
         update={"error": "TypeError: x", "impact": ["Deployment Blocker: Prevents synthesis"]}
     )
     assert merge_failures([loud, blocker])[0].impact == ["Deployment Blocker: Prevents synthesis"]
+
+
+def test_one_mistake_on_several_classes_is_one_failure() -> None:
+    said = "`provider` is a string, but takes TerraformProvider. Synth stops with a type error."
+    merged = merge_failures(
+        [
+            failure("PY004", "lib/tap_stack.py", 215, message=f"In `KmsKey`, {said}"),
+            failure("PY004", "lib/tap_stack.py", 537, message=f"In `SfnStateMachine`, {said}"),
+            failure(
+                "PY004", "lib/tap_stack.py", 90, message="In `SnsTopic`, `tags` is a list, but takes a dict."
+            ),
+        ]
+    )
+    assert [(f.location.line, len(f.places)) for f in merged] == [(215, 2), (90, 0)]
+    assert merged[0].message == f"In `KmsKey` and `SfnStateMachine`, {said}"
