@@ -26,6 +26,8 @@ from graders.terraform import UNRESOLVED, Resource, Stack, resource_hit
 
 LAMBDA_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg"
 FILE_FUNCTION = re.compile(r"file(?:base64)?(?:sha256|md5|sha1|sha512)?\(\s*\"([^\"]+)\"\s*\)")
+# The function call and its path, for the error Terraform prints when the file is missing.
+FILE_CALL = re.compile(r"(file(?:base64)?(?:sha256|md5|sha1|sha512)?)\(\s*\"([^\"]+)\"\s*\)")
 SYNTH_TIME_ARCHIVING = ("zipfile", "make_archive", "TerraformAsset", "DataArchiveFile", "archive_file")
 
 
@@ -62,6 +64,29 @@ def _shown(stack: Stack, path: str) -> str:
     return package_key(stack, path) if posixpath.isabs(path) else path
 
 
+def _missing_error(stack: Stack, res: Resource, path: str, why: str, shown: str) -> str:
+    """What Terraform prints first: a hash function reading the missing file fails at plan,
+    before the provider tries to load the package."""
+    if why.startswith("`filename` is the Python") or "zip archive" in why:
+        return "InvalidParameterValueException: Could not unzip uploaded file."
+    hashed = res.get("source_code_hash")
+    for function, read in FILE_CALL.findall(hashed) if isinstance(hashed, str) else []:
+        if package_key(stack, read) == package_key(stack, path):
+            return (
+                f'Error: Error in function call\n  Call to function "{function}" failed: '
+                f"open {_shown(stack, read)}: no such file or directory."
+            )
+    return f'Error: unable to load "{shown}": no such file or directory'
+
+
+def _no_build_reaches(stack: Stack, path: str) -> bool:
+    """No build step of the project can supply `path`: relative, it resolves inside the stack's
+    synth output (`cdktf.out/stacks/<stack>/`), which synth recreates; or the answer itself calls
+    it a placeholder."""
+    inside = package_key(stack, path).startswith(stack_dir(stack) + "/")
+    return inside or "placeholder" in posixpath.basename(path).lower()
+
+
 def _path_is_wrong(why: str) -> bool:
     return "the path is wrong" in why or "is the Python file" in why or "zip archive" in why
 
@@ -86,7 +111,7 @@ def _path_is_wrong(why: str) -> bool:
     ),
     fix_minutes=15,
     needs="terraform",
-    version=2,
+    version=3,
 )
 def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an `aws_lambda_function` (or `aws_lambda_layer_version`) whose `filename`
@@ -99,8 +124,10 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
 
     Why it matters: `terraform plan` fails ("unable to load ...: no such file or directory");
     a `.py` uploaded as a package is rejected ("Could not unzip uploaded file"). A wrong path
-    (the file exists elsewhere in the project) or a `.py` is Critical; a package that no file of
-    the answer provides is High, since a build step outside the answer may supply it.
+    (the file exists elsewhere in the project), a `.py`, a relative path (it resolves inside the
+    stack's synth output, which no build step of the project fills) or a package the answer
+    calls a placeholder is Critical; any other package that no file of the answer provides is
+    High, since a build step outside the answer may supply it.
 
     Bad: `LambdaFunction(..., filename="lambda_function.zip")` with no zip built anywhere;
     `filename="../../../lib/lambda/handler.py"`.
@@ -111,48 +138,46 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     References: Lambda .zip deployment packages for Python; CDKTF assets.
     """
     # One finding per package: functions that upload the same missing zip share one cause.
-    problems: dict[tuple[str, str], tuple[str, str, str, list[Resource]]] = {}
+    problems: dict[tuple[str, str], tuple[str, str, str, str, list[Resource]]] = {}
     for stack, res in ctx.tf.resources("aws_lambda_function", "aws_lambda_layer_version"):
         if archive_data(stack, res) is not None:
             continue  # Terraform builds it at plan time; its inputs are checked below
         filename = raw_path(stack, res, "filename")
-        found: tuple[str, str] | None = None
+        found: tuple[str, str, str] | None = None
         if filename:
             if filename.endswith(".py"):
                 found = (
                     "filename",
                     f"`filename` is the Python file `{_shown(stack, filename)}`, not a .zip package",
+                    filename,
                 )
             else:
                 why = _package_problem(ctx, stack, filename)
-                found = ("filename", why) if why else None
+                found = ("filename", why, filename) if why else None
         hashed = res.get("source_code_hash")
         for path in FILE_FUNCTION.findall(hashed) if isinstance(hashed, str) and found is None else []:
             if filename and package_key(stack, path) == package_key(stack, filename):
                 continue
             why = _package_problem(ctx, stack, path)
             if why:
-                found = ("source_code_hash", f"`source_code_hash` reads {why}")
+                found = ("source_code_hash", f"`source_code_hash` reads {why}", path)
                 break
         if found is not None:
             shown = _shown(stack, filename or "")
             entry = problems.setdefault((package_key(stack, filename or ""), found[1]), (*found, shown, []))
-            entry[3].append(res)
-    for attr, why, shown, users in problems.values():
+            entry[4].append(res)
+    for attr, why, path, shown, users in problems.values():
         names = ", ".join(f"`{r.address}`" for r in users)
         yield resource_hit(
             ctx,
             users[0],
             f"{names}: {why}.",
             attr=attr,
-            # A package simply absent may be built by a step outside the answer; a wrong path
-            # or a file that is no zip fails even when it is.
-            severity=None if _path_is_wrong(why) else Severity.HIGH,
-            error=(
-                "InvalidParameterValueException: Could not unzip uploaded file."
-                if why.startswith("`filename` is the Python") or "zip archive" in why
-                else f'Error: unable to load "{shown}": no such file or directory'
-            ),
+            # A package simply absent may be built by a step outside the answer; a wrong path,
+            # a file that is no zip, a path inside the synth output or a placeholder fails even
+            # when it is.
+            severity=None if _path_is_wrong(why) or _no_build_reaches(stack, path) else Severity.HIGH,
+            error=_missing_error(stack, users[0], path, why, shown),
         )
     listed = (ctx.synth.packages if ctx.synth else None) or {}
     for stack in ctx.tf.stacks.values():

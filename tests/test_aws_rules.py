@@ -85,6 +85,39 @@ def test_lambda_package_severity_tells_a_wrong_path_from_an_absent_package(tmp_p
     assert found["construct:raw"].severity.value == "Critical"  # a .py where a zip is needed
 
 
+@pytest.mark.parametrize(
+    ("filename", "severity"),
+    [
+        ("/tmp/iacgrade-x/workspace/dist/lambda.zip", "High"),  # a build step may put it there
+        ("/tmp/iacgrade-x/workspace/lambda_placeholder.zip", "Critical"),  # the answer says it is none
+        ("lambda.zip", "Critical"),  # inside cdktf.out/stacks/<stack>/, which synth recreates
+    ],
+)
+def test_an_absent_package_is_critical_where_no_build_step_can_supply_it(
+    tmp_path: Path, filename: str, severity: str
+) -> None:
+    import json
+    import shutil
+
+    from graders.registry import run_rules
+    from tests.rule_fixtures import Fixture
+
+    case = tmp_path / "AWS007-case"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "rules" / "AWS007" / "bad", case)
+    synth = json.loads((case / "synth.json").read_text())
+    fn = synth["stacks"]["TapStackdev"]["resource"]["aws_lambda_function"]["processor"]
+    fn["filename"] = filename
+    fn["source_code_hash"] = f'${{filebase64sha256("{filename}")}}'
+    (case / "synth.json").write_text(json.dumps(synth))
+    run = run_rules(Fixture("AWS007", "bad", case).context(), only=["AWS007"])
+    absent = next(f for f in run.findings if f.anchor == "construct:processor")
+    assert absent.severity.value == severity
+    # The hash function reads the file first, so its error is what Terraform prints.
+    assert absent.error.startswith(
+        'Error: Error in function call\n  Call to function "filebase64sha256" failed'
+    )
+
+
 def test_engine_version_finding_cites_only_its_service_document() -> None:
     from graders.registry import run_rules
     from tests.rule_fixtures import Fixture
