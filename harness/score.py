@@ -36,6 +36,8 @@ class Rubric:
     floor: float
     step: float
     severities: dict[Severity, SeverityRule]
+    # Rules whose failure leaves nothing to grade (an answer with no code): the score is the floor.
+    nothing_to_grade: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path | None = None) -> Rubric:
@@ -59,6 +61,7 @@ class Rubric:
                 )
                 for s in Severity
             },
+            nothing_to_grade=tuple(map(str, data.get("nothing_to_grade", {}).get("rules", ()))),
         )
 
 
@@ -90,6 +93,16 @@ def score_failures(failures: list[Failure], rubric: Rubric, shared: int = 0) -> 
                 detail=f"{_count(shared, 'finding')} the reference has too, so no points off",
             )
         )
+    empty = [f for f in failures if f.rule_id in rubric.nothing_to_grade]
+    if empty:
+        items.append(
+            ScoreItem(
+                label="Nothing to grade",
+                points=-round(max(total - rubric.floor, 0.0), 2),
+                detail=f"{empty[0].title}: the answer scores the floor",
+            )
+        )
+        total = rubric.floor
     value = _round(max(rubric.floor, min(rubric.base, total)), rubric.step)
     return Score(
         value=value, items=items, summary=_summary(value, failures), rubric=f"{rubric.name}@{rubric.version}"

@@ -55,3 +55,14 @@ def test_the_rationale_counts_in_words_a_reader_expects() -> None:
     two = score_failures([_failure(Severity.CRITICAL, "a"), _failure(Severity.CRITICAL, "b")], Rubric.load())
     assert "2 failures" in two.summary and "2 deployment blockers" in two.summary
     assert (two.items[0].label, two.items[0].detail) == ("Starting score", "before any failure is taken off")
+
+
+def test_an_answer_with_no_code_scores_the_floor() -> None:
+    empty = _failure(Severity.CRITICAL, "The answer contains no code").model_copy(
+        update={"rule_id": "SYN002"}
+    )
+    score = score_failures([empty], Rubric.load())
+    assert score.value == 0.0
+    assert score.items[-1].label == "Nothing to grade" and score.items[-1].points == -8.5
+    # Another single Critical costs its points only.
+    assert score_failures([_failure(Severity.CRITICAL)], Rubric.load()).value == 8.5
