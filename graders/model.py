@@ -74,7 +74,7 @@ class ErrorKind(StrEnum):
 
 # Rules whose error text is what a synth run printed (the synth error, a later blocker, the
 # standard entry run on the answer's stack class).
-OBSERVING_RULES = frozenset({"SYN001", "SYN004", "SYN005"})
+OBSERVING_RULES = frozenset({"SYN001", "SYN004", "SYN005", "ENV001"})
 
 
 def default_error_kind(data: Any) -> Any:

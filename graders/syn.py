@@ -7,6 +7,7 @@ import textwrap
 from collections.abc import Iterator
 
 from graders.context import GradeContext
+from graders.env_causes import environment_cause
 from graders.locate import Span, construct_id, find_def, quote, statement_span
 from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
@@ -36,13 +37,17 @@ TAIL_LINES = 6  # lines of a cut-off text quoted as evidence, ending at the cut
     ),
     fix_minutes=10,
     needs="synth",
+    # 2: a stop on AWS, the network, pip or a build output of the task is ENV001's, not this rule's.
+    version=2,
 )
 def app_does_not_synthesize(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an answer whose own entry point fails to synthesize: it raises, runs past its
     time limit, kills its process, or ends without synthesizing a stack. The cause is classified
     (import of a name the provider lacks, unknown keyword, signature mismatch between the answer's
-    own files, jsii type error, syntax error, name/attribute error, AWS called at synth, timeout)
-    and the culprit line is quoted.
+    own files, jsii type error, syntax error, name/attribute error, an AWS SDK call the SDK itself
+    refuses, timeout) and the culprit line is quoted. A stop on what the sandbox does not give
+    (AWS credentials or network, `pip install`, a build output the task's own steps make) is
+    ENV001's, not this rule's.
 
     Why it matters: `cdktf synth` is the first thing a pipeline runs; an app that does not
     synthesize cannot be planned, tested or deployed. Later rules still run on a best-effort
@@ -60,6 +65,8 @@ def app_does_not_synthesize(ctx: GradeContext) -> Iterator[Hit]:
     synth = ctx.synth
     if synth is None or synth.status is SynthStatus.OK:
         return
+    if environment_cause(synth, ctx.workspace.files, ctx.workspace.docs) is not None:
+        return  # the environment's gap, not the answer's error: ENV001 reports it
     cause = classify(synth, _defined_names(ctx))
     span = _culprit(ctx)
     error = f"{synth.error_type}: {synth.message}".strip(": ") if synth.error_type else synth.message

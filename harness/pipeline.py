@@ -33,9 +33,6 @@ DEFAULT_ENV = {
     "AWS_REGION": "us-east-1",
     "TERRAFORM_STATE_BUCKET": "iac-rlhf-tf-states",
     "TERRAFORM_STATE_BUCKET_REGION": "us-east-1",
-    # Answers that bundle Lambda code run `pip install` at synth time. The sandbox has no
-    # network, so pip fails either way; without retries it fails in a second, not after ~30 s.
-    "PIP_RETRIES": "0",
 }
 
 
