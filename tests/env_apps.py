@@ -6,6 +6,7 @@ from __future__ import annotations
 from graders.context import GradeContext
 from graders.env_causes import environment_cause
 from graders.registry import run_rules
+from harness.sandbox.base import Sandbox, SynthRequest
 from harness.synth import SynthResult, SynthStatus
 from tests.rule_fixtures import workspace_of
 
@@ -70,3 +71,11 @@ def check_environment_stop(name: str, result: SynthResult) -> None:
     assert cause is not None and cause.kind == kind
     run = run_rules(GradeContext(workspace, result), only=["SYN001", "ENV001"])
     assert [f.rule_id for f in run.findings] == ["ENV001"]
+
+
+def synth_and_check(sandbox: Sandbox, name: str) -> None:
+    """Synthesize the app `name` in `sandbox` and check it stopped as every sandbox must."""
+    result = sandbox.synth(SynthRequest(id=name, files=files(name), entry="tap.py", timeout=60.0))
+    check_environment_stop(name, result)
+    if name == "boto3":
+        assert result.seconds < AWS_CALL_SECONDS
