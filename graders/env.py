@@ -104,21 +104,19 @@ def synth_needs_environment(ctx: GradeContext) -> Iterator[Hit]:
 
 def _message(cause: EnvCause, error: str, has_json: bool, strategy: str) -> str:
     if cause.kind == "build-output":
+        step = " ".join(cause.step.split())
         needs = (
-            f"`{cause.path}`, which a build step of the task makes before synthesis "
-            f"(`{cause.step}`) and the snapshot does not hold"
+            f"The answer reads `{cause.path}` at synth time, a build output that a step of the task makes "
+            f"before synthesis (`{step}`); the snapshot does not hold it and the sandbox runs no build step"
         )
     else:
-        needs = cause.needs
+        needs = f"The answer needs {cause.needs} at synth time, which the sandbox does not give"
     seen = (
-        f"the rules that read Terraform JSON saw only what the `{strategy}` synth produced"
+        f"the rules that read Terraform JSON saw only what synthesized without it (strategy `{strategy}`)"
         if has_json
         else "the rules that read Terraform JSON saw no Terraform at all"
     )
-    return (
-        f"The answer needs {needs} at synth time, which the sandbox does not give; "
-        f"{seen}. Observed error: `{error}`."
-    )
+    return f"{needs}; {seen}. Observed error: `{error}`."
 
 
 def _root_cause(cause: EnvCause) -> str:

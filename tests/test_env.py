@@ -6,10 +6,13 @@ import pytest
 
 from graders.context import GradeContext
 from graders.env_causes import build_step, environment_cause, prose
-from graders.model import Severity
+from graders.model import Category, Finding, Severity
 from graders.registry import run_rules
 from graders.syn_causes import classify
+from harness.compare import Side, compare
+from harness.results import SideResult
 from harness.synth import Blocker, Frame, SynthResult, SynthStatus
+from reports.markdown import synthesis_text
 from tests.rule_fixtures import workspace_of
 
 STACK = "lib/tap_stack.py"
@@ -203,3 +206,35 @@ def test_an_answers_own_error_is_still_syn001() -> None:
     synth = failed("NameError", "name 'undefined_name' is not defined", frame=Frame(file=STACK, line=2))
     run = run_rules(GradeContext(workspace_of(files), synth), only=["SYN001", "ENV001"])
     assert [(f.rule_id, f.severity) for f in run.findings] == [("SYN001", Severity.CRITICAL)]
+
+
+def _env_finding(message: str) -> Finding:
+    return Finding(
+        rule_id="ENV001",
+        title="AWS API called at synthesis",
+        severity=Severity.LOW,
+        category=Category.PRODUCTION_READINESS,
+        message=message,
+        anchor="environment",
+    )
+
+
+def test_environment_gaps_of_both_sides_are_shared_and_the_references_is_not_suspect() -> None:
+    model = _env_finding("The answer needs AWS credentials at synth time.")
+    ideal = _env_finding("The answer needs a `pip install` (network access) at synth time.")
+    both = compare(Side(None, {}, [model], usable=True), Side(None, {}, [ideal], usable=True))
+    assert both.failures == [] and len(both.shared) == 1
+    # Only the reference needs its environment: nothing to check in the reference, no failure.
+    alone = compare(Side(None, {}, [], usable=True), Side(None, {}, [ideal], usable=True))
+    assert alone.failures == [] and alone.ideal_only == []
+
+
+def test_the_synthesis_line_says_the_stop_is_the_sandboxs() -> None:
+    synth = failed(
+        "subprocess.CalledProcessError", "Command '['pip', 'install', 'x']' returned non-zero exit status 1."
+    )
+    side = SideResult(side="ideal", synth=synth, findings=[_env_finding("needs a pip install")])
+    text = synthesis_text(side)
+    assert text.startswith("**error**")
+    assert text.endswith("not by the code (ENV001: AWS API called at synthesis)")
+    assert "sandbox" not in synthesis_text(SideResult(side="ideal", synth=synth))
