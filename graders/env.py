@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from graders.context import GradeContext
 from graders.env_causes import EnvCause, environment_cause
-from graders.locate import quote, statement_span
+from graders.locate import anchor_in, quote, statement_span
 from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
 
@@ -95,6 +95,8 @@ def synth_needs_environment(ctx: GradeContext) -> Iterator[Hit]:
             path=frame.file if frame else ctx.workspace.entry or None, line=frame.line if frame else None
         ),
         anchor=ANCHOR,
+        # The reference's code for the culprit construct, when the stop is at one (a TerraformAsset).
+        fix_anchor=anchor_in(ctx.trees, span) if span else "",
         evidence=quote(ctx.workspace.files, span) if span else "",
         error="\n".join(error.strip().splitlines()[:12]),
         error_kind=ErrorKind.OBSERVED,

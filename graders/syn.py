@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from graders.context import GradeContext
 from graders.env_causes import environment_cause
-from graders.locate import Span, construct_id, find_def, quote, statement_span
+from graders.locate import Span, anchor_in, find_def, quote, statement_span
 from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
 from graders.syn_causes import CAUSES, called_name, classify
@@ -71,7 +71,7 @@ def app_does_not_synthesize(ctx: GradeContext) -> Iterator[Hit]:
     span = _culprit(ctx)
     error = f"{synth.error_type}: {synth.message}".strip(": ") if synth.error_type else synth.message
     where = f" at {span.path}:{span.start}" if span else ""
-    fix_anchor = _anchor_in(ctx, span) if span else ""
+    fix_anchor = anchor_in(ctx.trees, span) if span else ""
     evidence = quote(ctx.workspace.files, span) if span else ""
     message = f"Synthesis failed{where}: `{_first_line(error)}`."
     if cause.kind == "signature-mismatch" and (owner := called_name(synth.message)):
@@ -223,21 +223,6 @@ def _culprit(ctx: GradeContext) -> Span | None:
     if tree is None:
         return Span(frame.file, frame.line, frame.line)
     return statement_span(tree, frame.file, frame.line)
-
-
-def _anchor_in(ctx: GradeContext, span: Span) -> str:
-    """What to look up in the reference for the culprit statement: its construct or its import."""
-    tree = ctx.trees.get(span.path)
-    if tree is None:
-        return ""
-    for node in ast.walk(tree):
-        if getattr(node, "lineno", 0) < span.start or getattr(node, "lineno", 0) > span.end:
-            continue
-        if isinstance(node, ast.ImportFrom) and node.module:
-            return f"import:{node.module}"
-        if isinstance(node, ast.Call) and (cid := construct_id(node)):
-            return f"construct:{cid}"
-    return ""
 
 
 def _first_line(text: str) -> str:
