@@ -167,3 +167,18 @@ def _dedent(text: str) -> str:
     indents = [len(ln) - len(ln.lstrip()) for ln in lines if ln.strip()]
     cut = min(indents) if indents else 0
     return "\n".join(ln[cut:] for ln in lines)
+
+
+def anchor_in(trees: Mapping[str, ast.Module], span: Span) -> str:
+    """What to look up in the reference for a culprit statement: its construct or its import."""
+    tree = trees.get(span.path)
+    if tree is None:
+        return ""
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", 0) < span.start or getattr(node, "lineno", 0) > span.end:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module:
+            return f"import:{node.module}"
+        if isinstance(node, ast.Call) and (cid := construct_id(node)):
+            return f"construct:{cid}"
+    return ""

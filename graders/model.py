@@ -72,9 +72,19 @@ class ErrorKind(StrEnum):
         return self is ErrorKind.OBSERVED
 
 
+# The family whose findings tell what the sandbox did not give an answer (AWS, network, a build
+# step), not what the answer got wrong: such a finding on the reference does not make it suspect.
+ENVIRONMENT_FAMILY = "ENV"
+
+
+def is_environment(rule_id: str) -> bool:
+    """Whether `rule_id` reports the grading environment's gap rather than the answer's mistake."""
+    return rule_id.startswith(ENVIRONMENT_FAMILY)
+
+
 # Rules whose error text is what a synth run printed (the synth error, a later blocker, the
 # standard entry run on the answer's stack class).
-OBSERVING_RULES = frozenset({"SYN001", "SYN004", "SYN005"})
+OBSERVING_RULES = frozenset({"SYN001", "SYN004", "SYN005", "ENV001"})
 
 
 def default_error_kind(data: Any) -> Any:

@@ -33,6 +33,7 @@ BUILTIN_FAMILIES = (
     "graders.syn",
     "graders.syn_blockers",
     "graders.syn_entry",
+    "graders.env",
     "graders.py_source",
     "graders.tf",
     "graders.aws_data_stores",

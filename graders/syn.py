@@ -7,7 +7,8 @@ import textwrap
 from collections.abc import Iterator
 
 from graders.context import GradeContext
-from graders.locate import Span, construct_id, find_def, quote, statement_span
+from graders.env_causes import environment_cause
+from graders.locate import Span, anchor_in, find_def, quote, statement_span
 from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
 from graders.syn_causes import CAUSES, called_name, classify
@@ -36,13 +37,17 @@ TAIL_LINES = 6  # lines of a cut-off text quoted as evidence, ending at the cut
     ),
     fix_minutes=10,
     needs="synth",
+    # 2: a stop on AWS, the network, pip or a build output of the task is ENV001's, not this rule's.
+    version=2,
 )
 def app_does_not_synthesize(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an answer whose own entry point fails to synthesize: it raises, runs past its
     time limit, kills its process, or ends without synthesizing a stack. The cause is classified
     (import of a name the provider lacks, unknown keyword, signature mismatch between the answer's
-    own files, jsii type error, syntax error, name/attribute error, AWS called at synth, timeout)
-    and the culprit line is quoted.
+    own files, jsii type error, syntax error, name/attribute error, an AWS SDK call the SDK itself
+    refuses, timeout) and the culprit line is quoted. A stop on what the sandbox does not give
+    (AWS credentials or network, `pip install`, a build output the task's own steps make) is
+    ENV001's, not this rule's.
 
     Why it matters: `cdktf synth` is the first thing a pipeline runs; an app that does not
     synthesize cannot be planned, tested or deployed. Later rules still run on a best-effort
@@ -60,11 +65,13 @@ def app_does_not_synthesize(ctx: GradeContext) -> Iterator[Hit]:
     synth = ctx.synth
     if synth is None or synth.status is SynthStatus.OK:
         return
+    if environment_cause(synth, ctx.workspace.files, ctx.workspace.docs) is not None:
+        return  # the environment's gap, not the answer's error: ENV001 reports it
     cause = classify(synth, _defined_names(ctx))
     span = _culprit(ctx)
     error = f"{synth.error_type}: {synth.message}".strip(": ") if synth.error_type else synth.message
     where = f" at {span.path}:{span.start}" if span else ""
-    fix_anchor = _anchor_in(ctx, span) if span else ""
+    fix_anchor = anchor_in(ctx.trees, span) if span else ""
     evidence = quote(ctx.workspace.files, span) if span else ""
     message = f"Synthesis failed{where}: `{_first_line(error)}`."
     if cause.kind == "signature-mismatch" and (owner := called_name(synth.message)):
@@ -216,21 +223,6 @@ def _culprit(ctx: GradeContext) -> Span | None:
     if tree is None:
         return Span(frame.file, frame.line, frame.line)
     return statement_span(tree, frame.file, frame.line)
-
-
-def _anchor_in(ctx: GradeContext, span: Span) -> str:
-    """What to look up in the reference for the culprit statement: its construct or its import."""
-    tree = ctx.trees.get(span.path)
-    if tree is None:
-        return ""
-    for node in ast.walk(tree):
-        if getattr(node, "lineno", 0) < span.start or getattr(node, "lineno", 0) > span.end:
-            continue
-        if isinstance(node, ast.ImportFrom) and node.module:
-            return f"import:{node.module}"
-        if isinstance(node, ast.Call) and (cid := construct_id(node)):
-            return f"construct:{cid}"
-    return ""
 
 
 def _first_line(text: str) -> str:

@@ -91,10 +91,12 @@ CAUSES = {
             "The answer uses a name or an attribute that is never defined.",
         ),
         Cause(
-            "aws-call-at-synth",
-            "AWS API called during synthesis",
-            Category.PRODUCTION_READINESS,
-            "The answer calls AWS while synthesizing; synthesis must not need credentials or network.",
+            "aws-sdk-misuse",
+            "AWS SDK call the SDK itself refuses",
+            Category.API_CONSISTENCY,
+            "The answer calls AWS while synthesizing and the SDK refuses the call before sending it "
+            "(an unknown or missing parameter, a value of the wrong type). A call that fails only for "
+            "want of credentials or network is ENV001's.",
         ),
         Cause(
             "no-stacks",
@@ -145,8 +147,9 @@ def classify(synth: SynthResult, answer_names: Collection[str]) -> Cause:
         return CAUSES["crashed"]
     etype, msg = synth.error_type, synth.message
     short = etype.rsplit(".", 1)[-1]
-    if etype.startswith("botocore") or etype.startswith("boto3"):
-        return CAUSES["aws-call-at-synth"]
+    if etype.startswith(("botocore", "boto3")):
+        # Credential, profile and connection errors never reach here (graders/env_causes.py).
+        return CAUSES["aws-sdk-misuse"]
     if short in ("SyntaxError", "IndentationError", "TabError"):
         return CAUSES["syntax-error"]
     if short == "UnsafePath":

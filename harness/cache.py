@@ -233,7 +233,10 @@ def answer_key(ctx: GradeContext) -> str:
     """The key of one answer's rule outputs: everything a rule can read, except the rule itself."""
     ws = ctx.workspace
     synth = ctx.synth.model_dump(mode="json", exclude={"seconds", "worker"}) if ctx.synth else None
-    extra = {"truncated": dict(ws.truncated)} if ws.truncated else {}
+    extra: dict[str, object] = {"truncated": dict(ws.truncated)} if ws.truncated else {}
+    if ws.docs:
+        # Only when present, so the keys of answers built without prose stay what they were.
+        extra["docs"] = ws.docs
     return digest(
         {
             **extra,

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from graders.locate import Span, find_anchor, quote
-from graders.model import Finding
+from graders.model import Finding, is_environment
 from harness.results import CodeQuote, Failure
 from harness.workspace import Workspace
 
@@ -80,8 +80,14 @@ def compare(model: Side, ideal: Side) -> Comparison:
             (shared if same else failures).append(failure)
         else:
             failures.append(failure)
+    # What the sandbox did not give the reference says nothing about the reference: not suspect.
     ideal_only = [
-        f for f in ideal.findings if ideal.usable and key(f) not in model_keys and kind(f) not in model_kinds
+        f
+        for f in ideal.findings
+        if ideal.usable
+        and key(f) not in model_keys
+        and kind(f) not in model_kinds
+        and not is_environment(f.rule_id)
     ]
     return Comparison(failures=failures, shared=shared, ideal_only=ideal_only)
 

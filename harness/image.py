@@ -134,7 +134,12 @@ def _input_files(worker_path: Path) -> list[tuple[str, Path]]:
     # The run-time repairs live in a package beside the worker, which loads them from there.
     lib = worker_path.with_name("worker_lib")
     modules = sorted(lib.glob("*.py")) if lib.is_dir() else []
-    return files + [(f"worker_lib/{p.name}", p) for p in modules]
+    # The offline `pip` the image puts first on PATH (the local sandbox uses the same folder).
+    offline = worker_path.parent / "sandbox" / "offline_bin"
+    tools = sorted(p for p in offline.iterdir() if p.is_file()) if offline.is_dir() else []
+    return (
+        files + [(f"worker_lib/{p.name}", p) for p in modules] + [(f"offline_bin/{p.name}", p) for p in tools]
+    )
 
 
 def image_inputs_hash(base_image_id: str | None = None, worker_path: Path = WORKER_PATH) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graders.context import GradeContext, Settings
-from graders.model import Finding, Outcome, RuleOutcome
+from graders.model import Finding, Outcome, RuleOutcome, is_environment
 from graders.provider_api import load_index
 from graders.registry import RuleRun, rules_version, run_rules
 from harness.cache import ResultCache
@@ -42,9 +42,6 @@ DEFAULT_ENV = {
     "AWS_REGION": "us-east-1",
     "TERRAFORM_STATE_BUCKET": "iac-rlhf-tf-states",
     "TERRAFORM_STATE_BUCKET_REGION": "us-east-1",
-    # Answers that bundle Lambda code run `pip install` at synth time. The sandbox has no
-    # network, so pip fails either way; without retries it fails in a second, not after ~30 s.
-    "PIP_RETRIES": "0",
 }
 
 
@@ -176,6 +173,8 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
             ideal_stacks=ideal_synth.stacks if ideal_synth and ideal_usable else {},
             env_region=options.env.get("AWS_REGION", ""),
             model_only=not ideal_usable,
+            model_env_gap=model_synth.status is not SynthStatus.OK
+            and any(is_environment(f.rule_id) for f in model_run.findings),
         ),
         options.training,
     )

@@ -145,6 +145,9 @@ class TrainingInputs:
     # The region the sandbox sets (AWS_REGION): a model region equal to it may come from there.
     env_region: str = ""
     model_only: bool = False
+    # The model's synth stopped on what the sandbox does not give (ENV001): its Terraform JSON, if
+    # any, is what a fallback built before the stop, so absent services say nothing of the answer.
+    model_env_gap: bool = False
 
 
 @dataclass(frozen=True)
@@ -242,7 +245,7 @@ def wrong_platform(inputs: TrainingInputs, policy: TrainingPolicy) -> Blocker | 
 
 def missing_services(inputs: TrainingInputs) -> Blocker | None:
     """Fewer than half of the task's `aws_services` have a resource in the model's Terraform JSON."""
-    if not inputs.model_stacks:
+    if not inputs.model_stacks or inputs.model_env_gap:
         return None
     judged = _judged_services(inputs.metadata)
     if len(judged) < 2:

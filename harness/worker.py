@@ -56,6 +56,24 @@ DEFAULT_ENV = {
     "TERRAFORM_STATE_BUCKET": "iac-rlhf-tf-states",
     "TERRAFORM_STATE_BUCKET_REGION": "us-east-1",
 }
+# The sandbox has no AWS access and no network. An app that calls AWS or downloads packages at
+# synth time must fail at once and the same way in every sandbox: boto3 gets credentials that
+# are plainly fake (so it fails at the network, with EndpointConnectionError, not on a missing
+# profile), one attempt and no instance-metadata probe; pip gets no index and no retries.
+NO_NETWORK_ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIAIACGRADEFAKE0000",
+    "AWS_SECRET_ACCESS_KEY": "iacgrade-fake-secret-the-sandbox-has-no-aws-access",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_MAX_ATTEMPTS": "1",
+    "AWS_RETRY_MODE": "standard",
+    "PIP_NO_INDEX": "1",
+    "PIP_RETRIES": "0",
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+}
+# Settings that would send boto3 to a named profile (absent here) instead of the fake keys.
+PROFILE_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN")
 # The package __init__ imports every resource module already; naming a few keeps the warm-up
 # honest should a later provider release make those imports lazy.
 WARM_MODULES = (
@@ -764,7 +782,9 @@ class Worker:
         }
 
     def app_env(self, request_env: dict[str, Any]) -> dict[str, str]:
-        env = {**self.base_env, **DEFAULT_ENV}
+        env = {k: v for k, v in self.base_env.items() if k not in PROFILE_ENV}
+        env.update(DEFAULT_ENV)
+        env.update(NO_NETWORK_ENV)
         env.update({str(k): str(v) for k, v in request_env.items()})
         env.setdefault("AWS_DEFAULT_REGION", env["AWS_REGION"])
         return env

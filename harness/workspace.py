@@ -35,6 +35,9 @@ class Workspace:
     # Binary archives the answer keeps beside its code (base64 by path): the reference's
     # committed Lambda zips. Written into the sandbox with the files; no rule reads them as text.
     archives: dict[str, str] = field(default_factory=dict)
+    # The answer's own prose by name (its markdown): build steps it writes down (`zip -r ...`,
+    # `pip install -t ...`) that no sandbox runs. Read by ENV001; nothing is synthesized from it.
+    docs: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_layout(cls, task_id: str, side: str, layout: ProjectLayout, **extra: Any) -> Workspace:
@@ -80,12 +83,13 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
         raise ValueError(f"side must be one of {SIDES}, not {side!r}")
     extraction: Extraction | None = None
     archives: dict[str, str] = {}
+    markdown = task.model_md if side == "model" else (task.ideal_md or "")
+    docs = {f"{side.upper()}_RESPONSE.md": markdown} if markdown.strip() else {}
     if side == "ideal" and task.ideal_tree:
         answer = dict(task.ideal_tree)
         archives = dict(task.ideal_archives)
         origins = {p: "answer:ideal-tree" for p in answer}
     else:
-        markdown = task.model_md if side == "model" else (task.ideal_md or "")
         extraction = extract_files(markdown)
         answer, origins = {}, {}
         for f in extraction.files:
@@ -113,6 +117,7 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
             extraction=extraction,
             notes=("the answer contains no Python code", *extraction_notes),
             truncated=truncated,
+            docs=docs,
         )
     layout = platform.layout(answer, task.shared_files, origins)
     return Workspace.from_layout(
@@ -123,6 +128,7 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
         notes=(*layout.notes, *extraction_notes),
         truncated=truncated,
         archives=archives,
+        docs=docs,
     )
 
 

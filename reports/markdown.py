@@ -16,8 +16,9 @@ from typing import Any
 
 import jinja2
 
-from graders.model import Category, ErrorKind, Finding, Location, Severity
+from graders.model import Category, ErrorKind, Finding, Location, Severity, is_environment
 from harness.results import CodeQuote, Failure, Score, SideResult, TaskResult, TaskStatus
+from harness.synth import SynthStatus
 from reports.nouns import resource_noun
 from reports.positives import has_terraform, model_positives
 
@@ -275,6 +276,10 @@ def synthesis_text(side: SideResult | None) -> str:
     text += f"; {_stacks_text(len(synth.stacks), synth.stacks_strategy, synth.from_fallback)}"
     if synth.from_repair and synth.repairs:
         text += f" after repairing what stops it ({'; '.join(synth.repairs)})"
+    gap = next((f for f in side.findings if is_environment(f.rule_id)), None)
+    if gap is not None and synth.status is not SynthStatus.OK:
+        # Said here since the reference's gap is no failure and no sign of a suspect reference.
+        text += f"; stopped by what the sandbox does not give, not by the code ({gap.rule_id}: {gap.title})"
     if side.entry_source == "scaffold":
         entry = f" {inline_code(side.entry)}" if side.entry else ""
         text += f"; entry point{entry} taken from the platform scaffold"

@@ -21,6 +21,8 @@ from harness.image import BASE_IMAGE, engine_client, image_status
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.docker import LABEL, DockerSandbox, Limits
 from harness.synth import SynthResult, SynthStatus
+from tests import env_apps
+from tests.env_apps import APPS
 
 pytestmark = pytest.mark.docker
 
@@ -181,6 +183,14 @@ def test_container_has_no_network(sandbox: DockerSandbox) -> None:
     assert seen["default_route"] is False
     assert seen["loopback"] == "ECONNREFUSED"  # the container's own loopback, with nothing listening
     assert seen["outside"] == "ENETUNREACH"
+
+
+@pytest.mark.parametrize("name", sorted(APPS))
+def test_app_needing_its_environment_stops_the_same_way_in_every_sandbox(
+    sandbox: DockerSandbox, name: str
+) -> None:
+    # tests/test_local_sandbox.py runs the same apps to the same result.
+    env_apps.synth_and_check(sandbox, name)
 
 
 def test_root_is_read_only_and_the_user_unprivileged(sandbox: DockerSandbox) -> None:

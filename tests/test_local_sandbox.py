@@ -18,6 +18,8 @@ import pytest
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.local import DIR_PREFIX, OWNER_FILE, LocalSandbox
 from harness.synth import SynthResult, SynthStatus
+from tests import env_apps
+from tests.env_apps import APPS
 
 pytestmark = pytest.mark.synth
 
@@ -107,6 +109,14 @@ def test_aws_call_at_synth_time_fails_with_botocore_type(sandbox: LocalSandbox) 
     assert result.status is SynthStatus.ERROR
     assert result.error_type.startswith("botocore.exceptions.")
     assert result.frame is not None and result.frame.line == 2
+
+
+@pytest.mark.parametrize("name", sorted(APPS))
+def test_app_needing_its_environment_stops_the_same_way_in_every_sandbox(
+    sandbox: LocalSandbox, name: str
+) -> None:
+    # tests/test_docker_sandbox.py runs the same apps to the same result.
+    env_apps.synth_and_check(sandbox, name)
 
 
 def test_concurrent_requests_share_the_pool(sandbox: LocalSandbox) -> None:

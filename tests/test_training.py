@@ -243,6 +243,14 @@ def test_missing_services_needs_the_model_json_and_a_reference_that_has_them() -
     )
 
 
+def test_missing_services_are_not_judged_on_json_an_environment_gap_cut_short() -> None:
+    half = {"tap": _stack({"aws_s3_bucket": {"b": {}}})}
+    cut = _inputs(metadata=SERVICES, model_stacks=half, ideal_stacks=RICH, model_env_gap=True)
+    assert score_training(cut, POLICY).items[1].label == FIXES_LABEL
+    whole = _inputs(metadata=SERVICES, model_stacks=half, ideal_stacks=RICH)
+    assert score_training(whole, POLICY).items[1].label == "Missing half of the required services"
+
+
 def test_wrong_region_is_5() -> None:
     model = {"tap": _stack({"aws_s3_bucket": {"b": {}}}, "eu-west-1")}
     score = score_training(_inputs(model_stacks=model), POLICY)

@@ -63,11 +63,9 @@ READ_CHUNK = 1 << 20
 LOG_TAIL_BYTES = 4 * 1024
 FRAME_HEADER = struct.Struct(">BxxxL")
 STDOUT, STDERR = 1, 2
-# An answer that calls AWS at synth time fails fast and the same way everywhere.
+# The AWS and pip settings every app gets are the worker's own (NO_NETWORK_ENV), and the image
+# puts the offline `pip` first on PATH (docker/Dockerfile).
 WORKER_ENV = {
-    "AWS_EC2_METADATA_DISABLED": "true",
-    "AWS_CONFIG_FILE": "/dev/null",
-    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     # The worker's scratch (the answer's files, synth output) goes to the size-capped tmpfs.
     "TMPDIR": "/work",
 }

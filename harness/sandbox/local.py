@@ -41,6 +41,8 @@ from harness.sandbox.pool import (
 from harness.worker import read_tail
 
 WORKER_SCRIPT = Path(__file__).resolve().parent.parent / "worker.py"
+# `pip`, `pip3`...: refuse downloads at once (the image puts the same folder first on its PATH).
+OFFLINE_BIN = Path(__file__).resolve().parent / "offline_bin"
 # The worker's own soft timer ends most runaway apps; this margin is for the ones it cannot.
 HARD_GRACE_SECONDS = 10.0
 EXIT_WAIT_SECONDS = 10.0
@@ -92,16 +94,15 @@ def worker_env(worker_dir: Path, extra: Mapping[str, str], jsii_cache: Path | No
         HOME=str(worker_dir),
         TMPDIR=str(worker_dir / "tmp"),
         JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1",
-        # An answer that calls AWS at synth time fails fast and the same way everywhere.
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
     )
+    # The AWS and pip settings every app gets are the worker's (NO_NETWORK_ENV), the same in
+    # every sandbox; the offline `pip` goes first on PATH as it does in the image.
     node = node_binary()
     if node:
         env["JSII_NODE"] = node
-        # cdktf zips TerraformAssets by running `node` from PATH: it must be the same pinned node.
-        env["PATH"] = os.pathsep.join(p for p in (os.path.dirname(node), env.get("PATH")) if p)
+    # cdktf zips TerraformAssets by running `node` from PATH: it must be the same pinned node.
+    first = [str(OFFLINE_BIN), os.path.dirname(node) if node else ""]
+    env["PATH"] = os.pathsep.join(p for p in (*first, env.get("PATH")) if p)
     env.update(extra)
     return env
 

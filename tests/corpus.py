@@ -1,0 +1,27 @@
+"""The dev corpus as the corpus tests read it: each task's workspace for one side."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from harness.errors import TaskLoadError
+from harness.platforms import platform_for
+from harness.tasks import Task, discover, load_task
+from harness.workspace import Workspace, build_workspace
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
+
+
+def synthesizable(side: str) -> Iterator[tuple[Task, Workspace]]:
+    """(task, workspace) of `side` for every corpus task whose answer has code and an entry."""
+    for path in discover([CORPUS]):
+        try:
+            task = load_task(path)
+        except TaskLoadError:
+            continue
+        if side == "ideal" and not task.has_reference:
+            continue
+        ws = build_workspace(task, side, platform_for(task.metadata))
+        if ws.has_code and ws.entry:
+            yield task, ws
