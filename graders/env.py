@@ -127,6 +127,11 @@ def _root_cause(cause: EnvCause) -> str:
             "The app reads a build output at synth time; the task makes it in a step run before "
             "synthesis, which the grading sandbox does not run."
         )
+    if cause.kind == "toolchain":
+        return (
+            "The app imports a prebuilt provider package that the grading toolchain does not install; "
+            "the package exists, so a deploy environment that installs it synthesizes past this import."
+        )
     if cause.kind == "pip":
         return "The app installs packages while it synthesizes; the sandbox has no network to download them."
     if cause.kind == "network":

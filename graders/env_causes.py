@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from graders.aws_data import load
 from harness.synth import SynthResult, SynthStatus
 
 # What the sandbox's own `pip` prints (harness/sandbox/offline_bin/pip).
@@ -22,7 +23,9 @@ PIP_REFUSAL = "pip: package downloads are not available in the sandbox"
 
 @dataclass(frozen=True)
 class EnvCause:
-    kind: str  # aws-credentials | aws-fake-credentials | aws-network | network | pip | build-output
+    kind: (
+        str  # aws-credentials | aws-fake-credentials | aws-network | network | pip | build-output | toolchain
+    )
     title: str
     needs: str  # what the answer needs at synth time, in the words of the message
     # The build output the snapshot lacks and the step that creates it (kind "build-output").
@@ -144,12 +147,31 @@ def environment_cause(
         short in ("OSError", "ConnectionError") and _NETWORK_MESSAGE.search(message)
     ):
         return EnvCause("network", "Network access at synthesis", "network access")
+    package = _published_provider(short, message)
+    if package:
+        return EnvCause(
+            "toolchain", "Provider package not in the sandbox", f"the prebuilt provider package `{package}`"
+        )
     missing = missing_path(synth)
     # A pip the app ran without checking its status shows in the output; what stops the app
     # then is the folder pip was to fill.
     if _pip_failed(etype, message, synth.traceback) or (missing and PIP_REFUSAL in synth.output_tail):
         return EnvCause("pip", "Package download at synthesis", "a `pip install` (network access)")
     return _build_output(missing, synth, files, docs or {}) if missing else None
+
+
+# `No module named 'cdktf_cdktf_provider_kubernetes'`: the whole package is absent, not a module of it.
+_NO_PROVIDER = re.compile(r"No module named '(?P<root>cdktf_cdktf_provider_(?P<name>\w+))'")
+
+
+def _published_provider(short: str, message: str) -> str:
+    """The PyPI name of a prebuilt provider the app imports and the toolchain does not carry
+    (graders/data/prebuilt_providers.json), or ""; a module that was never published is the
+    answer's mistake."""
+    match = _NO_PROVIDER.search(message) if short == "ModuleNotFoundError" else None
+    if match is None or match.group("name") not in load("prebuilt_providers.json")["providers"]:
+        return ""
+    return match.group("root").replace("_", "-")
 
 
 def _aws_cause(short: str, message: str) -> EnvCause | None:

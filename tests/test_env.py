@@ -56,6 +56,8 @@ def kind(synth: SynthResult, files: dict[str, str] | None = None, docs: dict[str
         ("socket.gaierror", "[Errno -3] Temporary failure in name resolution", "network"),
         ("urllib.error.URLError", "<urlopen error [Errno 101] Network is unreachable>", "network"),
         ("OSError", "[Errno 101] Network is unreachable", "network"),
+        # A published prebuilt provider the sandbox's toolchain does not install.
+        ("ModuleNotFoundError", "No module named 'cdktf_cdktf_provider_kubernetes'", "toolchain"),
     ],
 )
 def test_aws_and_network_stops_are_the_environment(error_type: str, message: str, expected: str) -> None:
@@ -78,6 +80,9 @@ def test_aws_and_network_stops_are_the_environment(error_type: str, message: str
             "Command '['npm', 'run', 'lint']' returned non-zero exit status 2.",
         ),
         ("TypeError", "TapStack.__init__() got an unexpected keyword argument 'region'"),
+        # A provider never published, and a module missing from an installed provider.
+        ("ModuleNotFoundError", "No module named 'cdktf_cdktf_provider_awscc_extra'"),
+        ("ModuleNotFoundError", "No module named 'cdktf_cdktf_provider_aws.s3_bucket_acl_v2'"),
     ],
 )
 def test_errors_of_the_answer_stay_syn001(error_type: str, message: str) -> None:
