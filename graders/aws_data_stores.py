@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from graders.aws_data import evaluation_date, load, rds_doc, version_offered
+from graders.aws_data import load, rds_doc, version_offered
 from graders.context import GradeContext
 from graders.model import Category, Severity
 from graders.registry import Hit, rule
@@ -143,7 +143,7 @@ def engine_version_not_offered(ctx: GradeContext) -> Iterator[Hit]:
     """
     versions = load("engine_versions.json")
     curated = load("engine_versions_curated.json")
-    today = evaluation_date(ctx.metadata)
+    today = ctx.judged_at
     for rtype, engine_attr, default_engine, version_attr, table in _VERSIONED:
         for stack, res in ctx.tf.resources(rtype):
             version = stack.literal(res, version_attr)

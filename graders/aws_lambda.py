@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from graders.aws_data import evaluation_date, load
+from graders.aws_data import load
 from graders.aws_iam import allows, role_grants
 from graders.aws_packages import (
     PackageUse,
@@ -301,7 +301,7 @@ def lambda_runtime_not_creatable(ctx: GradeContext) -> Iterator[Hit]:
     """
     data = load("lambda.json")
     known = set(data["runtimes"])
-    today = str(evaluation_date(ctx.metadata))
+    today = str(ctx.judged_at)
     for stack, res in ctx.tf.resources("aws_lambda_function"):
         runtime = stack.literal(res, "runtime")
         if not isinstance(runtime, str) or runtime is UNRESOLVED or not runtime:

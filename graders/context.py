@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from graders.aws_data import evaluation_date
 from graders.provider_api import ApiIndex, load_index
 from graders.terraform import TerraformModel
 from harness.pysource import parse_python
@@ -25,6 +27,10 @@ class Settings:
     # The ENVIRONMENT_SUFFIX answers are synthesized with (harness.pipeline.DEFAULT_ENV): names
     # that should carry the suffix are checked for this value.
     environment_suffix: str = "dev"
+    # The date the answer is judged at (ISO), set per task by the pipeline (harness.pipeline.
+    # judged_at): rules that depend on the date use it, and it is part of the rules' cache key.
+    # "" outside the pipeline: the task's start date, else today.
+    judged_at: str = ""
 
 
 @dataclass
@@ -35,6 +41,13 @@ class GradeContext:
     synth: SynthResult | None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
+
+    @property
+    def judged_at(self) -> dt.date:
+        """The date rules judge the answer at (a deprecation cut-off before it applies)."""
+        if self.settings.judged_at:
+            return dt.date.fromisoformat(self.settings.judged_at)
+        return evaluation_date(dict(self.metadata))
 
     @property
     def side(self) -> str:

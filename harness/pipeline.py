@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from graders.aws_data import evaluation_date
 from graders.context import GradeContext, Settings
 from graders.model import Finding, Outcome, RuleOutcome
 from graders.provider_api import load_index
@@ -89,6 +91,8 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
         )
     platform = platform_for(task.metadata)
     timings: dict[str, float] = {}
+    # One date for the whole task: the apps' clock and the rules' "judged at".
+    options = replace(options, settings=replace(options.settings, judged_at=judged_at(task).isoformat()))
     model_ws = build_workspace(task, "model", platform)
     ideal_ws = build_workspace(task, "ideal", platform) if task.has_reference else None
 
@@ -171,6 +175,11 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
     )
 
 
+def judged_at(task: Task) -> dt.date:
+    """The date a task is graded as of: the clock its apps see and the date rules judge at."""
+    return evaluation_date(task.metadata)
+
+
 def _run_rules(ctx: GradeContext, options: GradeOptions) -> RuleRun:
     return run_rules_cached(ctx, options.cache) if options.cache is not None else run_rules(ctx)
 
@@ -210,6 +219,7 @@ def synth_request(
         entry_contract=ws.side == "model" and _own_entry(ws, contract),
         contract_entry=(contract or None) if ws.side == "model" else None,
         archives=ws.archives,
+        clock=options.settings.judged_at,
     )
     return request, repairs
 

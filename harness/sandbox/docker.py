@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from harness.sandbox.base import REPRODUCIBLE_ENV
 from harness.sandbox.pool import (
     LineWorker,
     WorkerGone,
@@ -70,6 +71,7 @@ WORKER_ENV = {
     "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
     # The worker's scratch (the answer's files, synth output) goes to the size-capped tmpfs.
     "TMPDIR": "/work",
+    **REPRODUCIBLE_ENV,
 }
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.sandbox.base import REPRODUCIBLE_ENV
 from harness.sandbox.pool import (
     LineWorker,
     WorkerGone,
@@ -52,7 +53,8 @@ MAX_FILE_BYTES = 2 << 30
 DIR_PREFIX = "iacgrade-local-"
 OWNER_FILE = "owner"
 # Variables a worker inherits; everything else (tokens, credentials, PYTHON* settings) stays out.
-INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+# TZ is not among them: REPRODUCIBLE_ENV sets it.
+INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE")
 
 
 # --------------------------------------------------------------------------------------------
@@ -96,6 +98,7 @@ def worker_env(worker_dir: Path, extra: Mapping[str, str], jsii_cache: Path | No
         AWS_EC2_METADATA_DISABLED="true",
         AWS_CONFIG_FILE=os.devnull,
         AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        **REPRODUCIBLE_ENV,
     )
     node = node_binary()
     if node:
