@@ -280,7 +280,7 @@ def load_toolchain() -> Toolchain:
 
 
 def jsii_kernel_dir() -> str:
-    """The folder the jsii runtime unpacked its node kernel into ("" when it cannot be told).
+    """The folder the jsii runtime unpacked its node kernel's script into ("" when it cannot be told).
 
     A random temp folder per worker, named in every node stack trace; jsii keeps it only as the
     script argument of the node process it started."""

@@ -11,7 +11,8 @@ never saw.
   Terraform resolves from the stack's folder).
 - An App's output folder (`<scratch>/out/entry/app-1`) becomes `cdktf.out`, where `cdktf synth`
   would have written it.
-- The folder the jsii node kernel was unpacked into becomes `/tmp/jsii-kernel`.
+- The folder the jsii node kernel was unpacked into becomes `/tmp/jsii-runtime`, and the folder
+  it loads packages into `/tmp/jsii-kernel`.
 - Every other temporary folder of the worker (its scratch, the app's temp dir) becomes `/tmp`,
   and so does the system temp dir it was started with, in text only and only before a `/`.
 
@@ -29,12 +30,16 @@ from typing import Any
 PROJECT = "/workspace"
 OUTPUT = "cdktf.out"
 TEMP = "/tmp"
-# The folder jsii unpacks its node kernel into, a random temp folder per worker.
+# The folder the jsii Python runtime unpacks the node kernel's script into, and the folder the
+# kernel loads packages into (`jsii-kernel-<6 random characters>` in the temp dir): both random,
+# one per worker, and named in every node stack trace.
+RUNTIME = "/tmp/jsii-runtime"
 KERNEL = "/tmp/jsii-kernel"
 # A path starts where no path character precedes it (`/var/tmp` holds no `/tmp` to replace) ...
 _START = r"(?<![\w.-])"
-# ... and a root is matched whole: `/work` is no prefix of `/workspace`.
-_END = r"(?:(?P<slash>/)|(?![\w.-]))"
+# ... and a root is matched whole: `/work` is no prefix of `/workspace` (a full stop after it
+# ends a sentence, not the name).
+_END = r"(?:(?P<slash>/)|(?![\w-]|\.[\w.-]))"
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,11 @@ class Scrubber:
             for r in _spellings([outroot])
         ]
         roots += [_Root(re.escape(r), "", PROJECT) for r in _spellings([workspace])]
-        roots += [_Root(re.escape(r), KERNEL, KERNEL) for r in _spellings([kernel])]
+        roots += [_Root(re.escape(r), RUNTIME, RUNTIME) for r in _spellings([kernel])]
+        roots += [
+            _Root(re.escape(r) + r"/jsii-kernel-[A-Za-z0-9]{6}", KERNEL, KERNEL)
+            for r in _spellings(self._given["system"])
+        ]
         roots += [_Root(re.escape(r), TEMP, TEMP) for r in _spellings(self._given["temp"])]
         roots += [_Root(re.escape(r), TEMP, TEMP, text_only=True) for r in _spellings(self._given["system"])]
         # Longest first: the workspace is inside the scratch folder, which is inside the temp dir.
