@@ -732,7 +732,12 @@ class Worker:
     def make_scrubber(self) -> None:
         if REPAIRS is not None:
             self.scrubber = REPAIRS.scrub.Scrubber(
-                self.workspace, self.outroot, [self.app_tmp, self.scratch], system_roots(), jsii_kernel_dir()
+                self.workspace,
+                self.outroot,
+                [self.app_tmp, self.scratch],
+                system_roots(),
+                jsii_kernel_dir(),
+                self.paths.installed,
             )
 
     # ---- protocol

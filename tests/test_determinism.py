@@ -150,6 +150,7 @@ SCRUBBER = Scrubber(
     ["/tmp/iacgrade-local-ab/tmp/iacgrade-worker-cd/tmp", "/tmp/iacgrade-local-ab/tmp/iacgrade-worker-cd"],
     ["/tmp/iacgrade-local-ab/tmp", "/tmp/iacgrade-local-ab"],
     "/tmp/iacgrade-local-ab/tmp/tmpk3rn",
+    ["/opt/venv/lib/python3.11/site-packages", "/opt/python/lib/python3.11"],
 )
 WORKER = "/tmp/iacgrade-local-ab/tmp/iacgrade-worker-cd"
 
@@ -171,6 +172,12 @@ WORKER = "/tmp/iacgrade-local-ab/tmp/iacgrade-worker-cd"
             None,
         ),
         ("/tmp/iacgrade-local-ab/.cache/pip", "/tmp/.cache/pip", "/tmp/iacgrade-local-ab/.cache/pip"),
+        (
+            "from 'cdktf' (/opt/venv/lib/python3.11/site-packages/cdktf/__init__.py)",
+            "from 'cdktf' (cdktf/__init__.py)",
+            "from 'cdktf' (/opt/venv/lib/python3.11/site-packages/cdktf/__init__.py)",
+        ),
+        ('File "/opt/python/lib/python3.11/subprocess.py"', 'File "subprocess.py"', None),
         (
             "at /tmp/iacgrade-local-ab/tmp/jsii-kernel-Fw6tc4/node_modules/cdktf/lib/x.js:5",
             "at /tmp/jsii-kernel/node_modules/cdktf/lib/x.js:5",

@@ -15,6 +15,8 @@ never saw.
   it loads packages into `/tmp/jsii-kernel`.
 - Every other temporary folder of the worker (its scratch, the app's temp dir) becomes `/tmp`,
   and so does the system temp dir it was started with, in text only and only before a `/`.
+- Installed files (the toolchain, the standard library) are named from their import root in
+  text, `cdktf/__init__.py`, as Python names a module: the same in every sandbox.
 
 Standard library only: this runs inside the sandbox.
 """
@@ -45,10 +47,13 @@ _END = r"(?:(?P<slash>/)|(?![\w-]|\.[\w.-]))"
 @dataclass(frozen=True)
 class _Root:
     pattern: str
-    relative: str  # what it becomes in text ("" for the workspace: a path inside it loses it)
-    absolute: str  # what it becomes where a path must stay absolute
-    # The system temp folder and HOME also hold what is not the worker's: only paths below them
-    # are rewritten, and only in text (`/work/data` in a Terraform JSON is the answer's own).
+    relative: str  # what it becomes before a `/` in text ("": a path inside it loses it)
+    absolute: str  # the same where a path must stay absolute
+    # What the folder alone becomes; None: it is left alone.
+    bare: str | None
+    # The system temp folder, HOME and the installed packages also hold what is not the
+    # worker's: they are rewritten in text only (`/work/data` in a Terraform JSON is the
+    # answer's own).
     text_only: bool = False
 
 
@@ -62,6 +67,7 @@ class Scrubber:
         temp_roots: Iterable[str],
         system_roots: Iterable[str] = (),
         kernel: str = "",
+        installed: Iterable[str] = (),
     ) -> None:
         self._given = {
             "workspace": workspace,
@@ -69,20 +75,24 @@ class Scrubber:
             "temp": list(temp_roots),
             "system": list(system_roots),
             "kernel": kernel,
+            "installed": list(installed),
         }
+        system = _spellings(self._given["system"])
         # Both spellings of a folder are kept: the real path and the one given (a link in TMPDIR).
-        roots = [
-            _Root(re.escape(r) + r"/[\w.:-]+/app-\d+", OUTPUT, f"{PROJECT}/{OUTPUT}")
-            for r in _spellings([outroot])
-        ]
-        roots += [_Root(re.escape(r), "", PROJECT) for r in _spellings([workspace])]
-        roots += [_Root(re.escape(r), RUNTIME, RUNTIME) for r in _spellings([kernel])]
+        apps = [re.escape(r) + r"/[\w.:-]+/app-\d+" for r in _spellings([outroot])]
+        roots = [_Root(p, OUTPUT, f"{PROJECT}/{OUTPUT}", OUTPUT) for p in apps]
+        # A path inside the workspace is relative to it; the workspace alone is `/workspace`.
+        roots += [_Root(re.escape(r), "", PROJECT, PROJECT) for r in _spellings([workspace])]
+        roots += [_Root(re.escape(r), RUNTIME, RUNTIME, RUNTIME) for r in _spellings([kernel])]
+        kernels = [re.escape(r) + r"/jsii-kernel-[A-Za-z0-9]{6}" for r in system]
+        roots += [_Root(p, KERNEL, KERNEL, KERNEL) for p in kernels]
+        roots += [_Root(re.escape(r), TEMP, TEMP, TEMP) for r in _spellings(self._given["temp"])]
+        roots += [_Root(re.escape(r), TEMP, TEMP, None, text_only=True) for r in system]
+        # Installed files are named from their import root (`jsii/_runtime.py`), the same in
+        # every sandbox.
         roots += [
-            _Root(re.escape(r) + r"/jsii-kernel-[A-Za-z0-9]{6}", KERNEL, KERNEL)
-            for r in _spellings(self._given["system"])
+            _Root(re.escape(r), "", "", None, text_only=True) for r in _spellings(self._given["installed"])
         ]
-        roots += [_Root(re.escape(r), TEMP, TEMP) for r in _spellings(self._given["temp"])]
-        roots += [_Root(re.escape(r), TEMP, TEMP, text_only=True) for r in _spellings(self._given["system"])]
         # Longest first: the workspace is inside the scratch folder, which is inside the temp dir.
         self._roots = sorted(roots, key=lambda root: len(root.pattern), reverse=True)
         alternatives = "|".join(f"(?P<r{i}>{root.pattern})" for i, root in enumerate(self._roots))
@@ -96,15 +106,14 @@ class Scrubber:
         def replace(match: re.Match[str]) -> str:
             index = next(int(name[1:]) for name, text in match.groupdict().items() if text and name[0] == "r")
             root = self._roots[index]
-            slash = match.group("slash") or ""
-            if root.text_only and (absolute or not slash):
+            if root.text_only and absolute:
                 return match.group(0)
-            if absolute:
-                return root.absolute + slash
-            if root.relative == "":
-                # A path inside the workspace is relative to it; the workspace alone is `/workspace`.
-                return "" if slash else PROJECT
-            return root.relative + slash
+            if not match.group("slash"):
+                if root.bare is None:
+                    return match.group(0)
+                return root.absolute if absolute else root.bare
+            prefix = root.absolute if absolute else root.relative
+            return f"{prefix}/" if prefix else ""
 
         return self._pattern.sub(replace, value)
 
@@ -140,6 +149,7 @@ class Scrubber:
             paths("temp"),
             paths("system"),
             str(described.get("kernel") or ""),
+            paths("installed"),
         )
 
 
