@@ -999,8 +999,10 @@ class Worker:
         # A repaired pass runs the same strategy again: its apps get folders of their own.
         recorder = AppRecorder(os.path.join(self.outroot, (label or name).replace(":", "-")), self.workspace)
         own_outdirs: list[str] | None = None
-        # Every run of an app starts from the same temp folder, draws and clock as any other.
-        empty_dir(self.app_tmp)
+        # Every run of an app starts from the same (empty) temp folder, draws and clock as any other.
+        remove_tree(self.app_tmp)
+        with contextlib.suppress(OSError):
+            os.makedirs(self.app_tmp, exist_ok=True)
         with (
             self.app_namespace(env, entry_path),
             patched_toolchain(self.toolchain.cdktf, self.workspace, recorder),
