@@ -148,6 +148,17 @@ def request_seed(request: dict[str, Any]) -> int:
     return int(REPAIRS.determinism.seed_for(files, archives if isinstance(archives, dict) else {}))
 
 
+def request_clock(request: dict[str, Any]) -> str:
+    """The date the request's apps see: its own when it names a valid one, else the default."""
+    clock = str(request.get("clock") or DEFAULT_CLOCK)
+    try:
+        if REPAIRS is not None:
+            REPAIRS.determinism.clock_of(clock)
+    except ValueError:
+        return DEFAULT_CLOCK
+    return clock
+
+
 def system_roots() -> list[str]:
     """The temp folders the worker was given, which a reply's text names as `/tmp`."""
     system = tempfile.gettempdir()
@@ -792,7 +803,7 @@ class Worker:
         deadline = started + timeout
         env = self.app_env(request.get("env") or {})
         linecache.clearcache()
-        self.seed, self.clock = request_seed(request), str(request.get("clock") or DEFAULT_CLOCK)
+        self.seed, self.clock = request_seed(request), request_clock(request)
         try:
             write_files(self.workspace, request.get("files"))
             write_archives(self.workspace, request.get("archives"))
