@@ -28,7 +28,9 @@ class Settings:
     terraform_version: str = "latest"
     # Whether the deploy environment requires remote state (TF001 is Critical then).
     remote_state_required: bool = False
-    # The date the AWS data is judged at (ISO); "" for the task's startedAt, else today.
+    # The date the answer is judged at (ISO), set per task by the pipeline from its environment
+    # (harness/profile.py): rules that depend on the date use it, and it is part of the rules'
+    # cache key. "" outside the pipeline: the task's start date, else today.
     judged_at: str = ""
     # The ENVIRONMENT_SUFFIX answers are synthesized with (harness.pipeline.DEFAULT_ENV): names
     # that should carry the suffix are checked for this value.

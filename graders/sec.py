@@ -81,7 +81,13 @@ def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECO
             lines = check.get("file_line_range") or [0, 0]
             address = _address(index.get(stack, []), int(lines[0]), str(check.get("resource", "")))
             failed.append({**check, "stack": stack, "address": address})
-    return failed
+    # checkov scans the stack files in parallel and reports them in the order they finished.
+    return sorted(failed, key=_check_order)
+
+
+def _check_order(check: dict[str, Any]) -> tuple[str, int, str, str]:
+    lines = check.get("file_line_range") or [0, 0]
+    return (check["stack"], int(lines[0]), str(check.get("check_id", "")), check["address"])
 
 
 def _parse(stdout: str) -> list[dict[str, Any]]:

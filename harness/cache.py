@@ -4,7 +4,7 @@ Two kinds of entry live under the cache root (default `~/.cache/iacgrade/results
 `$IACGRADE_CACHE/results`):
 
 - `synth/<key>.json`, one `SynthResult`, keyed by `synth_key`: the workspace files (paths and
-  contents), entry point, stack class, environment and time limit of the request, and the
+  contents), entry point, stack class, environment, clock and time limit of the request, and the
   toolchain that ran it (the sandbox image tag, or the local package versions and worker code).
 - `rules/<key>.json`, the outputs of every rule on one answer, keyed by `answer_key`: the answer's
   files and how each was placed, its synth result, the task metadata, the grading settings and
@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 CACHE_ENV = "IACGRADE_CACHE"
 # Bumped when the layout or the meaning of a key changes; old entries are then never read.
 # 2: findings say where their error comes from (error_kind) and fit their impact to their severity.
-CACHE_FORMAT = 2
+# 3: synth results say the seed and clock apps ran with, and hold no path of the worker's.
+CACHE_FORMAT = 3
 # Synth outcomes that are a property of the answer; the others depend on load or luck.
 CACHEABLE_SYNTH = frozenset({SynthStatus.OK, SynthStatus.ERROR, SynthStatus.SKIPPED})
 # What the local sandbox's answers run against; a new version of any changes every synth key.
@@ -216,6 +217,7 @@ def synth_key(request: SynthRequest, toolchain: str) -> str:
         "stack": [request.stack_module, request.stack_class],
         "env": request.env,
         "timeout": request.timeout,
+        "clock": request.clock,
     }
     if request.repairs:
         # Only when present, so the keys of answers that need no repair stay what they were.

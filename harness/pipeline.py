@@ -115,6 +115,8 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
             metadata=task.metadata,
         )
     platform = platform_for(task.metadata)
+    # One environment for the whole task: what rules read, the apps' region and clock, and the
+    # date rules judge at.
     env = task_environment(task, options)
     options = in_environment(options, env)
     timings: dict[str, float] = {}
@@ -242,6 +244,7 @@ def synth_request(
         entry_contract=ws.side == "model" and _own_entry(ws, contract),
         contract_entry=(contract or None) if ws.side == "model" else None,
         archives=ws.archives,
+        clock=options.settings.judged_at,
     )
     return request, repairs
 

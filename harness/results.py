@@ -6,6 +6,7 @@ exactly what `result.json` holds, so a run directory can be re-rendered without 
 
 from __future__ import annotations
 
+import copy
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +18,12 @@ from harness.synth import SynthResult
 # 2: failures say where their error comes from (`error_kind`) and every place they were seen
 # (`places`); results of version 1 still load, with both filled in from what they hold.
 RESULT_SCHEMA_VERSION = 2
+# Fields that are facts of the run, not of the answer: how long each stage and each synth took,
+# which worker (or the cache) served it, and the sandbox that ran it (kind, image, slots).
+# Grading the same inputs again gives the same result.json except for these.
+RUN_FACTS = frozenset({"timings", "sandbox", "seconds", "worker"})
+# Where they are: on the task result, and on each side's synth result.
+_RUN_FACT_HOLDERS = ((), ("model", "synth"), ("ideal", "synth"))
 
 
 class TaskStatus(StrEnum):
@@ -127,3 +134,17 @@ class TaskResult(BaseModel):
         for f in self.failures:
             counts[f.severity.value] += 1
         return counts
+
+
+def without_run_facts(data: dict[str, Any]) -> dict[str, Any]:
+    """A `result.json` (as parsed JSON) without its run facts (`RUN_FACTS`): what must be the same
+    every time the same task is graded."""
+    kept = copy.deepcopy(data)
+    for path in _RUN_FACT_HOLDERS:
+        holder: Any = kept
+        for key in path:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        if isinstance(holder, dict):
+            for name in RUN_FACTS:
+                holder.pop(name, None)
+    return kept

@@ -117,6 +117,11 @@ class SynthResult(BaseModel):
     # entry is known (set by the pipeline from the request).
     contract_checked: bool = False
     output_tail: str = ""
+    # What the app drew from (harness/worker_lib/determinism.py): the seed of `random`, uuid and
+    # the rest, and the date its clock showed. Synthesizing the same files with both again gives
+    # the same stacks. 0 and "" when nothing ran.
+    seed: int = 0
+    clock: str = ""
     seconds: float = 0.0
     worker: str = ""
 

@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 OUTPUT_TAIL_BYTES = 8 * 1024
+# The clock apps see when a request names none (an ISO date; zip archives cannot go before 1980).
+DEFAULT_CLOCK = "2025-01-01"
 TRACEBACK_LINES = 60
 MESSAGE_CHARS = 8 * 1024
 # After the soft limit the alarm keeps firing, so an app that swallows one timeout meets the next.
@@ -154,6 +156,36 @@ def _resolver(module: types.ModuleType, names: dict[str, Any]) -> Callable[[str]
         return getattr(importlib.import_module(str(target[0])), str(target[1]))
 
     return resolve
+
+
+def request_seed(request: dict[str, Any]) -> int:
+    """The seed of the request's answer (0 where the determinism module is absent)."""
+    files, archives = request.get("files"), request.get("archives")
+    if REPAIRS is None or not isinstance(files, dict):
+        return 0
+    return int(REPAIRS.determinism.seed_for(files, archives if isinstance(archives, dict) else {}))
+
+
+def request_clock(request: dict[str, Any]) -> str:
+    """The date the request's apps see: its own when it names a valid one, else the default."""
+    clock = str(request.get("clock") or DEFAULT_CLOCK)
+    try:
+        if REPAIRS is not None:
+            REPAIRS.determinism.clock_of(clock)
+    except ValueError:
+        return DEFAULT_CLOCK
+    return clock
+
+
+def system_roots() -> list[str]:
+    """The temp folders the worker was given, which a reply's text names as `/tmp`."""
+    system = tempfile.gettempdir()
+    roots = [system]
+    # The local sandbox gives each worker a folder of its own as HOME, holding its TMPDIR.
+    home = os.environ.get("HOME", "")
+    if home and os.path.dirname(os.path.realpath(system)) == os.path.realpath(home):
+        roots.append(home)
+    return roots
 
 
 REPAIRED_LABEL = "repaired:"
@@ -274,6 +306,22 @@ def load_toolchain() -> Toolchain:
         except importlib.metadata.PackageNotFoundError:
             versions[dist] = "unknown"
     return Toolchain(cdktf=cdktf, versions=versions)
+
+
+def jsii_kernel_dir() -> str:
+    """The folder the jsii runtime unpacked its node kernel's script into ("" when it cannot be told).
+
+    A random temp folder per worker, named in every node stack trace; jsii keeps it only as the
+    script argument of the node process it started."""
+    try:
+        from jsii._runtime import kernel
+
+        args = kernel.provider._process._process.args
+        script = str(args[-1])
+    except (ImportError, AttributeError, IndexError, TypeError):
+        return ""
+    # <folder>/bin/jsii-runtime.js; the stack traces name <folder>/lib/program.js.
+    return os.path.dirname(os.path.dirname(script)) if os.path.isabs(script) else ""
 
 
 def _node_version() -> str:
@@ -504,12 +552,13 @@ def workspace_frame(exc: BaseException, paths: Paths) -> dict[str, Any] | None:
 
 
 def format_traceback(exc: BaseException, paths: Paths) -> str:
-    """The traceback without the worker's and the import system's frames, workspace-relative, trimmed."""
+    """The traceback without the worker's and the import system's frames, trimmed; workspace
+    files relative to it and installed ones from their import root, as in messages."""
     report = traceback.TracebackException.from_exception(exc)
     # Python hides importlib's frames from its own tracebacks the same way.
     kept = [frame for frame in report.stack if not paths.is_internal(frame.filename)]
     report.stack = traceback.StackSummary.from_list(kept)
-    lines = paths.relative("".join(report.format())).splitlines()
+    lines = paths.short("".join(report.format())).splitlines()
     return "\n".join(lines[-TRACEBACK_LINES:])
 
 
@@ -649,6 +698,8 @@ class Saved:
     root_level: int
     warning_filters: list[Any]
     recursion_limit: int
+    tempdir: str | None
+    dont_write_bytecode: bool
 
     @classmethod
     def take(cls) -> Saved:
@@ -664,6 +715,8 @@ class Saved:
             root_level=root.level,
             warning_filters=list(warnings.filters),
             recursion_limit=sys.getrecursionlimit(),
+            tempdir=tempfile.tempdir,
+            dont_write_bytecode=sys.dont_write_bytecode,
         )
 
 
@@ -676,7 +729,10 @@ class Worker:
         self.workspace = os.path.join(scratch, "workspace")
         self.outroot = os.path.join(scratch, "out")
         self.capture_path = os.path.join(scratch, "output.log")
+        # The app's own temp folder, emptied before each run: its temp names then repeat.
+        self.app_tmp = os.path.join(scratch, "tmp")
         os.makedirs(self.workspace)
+        os.makedirs(self.app_tmp)
         self.workspace_inode = os.stat(self.workspace).st_ino
         self.paths = Paths(self.workspace)
         self.base_env = dict(os.environ)
@@ -697,6 +753,21 @@ class Worker:
         self.leaked_processes = False
         self.blockers: list[dict[str, Any]] = []
         self.contract: dict[str, Any] | None = None
+        # What the current request's apps draw from: set per request (harness/worker_lib/determinism.py).
+        self.seed, self.clock = 0, DEFAULT_CLOCK
+        # Set once the toolchain is loaded: the node kernel's folder is one of those it names.
+        self.scrubber: Any = None
+
+    def make_scrubber(self) -> None:
+        if REPAIRS is not None:
+            self.scrubber = REPAIRS.scrub.Scrubber(
+                self.workspace,
+                self.outroot,
+                [self.app_tmp, self.scratch],
+                system_roots(),
+                jsii_kernel_dir(),
+                self.paths.installed,
+            )
 
     # ---- protocol
 
@@ -750,9 +821,12 @@ class Worker:
         deadline = started + timeout
         env = self.app_env(request.get("env") or {})
         linecache.clearcache()
+        self.seed, self.clock = request_seed(request), request_clock(request)
         try:
             write_files(self.workspace, request.get("files"))
             write_archives(self.workspace, request.get("archives"))
+            if REPAIRS is not None:
+                REPAIRS.determinism.set_mtimes(self.workspace, self.clock)
             outcomes, tail = self.run_strategies(request, env, deadline, timeout)
         except WorkspaceError as exc:
             outcomes, tail = [Outcome("workspace", "error", exc.kind, str(exc))], ""
@@ -761,30 +835,45 @@ class Worker:
         first = outcomes[0]
         best = next((o for o in outcomes if o.stacks), None)
         recycle = ALARM.interrupted_jsii or not clean or self.leaked_threads or self.leaked_processes
-        return {
-            "id": request.get("id"),
-            "status": first.status,
-            "strategy": first.strategy,
-            "error_type": first.error_type,
-            "message": first.message,
-            "traceback": first.traceback,
-            "frame": first.frame,
-            "stacks": best.stacks if best else {},
-            "stacks_strategy": best.strategy if best else "",
-            "stack_classes": best.stack_classes if best else {},
-            "packages": best.packages if best else None,
-            "attempts": [o.attempt() for o in outcomes],
-            "blockers": self.blockers,
-            "contract": self.contract,
-            "output_tail": tail,
-            "seconds": round(time.monotonic() - started, 4),
-            "recycle": recycle,
-        }
+        return self.scrubbed(
+            {
+                "id": request.get("id"),
+                "status": first.status,
+                "strategy": first.strategy,
+                "error_type": first.error_type,
+                "message": first.message,
+                "traceback": first.traceback,
+                "frame": first.frame,
+                "stacks": best.stacks if best else {},
+                "stacks_strategy": best.strategy if best else "",
+                "stack_classes": best.stack_classes if best else {},
+                "packages": best.packages if best else None,
+                "attempts": [o.attempt() for o in outcomes],
+                "blockers": self.blockers,
+                "contract": self.contract,
+                "output_tail": tail,
+                "seed": self.seed,
+                "clock": self.clock if REPAIRS is not None else "",
+                "seconds": round(time.monotonic() - started, 4),
+                "recycle": recycle,
+            }
+        )
+
+    def scrubbed(self, reply: dict[str, Any]) -> dict[str, Any]:
+        """The reply without the worker's folders: the Terraform JSON keeps its paths absolute
+        (`/workspace/...`: Terraform resolves a relative one from the stack's folder)."""
+        if self.scrubber is None:
+            return reply
+        stacks = reply.pop("stacks", {})
+        reply = self.scrubber.value(reply)
+        reply["stacks"] = self.scrubber.value(stacks, absolute=True)
+        return reply
 
     def app_env(self, request_env: dict[str, Any]) -> dict[str, str]:
         env = {k: v for k, v in self.base_env.items() if k not in PROFILE_ENV}
         env.update(DEFAULT_ENV)
         env.update(NO_NETWORK_ENV)
+        env["TMPDIR"] = self.app_tmp
         env.update({str(k): str(v) for k, v in request_env.items()})
         env.setdefault("AWS_DEFAULT_REGION", env["AWS_REGION"])
         return env
@@ -942,9 +1031,14 @@ class Worker:
         # A repaired pass runs the same strategy again: its apps get folders of their own.
         recorder = AppRecorder(os.path.join(self.outroot, (label or name).replace(":", "-")), self.workspace)
         own_outdirs: list[str] | None = None
+        # Every run of an app starts from the same (empty) temp folder, draws and clock as any other.
+        remove_tree(self.app_tmp)
+        with contextlib.suppress(OSError):
+            os.makedirs(self.app_tmp, exist_ok=True)
         with (
             self.app_namespace(env, entry_path),
             patched_toolchain(self.toolchain.cdktf, self.workspace, recorder),
+            self.reproducible(),
         ):
             try:
                 try:
@@ -1092,6 +1186,10 @@ class Worker:
         sys.argv[:] = [entry_path]
         os.environ.clear()
         os.environ.update(env)
+        tempfile.tempdir = env.get("TMPDIR") or None
+        # Bytecode written into the workspace would end up in the archives an app builds from its
+        # folders, and marshal output is not byte-stable: the asset hash would change every run.
+        sys.dont_write_bytecode = True
         try:
             yield
         finally:
@@ -1111,6 +1209,8 @@ class Worker:
         root.setLevel(saved.root_level)
         warnings.filters[:] = saved.warning_filters
         sys.setrecursionlimit(saved.recursion_limit)
+        tempfile.tempdir = saved.tempdir
+        sys.dont_write_bytecode = saved.dont_write_bytecode
         self.purge_modules(saved.modules)
         self.leaked_threads = self.leaked_threads or any(
             t.is_alive() for t in threading.enumerate() if t not in saved.threads
@@ -1133,6 +1233,11 @@ class Worker:
                 sys.modules[name] = module
         for key in [k for k in sys.path_importer_cache if self.paths.inside(k) or k == self.workspace]:
             del sys.path_importer_cache[key]
+
+    def reproducible(self) -> contextlib.AbstractContextManager[None]:
+        if REPAIRS is None:
+            return contextlib.nullcontext()
+        return REPAIRS.determinism.reproducible(self.seed, self.clock)
 
     def is_toolchain_module(self, module: types.ModuleType | None) -> bool:
         spec = getattr(module, "__spec__", None)
@@ -1253,6 +1358,7 @@ def start_up(worker: Worker, started: float) -> bool:
         )
         return False
     shutil.rmtree(os.path.join(worker.scratch, "warmup"), ignore_errors=True)
+    worker.make_scrubber()
     os.chdir(worker.scratch)
     # Everything loaded so far lives as long as the worker: freezing it keeps later collections fast.
     gc.collect()
@@ -1264,6 +1370,8 @@ def start_up(worker: Worker, started: float) -> bool:
             "versions": worker.toolchain.versions,
             "load_seconds": round(time.monotonic() - started, 3),
             "scratch": worker.scratch,
+            # How to take this worker's folders out of what a host reads itself (after a crash).
+            "scrub": worker.scrubber.describe() if worker.scrubber is not None else None,
         }
     )
     return True

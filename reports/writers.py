@@ -36,6 +36,10 @@ TIMING_COLUMNS = {
     "total": "total_s",
 }
 
+# Columns that are facts of the run (harness.results.RUN_FACTS), left out when two runs of the
+# same tasks are compared.
+RUN_FACT_COLUMNS = ("seconds", *TIMING_COLUMNS.values())
+
 BASE_COLUMNS = (
     "task_id",
     "status",

@@ -4,7 +4,7 @@ Worker protocol (JSON lines over the worker's stdin/stdout, one request and one 
 
 request  {"op": "synth", "id": str, "files": {relpath: text}, "entry": relpath | null,
           "stack": {"module": "lib.tap_stack", "class": "TapStack"} | null,
-          "env": {name: value}, "timeout": seconds,
+          "env": {name: value}, "timeout": seconds, "clock": "2025-10-14"?,
           "repairs": {"names": {module: {name: [module, name]}}, "modules": {name: name}}?,
           "repair_rounds": bool?, "entry_contract": bool?}
 reply    {"id": str, "status": "ok"|"error"|"timeout"|"infra_error", "strategy": str,
@@ -16,12 +16,12 @@ reply    {"id": str, "status": "ok"|"error"|"timeout"|"infra_error", "strategy":
           "attempts": [{"strategy", "status", "error_type", "message", "frame", "stacks"}],
           "blockers": [{"kind", "message", "action", "file", "line", "target"}],
           "contract": {"strategy": "contract", "status", ...} | null,
-          "output_tail": str, "seconds": float, "recycle": bool}
+          "output_tail": str, "seed": int, "clock": str, "seconds": float, "recycle": bool}
 request  {"op": "ping"}            reply {"op": "pong", "versions": {...}, "pid": int}
 request  {"op": "exit"}            the worker exits 0 without a reply (so does end of input)
 
 The first line a worker prints is {"op": "ready", "versions": {...}, "load_seconds": float,
-"pid": int, "scratch": path} once cdktf and the provider are imported; a worker that cannot
+"pid": int, "scratch": path, "scrub": {...}} once cdktf and the provider are imported; a worker that cannot
 load prints {"op": "error", "error_type", "message", "traceback"} instead and exits 1. A request
 that is not JSON or names an unknown op gets {"op": "error", ...} and the worker goes on.
 
@@ -42,6 +42,13 @@ is status "timeout" with error_type "Timeout". "infra_error" means the worker it
 worker dies mid-app, reading the app's output from `<scratch>/output.log`. `recycle: true` asks the
 parent to replace the worker (an alarm interrupted a jsii call, the app left a thread running, or
 the workspace is damaged).
+
+Each app runs with `random` seeded by `seed` (a digest of the request's files, so one answer
+always gets the same), uuid/secrets/os.urandom drawing from that seed, and a clock fixed at
+`clock` (midnight UTC of that date); the workspace files carry `clock` as their mtime. The reply
+names neither the worker's temp folders nor its workspace: paths are workspace-relative, or
+`/workspace/...` in the Terraform JSON, and other temp folders are `/tmp`
+(harness/worker_lib/determinism.py, harness/worker_lib/scrub.py).
 """
 
 from __future__ import annotations
@@ -51,6 +58,11 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from harness.synth import SynthResult
+
+# The environment of every worker process, in every sandbox: the same hash order for sets of
+# strings, the same local time, and no node warning whose text (a pid) and place (the first app
+# to meet it) vary from run to run.
+REPRODUCIBLE_ENV = {"PYTHONHASHSEED": "0", "TZ": "UTC", "NODE_NO_WARNINGS": "1"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,8 @@ class SynthRequest:
     contract_entry: str | None = None
     # Binary archives beside the files (base64 by path): see Workspace.archives.
     archives: dict[str, str] = field(default_factory=dict)
+    # The date the app's clock shows (ISO, "2025-10-14"); "" leaves the worker's default.
+    clock: str = ""
 
     def to_message(self) -> dict[str, object]:
         stack = (
@@ -101,6 +115,8 @@ class SynthRequest:
                 message["contract_entry"] = self.contract_entry
         if self.archives:
             message["archives"] = self.archives
+        if self.clock:
+            message["clock"] = self.clock
         return message
 
 

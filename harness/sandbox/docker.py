@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from harness.sandbox.base import REPRODUCIBLE_ENV
 from harness.sandbox.pool import (
     LineWorker,
     WorkerGone,
@@ -68,6 +69,7 @@ STDOUT, STDERR = 1, 2
 WORKER_ENV = {
     # The worker's scratch (the answer's files, synth output) goes to the size-capped tmpfs.
     "TMPDIR": "/work",
+    **REPRODUCIBLE_ENV,
 }
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.sandbox.base import REPRODUCIBLE_ENV
 from harness.sandbox.pool import (
     LineWorker,
     WorkerGone,
@@ -54,7 +55,8 @@ MAX_FILE_BYTES = 2 << 30
 DIR_PREFIX = "iacgrade-local-"
 OWNER_FILE = "owner"
 # Variables a worker inherits; everything else (tokens, credentials, PYTHON* settings) stays out.
-INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+# TZ is not among them: REPRODUCIBLE_ENV sets it.
+INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE")
 
 
 # --------------------------------------------------------------------------------------------
@@ -94,6 +96,7 @@ def worker_env(worker_dir: Path, extra: Mapping[str, str], jsii_cache: Path | No
         HOME=str(worker_dir),
         TMPDIR=str(worker_dir / "tmp"),
         JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1",
+        **REPRODUCIBLE_ENV,
     )
     # The AWS and pip settings every app gets are the worker's (NO_NETWORK_ENV), the same in
     # every sandbox; the offline `pip` goes first on PATH as it does in the image.

@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from harness.errors import SandboxError
 from harness.sandbox.base import Sandbox, SynthRequest
 from harness.synth import SynthResult, SynthStatus
+from harness.worker_lib.scrub import Scrubber
 
 
 class WorkerStartError(Exception):
@@ -290,12 +291,14 @@ class WorkerPoolSandbox(Sandbox, Generic[W]):
     def _crashed(self, worker: W, why: str, seconds: float) -> SynthResult:
         # Everything is read before the worker is retired: retiring reaps it and removes its traces.
         error_type, ending = self._death(worker)
+        # Read here, not by the worker: its folders are taken out as it would have.
+        scrub = Scrubber.from_description((worker.ready or {}).get("scrub"))
         result = SynthResult(
             status=SynthStatus.CRASHED,
             error_type=error_type,
             message=f"the worker died under the app: it {why} and {ending}".strip(),
-            traceback=worker.log_tail(),
-            output_tail=worker.output_tail(),
+            traceback=scrub.text(worker.log_tail()),
+            output_tail=scrub.text(worker.output_tail()),
             seconds=round(seconds, 4),
             worker=self._label(worker),
         )

@@ -14,10 +14,15 @@ a value the answer never gave from one it did.
 
 `packages` lists what the deployment packages a synthesized app names really contain.
 
+`determinism` gives each app seeded randomness and a fixed clock; `scrub` takes the worker's
+temporary folders out of what it reports. Both make one answer synthesize the same way on
+every run and every machine.
+
 Like `worker.py`, this module imports only the standard library at import time and the cdktf
 toolchain (jsii, typeguard, cdktf) when repairs are installed: it runs inside the sandbox.
 """
 
+from . import determinism, scrub
 from .install import imported_toolchain_modules, installed
 from .learn import learn
 from .packages import list_packages
@@ -29,9 +34,11 @@ __all__ = [
     "Placeholder",
     "Repair",
     "RepairPlan",
+    "determinism",
     "imported_toolchain_modules",
     "installed",
     "is_placeholder",
     "learn",
     "list_packages",
+    "scrub",
 ]
