@@ -20,6 +20,7 @@ from graders.aws_packages import (
     stack_dir,
 )
 from graders.context import GradeContext
+from graders.env_causes import build_step
 from graders.model import Category, Severity
 from graders.registry import Hit, rule
 from graders.terraform import UNRESOLVED, Resource, Stack, resource_hit
@@ -111,7 +112,7 @@ def _path_is_wrong(why: str) -> bool:
     ),
     fix_minutes=15,
     needs="terraform",
-    version=3,
+    version=4,
 )
 def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an `aws_lambda_function` (or `aws_lambda_layer_version`) whose `filename`
@@ -127,7 +128,8 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     (the file exists elsewhere in the project), a `.py`, a relative path (it resolves inside the
     stack's synth output, which no build step of the project fills) or a package the answer
     calls a placeholder is Critical; any other package that no file of the answer provides is
-    High, since a build step outside the answer may supply it.
+    High, since a build step outside the answer may supply it; none when the answer writes down
+    the step that builds it there (a `zip` in its deploy instructions).
 
     Bad: `LambdaFunction(..., filename="lambda_function.zip")` with no zip built anywhere;
     `filename="../../../lib/lambda/handler.py"`.
@@ -138,7 +140,7 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     References: Lambda .zip deployment packages for Python; CDKTF assets.
     """
     # One finding per package: functions that upload the same missing zip share one cause.
-    problems: dict[tuple[str, str], tuple[str, str, str, str, list[Resource]]] = {}
+    problems: dict[tuple[str, str], tuple[str, str, str, str, Stack, list[Resource]]] = {}
     for stack, res in ctx.tf.resources("aws_lambda_function", "aws_lambda_layer_version"):
         if archive_data(stack, res) is not None:
             continue  # Terraform builds it at plan time; its inputs are checked below
@@ -164,9 +166,14 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
                 break
         if found is not None:
             shown = _shown(stack, filename or "")
-            entry = problems.setdefault((package_key(stack, filename or ""), found[1]), (*found, shown, []))
-            entry[4].append(res)
-    for attr, why, path, shown, users in problems.values():
+            key = (package_key(stack, filename or ""), found[1])
+            problems.setdefault(key, (*found, shown, stack, []))[5].append(res)
+    for attr, why, path, shown, stack, users in problems.values():
+        no_build = _path_is_wrong(why) or _no_build_reaches(stack, path)
+        if not no_build and build_step(package_key(stack, path), ctx.workspace.files, ctx.workspace.docs):
+            # The answer's own steps (a `zip` it writes down) make the package where Terraform
+            # reads it: absent from the snapshot, not from the deployment.
+            continue
         names = ", ".join(f"`{r.address}`" for r in users)
         yield resource_hit(
             ctx,
@@ -176,7 +183,7 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
             # A package simply absent may be built by a step outside the answer; a wrong path,
             # a file that is no zip, a path inside the synth output or a placeholder fails even
             # when it is.
-            severity=None if _path_is_wrong(why) or _no_build_reaches(stack, path) else Severity.HIGH,
+            severity=None if no_build else Severity.HIGH,
             error=_missing_error(stack, users[0], path, why, shown),
         )
     listed = (ctx.synth.packages if ctx.synth else None) or {}

@@ -167,3 +167,24 @@ def test_a_role_name_aws_requires_exactly_needs_no_suffix() -> None:
     flagged = run_rules(replace(ctx, synth=synth), only=["AWS009"]).findings
     assert [f.anchor for f in flagged if "aws_iam_role" in f.anchor] == []
     assert len(flagged) == 1
+
+
+def test_a_package_the_answers_own_steps_build_is_not_missing(tmp_path: Path) -> None:
+    import json
+    import shutil
+    from dataclasses import replace
+
+    from graders.registry import run_rules
+    from tests.rule_fixtures import Fixture
+
+    case = tmp_path / "AWS007-built"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "rules" / "AWS007" / "bad", case)
+    synth = json.loads((case / "synth.json").read_text())
+    fn = synth["stacks"]["TapStackdev"]["resource"]["aws_lambda_function"]["processor"]
+    fn["filename"] = "/tmp/iacgrade-x/workspace/dist/processor.zip"
+    (case / "synth.json").write_text(json.dumps(synth))
+    ctx = Fixture("AWS007", "bad", case).context()
+    assert "construct:processor" in {f.anchor for f in run_rules(ctx, only=["AWS007"]).findings}
+    steps = "## Deploy\n\n```bash\ncd lib/lambda && zip -r ../../dist/processor.zip .\ncdktf deploy\n```\n"
+    built = replace(ctx, workspace=replace(ctx.workspace, docs={"MODEL_RESPONSE.md": steps}))
+    assert "construct:processor" not in {f.anchor for f in run_rules(built, only=["AWS007"]).findings}
