@@ -76,6 +76,7 @@ def merge_places(failures: list[Failure]) -> list[Failure]:
             lead.model_copy(
                 update={
                     "message": _every_subject(lead.message, members),
+                    "title": _title_without_subject(lead) if len(_subjects(members)) > 1 else lead.title,
                     "places": places,
                     "occurrences": sum(m.occurrences for m in members),
                     "merged": list(dict.fromkeys(r for m in members for r in m.merged)),
@@ -92,7 +93,13 @@ def _problem_key(f: Failure) -> tuple[str, ...]:
     two failures; the error text is not compared, since a synth run may have printed it at one
     place while a rule predicts it at the others."""
     said = _SUBJECT.sub("In <class>, ", _without_place(f.message, f.location))
-    return (f.rule_id, f.title, f.severity.value, f.category.value, f.note, said)
+    return (f.rule_id, _title_without_subject(f), f.severity.value, f.category.value, f.note, said)
+
+
+def _title_without_subject(f: Failure) -> str:
+    # "Wrong value shape for KmsKey `provider`": the class is the place, as in the message.
+    match = _SUBJECT_NAME.match(f.message)
+    return re.sub(rf"\b{re.escape(match[1])}\s+", "", f.title) if match else f.title
 
 
 # The class a provider-API finding is about (`In `KmsKey`, `provider` is a string...`): the same
@@ -101,9 +108,14 @@ _SUBJECT = re.compile(r"^In `[\w.]+`, ")
 _SUBJECT_NAME = re.compile(r"^In `([\w.]+)`, ")
 
 
+def _subjects(members: list[Failure]) -> list[str]:
+    """The classes a group's provider-API findings are about, in order."""
+    return list(dict.fromkeys(m[1] for f in members if (m := _SUBJECT_NAME.match(f.message))))
+
+
 def _every_subject(message: str, members: list[Failure]) -> str:
     """The lead's message naming every class the group is about, when they differ."""
-    subjects = list(dict.fromkeys(m[1] for f in members if (m := _SUBJECT_NAME.match(f.message))))
+    subjects = _subjects(members)
     if len(subjects) < 2:
         return message
     named = ", ".join(f"`{s}`" for s in subjects[:-1]) + f" and `{subjects[-1]}`"

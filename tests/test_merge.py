@@ -291,10 +291,12 @@ def test_a_synth_stop_at_a_silent_finding_brings_the_blockers_impact() -> None:
 
 def test_one_mistake_on_several_classes_is_one_failure() -> None:
     said = "`provider` is a string, but takes TerraformProvider. Synth stops with a type error."
+    kms = failure("PY004", "lib/tap_stack.py", 215, message=f"In `KmsKey`, {said}")
+    sfn = failure("PY004", "lib/tap_stack.py", 537, message=f"In `SfnStateMachine`, {said}")
     merged = merge_failures(
         [
-            failure("PY004", "lib/tap_stack.py", 215, message=f"In `KmsKey`, {said}"),
-            failure("PY004", "lib/tap_stack.py", 537, message=f"In `SfnStateMachine`, {said}"),
+            kms.model_copy(update={"title": "Wrong value shape for KmsKey `provider`"}),
+            sfn.model_copy(update={"title": "Wrong value shape for SfnStateMachine `provider`"}),
             failure(
                 "PY004", "lib/tap_stack.py", 90, message="In `SnsTopic`, `tags` is a list, but takes a dict."
             ),
@@ -302,3 +304,4 @@ def test_one_mistake_on_several_classes_is_one_failure() -> None:
     )
     assert [(f.location.line, len(f.places)) for f in merged] == [(215, 2), (90, 0)]
     assert merged[0].message == f"In `KmsKey` and `SfnStateMachine`, {said}"
+    assert merged[0].title == "Wrong value shape for `provider`"
