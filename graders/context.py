@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from graders.aws_data import evaluation_date
-from graders.provider_api import ApiIndex, load_index
-from graders.terraform import TerraformModel
+from graders.aws.constraints import evaluation_date
+from graders.python.provider_api import ApiIndex, load_index
+from graders.terraform.model import TerraformModel
 from harness.pysource import parse_python
 from harness.synth import SynthResult, SynthStatus
 from harness.workspace import Workspace

@@ -61,7 +61,7 @@ TOOLCHAIN_DISTS = (
     "boto3",
 )
 _HARNESS = Path(__file__).resolve().parent
-_GRADER_DATA = _HARNESS.parent / "graders" / "data"
+_GRADER_DATA = _HARNESS.parent / "graders" / "aws" / "data"
 
 
 def default_cache_dir() -> Path:
@@ -116,7 +116,7 @@ def sandbox_toolchain_id(sandbox: object) -> str | None:
 @functools.cache
 def graders_id() -> str:
     """What every rule reads besides its input: rule data, the provider the API index describes, checkov."""
-    from graders.sec import checkov_command
+    from graders.security.scan import checkov_command
 
     files = sorted(_GRADER_DATA.glob("*.json")) if _GRADER_DATA.is_dir() else []
     provider = "absent"

@@ -144,7 +144,7 @@ def toolchain_check(pins: dict[str, str]) -> Check:
 
 
 def checkov_check(run: Callable[[list[str]], str | None]) -> Check:
-    from graders.sec import checkov_command
+    from graders.security.scan import checkov_command
     from harness.errors import HarnessError
 
     try:

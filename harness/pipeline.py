@@ -10,7 +10,7 @@ from pathlib import Path
 
 from graders.context import GradeContext, Settings
 from graders.model import Finding, Outcome, RuleOutcome, is_environment
-from graders.provider_api import load_index
+from graders.python.provider_api import load_index
 from graders.registry import RuleRun, rules_version, run_rules
 from harness.cache import ResultCache
 from harness.cached import NOT_STORED, run_rules_cached

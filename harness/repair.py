@@ -15,8 +15,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from graders.provider_api import ApiIndex
-from graders.py_api_imports import failing_imports
+from graders.python.api_imports import failing_imports
+from graders.python.provider_api import ApiIndex
 from harness.pysource import parse_python
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graders.aws_data import all_regions, load
-from graders.terraform import TerraformModel
+from graders.aws.constraints import all_regions, load
+from graders.terraform.model import TerraformModel
 from harness.results import Failure, Score, ScoreItem
 from harness.score import read_toml
 from harness.training_graph import GraphPolicy, Traits, read_traits
@@ -302,7 +302,7 @@ def provider_regions(stacks: Mapping[str, Mapping[str, Any]]) -> set[str]:
 
 
 def _judged_services(metadata: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
-    # The table AWS013 uses (graders/data/service_resources.json); API-only services are not judged.
+    # The table AWS013 uses (graders/aws/data/service_resources.json); API-only services are not judged.
     table = load("service_resources.json")["services"]
     judged: dict[str, tuple[str, ...]] = {}
     for name in metadata.get("aws_services") or []:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.aws_data import load, version_offered
+from graders.aws.constraints import load, version_offered
 from harness.sandbox.local import LocalSandbox
 
 SEED = Path(__file__).resolve().parent.parent / "tasks" / "seed-multi-region-dr"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from graders.context import GradeContext
-from graders.env_causes import build_step, environment_cause, prose
 from graders.model import Category, Finding, Severity
 from graders.registry import run_rules
-from graders.syn_causes import classify
+from graders.synth.causes import classify
+from graders.synth.environment_causes import build_step, environment_cause, prose
 from harness.compare import Side, compare
 from harness.results import SideResult
 from harness.synth import Blocker, Frame, SynthResult, SynthStatus

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.provider_api import load_index
+from graders.python.provider_api import load_index
 from harness.cache import synth_key
 from harness.pipeline import GradeOptions, grade_path
 from harness.repair import plan_import_repairs

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from graders.model import Category, Location, Severity
-from graders.terraform import TerraformModel
+from graders.terraform.model import TerraformModel
 from harness.results import Failure, Score, ScoreItem, TaskResult, TaskStatus
 from harness.training import (
     COMPLEXITY_LABEL,
