@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from graders.locate import statement_span
 from graders.model import Category, ErrorKind, Finding, Location, Outcome, RuleOutcome, Severity
-from harness.synth import PLACEHOLDER_MARKER
+from harness.core.synth import PLACEHOLDER_MARKER
 
 if TYPE_CHECKING:
     from graders.context import GradeContext

@@ -145,7 +145,7 @@ def toolchain_check(pins: dict[str, str]) -> Check:
 
 def checkov_check(run: Callable[[list[str]], str | None]) -> Check:
     from graders.security.scan import checkov_command
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
 
     try:
         command = checkov_command()

@@ -38,7 +38,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-from harness.mdblocks import CodeBlock, scan_blocks
+from harness.core.mdblocks import CodeBlock, scan_blocks
 from harness.pysource import (
     Truncation,
     find_truncation,

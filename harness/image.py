@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import SandboxError
+from harness.core.errors import SandboxError
 
 if TYPE_CHECKING:
     import docker

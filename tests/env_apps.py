@@ -6,8 +6,8 @@ from __future__ import annotations
 from graders.context import GradeContext
 from graders.registry import run_rules
 from graders.synth.environment_causes import environment_cause
+from harness.core.synth import SynthResult, SynthStatus
 from harness.sandbox.base import Sandbox, SynthRequest
-from harness.synth import SynthResult, SynthStatus
 from tests.rule_fixtures import workspace_of
 
 STACK = """\

@@ -39,7 +39,7 @@ def test_data_files_name_their_source() -> None:
 
 @pytest.mark.synth
 def test_seed_reports_every_deploy_time_failure_with_the_ideal_fix(local_sandbox: LocalSandbox) -> None:
-    from harness.pipeline import GradeOptions, grade_path
+    from harness.pipeline.grade import GradeOptions, grade_path
 
     result = grade_path(SEED, local_sandbox, GradeOptions())
     # A route finding may be folded into the PY005 finding about the dict that caused it.

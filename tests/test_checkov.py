@@ -9,7 +9,7 @@ import pytest
 from graders.model import Outcome
 from graders.registry import run_rules
 from graders.security import scan
-from harness.errors import GraderError
+from harness.core.errors import GraderError
 from tests.rule_fixtures import fixture
 
 

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from graders.context import GradeContext, Settings
-from harness.cache import synth_key
-from harness.results import RUN_FACTS, without_run_facts
+from harness.core.results import RUN_FACTS, without_run_facts
+from harness.pipeline.cache import synth_key
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.local import LocalSandbox
 from harness.worker_lib.determinism import reproducible, seed_for, set_mtimes
@@ -224,7 +224,7 @@ def test_the_clock_is_part_of_the_synth_key() -> None:
 
 
 def test_rules_judge_at_the_date_the_pipeline_sets() -> None:
-    from harness.workspace import Workspace
+    from harness.core.workspace import Workspace
 
     ws = Workspace("t", "model", {}, {}, "", "", None, None, has_code=False)
     metadata = {"startedAt": "2025-03-01T10:00:00Z"}

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from docker.errors import NotFound
 
+from harness.core.synth import SynthResult, SynthStatus
 from harness.image import BASE_IMAGE, engine_client, image_status
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.docker import LABEL, DockerSandbox, Limits
-from harness.synth import SynthResult, SynthStatus
 from tests import env_apps
 from tests.env_apps import APPS
 

@@ -7,7 +7,7 @@ import pytest
 from graders.context import GradeContext
 from graders.registry import run_rules
 from graders.synth.environment_causes import environment_cause
-from harness.pipeline import GradeOptions, synth_request
+from harness.pipeline.grade import GradeOptions, synth_request
 from harness.sandbox.local import LocalSandbox
 from tests.corpus import synthesizable
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness import image
-from harness.errors import SandboxError
+from harness.core.errors import SandboxError
 from harness.image import (
     IMAGE_REPO,
     REPO_ROOT,

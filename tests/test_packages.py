@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.cache import ResultCache
+from harness.core.synth import SynthResult, SynthStatus
+from harness.pipeline.cache import ResultCache
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.local import LocalSandbox
-from harness.synth import SynthResult, SynthStatus
 from harness.worker_lib.packages import list_packages, top_level_names
 
 

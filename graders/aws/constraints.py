@@ -8,7 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from harness.profile import task_date
+from harness.core.profile import task_date
 
 DOC_BASE = "https://docs.aws.amazon.com"
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from graders.context import GradeContext
 from graders.terraform.model import Resource, Stack
-from harness.synth import Package
+from harness.core.synth import Package
 
 # `${path.module}` and friends are the folder Terraform runs in for a root module.
 PATH_PREFIX = re.compile(r"^\$\{path\.(?:module|root|cwd)\}/")

@@ -21,7 +21,6 @@ Type references are compact so the index loads fast:
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import fcntl
 import gzip
@@ -34,13 +33,14 @@ import os
 import re
 import sys
 import tarfile
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+from harness.core.atomic import write_bytes_atomic
 
 log = logging.getLogger(__name__)
 
@@ -544,14 +544,7 @@ def _build_locked(assemblies: list[Assembly], folder: Path, path: Path) -> dict[
                 return data
             start = time.perf_counter()
             data = build_index(assemblies)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".index-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    marshal.dump(data, out)
-                os.replace(tmp, path)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
+            write_bytes_atomic(path, marshal.dumps(data), durable=False)
             log.info("built the provider API index in %.1f s: %s", time.perf_counter() - start, path)
             return data
         finally:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import GraderError
+from harness.core.errors import GraderError
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from graders.registry import Hit, rule
 from graders.security.runner import RUNNER
 from graders.sites import site
 from graders.terraform.model import Resource
-from harness.errors import GraderError
+from harness.core.errors import GraderError
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 A reviewer who fixes the first synth error runs again and meets the next. The worker does that
 mechanically (harness/worker_lib/) and records every blocker it got past, in the order
 met; this rule turns each statement that blocked into one finding. Where a PY rule names the same
-statement statically, the report folds the two into one failure (harness/merge.py).
+statement statically, the report folds the two into one failure (harness/pipeline/merge.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from graders.context import GradeContext
 from graders.locate import statement_span
 from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
-from harness.synth import Blocker
+from harness.core.synth import Blocker
 
 # Blockers other rules report with more to say, or that are not the answer's mistake:
 # a build output the snapshot lacks is the Lambda-package rules' (AWS007) and the environment's.

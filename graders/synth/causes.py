@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from graders.model import Category
-from harness.synth import SynthResult, SynthStatus
+from harness.core.synth import SynthResult, SynthStatus
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from graders.aws.constraints import load
-from harness.synth import SynthResult, SynthStatus
+from harness.core.synth import SynthResult, SynthStatus
 
 # What the sandbox's own `pip` prints (harness/sandbox/offline_bin/pip).
 PIP_REFUSAL = "pip: package downloads are not available in the sandbox"

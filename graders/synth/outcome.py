@@ -12,8 +12,8 @@ from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
 from graders.synth.causes import CAUSES, called_name, classify
 from graders.synth.environment_causes import environment_cause
+from harness.core.synth import SynthStatus
 from harness.pysource import find_truncation
-from harness.synth import SynthStatus
 
 SYNTH_DOCS = (
     "https://developer.hashicorp.com/terraform/cdktf/cli-reference/commands#synth",

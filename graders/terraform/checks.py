@@ -13,7 +13,7 @@ from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.sites import site, stack_class_span
 from graders.terraform.model import INTERPOLATION, Stack, strings
-from harness.profile import LATEST
+from harness.core.profile import LATEST
 
 TF_DOCS = "https://developer.hashicorp.com/terraform"
 
@@ -139,7 +139,7 @@ def stack_without_outputs(ctx: GradeContext) -> Iterator[Hit]:
         if stack.resources and not stack.declared_outputs:
             span = stack_class_span(ctx, stack.name)
             # No count in the message: one answer with several such stacks is one failure
-            # listed at each stack (harness.merge.merge_places).
+            # listed at each stack (harness.pipeline.merge.merge_places).
             yield Hit(
                 message=(
                     f"Stack `{stack.name}` creates resources and declares no `TerraformOutput` of its own."

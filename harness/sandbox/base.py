@@ -57,7 +57,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from harness.synth import SynthResult
+from harness.core.synth import SynthResult
 
 # The environment of every worker process, in every sandbox: the same hash order for sets of
 # strings, the same local time, and no node warning whose text (a pid) and place (the first app

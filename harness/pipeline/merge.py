@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from graders.model import Location
-from harness.results import Failure
+from harness.core.results import Failure
 
 SYNTH_RULE = "SYN001"
 # Blockers met past the first in the worker's repair rounds: folded like the synth error.

@@ -12,13 +12,8 @@ from graders.context import GradeContext, Settings
 from graders.model import Finding, Outcome, RuleOutcome, is_environment
 from graders.python.provider_api import load_index
 from graders.registry import RuleRun, rules_version, run_rules
-from harness.cache import ResultCache
-from harness.cached import NOT_STORED, run_rules_cached
-from harness.compare import Side, compare
-from harness.errors import HarnessError, TaskLoadError
-from harness.merge import merge_failures, order_failures
-from harness.platforms import is_supported, platform_for
-from harness.profile import (
+from harness.core.errors import HarnessError, TaskLoadError
+from harness.core.profile import (
     DEFAULT_PROFILE,
     Environment,
     Profile,
@@ -26,23 +21,26 @@ from harness.profile import (
     environment,
     load_profile,
 )
+from harness.core.results import SideResult, TaskResult, TaskStatus
+from harness.core.synth import SynthResult, SynthStatus
+from harness.core.tasks import Task, load_task
+from harness.core.workspace import Workspace
+from harness.pipeline.cache import ResultCache
+from harness.pipeline.cached import NOT_STORED, run_rules_cached
+from harness.pipeline.compare import Side, compare
+from harness.pipeline.materialise import build_workspace
+from harness.pipeline.merge import merge_failures, order_failures
+from harness.pipeline.score import Rubric, score_failures
+from harness.pipeline.training import TrainingInputs, TrainingPolicy, score_training
+from harness.platforms import is_supported, platform_for
 from harness.repair import ImportRepairs, plan_import_repairs
-from harness.results import SideResult, TaskResult, TaskStatus
 from harness.sandbox.base import Sandbox, SynthRequest
-from harness.score import Rubric, score_failures
-from harness.synth import SynthResult, SynthStatus
-from harness.tasks import Task, load_task
-from harness.training import TrainingInputs, TrainingPolicy, score_training
-from harness.workspace import Workspace, build_workspace
+
+# One source for the app's default environment: the worker (standard library only, shipped into
+# the sandbox) applies it to every synth, and grading passes the same values in each request.
+from harness.worker import DEFAULT_ENV
 
 log = logging.getLogger(__name__)
-
-DEFAULT_ENV = {
-    "ENVIRONMENT_SUFFIX": "dev",
-    "AWS_REGION": "us-east-1",
-    "TERRAFORM_STATE_BUCKET": "iac-rlhf-tf-states",
-    "TERRAFORM_STATE_BUCKET_REGION": "us-east-1",
-}
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class GradeOptions:
     repair: bool = True
     # Where rule outputs are reused from and stored (None: every rule runs every time).
     cache: ResultCache | None = None
-    # The deploy environment (harness/profile.py); None: the task's iacgrade.toml, else `default`.
+    # The deploy environment (harness/core/profile.py); None: the task's iacgrade.toml, else `default`.
     profile: Profile | None = None
     # The date to judge AWS data at for tasks that carry no startedAt (None: today).
     as_of: dt.date | None = None

@@ -33,11 +33,7 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
-from harness.cached import CachedSandbox
-from harness.errors import SandboxError
-from harness.pipeline import GradeOptions, grade_path
-from harness.results import TaskResult, TaskStatus
-from harness.runner import (
+from harness.batch.runner import (
     RunSummary,
     load_finished,
     task_out_dir,
@@ -45,8 +41,12 @@ from harness.runner import (
     write_run_tables,
     write_task_result,
 )
+from harness.core.errors import SandboxError
+from harness.core.results import TaskResult, TaskStatus
+from harness.core.tasks import discover
+from harness.pipeline.cached import CachedSandbox
+from harness.pipeline.grade import GradeOptions, grade_path
 from harness.sandbox import make_sandbox
-from harness.tasks import discover
 
 log = logging.getLogger(__name__)
 

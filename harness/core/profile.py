@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 CONFIG_FILE = "iacgrade.toml"
 DEFAULT_PROFILE = "default"

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from graders.model import Category, ErrorKind, Finding, Location, RuleOutcome, Severity, default_error_kind
-from harness.synth import SynthResult
+from harness.core.synth import SynthResult
 
 # 2: failures say where their error comes from (`error_kind`) and every place they were seen
 # (`places`); results of version 1 still load, with both filled in from what they hold.
@@ -116,7 +116,7 @@ class TaskResult(BaseModel):
     prompt_excerpt: str = ""
     model_only: bool = False
     score: Score | None = None
-    # The archive's training-quality score (harness/training.py), beside the answer score.
+    # The archive's training-quality score (harness/pipeline/training.py), beside the answer score.
     training: Score | None = None
     model: SideResult | None = None
     ideal: SideResult | None = None
@@ -124,7 +124,7 @@ class TaskResult(BaseModel):
     shared: list[Failure] = Field(default_factory=list)  # the ideal has them too
     ideal_only: list[Finding] = Field(default_factory=list)  # a suspect reference
     sandbox: dict[str, str] = Field(default_factory=dict)
-    # The deploy environment it was judged in (harness.profile.Environment.to_dict()).
+    # The deploy environment it was judged in (harness.core.profile.Environment.to_dict()).
     environment: dict[str, Any] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)

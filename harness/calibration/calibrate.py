@@ -38,9 +38,9 @@ import pandas as pd
 
 from graders.model import Severity
 from graders.wording import counted
-from harness.errors import HarnessError
-from harness.results import Failure, TaskResult, TaskStatus
-from harness.written import WrittenAnalysis, WrittenItem, find_written_analysis, parse_written
+from harness.calibration.written import WrittenAnalysis, WrittenItem, find_written_analysis, parse_written
+from harness.core.errors import HarnessError
+from harness.core.results import Failure, TaskResult, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,9 @@ class Vocabulary:
         text = (
             path.read_text(encoding="utf-8")
             if path is not None
-            else (package_files("harness") / "data" / "calibration_keywords.toml").read_text(encoding="utf-8")
+            else (package_files("harness.calibration") / "data" / "calibration_keywords.toml").read_text(
+                encoding="utf-8"
+            )
         )
         data = tomllib.loads(text)
         rules = {rid: words for rid, words in rule_keywords().items() if words}
@@ -544,9 +546,9 @@ def _training_quality(task_dir: Path, result: TaskResult) -> float | None:
 
 def model_files(task_dir: Path) -> dict[str, str]:
     """The model answer's files as the pipeline materialises them (same paths as the failures)."""
+    from harness.core.tasks import load_task
+    from harness.pipeline.materialise import build_workspace
     from harness.platforms import platform_for
-    from harness.tasks import load_task
-    from harness.workspace import build_workspace
 
     task = load_task(task_dir)
     return dict(build_workspace(task, "model", platform_for(task.metadata)).files)
@@ -716,19 +718,16 @@ def check_inputs(run_dir: Path, corpus_dir: Path, keywords: Path | None = None) 
         )
 
 
-def calibrate(
+def summarise_run(
     run_dir: Path, corpus_dir: Path, out_dir: Path | None = None, *, keywords: Path | None = None
 ) -> CalibrationSummary:
-    """Measure agreement between a run's failures and the corpus's written analyses; write
-    `out_dir/calibration.md` and `out_dir/calibration.csv` (out_dir defaults to the run directory)."""
-    from reports.calibration import write_calibration
-
+    """Measure agreement between a run's failures and the corpus's written analyses; links in the
+    summary are relative to `out_dir` (default: the run directory), where reports.calibration
+    writes it."""
     out = out_dir or run_dir
     vocabulary = Vocabulary.load(keywords)
     tasks = [calibrate_task(r, corpus_dir, vocabulary) for r in load_results(run_dir)]
-    summary = summarise(tasks, run_dir, corpus_dir, out, vocabulary)
-    write_calibration(summary)
-    return summary
+    return summarise(tasks, run_dir, corpus_dir, out, vocabulary)
 
 
 def _link(target: Path, out_dir: Path, line: int | None = None) -> str:

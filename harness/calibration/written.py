@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.model import Severity
-from harness.mdblocks import CodeBlock, scan_blocks
+from harness.core.mdblocks import CodeBlock, scan_blocks
 
 WRITTEN_NAMES = ("MODEL_FAILURES.md",)
 

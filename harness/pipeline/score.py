@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.model import Severity
-from harness.results import Failure, Score, ScoreItem
+from harness.core.results import Failure, Score, ScoreItem
 
 
 def read_toml(path: Path | None, *shipped: str) -> dict[str, Any]:

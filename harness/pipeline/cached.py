@@ -18,10 +18,16 @@ from collections.abc import Mapping
 from graders.context import GradeContext
 from graders.model import Finding, Outcome, RuleOutcome
 from graders.registry import Rule, RuleRun, load_rules, run_rule
-from harness.cache import ResultCache, answer_key, local_toolchain_id, sandbox_toolchain_id, synth_key
-from harness.results import SideResult, TaskResult
+from harness.core.results import SideResult, TaskResult
+from harness.core.synth import SynthResult, SynthStatus
+from harness.pipeline.cache import (
+    ResultCache,
+    answer_key,
+    local_toolchain_id,
+    sandbox_toolchain_id,
+    synth_key,
+)
 from harness.sandbox.base import Sandbox, SynthRequest
-from harness.synth import SynthResult, SynthStatus
 
 log = logging.getLogger(__name__)
 

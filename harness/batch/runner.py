@@ -24,11 +24,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from graders.registry import rules_version
-from harness.cached import StoredSynth
-from harness.pipeline import GradeOptions, grade_path
-from harness.results import TaskResult, TaskStatus
+from harness.core.results import TaskResult, TaskStatus
+from harness.core.tasks import discover
+from harness.pipeline.cached import StoredSynth
+from harness.pipeline.grade import GradeOptions, grade_path
 from harness.sandbox.base import Sandbox
-from harness.tasks import discover
 from reports.sarif import write_run_sarif, write_task_sarif
 from reports.writers import write_findings_csv, write_results_csv, write_task_outputs
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from graders.locate import Span, find_anchor, quote
 from graders.model import Finding, is_environment
-from harness.results import CodeQuote, Failure
-from harness.workspace import Workspace
+from harness.core.results import CodeQuote, Failure
+from harness.core.workspace import Workspace
 
 
 @dataclass(frozen=True)

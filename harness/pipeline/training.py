@@ -1,4 +1,4 @@
-"""The archive's training-quality score: a second rubric beside the answer score (`harness/score.py`).
+"""The archive's training-quality score: a second rubric beside the answer score (pipeline/score.py).
 
 The archive that produced the corpus publishes how it scores `training_quality`; the policy and
 iacgrade's reading of it live in `harness/data/training_policy.toml`, with their source and date.
@@ -7,7 +7,7 @@ Its items come from what iacgrade measured:
   against the regions the prompt names, the task's `aws_services` in its Terraform JSON;
 - fixes: the failures (model findings the reference does not share), each a significant,
   moderate or minor fix by its rule, category and severity;
-- complexity: the reference's resource graph (`harness/training_graph.py`).
+- complexity: the reference's resource graph (`harness/pipeline/training_graph.py`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Any
 
 from graders.aws.constraints import all_regions, load
 from graders.terraform.model import TerraformModel
-from harness.results import Failure, Score, ScoreItem
-from harness.score import read_toml
-from harness.training_graph import GraphPolicy, Traits, read_traits
+from harness.core.results import Failure, Score, ScoreItem
+from harness.pipeline.score import read_toml
+from harness.pipeline.training_graph import GraphPolicy, Traits, read_traits
 
 SIGNIFICANT, MODERATE, MINOR = "significant", "moderate", "minor"
 KINDS = (SIGNIFICANT, MODERATE, MINOR)

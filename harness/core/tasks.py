@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import TaskLoadError
+from harness.core.errors import TaskLoadError
 
 DOC_NAMES = ("PROMPT.md", "MODEL_RESPONSE.md", "IDEAL_RESPONSE.md", "MODEL_FAILURES.md")
 # Files at a task's root that describe the task rather than belong to either answer.
