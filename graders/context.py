@@ -14,7 +14,7 @@ from graders.python.provider_api import ApiIndex, load_index
 from graders.terraform.model import TerraformModel
 from harness.core.synth import SynthResult, SynthStatus
 from harness.core.workspace import Workspace
-from harness.pysource import parse_python
+from harness.platforms.cdktf_python.pysource import parse_python
 
 _NOT_RUN = (SynthStatus.SKIPPED, SynthStatus.INFRA_ERROR)
 
@@ -32,8 +32,9 @@ class Settings:
     # (harness/core/profile.py): rules that depend on the date use it, and it is part of the rules'
     # cache key. "" outside the pipeline: the task's start date, else today.
     judged_at: str = ""
-    # The ENVIRONMENT_SUFFIX answers are synthesized with (harness.worker.DEFAULT_ENV): names
-    # that should carry the suffix are checked for this value.
+    # The ENVIRONMENT_SUFFIX answers are synthesized with
+    # (harness.platforms.cdktf_python.worker.worker.DEFAULT_ENV): names that should carry the suffix are
+    # checked for this value.
     environment_suffix: str = "dev"
 
 

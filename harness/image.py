@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOCKER_DIR = REPO_ROOT / "docker"
-WORKER_PATH = REPO_ROOT / "harness" / "worker.py"
+WORKER_PATH = REPO_ROOT / "harness" / "platforms" / "cdktf_python" / "worker" / "worker.py"
+# The offline `pip` the image puts first on PATH (the local sandbox uses the same folder).
+OFFLINE_BIN = REPO_ROOT / "harness" / "sandbox" / "offline_bin"
 BASE_SCRIPT = REPO_ROOT / "scripts" / "build-base-image.sh"
 START_SCRIPT = REPO_ROOT / "scripts" / "start-docker.sh"
 REQUIREMENTS = DOCKER_DIR / "requirements.txt"
@@ -134,9 +136,7 @@ def _input_files(worker_path: Path) -> list[tuple[str, Path]]:
     # The run-time repairs live in a package beside the worker, which loads them from there.
     lib = worker_path.with_name("worker_lib")
     modules = sorted(lib.glob("*.py")) if lib.is_dir() else []
-    # The offline `pip` the image puts first on PATH (the local sandbox uses the same folder).
-    offline = worker_path.parent / "sandbox" / "offline_bin"
-    tools = sorted(p for p in offline.iterdir() if p.is_file()) if offline.is_dir() else []
+    tools = sorted(p for p in OFFLINE_BIN.iterdir() if p.is_file()) if OFFLINE_BIN.is_dir() else []
     return (
         files + [(f"worker_lib/{p.name}", p) for p in modules] + [(f"offline_bin/{p.name}", p) for p in tools]
     )

@@ -9,7 +9,7 @@ from harness.core.errors import TaskLoadError
 from harness.core.tasks import Task, discover, load_task
 from harness.core.workspace import Workspace
 from harness.pipeline.materialise import build_workspace
-from harness.platforms import platform_for
+from harness.platforms.registry import platform_for
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
 

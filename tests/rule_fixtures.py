@@ -9,7 +9,7 @@ from pathlib import Path
 from graders.context import GradeContext, Settings
 from harness.core.synth import SynthResult, SynthStatus
 from harness.core.workspace import Workspace
-from harness.platforms.cdktf_python import CdktfPython
+from harness.platforms.cdktf_python.platform import CdktfPython
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 

@@ -1,7 +1,7 @@
 """Re-grading the same inputs gives the same results: seeded draws, a fixed clock, no worker paths.
 
-Unit tests of harness/worker_lib/determinism.py and scrub.py; a synth test through two fresh
-local workers; and a corpus test that grades the dev corpus twice and compares every output.
+Unit tests of harness/platforms/cdktf_python/worker/worker_lib/determinism.py and scrub.py; a synth test
+through two fresh local workers; and a corpus test that grades the dev corpus twice and compares every output.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import pytest
 from graders.context import GradeContext, Settings
 from harness.core.results import RUN_FACTS, without_run_facts
 from harness.pipeline.cache import synth_key
+from harness.platforms.cdktf_python.worker.worker_lib.determinism import reproducible, seed_for, set_mtimes
+from harness.platforms.cdktf_python.worker.worker_lib.scrub import Scrubber
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.local import LocalSandbox
-from harness.worker_lib.determinism import reproducible, seed_for, set_mtimes
-from harness.worker_lib.scrub import Scrubber
 from reports.writers import FINDINGS_CSV_NAME, RESULTS_CSV_NAME, RUN_FACT_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -43,9 +43,9 @@ from typing import Any
 
 import pytest
 
-from harness.extract import extract_files
+from harness.platforms.cdktf_python.extract import extract_files
+from harness.platforms.cdktf_python.worker.worker import force_remove, remove_tree
 from harness.sandbox.local import network_isolation
-from harness.worker import force_remove, remove_tree
 
 pytestmark = pytest.mark.docker
 

@@ -12,7 +12,7 @@ from graders.registry import run_rules
 from harness.core.tasks import load_task
 from harness.pipeline.grade import GradeOptions, synth_request
 from harness.pipeline.materialise import build_workspace
-from harness.platforms import platform_for
+from harness.platforms.registry import platform_for
 from harness.sandbox.local import LocalSandbox
 
 pytestmark = [pytest.mark.synth, pytest.mark.corpus]

@@ -13,7 +13,7 @@ from graders.model import Finding, Outcome, Severity
 from graders.registry import run_rules
 from harness.core.tasks import discover, load_task
 from harness.pipeline.materialise import build_workspace
-from harness.platforms import platform_for
+from harness.platforms.registry import platform_for
 from harness.sandbox.local import LocalSandbox
 from tests.rule_fixtures import workspace_of
 
@@ -248,7 +248,7 @@ def _provider_api_error(error_type: str, message: str) -> bool:
 def _flagged_at(ctx: GradeContext, path: str, line: int, found: list[Finding]) -> bool:
     import ast
 
-    from graders.locate import statement_span
+    from harness.platforms.cdktf_python.locate import statement_span
 
     text = ctx.workspace.files.get(path, "")
     span = statement_span(ast.parse(text), path, line)

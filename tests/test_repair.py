@@ -15,7 +15,7 @@ from harness.core.results import TaskResult
 from harness.core.synth import SynthStatus
 from harness.pipeline.cache import synth_key
 from harness.pipeline.grade import GradeOptions, grade_path
-from harness.repair import plan_import_repairs
+from harness.platforms.cdktf_python.repair import plan_import_repairs
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.local import LocalSandbox
 from reports.markdown import render_analysis

@@ -97,7 +97,7 @@ def test_every_corpus_task_loads_or_says_why() -> None:
 
 def test_a_refused_unsafe_path_is_noted_on_the_workspace(tmp_path: Path) -> None:
     from harness.pipeline.materialise import build_workspace
-    from harness.platforms import platform_for
+    from harness.platforms.registry import platform_for
 
     task_dir = tmp_path / "t"
     task_dir.mkdir()

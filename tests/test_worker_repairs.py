@@ -16,9 +16,9 @@ from graders.registry import run_rules
 from harness.core.synth import PLACEHOLDER_MARKER, SynthResult
 from harness.core.workspace import Workspace
 from harness.pipeline.grade import GradeOptions, grade_path
+from harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.local import LocalSandbox
-from harness.worker import DEFAULT_ENV
 from tests.rule_fixtures import workspace_of
 
 pytestmark = pytest.mark.synth

@@ -16,7 +16,7 @@ from graders.registry import Hit, rule
 from graders.sites import resource_hit, stack_class_site
 from graders.terraform.model import UNRESOLVED, is_token
 from graders.wording import plural
-from harness.pysource import find_stack_classes
+from harness.platforms.cdktf_python.pysource import find_stack_classes
 
 PROVIDER_MODULE = "cdktf_cdktf_provider_aws"
 AZ = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)([a-z])$")

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from graders.context import GradeContext
-from graders.locate import Span
 from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.sites import resource_hit, site, spans_text
 from graders.terraform.model import UNRESOLVED, Resource, Stack
 from graders.wording import plural
+from harness.platforms.cdktf_python.locate import Span
 
 EC2_DOCS = "https://docs.aws.amazon.com/vpc/latest/userguide"
 _PROTOCOLS = {"-1": "-1", "all": "-1", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}

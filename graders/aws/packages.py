@@ -1,7 +1,8 @@
 """Which deployment package a Lambda function or layer names, and what it held after synth.
 
-The synth worker lists every package the Terraform JSON names (harness/worker_lib/packages.py),
-keyed by its path relative to the workspace as Terraform opens it from
+The synth worker lists every package the Terraform JSON names
+(harness/platforms/cdktf_python/worker/worker_lib/packages.py), keyed by its path relative to the workspace as
+Terraform opens it from
 `cdktf.out/stacks/<stack>/`. The rules compute the same key from the JSON and read the listing,
 never source file names: answers build and rename archives while they synthesize.
 """
@@ -18,7 +19,8 @@ from harness.core.synth import Package
 
 # `${path.module}` and friends are the folder Terraform runs in for a root module.
 PATH_PREFIX = re.compile(r"^\$\{path\.(?:module|root|cwd)\}/")
-# The folder name the synth worker gives the project it synthesizes (harness/worker.py).
+# The folder name the synth worker gives the project it synthesizes
+# (harness/platforms/cdktf_python/worker/worker.py).
 SYNTH_PROJECT_DIR = "/workspace/"
 
 

@@ -22,7 +22,7 @@ from graders.python.reach import reachable_files
 from graders.python.shapes import ShapeChecker
 from graders.python.symbols import construct_anchor, file_symbols, parents, resolve_type
 from graders.registry import Hit, rule
-from harness.pysource import parse_python
+from harness.platforms.cdktf_python.pysource import parse_python
 
 CDKTF_DOCS = (
     "https://developer.hashicorp.com/terraform/cdktf/concepts/providers",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 
-from graders.locate import Span, quote, statement_span
+from harness.platforms.cdktf_python.locate import Span, quote, statement_span
 
 # A statement up to this many lines is quoted whole; a longer one as its head, `...` and the focus.
 WHOLE_LINES = 16

@@ -1,8 +1,8 @@
 """SYN004: the synth blockers an answer's first error hid, met in the worker's repair rounds.
 
 A reviewer who fixes the first synth error runs again and meets the next. The worker does that
-mechanically (harness/worker_lib/) and records every blocker it got past, in the order
-met; this rule turns each statement that blocked into one finding. Where a PY rule names the same
+mechanically (harness/platforms/cdktf_python/worker/worker_lib/) and records every blocker it got past, in the
+order met; this rule turns each statement that blocked into one finding. Where a PY rule names the same
 statement statically, the report folds the two into one failure (harness/pipeline/merge.py).
 """
 
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from graders.context import GradeContext
-from graders.locate import statement_span
 from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
 from harness.core.synth import Blocker
+from harness.platforms.cdktf_python.locate import statement_span
 
 # Blockers other rules report with more to say, or that are not the answer's mistake:
 # a build output the snapshot lacks is the Lambda-package rules' (AWS007) and the environment's.

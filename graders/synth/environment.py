@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from graders.context import GradeContext
-from graders.locate import anchor_in, quote, statement_span
 from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
 from graders.synth.environment_causes import EnvCause, environment_cause
+from harness.platforms.cdktf_python.locate import anchor_in, quote, statement_span
 
 ENV_DOCS = (
     "https://developer.hashicorp.com/terraform/cdktf/cli-reference/commands#synth",

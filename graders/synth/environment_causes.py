@@ -1,7 +1,7 @@
 """Synth stops the sandbox causes, not the answer: the classes of ENV001.
 
-The sandbox has no AWS account and no network (harness/worker.py NO_NETWORK_ENV gives boto3
-plainly fake keys, and `pip` refuses downloads). An app that needs either at synth time stops
+The sandbox has no AWS account and no network (harness/platforms/cdktf_python/worker/worker.py NO_NETWORK_ENV
+gives boto3 plainly fake keys, and `pip` refuses downloads). An app that needs either at synth time stops
 there, in every sandbox; so does an app that reads a build output (a Lambda zip, a layer folder)
 that a step of the task's own files creates and the snapshot does not hold. Those stops say what
 the answer needs from its environment, not that its code is wrong: SYN001 leaves them to ENV001.

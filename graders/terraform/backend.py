@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from graders.context import GradeContext
-from graders.locate import quote
 from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.sites import stack_class_span
+from harness.platforms.cdktf_python.locate import quote
 
 BACKEND_DOCS = (
     "https://developer.hashicorp.com/terraform/language/backend/s3",

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 from graders.aws.constraints import load, version_key
 from graders.context import GradeContext
-from graders.locate import Span, callee_name, iter_calls, quote, statement_span
 from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.sites import site, stack_class_span
 from graders.terraform.model import INTERPOLATION, Stack, strings
 from harness.core.profile import LATEST
+from harness.platforms.cdktf_python.locate import Span, callee_name, iter_calls, quote, statement_span
 
 TF_DOCS = "https://developer.hashicorp.com/terraform"
 

@@ -548,7 +548,7 @@ def model_files(task_dir: Path) -> dict[str, str]:
     """The model answer's files as the pipeline materialises them (same paths as the failures)."""
     from harness.core.tasks import load_task
     from harness.pipeline.materialise import build_workspace
-    from harness.platforms import platform_for
+    from harness.platforms.registry import platform_for
 
     task = load_task(task_dir)
     return dict(build_workspace(task, "model", platform_for(task.metadata)).files)

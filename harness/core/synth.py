@@ -1,7 +1,7 @@
 """What a synthesis produced: `SynthResult` and its parts.
 
-The worker (`harness/worker.py`) speaks plain JSON; `SynthResult.from_reply` is the one place a
-reply becomes typed data, so every sandbox (local process, container, Ray actor) returns the
+The worker (`harness/platforms/cdktf_python/worker/worker.py`) speaks plain JSON; `SynthResult.from_reply` is
+the one place a reply becomes typed data, so every sandbox (local process, container, Ray actor) returns the
 same thing.
 """
 
@@ -12,9 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.worker_lib.plan import MARKER
+from harness.platforms.cdktf_python.worker.worker_lib.plan import MARKER
 
-# The worker's prefix for strategies run with an answer's imports repaired (harness/repair.py).
+# The worker's prefix for strategies run with an answer's imports repaired
+# (harness/platforms/cdktf_python/repair.py).
 REPAIRED_PREFIX = "repaired:"
 # What a value the repair rounds made up carries into the Terraform JSON (`${iacgrade_placeholder}`).
 PLACEHOLDER_MARKER = MARKER
@@ -103,9 +104,10 @@ class SynthResult(BaseModel):
     # Stack name -> {"class", "file"}: the answer's TerraformStack subclass that built it.
     stack_classes: dict[str, dict[str, str]] = Field(default_factory=dict)
     # Workspace-relative path -> what it held after synth, for every package the JSON names
-    # (harness/worker_lib/packages.py); None when the worker did not list them.
+    # (harness/platforms/cdktf_python/worker/worker_lib/packages.py); None when the worker did not list them.
     packages: dict[str, Package] | None = None
-    # What a "repaired:" strategy resolved differently (harness.repair.ImportRepairs.describe()).
+    # What a "repaired:" strategy resolved differently
+    # (harness.platforms.cdktf_python.repair.ImportRepairs.describe()).
     repairs: list[str] = Field(default_factory=list)
     attempts: list[Attempt] = Field(default_factory=list)
     # Every blocker the repair rounds met, in the order met (empty when none ran).
@@ -117,8 +119,9 @@ class SynthResult(BaseModel):
     # entry is known (set by the pipeline from the request).
     contract_checked: bool = False
     output_tail: str = ""
-    # What the app drew from (harness/worker_lib/determinism.py): the seed of `random`, uuid and
-    # the rest, and the date its clock showed. Synthesizing the same files with both again gives
+    # What the app drew from (harness/platforms/cdktf_python/worker/worker_lib/determinism.py): the seed of
+    # `random`, uuid and the rest, and the date its clock showed. Synthesizing the same files with both again
+    # gives
     # the same stacks. 0 and "" when nothing ran.
     seed: int = 0
     clock: str = ""

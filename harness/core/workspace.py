@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     # Types only: a workspace records what extraction and a platform's layout made of an answer;
     # building one (harness.pipeline.materialise) is the pipeline's business.
-    from harness.extract import Extraction
-    from harness.platforms import ProjectLayout
+    from harness.platforms.base import ProjectLayout
+    from harness.platforms.cdktf_python.extract import Extraction
 
 SIDES = ("model", "ideal")
 
@@ -32,7 +32,7 @@ class Workspace:
     extraction: Extraction | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     # Answer files whose text stops mid-statement: path -> the 1-based line where it stops. The
-    # workspace holds the whole statements before that line (see harness.extract).
+    # workspace holds the whole statements before that line (see harness.platforms.cdktf_python.extract).
     truncated: dict[str, int] = field(default_factory=dict)
     # Binary archives the answer keeps beside its code (base64 by path): the reference's
     # committed Lambda zips. Written into the sandbox with the files; no rule reads them as text.

@@ -94,7 +94,8 @@ def local_toolchain_id() -> str:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             versions[dist] = "absent"
-    code = [_HARNESS / "worker.py", *sorted((_HARNESS / "worker_lib").glob("*.py"))]
+    worker_dir = _HARNESS / "platforms" / "cdktf_python" / "worker"
+    code = [worker_dir / "worker.py", *sorted((worker_dir / "worker_lib").glob("*.py"))]
     worker = {p.relative_to(_HARNESS).as_posix(): _file_hash(p) for p in code}
     return "local:" + digest({"versions": versions, "worker": worker})[:32]
 

@@ -32,13 +32,13 @@ from harness.pipeline.materialise import build_workspace
 from harness.pipeline.merge import merge_failures, order_failures
 from harness.pipeline.score import Rubric, score_failures
 from harness.pipeline.training import TrainingInputs, TrainingPolicy, score_training
-from harness.platforms import is_supported, platform_for
-from harness.repair import ImportRepairs, plan_import_repairs
-from harness.sandbox.base import Sandbox, SynthRequest
+from harness.platforms.cdktf_python.repair import ImportRepairs, plan_import_repairs
 
 # One source for the app's default environment: the worker (standard library only, shipped into
 # the sandbox) applies it to every synth, and grading passes the same values in each request.
-from harness.worker import DEFAULT_ENV
+from harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV
+from harness.platforms.registry import is_supported, platform_for
+from harness.sandbox.base import Sandbox, SynthRequest
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class GradeOptions:
     env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ENV))
     infra_retries: int = 1
     # When an answer yields no stacks, synthesize it again with its wrong provider imports
-    # resolved (harness/repair.py), so the rules that read Terraform JSON still see it.
+    # resolved (harness/platforms/cdktf_python/repair.py), so the rules that read Terraform JSON still see it.
     repair: bool = True
     # Where rule outputs are reused from and stored (None: every rule runs every time).
     cache: ResultCache | None = None

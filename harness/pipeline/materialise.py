@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from harness.core.tasks import Task
 from harness.core.workspace import SIDES, Workspace
-from harness.extract import Extraction, extract_files
-from harness.platforms import Platform
+from harness.platforms.base import Platform
+from harness.platforms.cdktf_python.extract import Extraction, extract_files
 
 
 def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:

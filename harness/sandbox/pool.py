@@ -19,8 +19,8 @@ from typing import Any, Generic, TypeVar
 
 from harness.core.errors import SandboxError
 from harness.core.synth import SynthResult, SynthStatus
+from harness.platforms.cdktf_python.worker.worker_lib.scrub import Scrubber
 from harness.sandbox.base import Sandbox, SynthRequest
-from harness.worker_lib.scrub import Scrubber
 
 
 class WorkerStartError(Exception):

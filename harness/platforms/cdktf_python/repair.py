@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from graders.python.api_imports import failing_imports
 from graders.python.provider_api import ApiIndex
-from harness.pysource import parse_python
+from harness.platforms.cdktf_python.pysource import parse_python
 
 
 @dataclass(frozen=True)

@@ -753,7 +753,8 @@ class Worker:
         self.leaked_processes = False
         self.blockers: list[dict[str, Any]] = []
         self.contract: dict[str, Any] | None = None
-        # What the current request's apps draw from: set per request (harness/worker_lib/determinism.py).
+        # What the current request's apps draw from: set per request
+        # (harness/platforms/cdktf_python/worker/worker_lib/determinism.py).
         self.seed, self.clock = 0, DEFAULT_CLOCK
         # Set once the toolchain is loaded: the node kernel's folder is one of those it names.
         self.scrubber: Any = None

@@ -8,14 +8,18 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
-from harness.platforms import ProjectLayout
-from harness.pysource import find_entry_points, find_stack_classes
+from harness.platforms.base import ProjectLayout
+from harness.platforms.cdktf_python.pysource import find_entry_points, find_stack_classes
 
 _APP_COMMAND = re.compile(r"python3?\s+([\w./-]+\.py)")
 
 
 def _scaffold_text(name: str) -> str:
-    return resources.files("harness").joinpath("scaffold", "cdktf_python", name).read_text(encoding="utf-8")
+    return (
+        resources.files("harness.platforms.cdktf_python")
+        .joinpath("scaffold", name)
+        .read_text(encoding="utf-8")
+    )
 
 
 class CdktfPython:

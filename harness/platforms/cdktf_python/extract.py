@@ -39,7 +39,7 @@ import re
 from dataclasses import dataclass
 
 from harness.core.mdblocks import CodeBlock, scan_blocks
-from harness.pysource import (
+from harness.platforms.cdktf_python.pysource import (
     Truncation,
     find_truncation,
     is_entry_module,
