@@ -345,7 +345,7 @@ app.add_typer(image_app, name="image")
 @image_app.command("build")
 def image_build() -> None:
     """Build the sandbox image (Debian base by debootstrap, packages from a local wheelhouse)."""
-    from harness.image import ImageError, ensure_image
+    from harness.sandbox.image import ImageError, ensure_image
 
     try:
         tag = ensure_image(build=True, progress=lambda line: console.print(line))
@@ -358,7 +358,7 @@ def image_build() -> None:
 @image_app.command("status")
 def image_status_cmd() -> None:
     """Say whether the engine answers and the current image is present; exit 1 when not usable."""
-    from harness.image import image_status
+    from harness.sandbox.image import image_status
 
     status = image_status()
     for key, value in status.to_dict().items():

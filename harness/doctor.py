@@ -20,7 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from harness.image import BASE_IMAGE, ImageStatus, image_status
+from harness.sandbox.image import BASE_IMAGE, ImageStatus, image_status
 
 FIX_ENGINE = "bash scripts/start-docker.sh"
 FIX_IMAGE = "make image"

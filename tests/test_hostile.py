@@ -176,7 +176,7 @@ def summary(batch: Batch) -> str:
 
 @pytest.fixture(scope="module")
 def docker_batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
-    from harness.image import image_status
+    from harness.sandbox.image import image_status
 
     status = image_status()
     if not status.usable:

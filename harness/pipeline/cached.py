@@ -139,7 +139,7 @@ def regrade_toolchains(kind: str) -> list[str]:
         # The image tag needs the engine (it hashes the base image); without one, docker
         # results simply are not found in the cache.
         with contextlib.suppress(Exception):
-            from harness.image import current_tag
+            from harness.sandbox.image import current_tag
 
             toolchains.append(f"docker:{current_tag()}")
     if kind in ("local", "auto"):

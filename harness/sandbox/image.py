@@ -6,7 +6,7 @@ tag and `ensure_image` never runs a stale worker. No registry is needed: the bas
 with debootstrap (`scripts/build-base-image.sh`) and the Python packages come from a wheelhouse
 downloaded on the host, cached under `.cache/wheelhouse/`.
 
-Run as `python -m harness.image build|status|tag`.
+Run as `python -m harness.sandbox.image build|status|tag`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from harness.core.errors import SandboxError
 if TYPE_CHECKING:
     import docker
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKER_DIR = REPO_ROOT / "docker"
 WORKER_PATH = REPO_ROOT / "harness" / "platforms" / "cdktf_python" / "worker" / "worker.py"
 # The offline `pip` the image puts first on PATH (the local sandbox uses the same folder).
@@ -440,8 +440,10 @@ def _rel(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m harness.image build|status|tag`: what `make image` and CI call."""
-    parser = argparse.ArgumentParser(prog="python -m harness.image", description=__doc__.splitlines()[0])
+    """`python -m harness.sandbox.image build|status|tag`: what `make image` and CI call."""
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.sandbox.image", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("command", choices=("build", "status", "tag"))
     args = parser.parse_args(argv)
     try:
