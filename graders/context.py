@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from graders.aws_data import evaluation_date
-from graders.provider_api import ApiIndex, load_index
-from graders.terraform import TerraformModel
-from harness.pysource import parse_python
-from harness.synth import SynthResult, SynthStatus
-from harness.workspace import Workspace
+from graders.aws.constraints import evaluation_date
+from graders.python.provider_api import ApiIndex, load_index
+from graders.terraform.model import TerraformModel
+from harness.core.synth import SynthResult, SynthStatus
+from harness.core.workspace import Workspace
+from harness.platforms.cdktf_python.pysource import parse_python
 
 _NOT_RUN = (SynthStatus.SKIPPED, SynthStatus.INFRA_ERROR)
 
@@ -22,18 +22,19 @@ _NOT_RUN = (SynthStatus.SKIPPED, SynthStatus.INFRA_ERROR)
 @dataclass(frozen=True)
 class Settings:
     """Knobs rules read; the pipeline sets them from the task's environment profile
-    (harness/profile.py); the defaults are the shipped `default` profile's."""
+    (harness/core/profile.py); the defaults are the shipped `default` profile's."""
 
     # The Terraform release the pipeline runs ("latest": newer than any the rule data knows).
     terraform_version: str = "latest"
     # Whether the deploy environment requires remote state (TF001 is Critical then).
     remote_state_required: bool = False
     # The date the answer is judged at (ISO), set per task by the pipeline from its environment
-    # (harness/profile.py): rules that depend on the date use it, and it is part of the rules'
+    # (harness/core/profile.py): rules that depend on the date use it, and it is part of the rules'
     # cache key. "" outside the pipeline: the task's start date, else today.
     judged_at: str = ""
-    # The ENVIRONMENT_SUFFIX answers are synthesized with (harness.pipeline.DEFAULT_ENV): names
-    # that should carry the suffix are checked for this value.
+    # The ENVIRONMENT_SUFFIX answers are synthesized with
+    # (harness.platforms.cdktf_python.worker.worker.DEFAULT_ENV): names that should carry the suffix are
+    # checked for this value.
     environment_suffix: str = "dev"
 
 

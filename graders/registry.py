@@ -20,9 +20,9 @@ from importlib.metadata import entry_points
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
-from graders.locate import statement_span
 from graders.model import Category, ErrorKind, Finding, Location, Outcome, RuleOutcome, Severity
-from harness.synth import PLACEHOLDER_MARKER
+from harness.core.synth import PLACEHOLDER_MARKER
+from harness.platforms.cdktf_python.locate import statement_span
 
 if TYPE_CHECKING:
     from graders.context import GradeContext
@@ -30,25 +30,25 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUILTIN_FAMILIES = (
-    "graders.syn",
-    "graders.syn_blockers",
-    "graders.syn_entry",
-    "graders.env",
-    "graders.py_source",
-    "graders.tf",
-    "graders.aws_data_stores",
-    "graders.aws_network",
-    "graders.tf_checks",
-    "graders.aws_naming",
-    "graders.aws_name_limits",
-    "graders.aws_lambda",
-    "graders.aws_iam",
-    "graders.aws",
-    "graders.sec",
-    "graders.py_api",
-    "graders.py_calls",
-    "graders.py_names",
-    "graders.py_attrs",
+    "graders.synth.outcome",
+    "graders.synth.blockers",
+    "graders.synth.entry",
+    "graders.synth.environment",
+    "graders.python.source",
+    "graders.terraform.backend",
+    "graders.aws.data_stores",
+    "graders.aws.network",
+    "graders.terraform.checks",
+    "graders.aws.naming",
+    "graders.aws.name_limits",
+    "graders.aws.lambdas",
+    "graders.aws.iam",
+    "graders.aws.general",
+    "graders.security.scan",
+    "graders.python.api",
+    "graders.python.calls",
+    "graders.python.names",
+    "graders.python.attrs",
 )
 
 

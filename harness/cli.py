@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from graders.wording import counted
-from harness.results import TaskResult, TaskStatus
+from harness.core.results import TaskResult, TaskStatus
 
 app = typer.Typer(
     help="Grade LLM-written Infrastructure-as-Code: synthesize both answers in a sandbox, classify every "
@@ -74,9 +74,9 @@ def _options(
     profile: str | None = None,
     as_of: str | None = None,
 ):
-    from harness.pipeline import GradeOptions
-    from harness.profile import ProfileError, load_profile, parse_date
-    from harness.score import Rubric
+    from harness.core.profile import ProfileError, load_profile, parse_date
+    from harness.pipeline.grade import GradeOptions
+    from harness.pipeline.score import Rubric
 
     if rubric is not None and not rubric.is_file():
         console.print(f"[red]rubric not found: {rubric}[/red]")
@@ -116,10 +116,10 @@ def grade(
     """Grade one task and write OUT/analysis.md and OUT/result.json (reusing the result cache)."""
     import dataclasses
 
-    from harness.cache import ResultCache
-    from harness.cached import open_sandbox
-    from harness.pipeline import grade_path
-    from harness.runner import write_task_result
+    from harness.batch.runner import write_task_result
+    from harness.pipeline.cache import ResultCache
+    from harness.pipeline.cached import open_sandbox
+    from harness.pipeline.grade import grade_path
 
     if not task_dir.exists():
         console.print(f"[red]no such task directory: {task_dir}[/red]")
@@ -189,10 +189,10 @@ def run(
     """Grade many tasks into OUT/<task_id>/ and OUT/results.csv; a re-run skips finished tasks."""
     import dataclasses
 
-    from harness.cache import ResultCache
-    from harness.cached import open_sandbox
-    from harness.runner import run_batch
-    from harness.tasks import discover
+    from harness.batch.runner import run_batch
+    from harness.core.tasks import discover
+    from harness.pipeline.cache import ResultCache
+    from harness.pipeline.cached import open_sandbox
 
     if executor not in ("local", "ray"):
         console.print(f"[red]unknown executor {executor!r}: choose local or ray[/red]")
@@ -226,8 +226,8 @@ def run(
 
     with progress:
         if executor == "ray":
-            from harness.errors import SandboxError
-            from harness.ray_runner import run_batch_ray
+            from harness.batch.ray import run_batch_ray
+            from harness.core.errors import SandboxError
 
             try:
                 summary = run_batch_ray(
@@ -277,7 +277,7 @@ def profiles() -> None:
     """List the shipped environment profiles and what each assumes."""
     import datetime as dt
 
-    from harness.profile import load_profile, shipped_profiles
+    from harness.core.profile import load_profile, shipped_profiles
 
     today = dt.date.today()
     for name in shipped_profiles():
@@ -308,8 +308,8 @@ def calibrate(
     ] = None,
 ) -> None:
     """Measure how iacgrade's failures agree with reviewers' written analyses of the same tasks."""
-    from harness.calibrate import CalibrationError, check_inputs
-    from harness.calibrate import calibrate as run_calibration
+    from harness.calibration.calibrate import CalibrationError, check_inputs
+    from reports.calibration import calibrate as run_calibration
 
     try:
         check_inputs(run_dir, corpus_dir, keywords)
@@ -345,7 +345,7 @@ app.add_typer(image_app, name="image")
 @image_app.command("build")
 def image_build() -> None:
     """Build the sandbox image (Debian base by debootstrap, packages from a local wheelhouse)."""
-    from harness.image import ImageError, ensure_image
+    from harness.sandbox.image import ImageError, ensure_image
 
     try:
         tag = ensure_image(build=True, progress=lambda line: console.print(line))
@@ -358,7 +358,7 @@ def image_build() -> None:
 @image_app.command("status")
 def image_status_cmd() -> None:
     """Say whether the engine answers and the current image is present; exit 1 when not usable."""
-    from harness.image import image_status
+    from harness.sandbox.image import image_status
 
     status = image_status()
     for key, value in status.to_dict().items():

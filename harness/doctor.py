@@ -20,7 +20,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from harness.image import BASE_IMAGE, ImageStatus, image_status
+from harness.sandbox.image import BASE_IMAGE, ImageStatus, image_status
 
 FIX_ENGINE = "bash scripts/start-docker.sh"
 FIX_IMAGE = "make image"
@@ -144,8 +144,8 @@ def toolchain_check(pins: dict[str, str]) -> Check:
 
 
 def checkov_check(run: Callable[[list[str]], str | None]) -> Check:
-    from graders.sec import checkov_command
-    from harness.errors import HarnessError
+    from graders.security.scan import checkov_command
+    from harness.core.errors import HarnessError
 
     try:
         command = checkov_command()

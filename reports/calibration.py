@@ -8,15 +8,20 @@ report can be recomputed from it with a group-by.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pandas as pd
 
 from graders.wording import counted
-from reports.writers import write_text_atomic
-
-if TYPE_CHECKING:
-    from harness.calibrate import CalibrationSummary, ItemRef, MissRef, TopicRow
+from harness.calibration.calibrate import (
+    SEVERITY_ORDER,
+    CalibrationSummary,
+    ItemRef,
+    MissRef,
+    TopicRow,
+    summarise_run,
+)
+from harness.core.atomic import write_text_atomic
 
 CALIBRATION_MD = "calibration.md"
 CALIBRATION_CSV = "calibration.csv"
@@ -39,6 +44,16 @@ CSV_COLUMNS = (
 # Groups of undetected written failures listed in full; the rest are counted.
 GROUPS_SHOWN = 12
 MISSES_SHOWN_PER_RULE = 15
+
+
+def calibrate(
+    run_dir: Path, corpus_dir: Path, out_dir: Path | None = None, *, keywords: Path | None = None
+) -> CalibrationSummary:
+    """Measure agreement between a run's failures and the corpus's written analyses; write
+    `out_dir/calibration.md` and `out_dir/calibration.csv` (out_dir defaults to the run directory)."""
+    summary = summarise_run(run_dir, corpus_dir, out_dir, keywords=keywords)
+    write_calibration(summary)
+    return summary
 
 
 def write_calibration(summary: CalibrationSummary) -> None:
@@ -153,7 +168,6 @@ def _training_headline(s: CalibrationSummary) -> list[str]:
 
 
 def _agreement(s: CalibrationSummary) -> str:
-    from harness.calibrate import SEVERITY_ORDER
 
     c = s.confusion
     exact = sum(int(c.loc[v, v]) for v in SEVERITY_ORDER)
@@ -233,7 +247,7 @@ def _per_topic(s: CalibrationSummary) -> list[str]:
         "## Per failure class",
         "",
         "Written items grouped by what they are about (topics and their phrases are in "
-        "`harness/data/calibration_keywords.toml`); *recall* is the share iacgrade matched.",
+        "`harness/calibration/data/calibration_keywords.toml`); *recall* is the share iacgrade matched.",
         "",
         *_table(header, rows),
         "",

@@ -25,8 +25,9 @@ from markupsafe import Markup
 from pydantic import ValidationError
 
 from graders.model import Category, Severity
-from harness.errors import HarnessError
-from harness.results import TaskResult
+from harness.core.atomic import write_text_atomic
+from harness.core.errors import HarnessError
+from harness.core.results import TaskResult
 from reports.charts import Series, column_chart, hbar_chart, number, series_color
 from reports.writers import (
     ANALYSIS_NAME,
@@ -38,7 +39,6 @@ from reports.writers import (
     RESULTS_CSV_NAME,
     findings_rows,
     results_row,
-    write_text_atomic,
 )
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from typing import Any
 import jinja2
 
 from graders.model import Category, ErrorKind, Finding, Location, Severity, is_environment
-from harness.results import CodeQuote, Failure, Score, SideResult, TaskResult, TaskStatus
-from harness.synth import SynthStatus
+from harness.core.results import CodeQuote, Failure, Score, SideResult, TaskResult, TaskStatus
+from harness.core.synth import SynthStatus
 from reports.nouns import resource_noun
 from reports.positives import has_terraform, model_positives
 
@@ -283,7 +283,7 @@ def synthesis_text(side: SideResult | None) -> str:
     if side.entry_source == "scaffold":
         entry = f" {inline_code(side.entry)}" if side.entry else ""
         text += f"; entry point{entry} taken from the platform scaffold"
-    # Blocks refused for an unsafe path (harness.workspace) change what was built: say so.
+    # Blocks refused for an unsafe path (harness.core.workspace) change what was built: say so.
     for note in (n for n in side.notes if "was not written" in n):
         text += f"; {inline_code(note)}"
     return text

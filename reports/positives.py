@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.model import Outcome
-from harness.results import SideResult
+from harness.core.results import SideResult
 from reports.nouns import resource_noun
 
 CHECKS_FILE = Path(__file__).parent / "data" / "passed_checks.toml"

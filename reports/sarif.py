@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from graders.model import Location, Severity
-from harness.results import Failure, TaskResult, TaskStatus
+from harness.core.atomic import write_text_atomic
+from harness.core.results import Failure, TaskResult, TaskStatus
 from reports.markdown import ERROR_LABELS
-from reports.writers import write_text_atomic
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json"

@@ -8,17 +8,15 @@ relies on that.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from graders.model import Category, Severity
-from harness.results import SideResult, TaskResult
-from harness.synth import SynthStatus
+from harness.core.atomic import write_text_atomic
+from harness.core.results import SideResult, TaskResult
+from harness.core.synth import SynthStatus
 from reports.markdown import render_analysis
 
 ANALYSIS_NAME = "analysis.md"
@@ -36,7 +34,7 @@ TIMING_COLUMNS = {
     "total": "total_s",
 }
 
-# Columns that are facts of the run (harness.results.RUN_FACTS), left out when two runs of the
+# Columns that are facts of the run (harness.core.results.RUN_FACTS), left out when two runs of the
 # same tasks are compared.
 RUN_FACT_COLUMNS = ("seconds", *TIMING_COLUMNS.values())
 
@@ -76,11 +74,10 @@ FINDINGS_COLUMNS = (
 )
 # Task metadata worth a dashboard column; other metadata keys stay in result.json.
 METADATA_COLUMNS = ("platform", "language", "complexity", "author", "training_quality")
+
+
 # Files are written readable by the group and others, like any other output; mkstemp alone
 # would leave them owner-only.
-FILE_MODE = 0o644
-
-
 def write_task_outputs(result: TaskResult, out_dir: Path) -> None:
     """Write `analysis.md` and `result.json` for one task into `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -97,7 +94,7 @@ def results_row(result: TaskResult) -> dict[str, Any]:
         "status": result.status.value,
         "reason": result.reason,
         "score": result.score.value if result.score is not None else None,
-        # The archive policy's training quality (harness/training.py), to set beside `training_quality`.
+        # The archive policy's training quality (harness/pipeline/training.py), set beside `training_quality`.
         "training_score": result.training.value if result.training is not None else None,
         **{s.value.lower(): counts[s.value] for s in Severity},
         "failures": len(result.failures),
@@ -164,36 +161,6 @@ def write_findings_csv(results: Iterable[TaskResult], path: Path) -> None:
     rows = [row for r in results for row in findings_rows(r)]
     frame = pd.DataFrame(rows, columns=list(FINDINGS_COLUMNS))
     write_text_atomic(path, frame.to_csv(index=False, lineterminator="\n"))
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` so readers see the old file or the new one, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.chmod(FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable across a power loss; not every platform can open a
-    # directory for this, and the file is already complete, so failing here is harmless.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _synth_status(side: SideResult | None) -> str:

@@ -33,11 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from harness.pipeline import DEFAULT_ENV  # noqa: E402 - the repository goes on the path first
-from harness.platforms import is_supported, platform_for  # noqa: E402
+from harness.core.tasks import discover, load_task  # noqa: E402
+from harness.core.workspace import Workspace  # noqa: E402
+from harness.pipeline.materialise import build_workspace  # noqa: E402
+from harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV  # noqa: E402 - the repository goes on the path first
+from harness.platforms.registry import is_supported, platform_for  # noqa: E402
 from harness.sandbox.local import default_jsii_cache, group_memory, worker_env  # noqa: E402
-from harness.tasks import discover, load_task  # noqa: E402
-from harness.workspace import Workspace, build_workspace  # noqa: E402
 from reports.writers import TIMING_COLUMNS  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "dev"

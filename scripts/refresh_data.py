@@ -1,4 +1,4 @@
-"""Regenerate the machine-made constraint data in graders/data/ from packages on PyPI.
+"""Regenerate the machine-made constraint data in graders/aws/data/ from packages on PyPI.
 
 Sources (each output file records its source, the package version and the date):
 - botocore's endpoint data and service models: AWS regions, the Lambda `Runtime` enum.
@@ -22,7 +22,7 @@ from importlib import import_module, metadata
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parent.parent / "graders" / "data"
+DATA = Path(__file__).resolve().parent.parent / "graders" / "aws" / "data"
 
 
 def _write(name: str, payload: dict[str, Any]) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from harness.errors import TaskLoadError
-from harness.platforms import platform_for
-from harness.tasks import Task, discover, load_task
-from harness.workspace import Workspace, build_workspace
+from harness.core.errors import TaskLoadError
+from harness.core.tasks import Task, discover, load_task
+from harness.core.workspace import Workspace
+from harness.pipeline.materialise import build_workspace
+from harness.platforms.registry import platform_for
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graders.context import GradeContext, Settings
-from harness.platforms.cdktf_python import CdktfPython
-from harness.synth import SynthResult, SynthStatus
-from harness.workspace import Workspace
+from harness.core.synth import SynthResult, SynthStatus
+from harness.core.workspace import Workspace
+from harness.platforms.cdktf_python.platform import CdktfPython
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 

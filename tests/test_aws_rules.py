@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.aws_data import load, version_offered
+from graders.aws.constraints import load, version_offered
 from harness.sandbox.local import LocalSandbox
 
 SEED = Path(__file__).resolve().parent.parent / "tasks" / "seed-multi-region-dr"
@@ -39,7 +39,7 @@ def test_data_files_name_their_source() -> None:
 
 @pytest.mark.synth
 def test_seed_reports_every_deploy_time_failure_with_the_ideal_fix(local_sandbox: LocalSandbox) -> None:
-    from harness.pipeline import GradeOptions, grade_path
+    from harness.pipeline.grade import GradeOptions, grade_path
 
     result = grade_path(SEED, local_sandbox, GradeOptions())
     # A route finding may be folded into the PY005 finding about the dict that caused it.

@@ -15,15 +15,15 @@ import pytest
 from graders.context import GradeContext
 from graders.model import Category, Outcome, Severity
 from graders.registry import Hit, Rule, RuleMeta
-from harness.cache import CACHE_FORMAT, ResultCache, answer_key, synth_key
-from harness.cached import NOT_STORED, CachedSandbox, StoredSynth, run_rules_cached
-from harness.pipeline import GradeOptions
-from harness.results import TaskResult, TaskStatus
-from harness.runner import load_finished, run_batch
+from harness.batch.runner import load_finished, run_batch
+from harness.core.results import TaskResult, TaskStatus
+from harness.core.synth import SynthResult, SynthStatus
+from harness.core.workspace import Workspace
+from harness.pipeline.cache import CACHE_FORMAT, ResultCache, answer_key, synth_key
+from harness.pipeline.cached import NOT_STORED, CachedSandbox, StoredSynth, run_rules_cached
+from harness.pipeline.grade import GradeOptions
 from harness.sandbox.base import Sandbox, SynthRequest
 from harness.sandbox.local import LocalSandbox
-from harness.synth import SynthResult, SynthStatus
-from harness.workspace import Workspace
 from reports.writers import TIMING_COLUMNS, results_row
 
 ROOT = Path(__file__).resolve().parent.parent

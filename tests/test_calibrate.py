@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 
 from graders.model import Category, Location, Severity
-from harness.calibrate import (
+from harness.calibration.calibrate import (
     TaskCalibration,
     Vocabulary,
-    calibrate,
     cite_lines,
     correlate,
     errors_agree,
@@ -20,9 +19,9 @@ from harness.calibrate import (
     failure_spans,
     match_items,
 )
-from harness.results import CodeQuote, Failure, Score, TaskResult, TaskStatus
-from harness.written import WrittenItem, parse_written
-from reports.calibration import CSV_COLUMNS
+from harness.calibration.written import WrittenItem, parse_written
+from harness.core.results import CodeQuote, Failure, Score, TaskResult, TaskStatus
+from reports.calibration import CSV_COLUMNS, calibrate
 
 STACK = """from cdktf import TerraformStack
 from constructs import Construct
@@ -477,7 +476,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
 def test_real_corpus_items_match_findings_on_their_cited_lines(vocabulary: Vocabulary) -> None:
     """Pr4773's reviewer quotes the provider imports and the Kinesis call iacgrade flags; the CloudTrail
     bucket policy it also writes about is nothing iacgrade checks."""
-    from harness.calibrate import model_files
+    from harness.calibration.calibrate import model_files
 
     task = CORPUS / "Pr4773"
     items = parse_written((task / "lib" / "MODEL_FAILURES.md").read_text()).items

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from graders import checkov_runner
-from graders.checkov_runner import CheckovRunner, script_interpreter
-from graders.sec import checkov_command
+from graders.security import runner as checkov_runner
+from graders.security.runner import CheckovRunner, script_interpreter
+from graders.security.scan import checkov_command
 
 ARGS = ["--framework", "terraform_json", "-o", "json", "--quiet", "--compact", "--skip-download"]
 STACK = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from graders.model import Category, Finding, Severity
-from harness.compare import Side, compare
+from harness.pipeline.compare import Side, compare
 
 
 def _finding(rule: str, anchor: str, message: str, error: str = "") -> Finding:

@@ -21,8 +21,8 @@ import pytest
 
 from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import load_rules
-from harness.results import Failure, Score, SideResult, TaskResult, TaskStatus
-from harness.synth import SynthResult, SynthStatus
+from harness.core.results import Failure, Score, SideResult, TaskResult, TaskStatus
+from harness.core.synth import SynthResult, SynthStatus
 from reports.dashboard import DashboardError, render_dashboard, run_labels, write_dashboard
 from reports.writers import (
     BASE_COLUMNS,

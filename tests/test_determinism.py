@@ -1,7 +1,7 @@
 """Re-grading the same inputs gives the same results: seeded draws, a fixed clock, no worker paths.
 
-Unit tests of harness/worker_lib/determinism.py and scrub.py; a synth test through two fresh
-local workers; and a corpus test that grades the dev corpus twice and compares every output.
+Unit tests of harness/platforms/cdktf_python/worker/worker_lib/determinism.py and scrub.py; a synth test
+through two fresh local workers; and a corpus test that grades the dev corpus twice and compares every output.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 
 from graders.context import GradeContext, Settings
-from harness.cache import synth_key
-from harness.results import RUN_FACTS, without_run_facts
+from harness.core.results import RUN_FACTS, without_run_facts
+from harness.pipeline.cache import synth_key
+from harness.platforms.cdktf_python.worker.worker_lib.determinism import reproducible, seed_for, set_mtimes
+from harness.platforms.cdktf_python.worker.worker_lib.scrub import Scrubber
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.local import LocalSandbox
-from harness.worker_lib.determinism import reproducible, seed_for, set_mtimes
-from harness.worker_lib.scrub import Scrubber
 from reports.writers import FINDINGS_CSV_NAME, RESULTS_CSV_NAME, RUN_FACT_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -224,7 +224,7 @@ def test_the_clock_is_part_of_the_synth_key() -> None:
 
 
 def test_rules_judge_at_the_date_the_pipeline_sets() -> None:
-    from harness.workspace import Workspace
+    from harness.core.workspace import Workspace
 
     ws = Workspace("t", "model", {}, {}, "", "", None, None, has_code=False)
     metadata = {"startedAt": "2025-03-01T10:00:00Z"}

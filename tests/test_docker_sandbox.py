@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from docker.errors import NotFound
 
-from harness.image import BASE_IMAGE, engine_client, image_status
+from harness.core.synth import SynthResult, SynthStatus
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.docker import LABEL, DockerSandbox, Limits
-from harness.synth import SynthResult, SynthStatus
+from harness.sandbox.image import BASE_IMAGE, engine_client, image_status
 from tests import env_apps
 from tests.env_apps import APPS
 
@@ -149,7 +149,7 @@ def sandbox() -> Iterator[DockerSandbox]:
     if not status.usable:
         pytest.fail(
             f"the docker sandbox is not usable: {status.message}. "
-            "Run `bash scripts/start-docker.sh` and `python -m harness.image build` (or `make image`)."
+            "Run `bash scripts/start-docker.sh` and `iacgrade image build` (or `make image`)."
         )
     box = DockerSandbox(slots=2, hard_grace=3.0)
     try:

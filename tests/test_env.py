@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from graders.context import GradeContext
-from graders.env_causes import build_step, environment_cause, prose
 from graders.model import Category, Finding, Severity
 from graders.registry import run_rules
-from graders.syn_causes import classify
-from harness.compare import Side, compare
-from harness.results import SideResult
-from harness.synth import Blocker, Frame, SynthResult, SynthStatus
+from graders.synth.causes import classify
+from graders.synth.environment_causes import build_step, environment_cause, prose
+from harness.core.results import SideResult
+from harness.core.synth import Blocker, Frame, SynthResult, SynthStatus
+from harness.pipeline.compare import Side, compare
 from reports.markdown import synthesis_text
 from tests.rule_fixtures import workspace_of
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from graders.context import GradeContext
-from graders.env_causes import environment_cause
 from graders.registry import run_rules
-from harness.pipeline import GradeOptions, synth_request
+from graders.synth.environment_causes import environment_cause
+from harness.pipeline.grade import GradeOptions, synth_request
 from harness.sandbox.local import LocalSandbox
 from tests.corpus import synthesizable
 

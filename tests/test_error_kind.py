@@ -7,7 +7,7 @@ import json
 
 from graders.model import Category, ErrorKind, Finding, Severity
 from graders.registry import Hit, Rule, RuleMeta, impact_for
-from harness.results import RESULT_SCHEMA_VERSION, TaskResult
+from harness.core.results import RESULT_SCHEMA_VERSION, TaskResult
 
 
 def _rule(needs: str, severity: Severity = Severity.CRITICAL, impact: tuple[str, ...] = ()) -> Rule:

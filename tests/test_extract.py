@@ -10,12 +10,12 @@ import pytest
 
 from graders.context import GradeContext
 from graders.registry import run_rules
-from harness.extract import ExtractedFile, Extraction, extract_files, normalise_path
-from harness.mdblocks import parse_fence, scan_blocks
-from harness.platforms.cdktf_python import CdktfPython
-from harness.pysource import find_truncation
-from harness.tasks import Task
-from harness.workspace import build_workspace
+from harness.core.mdblocks import parse_fence, scan_blocks
+from harness.core.tasks import Task
+from harness.pipeline.materialise import build_workspace
+from harness.platforms.cdktf_python.extract import ExtractedFile, Extraction, extract_files, normalise_path
+from harness.platforms.cdktf_python.platform import CdktfPython
+from harness.platforms.cdktf_python.pysource import find_truncation
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
 FENCE = "```"

@@ -43,9 +43,9 @@ from typing import Any
 
 import pytest
 
-from harness.extract import extract_files
+from harness.platforms.cdktf_python.extract import extract_files
+from harness.platforms.cdktf_python.worker.worker import force_remove, remove_tree
 from harness.sandbox.local import network_isolation
-from harness.worker import force_remove, remove_tree
 
 pytestmark = pytest.mark.docker
 
@@ -176,7 +176,7 @@ def summary(batch: Batch) -> str:
 
 @pytest.fixture(scope="module")
 def docker_batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
-    from harness.image import image_status
+    from harness.sandbox.image import image_status
 
     status = image_status()
     if not status.usable:

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import image
-from harness.errors import SandboxError
-from harness.image import (
+from harness.core.errors import SandboxError
+from harness.sandbox import image
+from harness.sandbox.image import (
     IMAGE_REPO,
     REPO_ROOT,
     REQUIREMENTS,
@@ -93,7 +93,7 @@ def require_image() -> str:
     if not status.usable:
         pytest.fail(
             f"the sandbox image is not usable: {status.message}. "
-            "Run `bash scripts/start-docker.sh` and `python -m harness.image build` (or `make image`)."
+            "Run `bash scripts/start-docker.sh` and `iacgrade image build` (or `make image`)."
         )
     return status.tag
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from graders.model import Category, ErrorKind, Location, Severity
-from harness.merge import merge_failures, order_failures
-from harness.results import Failure
+from harness.core.results import Failure
+from harness.pipeline.merge import merge_failures, order_failures
 
 
 def failure(

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.cache import ResultCache
+from harness.core.synth import SynthResult, SynthStatus
+from harness.pipeline.cache import ResultCache
+from harness.platforms.cdktf_python.worker.worker_lib.packages import list_packages, top_level_names
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.local import LocalSandbox
-from harness.synth import SynthResult, SynthStatus
-from harness.worker_lib.packages import list_packages, top_level_names
 
 
 def _app(tmp_path: Path, doc: dict[str, object]) -> tuple[Path, Path]:

@@ -9,11 +9,11 @@ import pytest
 
 from graders.context import GradeContext
 from graders.registry import run_rules
-from harness.pipeline import GradeOptions, synth_request
-from harness.platforms import platform_for
+from harness.core.tasks import load_task
+from harness.pipeline.grade import GradeOptions, synth_request
+from harness.pipeline.materialise import build_workspace
+from harness.platforms.registry import platform_for
 from harness.sandbox.local import LocalSandbox
-from harness.tasks import load_task
-from harness.workspace import build_workspace
 
 pytestmark = [pytest.mark.synth, pytest.mark.corpus]
 

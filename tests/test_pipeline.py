@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.pipeline import GradeOptions, grade_path
-from harness.results import TaskResult, TaskStatus
-from harness.runner import run_batch
+from harness.batch.runner import run_batch
+from harness.core.results import TaskResult, TaskStatus
+from harness.core.synth import SynthStatus
+from harness.pipeline.grade import GradeOptions, grade_path
 from harness.sandbox.local import LocalSandbox
-from harness.synth import SynthStatus
 from reports.markdown import render_analysis
 
 ROOT = Path(__file__).resolve().parents[1]

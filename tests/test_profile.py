@@ -9,8 +9,7 @@ import pytest
 
 from graders.context import Settings
 from graders.registry import run_rules
-from harness.pipeline import GradeOptions, in_environment
-from harness.profile import (
+from harness.core.profile import (
     ProfileError,
     configured_profile,
     environment,
@@ -18,6 +17,7 @@ from harness.profile import (
     parse_date,
     shipped_profiles,
 )
+from harness.pipeline.grade import GradeOptions, in_environment
 from tests.rule_fixtures import fixture
 
 

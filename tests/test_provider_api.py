@@ -9,8 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from graders import provider_api
-from graders.provider_api import ApiIndex, camel_case, find_assemblies, load_index, python_name, snake_case
+from graders.python import provider_api
+from graders.python.provider_api import (
+    ApiIndex,
+    camel_case,
+    find_assemblies,
+    load_index,
+    python_name,
+    snake_case,
+)
 
 AWS = "cdktf_cdktf_provider_aws"
 

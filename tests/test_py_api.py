@@ -11,10 +11,10 @@ import pytest
 from graders.context import GradeContext
 from graders.model import Finding, Outcome, Severity
 from graders.registry import run_rules
-from harness.platforms import platform_for
+from harness.core.tasks import discover, load_task
+from harness.pipeline.materialise import build_workspace
+from harness.platforms.registry import platform_for
 from harness.sandbox.local import LocalSandbox
-from harness.tasks import discover, load_task
-from harness.workspace import build_workspace
 from tests.rule_fixtures import workspace_of
 
 PY_RULES = [f"PY00{i}" for i in range(2, 10)]
@@ -202,7 +202,7 @@ PROVIDER_API_ERRORS = ("ImportError", "TypeError", "AttributeError")
 @pytest.mark.synth
 def test_every_provider_api_synth_error_is_flagged_statically(local_sandbox: LocalSandbox) -> None:
     """Synthesize the corpus: each provider-API error is found at its statement; references stay clean."""
-    from harness.pipeline import GradeOptions, synth_request
+    from harness.pipeline.grade import GradeOptions, synth_request
 
     missed: list[str] = []
     total = 0
@@ -248,7 +248,7 @@ def _provider_api_error(error_type: str, message: str) -> bool:
 def _flagged_at(ctx: GradeContext, path: str, line: int, found: list[Finding]) -> bool:
     import ast
 
-    from graders.locate import statement_span
+    from harness.platforms.cdktf_python.locate import statement_span
 
     text = ctx.workspace.files.get(path, "")
     span = statement_span(ast.parse(text), path, line)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from graders.context import GradeContext
 from graders.model import Finding, Severity
 from graders.registry import run_rules
-from harness.compare import Side, compare
-from harness.merge import merge_failures
-from harness.synth import SynthResult, SynthStatus
+from harness.core.synth import SynthResult, SynthStatus
+from harness.pipeline.compare import Side, compare
+from harness.pipeline.merge import merge_failures
 from tests.rule_fixtures import workspace_of
 
 HEAD = "from cdktf import TerraformStack\nfrom constructs import Construct\n"

@@ -8,8 +8,14 @@ from textwrap import dedent
 
 import pytest
 
-from harness.extract import extract_files
-from harness.pysource import StackClass, find_entry_points, find_stack_classes, module_name, parse_python
+from harness.platforms.cdktf_python.extract import extract_files
+from harness.platforms.cdktf_python.pysource import (
+    StackClass,
+    find_entry_points,
+    find_stack_classes,
+    module_name,
+    parse_python,
+)
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
 

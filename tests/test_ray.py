@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 import ray
 
-from harness.errors import SandboxError
-from harness.pipeline import GradeOptions
-from harness.ray_runner import EXIT_ON_TASK_ENV, MAX_ATTEMPTS, materialize, read_task_files, run_batch_ray
-from harness.results import TaskResult, TaskStatus
-from harness.runner import run_batch
+from harness.batch.ray import EXIT_ON_TASK_ENV, MAX_ATTEMPTS, materialize, read_task_files, run_batch_ray
+from harness.batch.runner import run_batch
+from harness.core.errors import SandboxError
+from harness.core.results import TaskResult, TaskStatus
+from harness.pipeline.grade import GradeOptions
 from harness.sandbox.local import LocalSandbox
 
 TASKS = Path(__file__).resolve().parent.parent / "tasks"
@@ -96,7 +96,7 @@ def test_a_lost_actor_is_replaced_and_its_task_graded(
 ) -> None:
     # Read by the actors, which inherit the environment of the Ray instance the run starts.
     monkeypatch.setenv(EXIT_ON_TASK_ENV, "ray-clean-site")
-    caplog.set_level(logging.WARNING, logger="harness.ray_runner")
+    caplog.set_level(logging.WARNING, logger="harness.batch.ray")
     summary = run_batch_ray([tasks], tmp_path / "run", GradeOptions(), sandbox_kind="local", jobs=1)
     assert any("ray-clean-site died (attempt 1)" in m for m in caplog.messages)
     by_id = {r.task_id: r for r in summary.results}

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from graders.provider_api import load_index
-from harness.cache import synth_key
-from harness.pipeline import GradeOptions, grade_path
-from harness.repair import plan_import_repairs
-from harness.results import TaskResult
+from graders.python.provider_api import load_index
+from harness.core.results import TaskResult
+from harness.core.synth import SynthStatus
+from harness.pipeline.cache import synth_key
+from harness.pipeline.grade import GradeOptions, grade_path
+from harness.platforms.cdktf_python.repair import plan_import_repairs
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.local import LocalSandbox
-from harness.synth import SynthStatus
 from reports.markdown import render_analysis
 
 ROOT = Path(__file__).resolve().parents[1]

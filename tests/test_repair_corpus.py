@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.pipeline import GradeOptions, synth_request
+from harness.pipeline.grade import GradeOptions, synth_request
 from harness.sandbox.local import LocalSandbox
 from tests.corpus import synthesizable
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.results import TaskResult
+from harness.core.results import TaskResult
 from reports.writers import TIMING_COLUMNS
 
 pytestmark = pytest.mark.synth

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from graders.model import Category, ErrorKind, Severity
-from harness.results import CodeQuote, TaskStatus
+from harness.core.results import CodeQuote, TaskStatus
 from reports.sarif import (
     FINGERPRINT_KEY,
     SARIF_NAME,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from graders.model import Category, Location, Severity
-from harness.results import Failure
-from harness.score import Rubric, score_failures
+from harness.core.results import Failure
+from harness.pipeline.score import Rubric, score_failures
 
 
 def _failure(severity: Severity, title: str = "t") -> Failure:

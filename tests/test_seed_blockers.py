@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.pipeline import GradeOptions, grade_path
-from harness.results import Failure, TaskResult, TaskStatus
+from harness.core.results import Failure, TaskResult, TaskStatus
+from harness.core.synth import SynthStatus
+from harness.pipeline.grade import GradeOptions, grade_path
 from harness.sandbox.local import LocalSandbox
-from harness.synth import SynthStatus
 from reports.markdown import render_analysis
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import TaskLoadError
-from harness.tasks import discover, load_task
+from harness.core.errors import TaskLoadError
+from harness.core.tasks import discover, load_task
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
 ANSWER = "## File: lib/tap_stack.py\n\n```python\nprint('hi')\n```\n"
@@ -96,8 +96,8 @@ def test_every_corpus_task_loads_or_says_why() -> None:
 
 
 def test_a_refused_unsafe_path_is_noted_on_the_workspace(tmp_path: Path) -> None:
-    from harness.platforms import platform_for
-    from harness.workspace import build_workspace
+    from harness.pipeline.materialise import build_workspace
+    from harness.platforms.registry import platform_for
 
     task_dir = tmp_path / "t"
     task_dir.mkdir()

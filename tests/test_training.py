@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from graders.model import Category, Location, Severity
-from graders.terraform import TerraformModel
-from harness.results import Failure, Score, ScoreItem, TaskResult, TaskStatus
-from harness.training import (
+from graders.terraform.model import TerraformModel
+from harness.core.results import Failure, Score, ScoreItem, TaskResult, TaskStatus
+from harness.pipeline.training import (
     COMPLEXITY_LABEL,
     FIXES_LABEL,
     MINOR,
@@ -27,7 +27,7 @@ from harness.training import (
     fix_points,
     score_training,
 )
-from harness.training_graph import read_traits
+from harness.pipeline.training_graph import read_traits
 from reports import render_analysis, write_results_csv
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -25,7 +25,9 @@ from harness.sandbox.local import default_jsii_cache, worker_env
 
 pytestmark = pytest.mark.synth
 
-WORKER = Path(__file__).resolve().parents[1] / "harness" / "worker.py"
+WORKER = (
+    Path(__file__).resolve().parents[1] / "harness" / "platforms" / "cdktf_python" / "worker" / "worker.py"
+)
 START_TIMEOUT = 300.0
 
 STACK = """\

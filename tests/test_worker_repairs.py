@@ -13,11 +13,12 @@ import pytest
 
 from graders.context import GradeContext
 from graders.registry import run_rules
-from harness.pipeline import DEFAULT_ENV, GradeOptions, grade_path
+from harness.core.synth import PLACEHOLDER_MARKER, SynthResult
+from harness.core.workspace import Workspace
+from harness.pipeline.grade import GradeOptions, grade_path
+from harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.local import LocalSandbox
-from harness.synth import PLACEHOLDER_MARKER, SynthResult
-from harness.workspace import Workspace
 from tests.rule_fixtures import workspace_of
 
 pytestmark = pytest.mark.synth

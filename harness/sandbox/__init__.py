@@ -31,7 +31,7 @@ def make_sandbox(kind: str = "auto", slots: int = 1) -> Sandbox:
 def _docker_usable() -> bool:
     """An engine answers and the current sandbox image is present."""
     try:
-        from harness.image import image_status
+        from harness.sandbox.image import image_status
     except ImportError:
         return False
     try:

@@ -28,14 +28,14 @@ that is not JSON or names an unknown op gets {"op": "error", ...} and the worker
 Strategies are tried in order, stopping at the first that yields stacks: "entry" (run the entry file
 as __main__), "scaffold" (the standard tap.py call on `stack`), "bare" (each TerraformStack subclass
 built alone as `Cls(app, "Cls")`); when none yields stacks and the request carries `repairs`, the
-same again with those imports resolved ("repaired:entry", ...; see harness/repair.py). With
-`repair_rounds` the repaired strategies run in rounds instead: each round adapts every toolchain
+same again with those imports resolved ("repaired:entry", ...; see harness/platforms/cdktf_python/repair.py).
+With `repair_rounds` the repaired strategies run in rounds instead: each round adapts every toolchain
 call to its signature and types and learns one more repair from the error that stopped the last
-(harness/worker_lib/); `blockers` lists every blocker met and how it was passed, in the order
-met. With `entry_contract`, when the entry synthesized, the task's standard entry (`contract_entry`,
-written to `standard-entry/tap.py`, else the "scaffold" strategy) runs once more as "contract": can
-it build the answer's stack? `status`, `error_type`, `frame` and `strategy` come from the first
-attempt; `stacks` and `stacks_strategy` from the first that produced any. When the files cannot be
+(harness/platforms/cdktf_python/worker/worker_lib/); `blockers` lists every blocker met and how it was passed,
+in the order met. With `entry_contract`, when the entry synthesized, the task's standard entry
+(`contract_entry`, written to `standard-entry/tap.py`, else the "scaffold" strategy) runs once more as
+"contract": can it build the answer's stack? `status`, `error_type`, `frame` and `strategy` come from
+the first attempt; `stacks` and `stacks_strategy` from the first that produced any. When the files cannot be
 laid out (error_type "UnsafePath" or "InvalidFiles") the only attempt is "workspace". A soft timeout
 is status "timeout" with error_type "Timeout". "infra_error" means the worker itself failed
 (error_type "WorkerError"). "crashed" never comes from the worker: the parent reports it when the
@@ -48,7 +48,8 @@ always gets the same), uuid/secrets/os.urandom drawing from that seed, and a clo
 `clock` (midnight UTC of that date); the workspace files carry `clock` as their mtime. The reply
 names neither the worker's temp folders nor its workspace: paths are workspace-relative, or
 `/workspace/...` in the Terraform JSON, and other temp folders are `/tmp`
-(harness/worker_lib/determinism.py, harness/worker_lib/scrub.py).
+(harness/platforms/cdktf_python/worker/worker_lib/determinism.py,
+harness/platforms/cdktf_python/worker/worker_lib/scrub.py).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from harness.synth import SynthResult
+from harness.core.synth import SynthResult
 
 # The environment of every worker process, in every sandbox: the same hash order for sets of
 # strings, the same local time, and no node warning whose text (a pid) and place (the first app
@@ -76,10 +77,11 @@ class SynthRequest:
     stack_class: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = 120.0
-    # harness.repair.ImportRepairs.to_message(): tried only when nothing else yields stacks.
+    # harness.platforms.cdktf_python.repair.ImportRepairs.to_message(): tried only when nothing else yields
+    # stacks.
     repairs: dict[str, object] | None = None
-    # Repair rounds (harness/worker_lib/): get past one blocker after another when the answer
-    # yields no stacks as written.
+    # Repair rounds (harness/platforms/cdktf_python/worker/worker_lib/): get past one blocker after another
+    # when the answer yields no stacks as written.
     repair_rounds: bool = False
     # The answer ships its own entry point: also run the project's standard one on its stack.
     entry_contract: bool = False

@@ -350,7 +350,7 @@ class DockerSandbox(WorkerPoolSandbox[_Container]):
         env: Mapping[str, str] | None = None,
     ) -> None:
         """Find (or with `build`, build) the image; `SandboxError` when no engine or image is there."""
-        from harness.image import engine_client, ensure_image
+        from harness.sandbox.image import engine_client, ensure_image
 
         super().__init__(slots, recycle_after, start_timeout, hard_grace)
         self.limits = limits or Limits()

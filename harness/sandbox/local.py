@@ -1,7 +1,7 @@
 """The `local` sandbox: warm synth workers as child processes of this one.
 
-Each worker is `harness/worker.py` in its own session (so a kill takes its node kernel along),
-its own temporary directory, a minimal environment without credentials, core dumps off, and a
+Each worker is `harness/platforms/cdktf_python/worker/worker.py` in its own session (so a kill takes its node
+kernel along), its own temporary directory, a minimal environment without credentials, core dumps off, and a
 fresh network namespace when the kernel allows one. Workers are pooled: `synth` borrows an idle
 one, and a worker that hangs, dies, asks to be replaced or has served `recycle_after` apps is
 replaced by a fresh one that starts loading at once.
@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.platforms.cdktf_python.worker.worker import read_tail
 from harness.sandbox.base import REPRODUCIBLE_ENV
 from harness.sandbox.pool import (
     LineWorker,
@@ -39,9 +40,8 @@ from harness.sandbox.pool import (
     WorkerTimeout,
     process_alive,
 )
-from harness.worker import read_tail
 
-WORKER_SCRIPT = Path(__file__).resolve().parent.parent / "worker.py"
+WORKER_SCRIPT = Path(__file__).resolve().parent.parent / "platforms" / "cdktf_python" / "worker" / "worker.py"
 # `pip`, `pip3`...: refuse downloads at once (the image puts the same folder first on its PATH).
 OFFLINE_BIN = Path(__file__).resolve().parent / "offline_bin"
 # The worker's own soft timer ends most runaway apps; this margin is for the ones it cannot.

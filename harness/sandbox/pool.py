@@ -17,10 +17,10 @@ import time
 from abc import ABC, abstractmethod
 from typing import Any, Generic, TypeVar
 
-from harness.errors import SandboxError
+from harness.core.errors import SandboxError
+from harness.core.synth import SynthResult, SynthStatus
+from harness.platforms.cdktf_python.worker.worker_lib.scrub import Scrubber
 from harness.sandbox.base import Sandbox, SynthRequest
-from harness.synth import SynthResult, SynthStatus
-from harness.worker_lib.scrub import Scrubber
 
 
 class WorkerStartError(Exception):

@@ -1,0 +1,1 @@
+"""SEC: checkov over the synthesized Terraform JSON, run in a warm server process."""

@@ -1,0 +1,189 @@
+"""SEC: security scanning of the synthesized Terraform JSON with checkov.
+
+checkov takes seconds to import, so it runs in one warm checkov server per grading process
+(graders/security/runner.py), one scan per answer over a temporary directory holding every stack
+(`<stack>/cdk.tf.json`), with a time limit. The JSON is written
+indented so checkov's line ranges point at one resource each; `_line_index` maps them back to
+addresses. Which checks are reported, and at what severity, is our own table
+(graders/aws/data/checkov_severity.json). A checkov that is missing, crashes or times out makes
+the rule raise, which the registry records as an ERROR outcome: never a failure of the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from graders.aws.constraints import load
+from graders.context import GradeContext
+from graders.model import Category, Location, Severity
+from graders.registry import Hit, rule
+from graders.security.runner import RUNNER
+from graders.sites import site
+from graders.terraform.model import Resource
+from harness.core.errors import GraderError
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 180.0
+CHECKOV_DOCS = "https://www.checkov.io/5.Policy%20Index/terraform.html"
+# Seconds and stack counts of the checkov runs of this process, so its cost can be reported.
+STATS: list[tuple[float, int]] = []
+
+
+def checkov_command() -> list[str]:
+    """Where checkov is: `IACGRADE_CHECKOV`, else beside this interpreter, else on PATH."""
+    configured = os.environ.get("IACGRADE_CHECKOV")
+    if configured:
+        return [configured]
+    beside = Path(sys.executable).with_name("checkov")
+    if beside.is_file():
+        return [str(beside)]
+    found = shutil.which("checkov")
+    if found:
+        return [found]
+    raise GraderError("checkov is not installed (pip install checkov, or set IACGRADE_CHECKOV)")
+
+
+def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECONDS) -> list[dict[str, Any]]:
+    """checkov's failed checks over all stacks, each with `stack` and `address` added."""
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="iacgrade-checkov-") as tmp:
+        index: dict[str, list[tuple[int, str]]] = {}
+        for name, doc in stacks.items():
+            folder = Path(tmp) / _safe(name)
+            folder.mkdir()
+            text = json.dumps(doc, indent=2, sort_keys=True)
+            (folder / "cdk.tf.json").write_text(text, encoding="utf-8")
+            index[folder.name] = _line_index(text)
+        args = ["--framework", "terraform_json", "-o", "json", "--quiet", "--compact", "--skip-download"]
+        proc = RUNNER.scan(checkov_command(), tmp, args, timeout)
+        # checkov exits 1 when a check fails; anything else, or no JSON, is checkov breaking.
+        if proc.returncode not in (0, 1):
+            raise GraderError(f"checkov exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
+        if proc.returncode == 1 and not proc.stdout.strip():
+            raise GraderError(f"checkov failed without a report: {proc.stderr.strip()[-400:]}")
+        reports = _parse(proc.stdout)
+    seconds = time.perf_counter() - start
+    STATS.append((seconds, len(stacks)))
+    log.info("checkov: %.1f s for %d stack(s)", seconds, len(stacks))
+    failed: list[dict[str, Any]] = []
+    for report in reports:
+        for check in (report.get("results") or {}).get("failed_checks") or []:
+            stack = Path(str(check.get("file_path", ""))).parent.name
+            lines = check.get("file_line_range") or [0, 0]
+            address = _address(index.get(stack, []), int(lines[0]), str(check.get("resource", "")))
+            failed.append({**check, "stack": stack, "address": address})
+    # checkov scans the stack files in parallel and reports them in the order they finished.
+    return sorted(failed, key=_check_order)
+
+
+def _check_order(check: dict[str, Any]) -> tuple[str, int, str, str]:
+    lines = check.get("file_line_range") or [0, 0]
+    return (check["stack"], int(lines[0]), str(check.get("check_id", "")), check["address"])
+
+
+def _parse(stdout: str) -> list[dict[str, Any]]:
+    text = stdout.strip()
+    if not text:
+        return []  # nothing to scan gives no output at all
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GraderError(f"checkov printed no JSON: {text[:200]}") from exc
+    return [r for r in (data if isinstance(data, list) else [data]) if isinstance(r, dict)]
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "stack"
+
+
+def _line_index(text: str) -> list[tuple[int, str]]:
+    """(first line, address) of every resource block in JSON written with `indent=2`."""
+    out: list[tuple[int, str]] = []
+    section = rtype = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = len(line) - len(line.lstrip(" "))
+        key = line.strip().split('"')[1] if line.strip().startswith('"') else ""
+        if indent == 2:
+            section = key
+        elif indent == 4 and section in ("resource", "data"):
+            rtype = key
+        elif indent == 6 and section in ("resource", "data") and key:
+            out.append((number, f"{rtype}.{key}" if section == "resource" else f"data.{rtype}.{key}"))
+    return out
+
+
+def _address(index: list[tuple[int, str]], first_line: int, resource: str) -> str:
+    for line, address in index:
+        if line == first_line:
+            return address
+    return resource
+
+
+@rule(
+    id="SEC001",
+    name="checkov-security-check-failed",
+    title="Security Check Failed (checkov)",
+    severity=Severity.HIGH,
+    category=Category.PRODUCTION_READINESS,
+    rationale=(
+        "The model left a security control off (encryption, network exposure, IAM scope, secrets) "
+        "that a standard IaC scanner checks for."
+    ),
+    docs=(CHECKOV_DOCS,),
+    impact=(
+        "Security Risk: Data or access exposed beyond what the workload needs",
+        "Compliance: Fails the baseline checks security reviews run on IaC",
+    ),
+    fix_minutes=5,
+    needs="terraform",
+)
+def checkov_security_check_failed(ctx: GradeContext) -> Iterator[Hit]:
+    """What it flags: a checkov check (framework `terraform_json`) that fails on a resource of a
+    synthesized stack and is listed in our severity table (graders/aws/data/checkov_severity.json):
+    security groups open to the world on SSH/RDP/all ports, IAM `*` policies, hard-coded keys
+    and secrets, storage and queues without encryption, publicly accessible databases. Each
+    finding names the checkov check and takes its severity from the table.
+
+    Why it matters: these are the controls a security review blocks a merge on; encryption at
+    rest, for one, cannot be turned on later without replacing the database.
+
+    Bad: `RdsCluster(..., storage_encrypted=False)`; an ingress rule with `from_port=22` and
+    `cidr_blocks=["0.0.0.0/0"]`.
+
+    Good: `storage_encrypted=True`; SSH only from a bastion's security group, or none (SSM).
+
+    References: the checkov policy index for Terraform.
+    """
+    table = load("checkov_severity.json")["checks"]
+    for check in run_checkov(ctx.terraform):
+        entry = table.get(str(check.get("check_id")))
+        if entry is None:
+            continue
+        stack = ctx.tf.stacks.get(check["stack"]) or next(
+            (s for s in ctx.tf.stacks.values() if _safe(s.name) == check["stack"]), None
+        )
+        res: Resource | None = stack.resource(check["address"]) if stack else None
+        check_id = str(check["check_id"])
+        where = site(ctx, res) if res else None
+        cid = res.construct_id if res else check["address"]
+        yield Hit(
+            title=f"{entry['why'][0].upper()}{entry['why'][1:]} ({check_id})",
+            severity=Severity(entry["severity"]),
+            category=Category(entry["category"]),
+            message=f"checkov {check_id} fails on `{check['address']}`: {check.get('check_name', '')}.",
+            location=where.location if where else Location(address=check["address"], stack=check["stack"]),
+            anchor=f"checkov:{check_id}:{cid}",
+            fix_anchor=f"construct:{cid}",
+            evidence=where.evidence if where else "",
+            note=ctx.terraform_note,
+        )

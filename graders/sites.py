@@ -1,0 +1,171 @@
+"""Where a finding points in the answer's source: the class that built a stack, and the call that
+created a resource (with its location, evidence and anchor).
+
+Rules of every family locate through here, so a multi-stack answer is followed the same way
+everywhere: `ctx.stack_origin` names the file and class the worker saw build each stack.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graders.context import GradeContext
+from graders.model import Location
+from graders.registry import Hit
+from graders.terraform.model import Resource
+from harness.platforms.cdktf_python.locate import Span, construct_id, iter_calls, quote, statement_span
+
+# How far past a stack class statement a signature span may reach (a backend belongs there).
+SIGNATURE_LINES = 12
+
+
+def stack_class_span(ctx: GradeContext, stack: str | None = None, *, signature: bool = False) -> Span | None:
+    """The class statement of the TerraformStack subclass that built `stack` (as the worker saw
+    it), else of the workspace's stack class. With `signature`, the span runs on to the first
+    statement of `__init__`: where stack-wide settings such as a backend are written."""
+    origin = ctx.stack_origin(stack) if stack else None
+    if origin is not None:
+        path, name = origin
+        tree = ctx.trees.get(path)
+        found = _class_span(path, tree, name, signature) if tree is not None else None
+        if found is not None:
+            return found
+    for path, tree in ctx.trees.items():
+        found = _class_span(path, tree, ctx.workspace.stack_class, signature)
+        if found is not None:
+            return found
+    return None
+
+
+def _class_span(path: str, tree: ast.Module, name: str | None, signature: bool) -> Span | None:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            if not signature:
+                return Span(path, node.lineno, node.lineno)
+            init = next(
+                (n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None
+            )
+            end = (init.body[0].end_lineno or init.lineno) if init and init.body else node.lineno
+            return Span(path, node.lineno, min(end, node.lineno + SIGNATURE_LINES))
+    return None
+
+
+def stack_class_site(ctx: GradeContext, stack: str | None = None) -> tuple[Location, str]:
+    """The location and quoted evidence of `stack_class_span` (only the stack name when the
+    class cannot be found)."""
+    span = stack_class_span(ctx, stack)
+    if span is None:
+        return Location(stack=stack), ""
+    return Location(path=span.path, line=span.start, stack=stack), quote(ctx.workspace.files, span)
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a finding about a resource points, and what it quotes."""
+
+    location: Location
+    evidence: str
+    anchor: str
+
+
+def construct_call(
+    trees: Mapping[str, ast.Module], cid: str, within: tuple[str, str] | None = None
+) -> tuple[str, ast.Call] | None:
+    """The call that creates the construct `cid` (an f-string id matches by its literal parts).
+
+    `within` is (file, class) of the stack that holds the construct: where several classes create
+    a construct of that id (a primary and a secondary stack), the one in that class wins."""
+    exact: list[tuple[str, ast.Call]] = []
+    templated: list[tuple[str, ast.Call]] = []
+    for path, call in iter_calls(trees):
+        found = construct_id(call)
+        if found == cid:
+            exact.append((path, call))
+        elif found is not None and _template_matches(found, cid):
+            templated.append((path, call))
+    for candidates in (exact, templated):
+        if candidates:
+            if within is not None:
+                inside = [c for c in candidates if _in_class(trees, c, within)]
+                if inside:
+                    return inside[0]
+            return candidates[0]
+    return None
+
+
+def _in_class(trees: Mapping[str, ast.Module], found: tuple[str, ast.Call], within: tuple[str, str]) -> bool:
+    path, call = found
+    file, cls = within
+    if path != file or path not in trees:
+        return False
+    return any(
+        isinstance(node, ast.ClassDef)
+        and node.name == cls
+        and node.lineno <= call.lineno <= (node.end_lineno or node.lineno)
+        for node in ast.walk(trees[path])
+    )
+
+
+def _template_matches(template: str, cid: str) -> bool:
+    if "{}" not in template:
+        return False
+    pattern = ".+".join(re.escape(part) for part in template.split("{}"))
+    return bool(template.replace("{}", "")) and re.fullmatch(pattern, cid) is not None
+
+
+def site(ctx: GradeContext, res: Resource, attr: str | None = None, index: int | None = None) -> Site:
+    """Location, evidence and anchor for a finding on `res`, pointing at `attr` (and its
+    `index`-th list element) in the source when the answer wrote it as a keyword argument."""
+    anchor = f"construct:{res.construct_id}"
+    found = construct_call(ctx.trees, res.construct_id, ctx.stack_origin(res.stack))
+    if found is None:
+        return Site(Location(address=res.address, stack=res.stack), "", anchor)
+    path, call = found
+    span = statement_span(ctx.trees[path], path, call.lineno)
+    if attr is not None:
+        kw = next((k for k in call.keywords if k.arg == attr), None)
+        if kw is not None:
+            node = kw.value
+            if index is not None and isinstance(node, ast.List | ast.Tuple) and index < len(node.elts):
+                item = node.elts[index]
+                span = Span(path, item.lineno, item.end_lineno or item.lineno)
+            else:
+                # The keyword's own line first: `backtrack_window=259200,` rather than `259200`.
+                span = Span(path, kw.lineno, node.end_lineno or kw.lineno)
+    location = Location(
+        path=path,
+        line=span.start,
+        end_line=span.end if span.end != span.start else None,
+        address=res.address,
+        stack=res.stack,
+    )
+    return Site(location, quote(ctx.workspace.files, span), anchor)
+
+
+def spans_text(ctx: GradeContext, spans: list[Span]) -> str:
+    """Several quoted spans, each headed by its place, for findings that involve more than one."""
+    return "\n\n".join(f"# {s.path}:{s.start}\n{quote(ctx.workspace.files, s)}" for s in spans)
+
+
+def resource_hit(
+    ctx: GradeContext,
+    res: Resource,
+    message: str,
+    attr: str | None = None,
+    index: int | None = None,
+    **extra: Any,
+) -> Hit:
+    """A `Hit` on `res` at its construct's source (the `attr` keyword when it is there)."""
+    s = site(ctx, res, attr, index)
+    return Hit(
+        message=message,
+        location=s.location,
+        anchor=s.anchor,
+        evidence=s.evidence,
+        note=ctx.terraform_note,
+        **extra,
+    )

@@ -1,0 +1,1 @@
+"""The synthesized Terraform JSON: a typed model of it, and the TF rules that read it."""

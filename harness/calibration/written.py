@@ -1,0 +1,438 @@
+"""Reading a reviewer's written failure analysis (`MODEL_FAILURES.md`) into items.
+
+Reviewers write these documents in several shapes; measured on the dev corpus (35 documents):
+
+- items are headed `### N. Title` (29 documents), `## Issue N: Title` (3) or `## Bug #N: Title`
+  (1); a document with no such headings lists its items as `N. **Title**` or `- text` under a
+  heading such as "Critical Errors Identified" or "Previous Gaps" (2);
+- inside an item, parts are labelled by bold labels (`**Impact Level**`, `**MODEL_RESPONSE
+  Issue**`, `**IDEAL_RESPONSE Fix**`, `**Root Cause**` in the seed's shape; `**Issue**`,
+  `**Severity**`, `**Error**`, `**Fix Applied**`, `**Code Before**`... in the others) or by
+  sub-headings (`### Problem`, `### Solution`, `### What Went Wrong`), and one code block may
+  carry both sides, split by comments such as `# BEFORE:` / `# AFTER:` or `# INCORRECT` / `# CORRECT`;
+- severity is written in a field (`**Impact Level**: Critical`, `**Severity**: HIGH`, `**Category**:
+  A (Critical - Security)`, `**Impact**: High - ...`), in the heading (`(CRITICAL)`, `(Minor - ...)`),
+  or only in the group heading above the items ("## High Impact Failures", "## Category B: ...");
+- some items say where the model's code is instead of quoting it (4 documents): a `**Location**`
+  or `**Files**` field naming a path and lines, as `lib/x.py (line 167-170)`, `lib/x.py:97-99` or
+  `stacks/x.py, lines 216 and 228`.
+
+The parser keeps what a calibration needs: title, severity as written and normalised, the code
+the reviewer quotes as the model's, the errors quoted, and the prose (for keyword matching).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graders.model import Severity
+from harness.core.mdblocks import CodeBlock, scan_blocks
+
+WRITTEN_NAMES = ("MODEL_FAILURES.md",)
+
+_HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
+# `1. Title`, `Issue 3: Title`, `Bug #2: Title`, `Failure 4 - Title`: an item heading.
+_ITEM_HEADING = re.compile(
+    r"^(?:(?P<num>\d{1,3})\.\s+|(?:issue|bug|failure|error|problem|finding)\s*#?\s*(?P<num2>\d{1,3})\s*[:.\-–—]\s*)"
+    r"(?P<title>.+)$",
+    re.IGNORECASE,
+)
+# Items below these headings describe what went right or what to do next, not failures.
+_NOT_FAILURES = re.compile(
+    r"strength|worked well|positive|lesson|recommend|prevention|best practice|success criteria|"
+    r"next step|not required|by design|what model should|key takeaway|improvements? in (?:the )?ideal|"
+    r"^(?:executive )?summary$|^overview$",
+    re.IGNORECASE,
+)
+# A heading above list-shaped items (the fallback shape) says it lists failures.
+# (plural: "Knowledge Gap" or "Issue Description" head explanations, "Critical Errors Identified" a list).
+_FAILURE_SECTION = re.compile(r"\b(?:errors|failures|issues|gaps|problems|bugs|mistakes)\b", re.IGNORECASE)
+_LABEL = re.compile(r"^ {0,3}\*\*(?P<label>[^*\n]{2,80}?)\s*:?\s*\*\*\s*:?\s*(?P<rest>.*)$")
+_LIST_ITEM = re.compile(r"^(?:(?P<num>\d{1,3})\.|[-*])\s+(?P<text>\S.*)$")
+
+# What a labelled part of an item holds. Order matters: "Error in MODEL_RESPONSE" is the model's code.
+_ROLE_MODEL = re.compile(
+    r"model[_ ]response|original|before|initial|incorrect|wrong|problem|issue|current|previous|"
+    r"what went wrong|hard-?coded|bad\b",
+    re.IGNORECASE,
+)
+_ROLE_ERROR = re.compile(
+    r"^errors?\b|error encountered|failed tests?|symptom|traceback|detection", re.IGNORECASE
+)
+_ROLE_FIX = re.compile(
+    r"ideal|fix|solution|after|\bcorrect|resolution|resolved|improved|addition|changed|alternative|"
+    r"simplified|dynamic|verification|implemented|recommend|should be",
+    re.IGNORECASE,
+)
+_ROLE_SEVERITY = re.compile(r"impact level|severity|priority", re.IGNORECASE)
+_ROLE_LOCATION = re.compile(r"^(?:location|files?|lines?)$", re.IGNORECASE)
+# `**Impact**: High - Security`: a severity only when the field starts with a severity word.
+_ROLE_IMPACT = re.compile(r"^impact$", re.IGNORECASE)
+# A path with a source extension, then optional line numbers: `:97-99`, `, lines 216 and 228`, `(line 5)`.
+_PATH = re.compile(r"(?P<path>[\w.-]+(?:/[\w.-]+)*\.(?:py|json|ts|js|yaml|yml|tf|md))")
+_LINES = re.compile(r"^[`\s]*(?::|,?\s*\(?lines?\s+)(?P<spec>\d+(?:\s*(?:-|–|and|,)\s*\d+)*)", re.IGNORECASE)
+_ROLE_CATEGORY = re.compile(r"^category", re.IGNORECASE)
+
+# A comment line that splits one code block into the model's side and the fix's side.
+_MARKER_MODEL = re.compile(
+    r"^#\s*(?:incorrect|wrong|before|original|model[_ ]response|previous|old\s*:|removed\s*:|bad\b|❌)",
+    re.IGNORECASE,
+)
+_MARKER_FIX = re.compile(
+    r"^#\s*(?:correct|after|ideal|fixed|fix\b|actual implementation|should be|good\b|new\s*:|updated\s*:|✅)",
+    re.IGNORECASE,
+)
+_ERROR_START = re.compile(
+    r"^\s*(?:error\b|traceback|[A-Za-z_.]*(?:Error|Exception)\b|│|╷|E\s{2,})", re.IGNORECASE
+)
+_ERROR_IN_PROSE = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b(?::[^\n`]{0,200})?")
+_ERROR_QUOTED = re.compile(r"error[^\"\n]{0,30}\"(?P<q>[^\"\n]{8,200})\"", re.IGNORECASE)
+_INLINE_CODE = re.compile(r"`([^`\n]+)`")
+
+# Severity words, in the order they are looked for (the first word found decides).
+_SEVERITY_WORDS: tuple[tuple[re.Pattern[str], Severity], ...] = (
+    (re.compile(r"\bcritical\b|\bblocker\b|\bblocks deployment\b", re.IGNORECASE), Severity.CRITICAL),
+    (re.compile(r"\bhigh\b|\bmajor\b|\bsevere\b", re.IGNORECASE), Severity.HIGH),
+    (re.compile(r"\bmedium\b|\bmoderate\b", re.IGNORECASE), Severity.MEDIUM),
+    (re.compile(r"\blow\b|\bminor\b|\btrivial\b", re.IGNORECASE), Severity.LOW),
+)
+_TRAILING_PAREN = re.compile(r"\s*\((?P<inner>[^()]*)\)\s*$")
+_DECORATION = re.compile(r"[✅❌⚠️🔴🟠🟡🟢]|\b(?:FIXED|RESOLVED|IMPLEMENTED)\b\s*$")
+
+
+@dataclass(frozen=True)
+class WrittenItem:
+    """One failure as a reviewer wrote it."""
+
+    number: int  # position in the document, from 1
+    title: str
+    line: int  # 1-based line of the item's heading (or list entry) in the document
+    severity_text: str = ""  # as written: "Critical", "HIGH (Blocks Deployment)", "" when none
+    severity: Severity | None = None  # normalised; None when nothing says how bad it is
+    model_code: tuple[str, ...] = ()  # code blocks (or parts of one) quoted as the model's
+    other_code: tuple[str, ...] = ()  # code blocks whose side the document does not say
+    inline_code: tuple[str, ...] = ()  # `spans` in the parts that describe the model's code
+    errors: tuple[str, ...] = ()  # error messages quoted
+    # Places the item names: (path, first line, last line); lines are None when only the file is named.
+    locations: tuple[tuple[str, int | None, int | None], ...] = ()
+    text: str = ""  # title and prose, without code blocks
+
+    @property
+    def quoted_code(self) -> tuple[str, ...]:
+        """Every block that may show the model's code: labelled as the model's, or unlabelled."""
+        return self.model_code + self.other_code
+
+
+@dataclass(frozen=True)
+class WrittenAnalysis:
+    """A parsed written analysis: its items and the shape the document was written in."""
+
+    items: tuple[WrittenItem, ...]
+    shape: str  # e.g. "numbered/seed-labels", "issue-headings/sub-headings", "list/prose"
+    path: str = ""
+
+
+def find_written_analysis(task_dir: Path) -> Path | None:
+    """The written analysis of a task, in the project or the archived layout."""
+    for name in WRITTEN_NAMES:
+        for candidate in (task_dir / name, task_dir / "lib" / name):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def severity_from_text(text: str) -> Severity | None:
+    """The severity a phrase names first ("HIGH (Blocks Deployment)" -> High), or None."""
+    found = [(m.start(), s) for pattern, s in _SEVERITY_WORDS if (m := pattern.search(text))]
+    return min(found, key=lambda f: f[0])[1] if found else None
+
+
+@dataclass
+class _Heading:
+    index: int  # 0-based line index
+    level: int
+    text: str
+
+
+@dataclass
+class _Part:
+    """A labelled stretch of an item: what it holds, its prose, and its code blocks."""
+
+    role: str  # model | fix | error | severity | category | other | none
+    label: str
+    by_heading: bool = False
+    prose: list[str] = field(default_factory=list)
+    blocks: list[CodeBlock] = field(default_factory=list)
+
+
+def parse_written(text: str, path: str = "") -> WrittenAnalysis:
+    """Split a written analysis into items; a document without recognisable items yields none."""
+    lines = text.splitlines()
+    blocks = scan_blocks(lines)
+    in_block = _block_lines(blocks, len(lines))
+    headings = [
+        _Heading(i, len(m["hashes"]), m["text"])
+        for i, line in enumerate(lines)
+        if not in_block[i] and (m := _HEADING.match(line))
+    ]
+    spans = _item_spans(headings, len(lines))
+    heading_style = _heading_style(headings, spans)
+    if not spans:
+        spans = _list_spans(lines, in_block, headings)
+        heading_style = "list" if spans else "none"
+    items: list[WrittenItem] = []
+    label_styles: list[str] = []
+    for number, (start, end, title, context) in enumerate(spans, start=1):
+        parts = _parts(lines, blocks, in_block, start + 1, end)
+        label_styles.append(_label_style(parts))
+        items.append(_item(number, start, title, context, parts))
+    shape = f"{heading_style}/{_dominant(label_styles)}" if items else "none"
+    return WrittenAnalysis(items=tuple(items), shape=shape, path=path)
+
+
+def _block_lines(blocks: Sequence[CodeBlock], n: int) -> list[bool]:
+    inside = [False] * n
+    for b in blocks:
+        for i in range(b.start, min(b.end + 1, n)):
+            inside[i] = True
+    return inside
+
+
+def _item_spans(headings: list[_Heading], n_lines: int) -> list[tuple[int, int, str, list[str]]]:
+    """(start, end, title, enclosing heading texts) of each item heading; items never nest."""
+    spans: list[tuple[int, int, str, list[str]]] = []
+    stack: list[_Heading] = []
+    open_item: _Heading | None = None
+    for k, h in enumerate(headings):
+        while stack and stack[-1].level >= h.level:
+            stack.pop()
+        if open_item is not None and h.level <= open_item.level:
+            open_item = None
+        match = _ITEM_HEADING.match(h.text)
+        excluded = any(_NOT_FAILURES.search(a.text) for a in stack)
+        if match and open_item is None and not excluded:
+            end = next((g.index for g in headings[k + 1 :] if g.level <= h.level), n_lines)
+            spans.append((h.index, end, match["title"], [a.text for a in stack]))
+            open_item = h
+        stack.append(h)
+    return spans
+
+
+def _heading_style(headings: list[_Heading], spans: list[tuple[int, int, str, list[str]]]) -> str:
+    starts = {s[0] for s in spans}
+    texts = [h.text for h in headings if h.index in starts]
+    numbered = sum(1 for t in texts if t[:1].isdigit())
+    return "numbered" if numbered * 2 >= len(texts) else "issue-headings"
+
+
+def _list_spans(
+    lines: list[str], in_block: list[bool], headings: list[_Heading]
+) -> list[tuple[int, int, str, list[str]]]:
+    """Items written as list entries under a heading that announces failures (the fallback shape)."""
+    spans: list[tuple[int, int, str, list[str]]] = []
+    bounds = [h.index for h in headings] + [len(lines)]
+    for h, nxt in zip(headings, bounds[1:], strict=False):
+        if not _FAILURE_SECTION.search(h.text) or _NOT_FAILURES.search(h.text):
+            continue
+        entries = [i for i in range(h.index + 1, nxt) if not in_block[i] and _LIST_ITEM.match(lines[i])]
+        for j, i in enumerate(entries):
+            end = entries[j + 1] if j + 1 < len(entries) else nxt
+            entry = _LIST_ITEM.match(lines[i])
+            assert entry is not None
+            spans.append((i, end, _entry_title(entry["text"]), [h.text]))
+    return spans
+
+
+def _entry_title(text: str) -> str:
+    bold = re.match(r"\*\*(?P<t>[^*]+)\*\*", text)
+    if bold:
+        return bold["t"].strip()
+    sentence = re.split(r"(?<=[.;:])\s", text, maxsplit=1)[0]
+    return sentence[:120].rstrip(".;:")
+
+
+def _parts(
+    lines: list[str], blocks: Sequence[CodeBlock], in_block: list[bool], start: int, end: int
+) -> list[_Part]:
+    """Cut an item's body at its labels and sub-headings; code blocks go to the part they sit in."""
+    parts = [_Part(role="none", label="")]
+    block_at = {b.start: b for b in blocks}
+    i = start
+    while i < end:
+        if i in block_at:
+            parts[-1].blocks.append(block_at[i])
+            i = block_at[i].end + 1
+            continue
+        if in_block[i]:
+            i += 1
+            continue
+        line = lines[i]
+        heading = _HEADING.match(line)
+        label = _LABEL.match(line)
+        if heading:
+            part = _Part(role=_role(heading["text"]), label=heading["text"], by_heading=True)
+            part.prose.append(heading["text"])  # "### Issue: Incorrect Class Names" says what it is about
+            parts.append(part)
+        elif label:
+            parts.append(_Part(role=_role(label["label"]), label=label["label"]))
+            if label["rest"].strip():
+                parts[-1].prose.append(label["rest"])
+        else:
+            parts[-1].prose.append(line)
+        i += 1
+    return parts
+
+
+def _role(label: str) -> str:
+    if _ROLE_LOCATION.match(label.strip()):
+        return "location"
+    if _ROLE_IMPACT.match(label.strip()):
+        return "impact"
+    if _ROLE_SEVERITY.search(label):
+        return "severity"
+    if _ROLE_CATEGORY.search(label):
+        return "category"
+    if _ROLE_MODEL.search(label):
+        return "model"
+    if _ROLE_ERROR.search(label):
+        return "error"
+    if _ROLE_FIX.search(label):
+        return "fix"
+    return "other"
+
+
+def _label_style(parts: list[_Part]) -> str:
+    labels = {p.label.lower().strip() for p in parts}
+    if labels & {"impact level", "model_response issue"}:
+        return "seed-labels"
+    if any(p.by_heading for p in parts):
+        return "sub-headings"
+    if len(parts) > 1:
+        return "labels"
+    return "prose"
+
+
+def _dominant(styles: list[str]) -> str:
+    return max(set(styles), key=lambda s: (styles.count(s), s)) if styles else "prose"
+
+
+def _item(number: int, start: int, raw_title: str, context: list[str], parts: list[_Part]) -> WrittenItem:
+    title, heading_severity = _clean_title(raw_title)
+    severity_text = _severity_text(parts, heading_severity, context)
+    model_code: list[str] = []
+    other_code: list[str] = []
+    errors: list[str] = []
+    inline: list[str] = []
+    prose: list[str] = [title]
+    for part in parts:
+        prose.extend(part.prose)
+        if part.role in ("model", "none", "other"):
+            for span in _INLINE_CODE.findall("\n".join(part.prose)):
+                inline.append(span)
+        if part.role == "error":
+            errors.extend(p.strip() for p in part.prose if p.strip())
+        for block in part.blocks:
+            for side, code in _split_block(block):
+                if side == "error" or (part.role == "error" and side == "unknown"):
+                    errors.append(code)
+                elif side == "model" or (side == "unknown" and part.role == "model"):
+                    model_code.append(code)
+                elif side == "unknown" and part.role in ("none", "other"):
+                    other_code.append(code)
+    locations = [loc for part in parts if part.role == "location" for loc in _locations(" ".join(part.prose))]
+    body = "\n".join(prose)
+    errors.extend(m.group(0).strip() for m in _ERROR_IN_PROSE.finditer(body))
+    errors.extend(m["q"] for m in _ERROR_QUOTED.finditer(body))
+    return WrittenItem(
+        number=number,
+        title=title,
+        line=start + 1,
+        severity_text=severity_text,
+        severity=severity_from_text(severity_text) if severity_text else None,
+        model_code=tuple(model_code),
+        other_code=tuple(other_code),
+        inline_code=tuple(dict.fromkeys(inline)),
+        errors=tuple(dict.fromkeys(e for e in errors if e)),
+        text=body,
+        locations=tuple(dict.fromkeys(locations)),
+    )
+
+
+def _locations(text: str) -> list[tuple[str, int | None, int | None]]:
+    """The places a location field names: each path, with the line ranges written after it."""
+    found: list[tuple[str, int | None, int | None]] = []
+    for m in _PATH.finditer(text):
+        lines = _LINES.match(text[m.end() :])
+        if not lines:
+            found.append((m["path"], None, None))
+            continue
+        # "97-99" is a range; "216 and 228" or "25-27,42" are separate places.
+        for piece in re.split(r"\s*(?:and|,)\s*", lines["spec"]):
+            bounds = [int(n) for n in re.split(r"\s*[-–]\s*", piece) if n.isdigit()]
+            if bounds:
+                found.append((m["path"], min(bounds), max(bounds)))
+    return found
+
+
+def _clean_title(raw: str) -> tuple[str, str]:
+    """The title without emphasis, decorations and a trailing severity in parentheses."""
+    title = re.sub(r"\*\*|__|`", "", raw).strip()
+    title = _DECORATION.sub("", title).strip()
+    severity = ""
+    paren = _TRAILING_PAREN.search(title)
+    # "(CRITICAL)", "(Minor - Best Practice)", and the all-capital tags "(IMPROVEMENT)", "(DOCUMENTATION)".
+    if paren and (severity_from_text(paren["inner"]) or re.fullmatch(r"[A-Z][A-Z /-]+", paren["inner"])):
+        severity = paren["inner"].strip()
+        title = title[: paren.start()].strip()
+    return title.rstrip(" -:"), severity
+
+
+def _severity_text(parts: list[_Part], heading_severity: str, context: list[str]) -> str:
+    """Severity as written, from the most specific place that states one."""
+    for part in parts:
+        if part.role == "severity" and part.prose:
+            return _first_line(part.prose)
+    if heading_severity:
+        return heading_severity
+    for part in parts:
+        if part.role == "impact" and part.prose and severity_from_text(_first_line(part.prose).split(" ")[0]):
+            return _first_line(part.prose)
+    for part in parts:
+        if part.role == "category" and part.prose and severity_from_text(_first_line(part.prose)):
+            return _first_line(part.prose)
+    for heading in reversed(context):
+        if severity_from_text(heading):
+            return heading.strip()
+    return ""
+
+
+def _first_line(prose: list[str]) -> str:
+    return next((p.strip() for p in prose if p.strip()), "")
+
+
+def _split_block(block: CodeBlock) -> list[tuple[str, str]]:
+    """A code block as (side, code) parts: side is model, fix, error or unknown."""
+    content = block.content
+    if _looks_like_error(block):
+        return [("error", content)]
+    parts: list[tuple[str, list[str]]] = [("unknown", [])]
+    for line in content.splitlines():
+        stripped = line.strip()
+        if _MARKER_MODEL.match(stripped):
+            parts.append(("model", []))
+            continue
+        if _MARKER_FIX.match(stripped):
+            parts.append(("fix", []))
+            continue
+        parts[-1][1].append(line)
+    return [(side, "\n".join(body)) for side, body in parts if any(b.strip() for b in body)]
+
+
+def _looks_like_error(block: CodeBlock) -> bool:
+    first = next((line for line in block.content.splitlines() if line.strip()), "")
+    if block.language in ("python", "py"):
+        return bool(re.match(r"^\s*(Traceback|[A-Za-z_.]*(Error|Exception):)", first))
+    return bool(_ERROR_START.match(first))

@@ -1,0 +1,159 @@
+"""What a synthesis produced: `SynthResult` and its parts.
+
+The worker (`harness/platforms/cdktf_python/worker/worker.py`) speaks plain JSON; `SynthResult.from_reply` is
+the one place a reply becomes typed data, so every sandbox (local process, container, Ray actor) returns the
+same thing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from harness.platforms.cdktf_python.worker.worker_lib.plan import MARKER
+
+# The worker's prefix for strategies run with an answer's imports repaired
+# (harness/platforms/cdktf_python/repair.py).
+REPAIRED_PREFIX = "repaired:"
+# What a value the repair rounds made up carries into the Terraform JSON (`${iacgrade_placeholder}`).
+PLACEHOLDER_MARKER = MARKER
+
+
+class SynthStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"  # the answer's code raised
+    TIMEOUT = "timeout"  # the app ran past its time limit and its worker was replaced
+    CRASHED = "crashed"  # the worker died under the app (os._exit, OOM kill, segfault)
+    SKIPPED = "skipped"  # nothing to synthesize (no code in the answer)
+    INFRA_ERROR = "infra_error"  # the sandbox itself broke: never the answer's fault
+
+
+class Frame(BaseModel):
+    """The innermost traceback frame inside the workspace: where the answer went wrong."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    line: int
+    code: str = ""
+    function: str = ""
+
+
+class Attempt(BaseModel):
+    """One synth strategy tried on the workspace."""
+
+    model_config = ConfigDict(frozen=True)
+
+    strategy: str
+    status: SynthStatus
+    error_type: str = ""
+    message: str = ""
+    frame: Frame | None = None
+    stacks: list[str] = Field(default_factory=list)
+
+
+class Blocker(BaseModel):
+    """A synth blocker met in a repair round, and how the worker got past it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    message: str
+    action: str
+    file: str = ""
+    line: int = 0
+    target: str = ""
+
+    def describe(self) -> str:
+        where = f"{self.file}:{self.line}" if self.file else "the toolchain"
+        return f"{self.action} ({where})"
+
+
+class Package(BaseModel):
+    """One local file or folder the Terraform JSON names as a package, as it was after synth."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str  # "zip", "dir", "file", "missing" or "unreadable"
+    # Member names of the archive (files below a folder, relative to it).
+    members: list[str] = Field(default_factory=list)
+    # Each `.py` member's top-level names (def, class, assignment, import); None: it does not parse.
+    python: dict[str, list[str] | None] = Field(default_factory=dict)
+
+    @property
+    def exists(self) -> bool:
+        return self.kind in ("zip", "dir", "file")
+
+
+class SynthResult(BaseModel):
+    """The outcome of synthesizing one workspace, with every stack's Terraform JSON."""
+
+    status: SynthStatus
+    # The strategy whose outcome `status` describes: "entry" (the answer's own entry point)
+    # unless that could not run at all.
+    strategy: str = "entry"
+    error_type: str = ""
+    message: str = ""
+    traceback: str = ""
+    frame: Frame | None = None
+    # Terraform JSON per stack, from the best strategy that produced any.
+    stacks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    stacks_strategy: str = ""
+    # Stack name -> {"class", "file"}: the answer's TerraformStack subclass that built it.
+    stack_classes: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Workspace-relative path -> what it held after synth, for every package the JSON names
+    # (harness/platforms/cdktf_python/worker/worker_lib/packages.py); None when the worker did not list them.
+    packages: dict[str, Package] | None = None
+    # What a "repaired:" strategy resolved differently
+    # (harness.platforms.cdktf_python.repair.ImportRepairs.describe()).
+    repairs: list[str] = Field(default_factory=list)
+    attempts: list[Attempt] = Field(default_factory=list)
+    # Every blocker the repair rounds met, in the order met (empty when none ran).
+    blockers: list[Blocker] = Field(default_factory=list)
+    # The project's standard entry run on the answer's stack class when the answer's own entry
+    # synthesized (None when not asked, or when the scaffold strategy already ran as a fallback).
+    contract: Attempt | None = None
+    # Whether the entry contract applies: the answer ships its own entry and the task's standard
+    # entry is known (set by the pipeline from the request).
+    contract_checked: bool = False
+    output_tail: str = ""
+    # What the app drew from (harness/platforms/cdktf_python/worker/worker_lib/determinism.py): the seed of
+    # `random`, uuid and the rest, and the date its clock showed. Synthesizing the same files with both again
+    # gives
+    # the same stacks. 0 and "" when nothing ran.
+    seed: int = 0
+    clock: str = ""
+    seconds: float = 0.0
+    worker: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is SynthStatus.OK
+
+    @property
+    def from_fallback(self) -> bool:
+        return bool(self.stacks) and self.stacks_strategy not in ("", "entry")
+
+    @property
+    def from_repair(self) -> bool:
+        return bool(self.stacks) and self.stacks_strategy.startswith(REPAIRED_PREFIX)
+
+    def standard_entry(self) -> Attempt | None:
+        """How the project's standard entry fared on the answer's stack class, when it ran."""
+        if not self.contract_checked:
+            return None
+        if self.contract is not None:
+            return self.contract
+        return next((a for a in self.attempts if a.strategy == "scaffold"), None)
+
+    @classmethod
+    def from_reply(cls, reply: dict[str, Any]) -> SynthResult:
+        """Build from a worker's JSON reply, tolerating missing keys."""
+        data = {k: v for k, v in reply.items() if k in cls.model_fields}
+        return cls.model_validate(data)
+
+    @classmethod
+    def infra_error(cls, message: str, seconds: float = 0.0) -> SynthResult:
+        return cls(status=SynthStatus.INFRA_ERROR, error_type="InfraError", message=message, seconds=seconds)

@@ -1,0 +1,320 @@
+"""Grading one task, forward only: load, extract, materialise, synth, grade, compare, score."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from graders.context import GradeContext, Settings
+from graders.model import Finding, Outcome, RuleOutcome, is_environment
+from graders.python.provider_api import load_index
+from graders.registry import RuleRun, rules_version, run_rules
+from harness.core.errors import HarnessError, TaskLoadError
+from harness.core.profile import (
+    DEFAULT_PROFILE,
+    Environment,
+    Profile,
+    configured_profile,
+    environment,
+    load_profile,
+)
+from harness.core.results import SideResult, TaskResult, TaskStatus
+from harness.core.synth import SynthResult, SynthStatus
+from harness.core.tasks import Task, load_task
+from harness.core.workspace import Workspace
+from harness.pipeline.cache import ResultCache
+from harness.pipeline.cached import NOT_STORED, run_rules_cached
+from harness.pipeline.compare import Side, compare
+from harness.pipeline.materialise import build_workspace
+from harness.pipeline.merge import merge_failures, order_failures
+from harness.pipeline.score import Rubric, score_failures
+from harness.pipeline.training import TrainingInputs, TrainingPolicy, score_training
+from harness.platforms.cdktf_python.repair import ImportRepairs, plan_import_repairs
+
+# One source for the app's default environment: the worker (standard library only, shipped into
+# the sandbox) applies it to every synth, and grading passes the same values in each request.
+from harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV
+from harness.platforms.registry import is_supported, platform_for
+from harness.sandbox.base import Sandbox, SynthRequest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    timeout: float = 120.0
+    rubric: Rubric = field(default_factory=Rubric.load)
+    training: TrainingPolicy = field(default_factory=TrainingPolicy.load)
+    settings: Settings = field(default_factory=Settings)
+    env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ENV))
+    infra_retries: int = 1
+    # When an answer yields no stacks, synthesize it again with its wrong provider imports
+    # resolved (harness/platforms/cdktf_python/repair.py), so the rules that read Terraform JSON still see it.
+    repair: bool = True
+    # Where rule outputs are reused from and stored (None: every rule runs every time).
+    cache: ResultCache | None = None
+    # The deploy environment (harness/core/profile.py); None: the task's iacgrade.toml, else `default`.
+    profile: Profile | None = None
+    # The date to judge AWS data at for tasks that carry no startedAt (None: today).
+    as_of: dt.date | None = None
+
+
+def task_environment(task: Task, options: GradeOptions) -> Environment:
+    """The environment `task` is judged in: the run's profile, else the task's configured one."""
+    profile = options.profile or configured_profile(task.path) or load_profile(DEFAULT_PROFILE)
+    return environment(profile, task.metadata, options.as_of)
+
+
+def in_environment(options: GradeOptions, env: Environment) -> GradeOptions:
+    """`options` with what the rules read and what the app sees set from `env`."""
+    settings = replace(
+        options.settings,
+        terraform_version=env.terraform_version,
+        remote_state_required=env.remote_state_required,
+        judged_at=env.judged_at.isoformat(),
+    )
+    return replace(options, settings=settings, env={**options.env, "AWS_REGION": env.region})
+
+
+def grade_path(path: Path, sandbox: Sandbox, options: GradeOptions | None = None) -> TaskResult:
+    """Grade the task at `path`; never raises for a bad task or a broken sandbox."""
+    options = options or GradeOptions()
+    start = time.perf_counter()
+    try:
+        task = load_task(path)
+    except TaskLoadError as exc:
+        return TaskResult(
+            task_id=path.name, status=TaskStatus.INVALID, reason=str(exc.args[0]), task_dir=str(path)
+        )
+    try:
+        result = grade_task(task, sandbox, options)
+    except HarnessError as exc:
+        result = _error_result(task, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        log.exception("grading %s failed", task.id)
+        result = _error_result(task, f"internal error: {type(exc).__name__}: {exc}")
+    result.timings["total"] = round(time.perf_counter() - start, 3)
+    return result
+
+
+def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResult:
+    if not is_supported(task.metadata):
+        return TaskResult(
+            task_id=task.id,
+            status=TaskStatus.INVALID,
+            reason=(
+                f"platform {task.metadata.get('platform')!r} / language {task.metadata.get('language')!r} "
+                "is not supported yet (supported: cdktf / py)"
+            ),
+            task_dir=str(task.path),
+            metadata=task.metadata,
+        )
+    platform = platform_for(task.metadata)
+    # One environment for the whole task: what rules read, the apps' region and clock, and the
+    # date rules judge at.
+    env = task_environment(task, options)
+    options = in_environment(options, env)
+    timings: dict[str, float] = {}
+    model_ws = build_workspace(task, "model", platform)
+    ideal_ws = build_workspace(task, "ideal", platform) if task.has_reference else None
+
+    ideal_synth = _synth(ideal_ws, sandbox, options, timings) if ideal_ws else None
+    # A reference whose own entry does not synthesize sets no contract the model could break.
+    contract = standard_entry(ideal_ws) if ideal_synth is None or ideal_synth.ok else NO_CONTRACT
+    model_synth = _synth(model_ws, sandbox, options, timings, contract)
+    broken = [s for s in (model_synth, ideal_synth) if s and s.status is SynthStatus.INFRA_ERROR]
+    if broken:
+        # Under --regrade nothing broke: the answer's synth output was simply never stored.
+        not_stored = broken[0].error_type == NOT_STORED
+        return TaskResult(
+            task_id=task.id,
+            status=TaskStatus.INFRA_ERROR,
+            reason=broken[0].message if not_stored else f"the sandbox failed: {broken[0].message}",
+            task_dir=str(task.path),
+            metadata=task.metadata,
+            sandbox=sandbox.describe(),
+            timings=timings,
+        )
+
+    t0 = time.perf_counter()
+    model_ctx = GradeContext(model_ws, model_synth, task.metadata, options.settings)
+    model_run = _run_rules(model_ctx, options)
+    ideal_ctx = GradeContext(ideal_ws, ideal_synth, task.metadata, options.settings) if ideal_ws else None
+    ideal_run = _run_rules(ideal_ctx, options) if ideal_ctx and ideal_ws and ideal_ws.has_code else None
+    timings["grade"] = round(time.perf_counter() - t0, 3)
+
+    ideal_usable = bool(ideal_ws and ideal_ws.has_code and ideal_ws.stack_class)
+    comparison = compare(
+        Side(model_ws, model_ctx.trees, model_run.findings, usable=True),
+        Side(
+            ideal_ws,
+            ideal_ctx.trees if ideal_ctx else {},
+            ideal_run.findings if ideal_run else [],
+            usable=ideal_usable,
+            unchecked=frozenset(o.rule_id for o in ideal_run.outcomes if o.outcome is Outcome.SKIP)
+            if ideal_run
+            else frozenset(),
+        ),
+    )
+    failures = order_failures(merge_failures(comparison.failures))
+    score = score_failures(failures, options.rubric, shared=len(comparison.shared))
+    training = score_training(
+        TrainingInputs(
+            metadata=task.metadata,
+            prompt=task.prompt,
+            failures=failures,
+            model_files={
+                p: t for p, t in model_ws.files.items() if model_ws.origins.get(p, "").startswith("answer")
+            },
+            model_stacks=model_synth.stacks,
+            ideal_stacks=ideal_synth.stacks if ideal_synth and ideal_usable else {},
+            env_region=options.env.get("AWS_REGION", ""),
+            model_only=not ideal_usable,
+            model_env_gap=model_synth.status is not SynthStatus.OK
+            and any(is_environment(f.rule_id) for f in model_run.findings),
+        ),
+        options.training,
+    )
+    return TaskResult(
+        task_id=task.id,
+        status=TaskStatus.GRADED,
+        task_dir=str(task.path),
+        metadata=task.metadata,
+        prompt_excerpt=task.prompt.strip()[:600],
+        model_only=not ideal_usable,
+        reason="" if ideal_usable else _model_only_reason(task, ideal_ws),
+        score=score,
+        training=training,
+        model=_side_result(model_ws, model_synth, model_run.findings, model_run.outcomes),
+        ideal=_side_result(ideal_ws, ideal_synth, ideal_run.findings, ideal_run.outcomes)
+        if ideal_ws and ideal_run
+        else (_side_result(ideal_ws, ideal_synth, [], []) if ideal_ws else None),
+        failures=failures,
+        shared=comparison.shared,
+        ideal_only=comparison.ideal_only,
+        sandbox=sandbox.describe(),
+        timings=timings,
+        environment=env.to_dict(),
+        # What `--regrade` compares to tell a result graded by other rule versions.
+        versions={"rules": rules_version()},
+    )
+
+
+def _run_rules(ctx: GradeContext, options: GradeOptions) -> RuleRun:
+    return run_rules_cached(ctx, options.cache) if options.cache is not None else run_rules(ctx)
+
+
+# The model's entry contract is not checked: the reference deploys through an entry of its own.
+NO_CONTRACT = ""
+
+
+def standard_entry(ideal: Workspace | None) -> str | None:
+    """The task's standard entry point: the reference's own `tap.py` when the reference runs
+    through it; None for the project's standard call (no reference code); NO_CONTRACT when the
+    reference runs through another entry (`lib/main.py`), so no standard one is known."""
+    if ideal is None or not ideal.has_code:
+        return None
+    if ideal.entry != "tap.py":
+        return NO_CONTRACT
+    text = ideal.files.get("tap.py", "")
+    return text if ideal.origins.get("tap.py") != "scaffold" and "Stack(" in text else None
+
+
+def synth_request(
+    ws: Workspace, options: GradeOptions, contract: str | None = None
+) -> tuple[SynthRequest, ImportRepairs | None]:
+    """What the sandbox is asked for one workspace, and the import repairs it carries."""
+    repairs = plan_import_repairs(ws.python_files(answer_only=True), load_index()) if options.repair else None
+    request = SynthRequest(
+        id=f"{ws.task_id}:{ws.side}",
+        files=ws.files,
+        entry=ws.entry,
+        stack_module=ws.stack_module,
+        stack_class=ws.stack_class,
+        env=options.env,
+        timeout=options.timeout,
+        repairs=repairs.to_message() if repairs else None,
+        repair_rounds=options.repair,
+        # Only the model's side: the reference's own entry is the task's standard one.
+        entry_contract=ws.side == "model" and _own_entry(ws, contract),
+        contract_entry=(contract or None) if ws.side == "model" else None,
+        archives=ws.archives,
+        clock=options.settings.judged_at,
+    )
+    return request, repairs
+
+
+def _synth(
+    ws: Workspace | None,
+    sandbox: Sandbox,
+    options: GradeOptions,
+    timings: dict[str, float],
+    contract: str | None = None,
+) -> SynthResult:
+    if ws is None or not ws.has_code:
+        return SynthResult(status=SynthStatus.SKIPPED, message="no code to synthesize")
+    if not ws.entry:
+        return SynthResult(
+            status=SynthStatus.ERROR,
+            error_type="NoEntry",
+            message="the answer has no entry point and no TerraformStack subclass to build",
+        )
+    request, repairs = synth_request(ws, options, contract)
+    t0 = time.perf_counter()
+    result = sandbox.synth(request)
+    for _ in range(options.infra_retries):
+        if result.status is not SynthStatus.INFRA_ERROR:
+            break
+        log.warning("sandbox failed on %s, retrying once: %s", request.id, result.message)
+        result = sandbox.synth(request)
+    timings[f"synth_{ws.side}"] = round(time.perf_counter() - t0, 3)
+    if request.entry_contract:
+        result = result.model_copy(update={"contract_checked": True})
+    if result.from_repair:
+        described = (repairs.describe() if repairs else []) + [b.describe() for b in result.blockers]
+        result = result.model_copy(update={"repairs": described})
+    return result
+
+
+def _own_entry(ws: Workspace, standard: str | None) -> bool:
+    """The answer runs through an entry point of its own, not the task's standard one."""
+    if ws.entry_source != "answer" or not ws.stack_class or standard == NO_CONTRACT:
+        return False
+    return standard is None or ws.files.get(ws.entry, "") != standard
+
+
+def _side_result(
+    ws: Workspace, synth: SynthResult, findings: list[Finding], outcomes: list[RuleOutcome]
+) -> SideResult:
+    return SideResult(
+        side=ws.side,
+        has_code=ws.has_code,
+        files={p: o for p, o in sorted(ws.origins.items())},
+        entry=ws.entry,
+        entry_source=ws.entry_source,
+        synth=synth,
+        findings=findings,
+        outcomes=outcomes,
+        notes=list(ws.notes),
+    )
+
+
+def _model_only_reason(task: Task, ideal_ws: Workspace | None) -> str:
+    if not task.has_reference:
+        return "the task has no reference answer: only the model answer was graded"
+    if ideal_ws is None or not ideal_ws.has_code:
+        return "the reference answer is prose with no code: only the model answer was graded"
+    return "the reference answer's code has no TerraformStack to build: only the model answer was graded"
+
+
+def _error_result(task: Task, reason: str) -> TaskResult:
+    return TaskResult(
+        task_id=task.id,
+        status=TaskStatus.ERROR,
+        reason=reason,
+        task_dir=str(task.path),
+        metadata=task.metadata,
+    )
