@@ -20,10 +20,10 @@ from graders.aws.packages import (
     stack_dir,
 )
 from graders.context import GradeContext
-from graders.env_causes import build_step
 from graders.model import Category, Severity
 from graders.registry import Hit, rule
 from graders.sites import resource_hit
+from graders.synth.environment_causes import build_step
 from graders.terraform.model import UNRESOLVED, Resource, Stack
 
 LAMBDA_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg"

@@ -56,7 +56,7 @@ def synth_needs_environment(ctx: GradeContext) -> Iterator[Hit]:
       Makefile, package.json, shell or build script, the answer's prose) names it beside a build
       word (`zip`, `pip install`, `make`, `npm run`, build, package...). A file nothing in the task
       makes stays SYN001: the answer forgot it;
-    - a prebuilt provider package that is published (graders/data/prebuilt_providers.json) but
+    - a prebuilt provider package that is published (graders/aws/data/prebuilt_providers.json) but
       not in the sandbox's toolchain (`No module named 'cdktf_cdktf_provider_kubernetes'`).
     A `botocore` error the SDK raises itself (`ParamValidationError`) stays SYN001: that is a real
     misuse of the API.
