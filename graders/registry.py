@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.metadata import entry_points
 from importlib.resources import files
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graders.model import Category, ErrorKind, Finding, Location, Outcome, RuleOutcome, Severity
@@ -95,6 +96,8 @@ class RuleMeta:
     # Phrases a reviewer writes about this rule's failures (`iacgrade calibrate` matches written
     # analyses with them); rules that declare none get theirs from `data/rule_keywords.toml`.
     keywords: tuple[str, ...] = ()
+    # Where the rule is declared ("graders/terraform/backend.py:20"), repo-relative when it is ours.
+    source: str = ""
 
     @property
     def family(self) -> str:
@@ -187,11 +190,27 @@ def rule(
             explanation=inspect.cleandoc(fn.__doc__ or ""),
             needs=needs,
             keywords=tuple(keywords),
+            source=_source_of(fn),
         )
         _REGISTRY[id] = Rule(meta=meta, check=fn)
         return fn
 
     return register
+
+
+# The repository root: rule sources under it are shown relative to it.
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _source_of(fn: Callable[..., object]) -> str:
+    """`path:line` of the rule's declaration (its `@rule` line), so a reader can open it."""
+    try:
+        path = Path(inspect.getsourcefile(fn) or "").resolve()
+        line = inspect.getsourcelines(fn)[1]
+    except (OSError, TypeError):
+        return ""
+    shown = path.relative_to(_REPO_ROOT).as_posix() if path.is_relative_to(_REPO_ROOT) else str(path)
+    return f"{shown}:{line}"
 
 
 _loaded = False

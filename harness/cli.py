@@ -267,6 +267,8 @@ def rules(rule_id: Annotated[str | None, typer.Argument(help="A rule id, e.g. SY
     m = found.meta
     typer.echo(f"{m.id} {m.name} ({m.severity.value}, {m.category.value}, version {m.version})\n")
     typer.echo(f"{m.title}\n")
+    if m.source:
+        typer.echo(f"Source: {m.source}\n")
     typer.echo(m.explanation)
     if m.docs:
         typer.echo("\nDocumentation:\n" + "\n".join(f"  {d}" for d in m.docs))

@@ -176,3 +176,4 @@ def test_cli_exit_codes_for_usage_and_invalid_tasks(tmp_path: Path) -> None:
     assert cli("rules", "NOPE999").returncode == 2
     rules = cli("rules", "SYN001")
     assert rules.returncode == 0 and "What it flags" in rules.stdout
+    assert "Source: graders/synth/outcome.py:" in rules.stdout

@@ -58,3 +58,12 @@ def test_bad_fixture_yields_exactly_the_marked_hits(rule_id: str) -> None:
             assert f.title == titles[f.anchor]
         if (f.anchor, str(f.location)) in severities:
             assert f.severity == severities[(f.anchor, str(f.location))], f"{f.anchor} at {f.location}"
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_rule_source_points_at_its_declaration(rule_id: str) -> None:
+    path, _, line = RULES[rule_id].meta.source.rpartition(":")
+    root = FIXTURES.parent.parent.parent
+    lines = (root / path).read_text(encoding="utf-8").splitlines()
+    declaration = "\n".join(lines[int(line) - 1 : int(line) + 2])
+    assert declaration.startswith("@rule(") and f'id="{rule_id}"' in declaration, declaration
