@@ -36,14 +36,15 @@ BACKEND_DOCS = (
         "Locking Issue: Without a lock table, concurrent operations can corrupt state",
     ),
     fix_minutes=10,
-    version=2,
+    # 3: the S3 backend's encryption and locking moved to TF005 and TF006.
+    version=3,
 )
 def missing_remote_state_backend(ctx: GradeContext) -> Iterator[Hit]:
-    """What it flags: a stack with no remote state backend, a backend other than S3, or an S3
-    backend without `encrypt=True` or without state locking (`dynamodb_table`, or `use_lockfile`).
+    """What it flags: a stack with no remote state backend, or a backend other than S3. An S3
+    backend without encryption is TF005's, one without locking TF006's.
 
     Why it matters: the state holds every secret Terraform sees; kept locally it is lost with the
-    CI runner and cannot be shared, and without a lock two pipelines corrupt it.
+    CI runner and cannot be shared.
 
     Bad: a `TapStack` that creates resources but never calls `S3Backend(...)`.
 
@@ -72,10 +73,8 @@ def missing_remote_state_backend(ctx: GradeContext) -> Iterator[Hit]:
 
 def _check_backend(ctx: GradeContext, stack: str, doc: dict[str, Any]) -> Iterator[Hit]:
     backends = (doc.get("terraform") or {}).get("backend") or {}
-    span = stack_class_span(ctx, stack, signature=True)
-    where = Location(path=span.path, line=span.start, stack=stack) if span else Location(stack=stack)
-    evidence = quote(ctx.workspace.files, span) if span else ""
     if "s3" not in backends:
+        where, evidence = _stack_site(ctx, stack)
         kind = next(iter(backends), "")
         if kind and not (kind == "local" and not _source_has_call(ctx, "LocalBackend")):
             message = f"Stack `{stack}` uses the `{kind}` backend: state stays where Terraform ran."
@@ -94,30 +93,99 @@ def _check_backend(ctx: GradeContext, stack: str, doc: dict[str, Any]) -> Iterat
             note=ctx.terraform_note,
             **_missing(ctx),
         )
-        return
-    s3 = backends["s3"] or {}
-    if s3.get("encrypt") is not True:
-        yield Hit(
-            title="S3 backend without encryption",
-            root_cause="The model stored state in S3 without encryption at rest.",
-            message=f"Stack `{stack}` stores state in S3 without `encrypt = true`.",
-            location=where,
-            anchor="backend:no-encrypt",
-            fix_anchor="call:S3Backend",
-            evidence=evidence,
-            note=ctx.terraform_note,
-        )
-    if not s3.get("dynamodb_table") and not s3.get("use_lockfile"):
-        yield Hit(
-            title="S3 backend without state locking",
-            root_cause="The model stored state in S3 with no lock, so two runs can write it at once.",
-            message=f"Stack `{stack}` has an S3 backend with neither `dynamodb_table` nor `use_lockfile`.",
-            location=where,
-            anchor="backend:no-lock",
-            fix_anchor="call:S3Backend",
-            evidence=evidence,
-            note=ctx.terraform_note,
-        )
+
+
+@rule(
+    id="TF005",
+    name="s3-backend-without-encryption",
+    title="S3 backend without encryption",
+    severity=Severity.HIGH,
+    category=Category.PRODUCTION_READINESS,
+    rationale="The model stored state in S3 without encryption at rest.",
+    docs=BACKEND_DOCS,
+    impact=("Security Risk: State files hold sensitive data (passwords, keys), readable when unencrypted",),
+    fix_minutes=2,
+    needs="terraform",
+)
+def s3_backend_without_encryption(ctx: GradeContext) -> Iterator[Hit]:
+    """What it flags: a stack whose S3 backend does not set `encrypt = true`.
+
+    Why it matters: the state holds every secret Terraform sees (database passwords, keys);
+    without `encrypt` the object is stored as the bucket's defaults leave it.
+
+    Bad: `S3Backend(self, bucket=state_bucket, key="tap.tfstate", region=region)`.
+
+    Good: the same with `encrypt=True`.
+
+    Severity: High.
+
+    References: Terraform S3 backend (`encrypt`); CDKTF remote backends.
+    """
+    for stack, s3, where, evidence in _s3_backends(ctx):
+        if s3.get("encrypt") is not True:
+            yield Hit(
+                message=f"Stack `{stack}` stores state in S3 without `encrypt = true`.",
+                location=where,
+                anchor="backend:no-encrypt",
+                fix_anchor="call:S3Backend",
+                evidence=evidence,
+                note=ctx.terraform_note,
+            )
+
+
+@rule(
+    id="TF006",
+    name="s3-backend-without-locking",
+    title="S3 backend without state locking",
+    severity=Severity.HIGH,
+    category=Category.PRODUCTION_READINESS,
+    rationale="The model stored state in S3 with no lock, so two runs can write it at once.",
+    docs=BACKEND_DOCS,
+    impact=("Locking Issue: Without a lock, concurrent operations can corrupt state",),
+    fix_minutes=5,
+    needs="terraform",
+)
+def s3_backend_without_locking(ctx: GradeContext) -> Iterator[Hit]:
+    """What it flags: a stack whose S3 backend has neither `dynamodb_table` nor `use_lockfile`.
+
+    Why it matters: without a lock two pipelines (or a developer and CI) apply at once and
+    the later write leaves a state that no longer matches what exists.
+
+    Bad: `S3Backend(self, bucket=state_bucket, key="tap.tfstate", region=region, encrypt=True)`.
+
+    Good: the same with `dynamodb_table="terraform-locks"`, or with `use_lockfile` on Terraform
+    1.10 or later (TF002 checks that the pinned Terraform accepts it).
+
+    Severity: High.
+
+    References: Terraform S3 backend (state locking); CDKTF remote backends.
+    """
+    for stack, s3, where, evidence in _s3_backends(ctx):
+        if not s3.get("dynamodb_table") and not s3.get("use_lockfile"):
+            yield Hit(
+                message=f"Stack `{stack}` has an S3 backend with no `dynamodb_table` and no `use_lockfile`.",
+                location=where,
+                anchor="backend:no-lock",
+                fix_anchor="call:S3Backend",
+                evidence=evidence,
+                note=ctx.terraform_note,
+            )
+
+
+def _stack_site(ctx: GradeContext, stack: str) -> tuple[Location, str]:
+    """Where a stack's backend findings point (the class that built it) and the quoted signature."""
+    span = stack_class_span(ctx, stack, signature=True)
+    where = Location(path=span.path, line=span.start, stack=stack) if span else Location(stack=stack)
+    return where, quote(ctx.workspace.files, span) if span else ""
+
+
+def _s3_backends(ctx: GradeContext) -> Iterator[tuple[str, dict[str, Any], Location, str]]:
+    """(stack, S3 backend block, site, evidence) of every stack that stores state in S3."""
+    for stack, doc in sorted((ctx.terraform or {}).items()):
+        backends = (doc.get("terraform") or {}).get("backend") or {}
+        if "s3" in backends:
+            where, evidence = _stack_site(ctx, stack)
+            yield stack, backends["s3"] or {}, where, evidence
 
 
 def _missing(ctx: GradeContext) -> dict[str, Any]:
