@@ -8,7 +8,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 RUN_DIR ?= out/demo
 
-.PHONY: checkov refresh-data setup demo test test-fast lint format image docker-engine bench clean help
+.PHONY: rules-doc checkov refresh-data setup demo test test-fast lint format image docker-engine bench clean help
 
 help:
 	@echo "make demo    install, then grade the example tasks in tasks/ and print where the reports are"
@@ -80,3 +80,7 @@ bench: setup
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache
+
+# docs/rules.md from the rule registry (tests/test_rules_doc.py fails when it is stale).
+rules-doc: setup
+	$(BIN)/python -m graders.docs
