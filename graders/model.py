@@ -82,6 +82,16 @@ def is_environment(rule_id: str) -> bool:
     return rule_id.startswith(ENVIRONMENT_FAMILY)
 
 
+# A finding of an outside tool's check carries the family and the tool's own check id
+# ("SEC:CKV_AWS_18"); the registry knows which rule ran the tool (SEC001 for checkov).
+CHECK_SEPARATOR = ":"
+
+
+def check_id_of(rule_id: str) -> str:
+    """The outside tool's check id a finding's rule id names ("CKV_AWS_18"), or ""."""
+    return rule_id.partition(CHECK_SEPARATOR)[2]
+
+
 # Rules whose error text is what a synth run printed (the synth error, a later blocker, the
 # standard entry run on the answer's stack class).
 OBSERVING_RULES = frozenset({"SYN001", "SYN004", "SYN005", "ENV001"})
@@ -146,6 +156,8 @@ class Finding(BaseModel):
     fix_minutes: int = 5
     # Set when the finding rests on Terraform JSON from a fallback synth strategy.
     note: str = ""
+    # The outside tool's name for the check a check id names (checkov's "Ensure ... port 22").
+    check_name: str = ""
 
     _stored_before_error_kind = model_validator(mode="before")(default_error_kind)
 

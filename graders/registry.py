@@ -21,7 +21,17 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graders.model import Category, ErrorKind, Finding, Location, Outcome, RuleOutcome, Severity
+from graders.model import (
+    CHECK_SEPARATOR,
+    Category,
+    ErrorKind,
+    Finding,
+    Location,
+    Outcome,
+    RuleOutcome,
+    Severity,
+    check_id_of,
+)
 from harness.core.synth import PLACEHOLDER_MARKER
 from harness.platforms.cdktf_python.locate import statement_span
 
@@ -75,6 +85,10 @@ class Hit:
     error_kind: ErrorKind | None = None
     # The impact of this hit, when it differs from the rule's (a case that stops synth).
     impact: tuple[str, ...] | None = None
+    # The outside tool's own check id, for a rule that runs a tool's checks (checkov's
+    # "CKV_AWS_18"): the finding then carries "SEC:CKV_AWS_18" as its rule id.
+    check: str = ""
+    check_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,8 @@ class RuleMeta:
     # Phrases a reviewer writes about this rule's failures (`iacgrade calibrate` matches written
     # analyses with them); rules that declare none get theirs from `data/rule_keywords.toml`.
     keywords: tuple[str, ...] = ()
+    # Whether the rule runs an outside tool's checks, each finding carrying the check's own id.
+    runs_checks: bool = False
     # Where the rule is declared ("graders/terraform/backend.py:20"), repo-relative when it is ours.
     source: str = ""
 
@@ -112,8 +128,10 @@ class Rule:
     def to_finding(self, hit: Hit) -> Finding:
         m = self.meta
         severity = hit.severity or m.severity
+        if hit.check and not m.runs_checks:
+            raise ValueError(f"rule {m.id} does not run outside checks, yet a hit names {hit.check}")
         return Finding(
-            rule_id=m.id,
+            rule_id=f"{m.family}{CHECK_SEPARATOR}{hit.check}" if hit.check else m.id,
             title=hit.title or m.title,
             severity=severity,
             category=hit.category or m.category,
@@ -129,6 +147,7 @@ class Rule:
             docs=hit.docs or m.docs,
             fix_minutes=m.fix_minutes,
             note=hit.note,
+            check_name=hit.check_name,
         )
 
 
@@ -170,6 +189,7 @@ def rule(
     version: int = 1,
     needs: str = "source",
     keywords: Iterable[str] = (),
+    runs_checks: bool = False,
 ) -> Callable[[Callable[[GradeContext], Iterable[Hit]]], Callable[[GradeContext], Iterable[Hit]]]:
     """Declare a rule; its docstring is the user documentation `iacgrade rules ID` prints."""
 
@@ -190,6 +210,7 @@ def rule(
             explanation=inspect.cleandoc(fn.__doc__ or ""),
             needs=needs,
             keywords=tuple(keywords),
+            runs_checks=runs_checks,
             source=_source_of(fn),
         )
         _REGISTRY[id] = Rule(meta=meta, check=fn)
@@ -241,6 +262,18 @@ def _apply_keywords() -> None:
         if found is not None and not found.meta.keywords:
             meta = dataclasses.replace(found.meta, keywords=tuple(phrases))
             _REGISTRY[meta.id] = Rule(meta=meta, check=found.check)
+
+
+def declaring_rule(rule_id: str) -> str:
+    """The registered rule a finding's rule id comes from: itself, or for a check id
+    ("SEC:CKV_AWS_18") the rule of that family that runs the checks (SEC001)."""
+    if not check_id_of(rule_id):
+        return rule_id
+    family = rule_id.partition(CHECK_SEPARATOR)[0]
+    runner = next(
+        (r.meta.id for r in load_rules().values() if r.meta.runs_checks and r.meta.family == family), None
+    )
+    return runner or rule_id
 
 
 def rules_version() -> str:

@@ -19,7 +19,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from graders.model import Location, Severity
+from graders.model import Location, Severity, check_id_of
 from harness.core.atomic import write_text_atomic
 from harness.core.results import Failure, TaskResult, TaskStatus
 from reports.markdown import ERROR_LABELS
@@ -215,7 +215,9 @@ def _rule_descriptors(failures: list[Failure]) -> list[dict[str, Any]]:
     # A copy: the catalogue is cached, and a caller may edit the document it gets.
     descriptors = copy.deepcopy(dict(_catalogue()))
     for f in failures:
-        if f.rule_id not in descriptors:
+        if f.rule_id not in descriptors and check_id_of(f.rule_id):
+            descriptors[f.rule_id] = _check_descriptor(f)
+        elif f.rule_id not in descriptors:
             # A rule from a pack not installed here, or an older result: describe it from the failure.
             descriptors[f.rule_id] = {
                 "id": f.rule_id,
@@ -224,6 +226,26 @@ def _rule_descriptors(failures: list[Failure]) -> list[dict[str, Any]]:
                 "properties": {"severity": f.severity.value, "category": f.category.value},
             }
     return [descriptors[rule_id] for rule_id in sorted(descriptors)]
+
+
+def _check_descriptor(f: Failure) -> dict[str, Any]:
+    """A rule entry for one outside check (SEC:CKV_AWS_24): the tool's name and guideline for it,
+    related to the registered rule that ran it (SEC001)."""
+    from graders.registry import declaring_rule
+
+    check = check_id_of(f.rule_id)
+    descriptor: dict[str, Any] = {
+        "id": f.rule_id,
+        "name": check,
+        "shortDescription": {"text": f.title},
+        "fullDescription": {"text": f.check_name or f.title},
+        "defaultConfiguration": {"level": LEVELS[f.severity]},
+        "relationships": [{"target": {"id": declaring_rule(f.rule_id)}, "kinds": ["superset"]}],
+        "properties": {"severity": f.severity.value, "category": f.category.value, "check": check},
+    }
+    if f.docs:
+        descriptor["helpUri"] = f.docs[0]
+    return descriptor
 
 
 @cache

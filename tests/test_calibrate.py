@@ -427,8 +427,9 @@ def test_match_by_names_in_a_shortened_quote(vocabulary: Vocabulary) -> None:
 
 def test_keyword_match_picks_the_failure_the_item_is_about(vocabulary: Vocabulary) -> None:
     def checkov(message: str) -> Failure:
+        # A checkov finding carries its check's id; the keywords are those of SEC001, which ran it.
         return Failure(
-            rule_id="SEC001",
+            rule_id="SEC:" + message.split()[1],
             title="Security Check Failed (checkov)",
             severity=Severity.HIGH,
             category=Category.PRODUCTION_READINESS,

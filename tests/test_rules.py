@@ -67,3 +67,21 @@ def test_rule_source_points_at_its_declaration(rule_id: str) -> None:
     lines = (root / path).read_text(encoding="utf-8").splitlines()
     declaration = "\n".join(lines[int(line) - 1 : int(line) + 2])
     assert declaration.startswith("@rule(") and f'id="{rule_id}"' in declaration, declaration
+
+
+def test_a_check_id_names_the_rule_that_ran_it() -> None:
+    from graders.registry import declaring_rule
+
+    assert declaring_rule("SEC:CKV_AWS_18") == "SEC001"
+    assert declaring_rule("TF001") == "TF001"
+    # A family with no rule running checks keeps the id: nothing to attribute it to.
+    assert declaring_rule("TF:X_1") == "TF:X_1"
+
+
+def test_a_hit_naming_a_check_gets_the_check_id_only_from_a_rule_that_runs_checks() -> None:
+    from graders.registry import Hit
+
+    sec = RULES["SEC001"].to_finding(Hit(message="m", check="CKV_AWS_18", check_name="Ensure logging"))
+    assert (sec.rule_id, sec.check_name) == ("SEC:CKV_AWS_18", "Ensure logging")
+    with pytest.raises(ValueError, match="does not run outside checks"):
+        RULES["TF001"].to_finding(Hit(message="m", check="CKV_AWS_18"))

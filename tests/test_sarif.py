@@ -290,3 +290,26 @@ def test_a_merged_failure_has_every_place_and_says_where_its_error_comes_from() 
     assert route["properties"]["error_kind"] == "expected_deploy"
     assert route["message"]["text"].endswith("Expected error at deploy (not run): Error: creating route")
     assert synth["message"]["text"].endswith("Error (observed at synth): TypeError: x")
+
+
+def test_a_checkov_finding_gets_a_rule_entry_of_its_own_tied_to_its_family() -> None:
+    failure = make_failure(
+        "SEC:CKV_AWS_24", Severity.HIGH, Category.PRODUCTION_READINESS, title="SSH open (CKV_AWS_24)"
+    ).model_copy(
+        update={
+            "check_name": "Ensure no security groups allow ingress from 0.0.0.0:0 to port 22",
+            "docs": ["https://www.checkov.io/5.Policy%20Index/terraform.html"],
+        }
+    )
+    doc = task_sarif(make_result("T", 5.0, [failure]))
+    assert_sarif(doc)
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    entry = next(r for r in rules if r["id"] == "SEC:CKV_AWS_24")
+    assert entry["name"] == "CKV_AWS_24"
+    assert entry["fullDescription"]["text"].endswith("to port 22")
+    assert entry["helpUri"].startswith("https://www.checkov.io/")
+    assert entry["relationships"] == [{"target": {"id": "SEC001"}, "kinds": ["superset"]}]
+    assert run["results"][0]["ruleId"] == "SEC:CKV_AWS_24"
+    assert rules[run["results"][0]["ruleIndex"]] is entry
+    assert any(r["id"] == "SEC001" for r in rules)

@@ -156,8 +156,8 @@ def test_kinds_of_fix_follow_the_rule_subject_then_category_and_severity() -> No
     assert POLICY.kind_of(SIG) == SIGNIFICANT  # code that cannot build: completing the feature
     assert POLICY.kind_of(MOD) == MODERATE  # a state backend is configuration, even when Critical
     assert POLICY.kind_of(MIN) == MINOR
-    security = _failure("SEC001", Severity.HIGH, Category.PRODUCTION_READINESS)
-    practice = _failure("SEC001", Severity.MEDIUM, Category.PRODUCTION_READINESS)
+    security = _failure("SEC:CKV_AWS_24", Severity.HIGH, Category.PRODUCTION_READINESS)
+    practice = _failure("SEC:CKV_AWS_24", Severity.MEDIUM, Category.PRODUCTION_READINESS)
     naming = _failure("AWS009", Severity.HIGH, Category.PRODUCTION_READINESS)
     service = _failure("AWS013", Severity.MEDIUM, Category.PRODUCTION_READINESS)
     assert [POLICY.kind_of(f) for f in (security, practice, naming, service)] == [

@@ -146,13 +146,18 @@ def _address(index: list[tuple[int, str]], first_line: int, resource: str) -> st
     ),
     fix_minutes=5,
     needs="terraform",
+    # 2: each finding carries its checkov check id (`SEC:CKV_AWS_24`) rather than SEC001.
+    version=2,
+    runs_checks=True,
 )
 def checkov_security_check_failed(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a checkov check (framework `terraform_json`) that fails on a resource of a
     synthesized stack and is listed in our severity table (graders/aws/data/checkov_severity.json):
     security groups open to the world on SSH/RDP/all ports, IAM `*` policies, hard-coded keys
     and secrets, storage and queues without encryption, publicly accessible databases. Each
-    finding names the checkov check and takes its severity from the table.
+    finding carries the checkov check's own id as its rule id (`SEC:CKV_AWS_24` in
+    findings.csv, SARIF and the dashboard) and takes its severity from the table; SEC001 is the
+    family that runs them.
 
     Why it matters: these are the controls a security review blocks a merge on; encryption at
     rest, for one, cannot be turned on later without replacing the database.
@@ -176,7 +181,11 @@ def checkov_security_check_failed(ctx: GradeContext) -> Iterator[Hit]:
         check_id = str(check["check_id"])
         where = site(ctx, res) if res else None
         cid = res.construct_id if res else check["address"]
+        guideline = check.get("guideline")
         yield Hit(
+            check=check_id,
+            check_name=str(check.get("check_name") or ""),
+            docs=(str(guideline), CHECKOV_DOCS) if guideline else None,
             title=f"{entry['why'][0].upper()}{entry['why'][1:]} ({check_id})",
             severity=Severity(entry["severity"]),
             category=Category(entry["category"]),

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graders.model import Severity
+from graders.model import Severity, check_id_of
 from graders.wording import counted
 from harness.calibration.written import WrittenAnalysis, WrittenItem, find_written_analysis, parse_written
 from harness.core.errors import HarnessError
@@ -166,6 +166,11 @@ class Vocabulary:
         )
         return cls(rules=rules, topics=topics)
 
+    def keywords_of(self, rule_id: str) -> tuple[str, ...]:
+        """A finding's keywords: its rule's, or for a check id (SEC:CKV_AWS_18) those of the rule
+        that ran the check."""
+        return self.rules.get(rule_id) or self.rules.get(_declaring_rule(rule_id), ())
+
     def topic_of(self, item: WrittenItem) -> Topic:
         """The first topic (in file order) the title names; else the one the prose names most often;
         "other" when none is named."""
@@ -189,6 +194,18 @@ def rule_keywords() -> dict[str, tuple[str, ...]]:
     except (ImportError, SyntaxError, OSError, ValueError) as exc:
         log.warning("rule catalogue unavailable, matching without rule keywords: %s", exc)
         return {}
+
+
+def _declaring_rule(rule_id: str) -> str:
+    """The registered rule of a check id; the id itself when the catalogue cannot be imported."""
+    if not check_id_of(rule_id):
+        return rule_id
+    try:
+        from graders.registry import declaring_rule
+
+        return declaring_rule(rule_id)
+    except (ImportError, SyntaxError, OSError, ValueError):
+        return rule_id
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -381,7 +398,7 @@ def _failure_names(failure: Failure, vocabulary: Vocabulary) -> set[str]:
     quoted = re.findall(r"`([^`\n]{3,60})`", message)
     found = names | {q for q in quoted if len(q) >= 3}
     # Dunder names (`__init__`) are in every constructor problem: they tell nothing apart.
-    return {n for n in found if not n.startswith("__")} | set(vocabulary.rules.get(failure.rule_id, ()))
+    return {n for n in found if not n.startswith("__")} | set(vocabulary.keywords_of(failure.rule_id))
 
 
 def _subject_names(failure: Failure) -> set[str]:
@@ -496,7 +513,7 @@ def match_items(
             {
                 i
                 for i, f in enumerate(failures)
-                if (not ranges or not spans[i]) and _keyword_hit(item, vocabulary.rules.get(f.rule_id, ()))
+                if (not ranges or not spans[i]) and _keyword_hit(item, vocabulary.keywords_of(f.rule_id))
             },
             item_words,
             failure_words,
@@ -869,7 +886,9 @@ def _catalogue() -> dict[str, tuple[str, str]]:
     except (ImportError, SyntaxError) as exc:
         log.warning("rule catalogue unavailable, listing only the rules that fired: %s", exc)
         return {}
-    return {rid: (r.meta.title, r.meta.severity.value) for rid, r in rules.items()}
+    # A rule that runs outside checks (SEC001) gets no row: its findings carry the checks' ids
+    # (SEC:CKV_AWS_18), and each check gets a row of its own.
+    return {rid: (r.meta.title, r.meta.severity.value) for rid, r in rules.items() if not r.meta.runs_checks}
 
 
 def _rule_rows(compared: list[TaskCalibration]) -> list[RuleRow]:

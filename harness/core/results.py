@@ -62,6 +62,8 @@ class Failure(BaseModel):
     docs: list[str] = Field(default_factory=list)
     fix_minutes: int = 5
     note: str = ""
+    # The outside tool's name for the check, when `rule_id` names one (SEC:CKV_AWS_24).
+    check_name: str = ""
     # Other findings folded into this failure (same cause seen by several rules).
     merged: list[str] = Field(default_factory=list)
     # Places the same mistake showed (one source line built into several stacks, or the same

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from graders.model import Finding, is_environment
+from graders.registry import declaring_rule
 from harness.core.results import CodeQuote, Failure
 from harness.core.workspace import Workspace
 from harness.platforms.cdktf_python.locate import Span, find_anchor, quote
@@ -72,7 +73,7 @@ def compare(model: Side, ideal: Side) -> Comparison:
         failure = _failure(f, model, ideal)
         if key(f) in ideal_keys or kind(f) in ideal_kinds:
             shared.append(failure)
-        elif ideal.usable and f.rule_id in ideal.unchecked and failure.ideal_code is not None:
+        elif ideal.usable and declaring_rule(f.rule_id) in ideal.unchecked and failure.ideal_code is not None:
             # The rule could not look at the reference: judge by the code both answers wrote.
             same = _same_code(failure.model_code, failure.ideal_code)
             note = UNCHECKED_SAME if same else UNCHECKED_DIFFERENT
@@ -140,6 +141,7 @@ def _failure(f: Finding, model: Side, ideal: Side) -> Failure:
         docs=list(f.docs),
         fix_minutes=f.fix_minutes,
         note=f.note,
+        check_name=f.check_name,
     )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.aws.constraints import all_regions, load
+from graders.registry import declaring_rule
 from graders.terraform.model import TerraformModel
 from harness.core.results import Failure, Score, ScoreItem
 from harness.pipeline.score import read_toml
@@ -123,7 +124,9 @@ class TrainingPolicy:
     def kind_of(self, failure: Failure) -> str:
         """Which kind of fix the reference made for `failure`: significant, moderate or minor."""
         severity = failure.severity.value
-        for table in (self.rule_kinds.get(failure.rule_id), self.category_kinds.get(failure.category.value)):
+        # A checkov finding (SEC:CKV_AWS_18) takes the kinds of the rule that ran it (SEC001).
+        by_rule = self.rule_kinds.get(failure.rule_id) or self.rule_kinds.get(declaring_rule(failure.rule_id))
+        for table in (by_rule, self.category_kinds.get(failure.category.value)):
             if table:
                 kind = table.get(severity) or table.get("default")
                 if kind in KINDS:
