@@ -20,7 +20,7 @@ from importlib.metadata import entry_points
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
-from graders.model import Category, ErrorKind, Finding, Location, Outcome, RuleOutcome, Severity
+from harness.core.findings import Category, ErrorKind, Finding, Location, Outcome, RuleOutcome, Severity
 from harness.core.synth import PLACEHOLDER_MARKER
 from harness.platforms.cdktf_python.locate import statement_span
 

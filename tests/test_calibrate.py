@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graders.model import Category, Location, Severity
 from harness.calibration.calibrate import (
     TaskCalibration,
     Vocabulary,
@@ -20,6 +19,7 @@ from harness.calibration.calibrate import (
     match_items,
 )
 from harness.calibration.written import WrittenItem, parse_written
+from harness.core.findings import Category, Location, Severity
 from harness.core.results import CodeQuote, Failure, Score, TaskResult, TaskStatus
 from reports.calibration import CSV_COLUMNS, calibrate
 

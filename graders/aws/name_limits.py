@@ -10,9 +10,9 @@ from typing import Any
 
 from graders.aws.constraints import load
 from graders.context import GradeContext
-from graders.model import Category, Severity
 from graders.registry import Hit, rule
 from graders.sites import resource_hit
+from harness.core.findings import Category, Severity
 
 
 @dataclass(frozen=True)

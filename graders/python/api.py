@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from graders.context import GradeContext
-from graders.model import Category, Severity
 from graders.python.api_calls import Call, check_call
 from graders.python.api_imports import check_imports, check_module_attributes
 from graders.python.provider_api import CLASS, STRUCT, ApiIndex
@@ -22,6 +21,7 @@ from graders.python.reach import reachable_files
 from graders.python.shapes import ShapeChecker
 from graders.python.symbols import construct_anchor, file_symbols, parents, resolve_type
 from graders.registry import Hit, rule
+from harness.core.findings import Category, Severity
 from harness.platforms.cdktf_python.pysource import parse_python
 
 CDKTF_DOCS = (

@@ -6,7 +6,6 @@ import ast
 import difflib
 from collections.abc import Iterator
 
-from graders.model import Location
 from graders.python.api_imports import version_label
 from graders.python.drops import judge, sources
 from graders.python.evidence import call_excerpt
@@ -14,6 +13,7 @@ from graders.python.provider_api import STRUCT, ApiIndex, Signature, _close, cam
 from graders.python.shapes import DictIssue, ShapeChecker, ValueReport
 from graders.registry import Hit
 from graders.wording import counted
+from harness.core.findings import Location
 from harness.platforms.cdktf_python.locate import statement_span
 
 CDKTF_PROVIDERS = "https://developer.hashicorp.com/terraform/cdktf/concepts/providers#provider-resources"

@@ -6,11 +6,11 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from graders.model import Location
 from graders.python.evidence import line_excerpt
 from graders.python.provider_api import ApiIndex
 from graders.python.symbols import FileSymbols, construct_anchor, dotted
 from graders.registry import Hit
+from harness.core.findings import Location
 from harness.platforms.cdktf_python.locate import Span, statement_span
 
 

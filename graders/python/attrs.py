@@ -12,10 +12,10 @@ import ast
 from collections.abc import Iterator
 
 from graders.context import GradeContext
-from graders.model import Category, Location, Severity
 from graders.python.provider_api import CLASS, ApiIndex, _close
 from graders.python.symbols import FileSymbols, file_symbols, parents, resolve_type
 from graders.registry import Hit, rule
+from harness.core.findings import Category, Location, Severity
 from harness.platforms.cdktf_python.locate import construct_id, quote, statement_span
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Module)

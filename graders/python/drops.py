@@ -16,8 +16,8 @@ import ast
 from dataclasses import dataclass
 
 from graders.aws.constraints import load
-from graders.model import Severity
 from graders.python.shapes import DictIssue
+from harness.core.findings import Severity
 
 DATA = "struct_blocks.json"
 TRAINING = (

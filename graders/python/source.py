@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graders.context import GradeContext
-from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
+from harness.core.findings import Category, Location, Severity
 from harness.platforms.cdktf_python.locate import Span, quote
 
 # Taken from the running interpreter rather than typed out, so the list is exactly Python's own.

@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graders.model import Severity
 from graders.wording import counted
 from harness.calibration.written import WrittenAnalysis, WrittenItem, find_written_analysis, parse_written
 from harness.core.errors import HarnessError
+from harness.core.findings import Severity
 from harness.core.results import Failure, TaskResult, TaskStatus
 
 log = logging.getLogger(__name__)

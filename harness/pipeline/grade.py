@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graders.context import GradeContext, Settings
-from graders.model import Finding, Outcome, RuleOutcome, is_environment
 from graders.python.provider_api import load_index
 from graders.registry import RuleRun, rules_version, run_rules
 from harness.core.errors import HarnessError, TaskLoadError
+from harness.core.findings import Finding, Outcome, RuleOutcome, is_environment
 from harness.core.profile import (
     DEFAULT_PROFILE,
     Environment,
