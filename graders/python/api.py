@@ -16,12 +16,12 @@ from dataclasses import replace
 from graders.context import GradeContext
 from graders.python.api_calls import Call, check_call
 from graders.python.api_imports import check_imports, check_module_attributes
-from graders.python.provider_api import CLASS, STRUCT, ApiIndex
 from graders.python.reach import reachable_files
 from graders.python.shapes import ShapeChecker
 from graders.python.symbols import construct_anchor, file_symbols, parents, resolve_type
 from graders.registry import Hit, rule
 from harness.core.findings import Category, Severity
+from harness.platforms.cdktf_python.provider_api import CLASS, STRUCT, ApiIndex
 from harness.platforms.cdktf_python.pysource import parse_python
 
 CDKTF_DOCS = (

@@ -20,8 +20,16 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from graders.python.provider_api import CLASS, ENUM, INTERFACE, STRUCT, ApiIndex, Ref, camel_case
 from graders.python.symbols import FileSymbols, resolve_type
+from harness.platforms.cdktf_python.provider_api import (
+    CLASS,
+    ENUM,
+    INTERFACE,
+    STRUCT,
+    ApiIndex,
+    Ref,
+    camel_case,
+)
 
 _LITERAL_BUILTINS = {"str": "str", "int": "number", "float": "number", "len": "number", "bool": "bool"}
 _STR_METHODS = {"format", "join", "lower", "upper", "strip", "replace", "title", "capitalize"}

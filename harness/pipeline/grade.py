@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graders.context import GradeContext, Settings
-from graders.python.provider_api import load_index
 from graders.registry import RuleRun, rules_version, run_rules
 from harness.core.errors import HarnessError, TaskLoadError
 from harness.core.findings import Finding, Outcome, RuleOutcome, is_environment
@@ -32,6 +31,7 @@ from harness.pipeline.materialise import build_workspace
 from harness.pipeline.merge import merge_failures, order_failures
 from harness.pipeline.score import Rubric, score_failures
 from harness.pipeline.training import TrainingInputs, TrainingPolicy, score_training
+from harness.platforms.cdktf_python.provider_api import load_index
 from harness.platforms.cdktf_python.repair import ImportRepairs, plan_import_repairs
 
 # One source for the app's default environment: the worker (standard library only, shipped into
