@@ -722,7 +722,7 @@ def summarise_run(
     run_dir: Path, corpus_dir: Path, out_dir: Path | None = None, *, keywords: Path | None = None
 ) -> CalibrationSummary:
     """Measure agreement between a run's failures and the corpus's written analyses; links in the
-    summary are relative to `out_dir` (default: the run directory), where reports.calibration
+    summary are relative to `out_dir` (default: the run directory), where harness.calibration.report
     writes it."""
     out = out_dir or run_dir
     vocabulary = Vocabulary.load(keywords)
