@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from graders.aws.constraints import evaluation_date
-from graders.terraform.model import TerraformModel
+from graders.constraints import evaluation_date
+from graders.terraform_model import TerraformModel
 from harness.core.synth import SynthResult, SynthStatus
 from harness.core.workspace import Workspace
 from harness.platforms.cdktf_python.provider_api import ApiIndex, load_index

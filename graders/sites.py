@@ -15,7 +15,7 @@ from typing import Any
 
 from graders.context import GradeContext
 from graders.registry import Hit
-from graders.terraform.model import Resource
+from graders.terraform_model import Resource
 from harness.core.findings import Location
 from harness.platforms.cdktf_python.locate import Span, construct_id, iter_calls, quote, statement_span
 

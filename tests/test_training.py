@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from graders.terraform.model import TerraformModel
+from graders.terraform_model import TerraformModel
 from harness.core.findings import Category, Location, Severity
 from harness.core.results import Failure, Score, ScoreItem, TaskResult, TaskStatus
 from harness.pipeline.training import (

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import Any
 
-from graders.aws.constraints import load
+from graders.constraints import load
 from graders.context import GradeContext
 from graders.registry import Hit, rule
 from graders.sites import resource_hit
-from graders.terraform.model import MASK, UNRESOLVED, Resource, Stack, is_token, masked
+from graders.terraform_model import MASK, UNRESOLVED, Resource, Stack, is_token, masked
 from graders.wording import plural
 from harness.core.findings import Category, Severity
 

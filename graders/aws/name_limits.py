@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from graders.aws.constraints import load
+from graders.constraints import load
 from graders.context import GradeContext
 from graders.registry import Hit, rule
 from graders.sites import resource_hit

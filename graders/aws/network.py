@@ -9,7 +9,7 @@ from typing import Any
 from graders.context import GradeContext
 from graders.registry import Hit, rule
 from graders.sites import resource_hit, site, spans_text
-from graders.terraform.model import UNRESOLVED, Resource, Stack
+from graders.terraform_model import UNRESOLVED, Resource, Stack
 from graders.wording import plural
 from harness.core.findings import Category, Location, Severity
 from harness.platforms.cdktf_python.locate import Span

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from graders.aws.constraints import load
+from graders.constraints import load
 from graders.python.shapes import DictIssue
 from harness.core.findings import Severity
 

@@ -22,12 +22,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from graders.aws.constraints import load
+from graders.constraints import load
 from graders.context import GradeContext
 from graders.registry import Hit, rule
 from graders.security.runner import RUNNER
 from graders.sites import site
-from graders.terraform.model import Resource
+from graders.terraform_model import Resource
 from harness.core.errors import GraderError
 from harness.core.findings import Category, Location, Severity
 
