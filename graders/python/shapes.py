@@ -304,7 +304,7 @@ def _container(ref: Ref) -> str:
 
 
 def _container_of_shape(shape: str | int) -> str:
-    return shape if shape in ("list", "dict") else "other"  # type: ignore[return-value]
+    return shape if shape in ("list", "dict") else "other"
 
 
 def _elements(node: ast.AST) -> list[ast.expr]:

@@ -153,8 +153,9 @@ def _calls_in_scope(scope: ast.AST, name: str) -> bool:
     todo: list[ast.AST] = list(ast.iter_child_nodes(scope))
     while todo:
         node = todo.pop()
-        function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
-        if function and (isinstance(scope, ast.ClassDef) or _binds(node, name)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) and (
+            isinstance(scope, ast.ClassDef) or _binds(node, name)
+        ):
             continue
         if isinstance(node, ast.ClassDef) and isinstance(scope, ast.ClassDef):
             continue
