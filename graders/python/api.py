@@ -2,9 +2,10 @@
 
 A synth stops at the first error; these rules read every file of the answer once and report every
 import of a missing name, unknown keyword, impossible value, dict that loses its keys and missing
-required argument together. The facts come from the provider API index (`graders/python/provider_api.py`);
-names are resolved in `graders/python/symbols.py`, imports checked in `graders/python/api_imports.py`, calls
-in `graders/python/api_calls.py` and literal values in `graders/python/shapes.py`.
+required argument together. The facts come from the provider API index
+(`harness/platforms/cdktf_python/provider_api.py`); names are resolved in
+`graders/python/symbols.py`, imports checked in `graders/python/api_imports.py`, calls in
+`graders/python/api_calls.py` and literal values in `graders/python/shapes.py`.
 """
 
 from __future__ import annotations
