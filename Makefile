@@ -13,7 +13,7 @@ RUN_DIR ?= out/demo
 help:
 	@echo "make demo    install, then grade the example tasks in tasks/ and print where the reports are"
 	@echo "make test    install, start the Docker engine, build the sandbox image, run the tests"
-	@echo "make lint    ruff check + format check"
+	@echo "make lint    ruff check + format check, mypy, and the import contracts (lint-imports)"
 	@echo "make image   build the sandbox image (offline, from a local wheelhouse)"
 	@echo "make refresh-data  regenerate the AWS constraint data in graders/aws/data/"
 
@@ -65,9 +65,13 @@ test: setup
 test-fast: setup
 	$(BIN)/pytest -q -ra -m "not synth and not docker and not corpus"
 
+# The import contracts (layers, what graders and reports may import) are [tool.importlinter] in
+# pyproject.toml; mypy's settings are [tool.mypy] there.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: setup
 	$(BIN)/ruff format .

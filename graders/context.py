@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from graders.aws.constraints import evaluation_date
-from graders.python.provider_api import ApiIndex, load_index
-from graders.terraform.model import TerraformModel
+from graders.constraints import evaluation_date
+from graders.terraform_model import TerraformModel
 from harness.core.synth import SynthResult, SynthStatus
 from harness.core.workspace import Workspace
+from harness.platforms.cdktf_python.provider_api import ApiIndex, load_index
 from harness.platforms.cdktf_python.pysource import parse_python
 
 _NOT_RUN = (SynthStatus.SKIPPED, SynthStatus.INFRA_ERROR)

@@ -57,7 +57,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from graders.context import GradeContext
-from graders.model import Category, Severity
+from harness.core.findings import Category, Severity
 from graders.registry import Hit, rule
 '''
 

@@ -21,7 +21,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graders.model import (
+from harness.core.findings import (
     CHECK_SEPARATOR,
     Category,
     ErrorKind,

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from graders.context import GradeContext
-from graders.model import Location
 from graders.registry import Hit
-from graders.terraform.model import Resource
+from graders.terraform_model import Resource
+from harness.core.findings import Location
 from harness.platforms.cdktf_python.locate import Span, construct_id, iter_calls, quote, statement_span
 
 # How far past a stack class statement a signature span may reach (a backend belongs there).

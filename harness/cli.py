@@ -311,7 +311,7 @@ def calibrate(
 ) -> None:
     """Measure how iacgrade's failures agree with reviewers' written analyses of the same tasks."""
     from harness.calibration.calibrate import CalibrationError, check_inputs
-    from reports.calibration import calibrate as run_calibration
+    from harness.calibration.report import calibrate as run_calibration
 
     try:
         check_inputs(run_dir, corpus_dir, keywords)

@@ -24,9 +24,9 @@ import pandas as pd
 from markupsafe import Markup
 from pydantic import ValidationError
 
-from graders.model import Category, Severity
 from harness.core.atomic import write_text_atomic
 from harness.core.errors import HarnessError
+from harness.core.findings import Category, Severity
 from harness.core.results import TaskResult
 from reports.charts import Series, column_chart, hbar_chart, number, series_color
 from reports.writers import (

@@ -16,7 +16,7 @@ from typing import Any
 
 import jinja2
 
-from graders.model import Category, ErrorKind, Finding, Location, Severity, is_environment
+from harness.core.findings import Category, ErrorKind, Finding, Location, Severity, is_environment
 from harness.core.results import CodeQuote, Failure, Score, SideResult, TaskResult, TaskStatus
 from harness.core.synth import SynthStatus
 from reports.nouns import resource_noun

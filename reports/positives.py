@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from graders.model import Outcome
+from harness.core.findings import Outcome
 from harness.core.results import SideResult
 from reports.nouns import resource_noun
 

@@ -19,8 +19,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from graders.model import Location, Severity, check_id_of
 from harness.core.atomic import write_text_atomic
+from harness.core.findings import Location, Severity, check_id_of
 from harness.core.results import Failure, TaskResult, TaskStatus
 from reports.markdown import ERROR_LABELS
 

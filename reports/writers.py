@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from graders.model import Category, Severity
 from harness.core.atomic import write_text_atomic
+from harness.core.findings import Category, Severity
 from harness.core.results import SideResult, TaskResult
 from harness.core.synth import SynthStatus
 from reports.markdown import render_analysis

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.aws.constraints import load, version_offered
+from graders.constraints import load, version_offered
 from harness.sandbox.local import LocalSandbox
 
 SEED = Path(__file__).resolve().parent.parent / "tasks" / "seed-multi-region-dr"

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from graders.context import GradeContext
-from graders.model import Category, Outcome, Severity
 from graders.registry import Hit, Rule, RuleMeta
 from harness.batch.runner import load_finished, run_batch
+from harness.core.findings import Category, Outcome, Severity
 from harness.core.results import TaskResult, TaskStatus
 from harness.core.synth import SynthResult, SynthStatus
 from harness.core.workspace import Workspace

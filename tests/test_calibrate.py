@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graders.model import Category, Location, Severity
 from harness.calibration.calibrate import (
     TaskCalibration,
     Vocabulary,
@@ -19,9 +18,10 @@ from harness.calibration.calibrate import (
     failure_spans,
     match_items,
 )
+from harness.calibration.report import CSV_COLUMNS, calibrate
 from harness.calibration.written import WrittenItem, parse_written
+from harness.core.findings import Category, Location, Severity
 from harness.core.results import CodeQuote, Failure, Score, TaskResult, TaskStatus
-from reports.calibration import CSV_COLUMNS, calibrate
 
 STACK = """from cdktf import TerraformStack
 from constructs import Construct

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graders.model import Category, Finding, Severity
+from harness.core.findings import Category, Finding, Severity
 from harness.pipeline.compare import Side, compare
 
 

@@ -19,8 +19,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import load_rules
+from harness.core.findings import Category, ErrorKind, Location, Severity
 from harness.core.results import Failure, Score, SideResult, TaskResult, TaskStatus
 from harness.core.synth import SynthResult, SynthStatus
 from reports.dashboard import DashboardError, render_dashboard, run_labels, write_dashboard

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from graders.context import GradeContext
-from graders.model import Category, Finding, Severity
 from graders.registry import run_rules
 from graders.synth.causes import classify
 from graders.synth.environment_causes import build_step, environment_cause, prose
+from harness.core.findings import Category, Finding, Severity
 from harness.core.results import SideResult
 from harness.core.synth import Blocker, Frame, SynthResult, SynthStatus
 from harness.pipeline.compare import Side, compare

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from graders.model import Category, ErrorKind, Finding, Severity
 from graders.registry import Hit, Rule, RuleMeta, impact_for
+from harness.core.findings import Category, ErrorKind, Finding, Severity
 from harness.core.results import RESULT_SCHEMA_VERSION, TaskResult
 
 

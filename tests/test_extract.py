@@ -10,10 +10,11 @@ import pytest
 
 from graders.context import GradeContext
 from graders.registry import run_rules
+from harness.core.extraction import ExtractedFile, Extraction
 from harness.core.mdblocks import parse_fence, scan_blocks
 from harness.core.tasks import Task
 from harness.pipeline.materialise import build_workspace
-from harness.platforms.cdktf_python.extract import ExtractedFile, Extraction, extract_files, normalise_path
+from harness.platforms.cdktf_python.extract import extract_files, normalise_path
 from harness.platforms.cdktf_python.platform import CdktfPython
 from harness.platforms.cdktf_python.pysource import find_truncation
 

@@ -14,10 +14,11 @@ import pytest
 
 from graders.context import GradeContext
 from graders.registry import run_rules
+from harness.core.extraction import Extraction
 from harness.core.mdblocks import scan_blocks
 from harness.core.tasks import Task
 from harness.pipeline.materialise import build_workspace
-from harness.platforms.cdktf_python.extract import Extraction, extract_files
+from harness.platforms.cdktf_python.extract import extract_files
 from harness.platforms.cdktf_python.platform import CdktfPython
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"

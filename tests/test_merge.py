@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graders.model import Category, ErrorKind, Location, Severity
+from harness.core.findings import Category, ErrorKind, Location, Severity
 from harness.core.results import Failure
 from harness.pipeline.merge import merge_failures, order_failures
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.python import provider_api
-from graders.python.provider_api import (
+from harness.platforms.cdktf_python import provider_api
+from harness.platforms.cdktf_python.provider_api import (
     ApiIndex,
     camel_case,
     find_assemblies,

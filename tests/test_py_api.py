@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from graders.context import GradeContext
-from graders.model import Finding, Outcome, Severity
 from graders.registry import run_rules
+from harness.core.findings import Finding, Outcome, Severity
 from harness.core.tasks import discover, load_task
 from harness.pipeline.materialise import build_workspace
 from harness.platforms.registry import platform_for

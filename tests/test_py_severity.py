@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from graders.context import GradeContext
-from graders.model import Finding, Severity
 from graders.registry import run_rules
+from harness.core.findings import Finding, Severity
 from harness.core.synth import SynthResult, SynthStatus
 from harness.pipeline.compare import Side, compare
 from harness.pipeline.merge import merge_failures

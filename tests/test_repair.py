@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from graders.python.provider_api import load_index
 from harness.core.results import TaskResult
 from harness.core.synth import SynthStatus
 from harness.pipeline.cache import synth_key
 from harness.pipeline.grade import GradeOptions, grade_path
+from harness.platforms.cdktf_python.provider_api import load_index
 from harness.platforms.cdktf_python.repair import plan_import_repairs
 from harness.sandbox.base import SynthRequest
 from harness.sandbox.local import LocalSandbox

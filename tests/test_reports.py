@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graders.model import Category, ErrorKind, Finding, Location, Outcome, RuleOutcome, Severity
 from harness.core.atomic import write_text_atomic
+from harness.core.findings import Category, ErrorKind, Finding, Location, Outcome, RuleOutcome, Severity
 from harness.core.results import CodeQuote, Failure, Score, ScoreItem, SideResult, TaskResult, TaskStatus
 from harness.core.synth import SynthResult, SynthStatus
 from reports import render_analysis, results_row, write_results_csv, write_task_outputs

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from graders.model import Outcome
 from graders.registry import load_rules, run_rules
+from harness.core.findings import Outcome
 from tests.rule_fixtures import FIXTURES, fixture
 
 RULES = load_rules()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from graders.model import Category, ErrorKind, Severity
+from harness.core.findings import Category, ErrorKind, Severity
 from harness.core.results import CodeQuote, TaskStatus
 from reports.sarif import (
     FINGERPRINT_KEY,

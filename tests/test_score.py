@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graders.model import Category, Location, Severity
+from harness.core.findings import Category, Location, Severity
 from harness.core.results import Failure
 from harness.pipeline.score import Rubric, score_failures
 

@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from graders.model import Category, Location, Severity
-from graders.terraform.model import TerraformModel
+from graders.terraform_model import TerraformModel
+from harness.core.findings import Category, Location, Severity
 from harness.core.results import Failure, Score, ScoreItem, TaskResult, TaskStatus
 from harness.pipeline.training import (
     COMPLEXITY_LABEL,

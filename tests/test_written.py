@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.model import Severity
 from harness.calibration.written import find_written_analysis, parse_written, severity_from_text
+from harness.core.findings import Severity
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
 SEED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "seed-analysis.md"

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from graders.aws.constraints import load, rds_doc, version_offered
+from graders.constraints import load, rds_doc, version_offered
 from graders.context import GradeContext
-from graders.model import Category, Severity
 from graders.registry import Hit, rule
 from graders.sites import resource_hit
-from graders.terraform.model import UNRESOLVED, Resource, Stack
+from graders.terraform_model import UNRESOLVED, Resource, Stack
+from harness.core.findings import Category, Severity
 
 # Aurora MySQL is the only engine with backtrack; "aurora" is the MySQL 5.6-compatible legacy name.
 BACKTRACK_ENGINES = ("aurora", "aurora-mysql")

@@ -9,13 +9,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from graders.aws.constraints import all_regions, load
+from graders.constraints import all_regions, load
 from graders.context import GradeContext
-from graders.model import Category, Severity
 from graders.registry import Hit, rule
 from graders.sites import resource_hit, stack_class_site
-from graders.terraform.model import UNRESOLVED, is_token
+from graders.terraform_model import UNRESOLVED, is_token
 from graders.wording import plural
+from harness.core.findings import Category, Severity
 from harness.platforms.cdktf_python.pysource import find_stack_classes
 
 PROVIDER_MODULE = "cdktf_cdktf_provider_aws"

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from typing import Any
 
-from graders.aws.constraints import load
+from graders.constraints import load
 from graders.context import GradeContext
-from graders.model import Category, Severity
 from graders.registry import Hit, rule
 from graders.sites import resource_hit
-from graders.terraform.model import MASK, UNRESOLVED, Resource, Stack, is_token, masked
+from graders.terraform_model import MASK, UNRESOLVED, Resource, Stack, is_token, masked
 from graders.wording import plural
+from harness.core.findings import Category, Severity
 
 IAM_DOCS = "https://docs.aws.amazon.com/IAM/latest/UserGuide"
 # (resource type, attribute holding a policy JSON, kind): identity policies may not name a

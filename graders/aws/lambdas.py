@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from graders.aws.constraints import load
 from graders.aws.iam import allows, role_grants
 from graders.aws.packages import (
     PackageUse,
@@ -19,12 +18,13 @@ from graders.aws.packages import (
     raw_path,
     stack_dir,
 )
+from graders.constraints import load
 from graders.context import GradeContext
-from graders.model import Category, Severity
 from graders.registry import Hit, rule
 from graders.sites import resource_hit
 from graders.synth.environment_causes import build_step
-from graders.terraform.model import UNRESOLVED, Resource, Stack
+from graders.terraform_model import UNRESOLVED, Resource, Stack
+from harness.core.findings import Category, Severity
 
 LAMBDA_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg"
 FILE_FUNCTION = re.compile(r"file(?:base64)?(?:sha256|md5|sha1|sha512)?\(\s*\"([^\"]+)\"\s*\)")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from graders.aws.constraints import load
+from graders.constraints import load
 from graders.context import GradeContext
-from graders.model import Category, Severity
 from graders.registry import Hit, rule
 from graders.sites import construct_call, resource_hit, site, spans_text
-from graders.terraform.model import Resource, Stack
+from graders.terraform_model import Resource, Stack
 from graders.wording import counted, plural
+from harness.core.findings import Category, Severity
 from harness.platforms.cdktf_python.locate import Span
 
 R53_DOCS = "https://docs.aws.amazon.com/Route53/latest"

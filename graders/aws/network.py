@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from graders.context import GradeContext
-from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.sites import resource_hit, site, spans_text
-from graders.terraform.model import UNRESOLVED, Resource, Stack
+from graders.terraform_model import UNRESOLVED, Resource, Stack
 from graders.wording import plural
+from harness.core.findings import Category, Location, Severity
 from harness.platforms.cdktf_python.locate import Span
 
 EC2_DOCS = "https://docs.aws.amazon.com/vpc/latest/userguide"

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from graders.context import GradeContext
-from graders.terraform.model import Resource, Stack
+from graders.terraform_model import Resource, Stack
 from harness.core.synth import Package
 
 # `${path.module}` and friends are the folder Terraform runs in for a root module.

@@ -2,9 +2,10 @@
 
 A synth stops at the first error; these rules read every file of the answer once and report every
 import of a missing name, unknown keyword, impossible value, dict that loses its keys and missing
-required argument together. The facts come from the provider API index (`graders/python/provider_api.py`);
-names are resolved in `graders/python/symbols.py`, imports checked in `graders/python/api_imports.py`, calls
-in `graders/python/api_calls.py` and literal values in `graders/python/shapes.py`.
+required argument together. The facts come from the provider API index
+(`harness/platforms/cdktf_python/provider_api.py`); names are resolved in
+`graders/python/symbols.py`, imports checked in `graders/python/api_imports.py`, calls in
+`graders/python/api_calls.py` and literal values in `graders/python/shapes.py`.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from graders.context import GradeContext
-from graders.model import Category, Severity
 from graders.python.api_calls import Call, check_call
 from graders.python.api_imports import check_imports, check_module_attributes
-from graders.python.provider_api import CLASS, STRUCT, ApiIndex
 from graders.python.reach import reachable_files
 from graders.python.shapes import ShapeChecker
 from graders.python.symbols import construct_anchor, file_symbols, parents, resolve_type
 from graders.registry import Hit, rule
+from harness.core.findings import Category, Severity
+from harness.platforms.cdktf_python.provider_api import CLASS, STRUCT, ApiIndex
 from harness.platforms.cdktf_python.pysource import parse_python
 
 CDKTF_DOCS = (

@@ -6,15 +6,15 @@ import ast
 import difflib
 from collections.abc import Iterator
 
-from graders.model import Location
 from graders.python.api_imports import version_label
 from graders.python.drops import judge, sources
 from graders.python.evidence import call_excerpt
-from graders.python.provider_api import STRUCT, ApiIndex, Signature, _close, camel_case
 from graders.python.shapes import DictIssue, ShapeChecker, ValueReport
 from graders.registry import Hit
 from graders.wording import counted
+from harness.core.findings import Location
 from harness.platforms.cdktf_python.locate import statement_span
+from harness.platforms.cdktf_python.provider_api import STRUCT, ApiIndex, Signature, camel_case, close_names
 
 CDKTF_PROVIDERS = "https://developer.hashicorp.com/terraform/cdktf/concepts/providers#provider-resources"
 
@@ -162,7 +162,7 @@ def _keyword_hint(word: str, sig: Signature, index: ApiIndex) -> str:
             inner = f"{index.info(struct).name}({rest}=...)"
             value = f"[{inner}]" if many else inner
             return f" `{rest}` belongs in the `{field.name}` block: `{field.name}={value}`."
-    close = _close(word, accepted, n=3)
+    close = close_names(word, accepted, n=3)
     if close:
         return " Did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
     return ""

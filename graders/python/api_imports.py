@@ -4,40 +4,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from graders.model import Location
 from graders.python.evidence import line_excerpt
-from graders.python.provider_api import ApiIndex
 from graders.python.symbols import FileSymbols, construct_anchor, dotted
 from graders.registry import Hit
+from harness.core.findings import Location
 from harness.platforms.cdktf_python.locate import Span, statement_span
-
-
-@dataclass(frozen=True)
-class FailingImport:
-    """A provider import that fails: its module is missing (`name` None), or it lacks `name`."""
-
-    node: ast.Import | ast.ImportFrom
-    module: str
-    name: str | None = None
-    alias: ast.alias | None = None
-
-
-def failing_imports(tree: ast.Module, index: ApiIndex) -> Iterator[FailingImport]:
-    """Every import of `tree` that names a provider module or name the index does not have."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and not node.level and node.module and index.owns(node.module):
-            if not index.is_indexed_module(node.module):
-                yield FailingImport(node, node.module)
-                continue
-            for alias in node.names:
-                if alias.name != "*" and index.lookup(node.module, alias.name) is None:
-                    yield FailingImport(node, node.module, alias.name, alias)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if index.owns(alias.name) and not index.is_indexed_module(alias.name):
-                    yield FailingImport(node, alias.name, alias=alias)
+from harness.platforms.cdktf_python.provider_api import ApiIndex, FailingImport, failing_imports
 
 
 def check_imports(

@@ -12,11 +12,11 @@ import ast
 from collections.abc import Iterator
 
 from graders.context import GradeContext
-from graders.model import Category, Location, Severity
-from graders.python.provider_api import CLASS, ApiIndex, _close
 from graders.python.symbols import FileSymbols, file_symbols, parents, resolve_type
 from graders.registry import Hit, rule
+from harness.core.findings import Category, Location, Severity
 from harness.platforms.cdktf_python.locate import construct_id, quote, statement_span
+from harness.platforms.cdktf_python.provider_api import CLASS, ApiIndex, close_names
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.Module)
 
@@ -178,7 +178,7 @@ def _hit(
     else:
         # `cluster_endpoint` for `endpoint`: the attribute with the resource's name in front of it.
         suffixed = [m for m in members if node.attr.endswith("_" + m)]
-        close = list(dict.fromkeys([*suffixed[:1], *_close(node.attr, members, n=2)]))[:2]
+        close = list(dict.fromkeys([*suffixed[:1], *close_names(node.attr, members, n=2)]))[:2]
         if close:
             hint = " Did you mean " + " or ".join(f"`{c}`" for c in close) + "?"
     variable = ast.unparse(node.value)

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from graders.context import GradeContext
-from graders.model import Category, Location, Severity
 from graders.python.evidence import call_excerpt
-from graders.python.provider_api import ApiIndex
 from graders.python.symbols import bound_names, file_symbols, parents, resolve_type
 from graders.registry import Hit, rule
 from graders.wording import counted, plural
+from harness.core.findings import Category, Location, Severity
 from harness.platforms.cdktf_python.locate import Span, callee_name, quote
+from harness.platforms.cdktf_python.provider_api import ApiIndex
 from harness.platforms.cdktf_python.pysource import module_name, parse_python
 
 # ---------------------------------------------------------------- PY007

@@ -15,9 +15,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from graders.aws.constraints import load
-from graders.model import Severity
+from graders.constraints import load
 from graders.python.shapes import DictIssue
+from harness.core.findings import Severity
 
 DATA = "struct_blocks.json"
 TRAINING = (

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graders.context import GradeContext
-from graders.model import Category, Location, Severity
 from graders.python.calls import absolute_module, caller_trees
-from graders.python.provider_api import ApiIndex
 from graders.python.reach import referenced_names, uncalled_function
 from graders.python.symbols import BUILTIN_NAMES, bound_names, parents
 from graders.registry import Hit, rule
+from harness.core.findings import Category, Location, Severity
 from harness.platforms.cdktf_python.locate import construct_id, quote, statement_span
+from harness.platforms.cdktf_python.provider_api import ApiIndex
 from harness.platforms.cdktf_python.pysource import module_name
 
 # Folders whose code is packaged for Lambda, not imported when the app synthesizes.

@@ -20,8 +20,16 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from graders.python.provider_api import CLASS, ENUM, INTERFACE, STRUCT, ApiIndex, Ref, camel_case
 from graders.python.symbols import FileSymbols, resolve_type
+from harness.platforms.cdktf_python.provider_api import (
+    CLASS,
+    ENUM,
+    INTERFACE,
+    STRUCT,
+    ApiIndex,
+    Ref,
+    camel_case,
+)
 
 _LITERAL_BUILTINS = {"str": "str", "int": "number", "float": "number", "len": "number", "bool": "bool"}
 _STR_METHODS = {"format", "join", "lower", "upper", "strip", "replace", "title", "capitalize"}
@@ -296,7 +304,7 @@ def _container(ref: Ref) -> str:
 
 
 def _container_of_shape(shape: str | int) -> str:
-    return shape if shape in ("list", "dict") else "other"  # type: ignore[return-value]
+    return shape if shape in ("list", "dict") else "other"
 
 
 def _elements(node: ast.AST) -> list[ast.expr]:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graders.context import GradeContext
-from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
+from harness.core.findings import Category, Location, Severity
 from harness.platforms.cdktf_python.locate import Span, quote
 
 # Taken from the running interpreter rather than typed out, so the list is exactly Python's own.
@@ -153,8 +153,9 @@ def _calls_in_scope(scope: ast.AST, name: str) -> bool:
     todo: list[ast.AST] = list(ast.iter_child_nodes(scope))
     while todo:
         node = todo.pop()
-        function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
-        if function and (isinstance(scope, ast.ClassDef) or _binds(node, name)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) and (
+            isinstance(scope, ast.ClassDef) or _binds(node, name)
+        ):
             continue
         if isinstance(node, ast.ClassDef) and isinstance(scope, ast.ClassDef):
             continue

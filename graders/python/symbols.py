@@ -12,8 +12,8 @@ import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from graders.python.provider_api import ApiIndex
 from harness.platforms.cdktf_python.locate import construct_id
+from harness.platforms.cdktf_python.provider_api import ApiIndex
 
 BUILTIN_NAMES = frozenset(dir(builtins)) | {
     "__file__",

@@ -22,14 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from graders.aws.constraints import load
+from graders.constraints import load
 from graders.context import GradeContext
-from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.security.runner import RUNNER
 from graders.sites import site
-from graders.terraform.model import Resource
+from graders.terraform_model import Resource
 from harness.core.errors import GraderError
+from harness.core.findings import Category, Location, Severity
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from graders.context import GradeContext
-from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
+from harness.core.findings import Category, ErrorKind, Location, Severity
 from harness.core.synth import Blocker
 from harness.platforms.cdktf_python.locate import statement_span
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from graders.model import Category
+from harness.core.findings import Category
 from harness.core.synth import SynthResult, SynthStatus
 
 

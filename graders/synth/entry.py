@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterator
 
 from graders.context import GradeContext
-from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
+from harness.core.findings import Category, ErrorKind, Location, Severity
 from harness.platforms.cdktf_python.locate import statement_span
 
 # The keyword arguments the standard entry passes, and the names answers use for the same setting.

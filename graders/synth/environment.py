@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from graders.context import GradeContext
-from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
 from graders.synth.environment_causes import EnvCause, environment_cause
+from harness.core.findings import Category, ErrorKind, Location, Severity
 from harness.platforms.cdktf_python.locate import anchor_in, quote, statement_span
 
 ENV_DOCS = (

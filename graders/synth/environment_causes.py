@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from graders.aws.constraints import load
+from graders.constraints import load
 from harness.core.synth import SynthResult, SynthStatus
 
 # What the sandbox's own `pip` prints (harness/sandbox/offline_bin/pip).

@@ -7,10 +7,10 @@ import textwrap
 from collections.abc import Iterator
 
 from graders.context import GradeContext
-from graders.model import Category, ErrorKind, Location, Severity
 from graders.registry import Hit, rule
 from graders.synth.causes import CAUSES, called_name, classify
 from graders.synth.environment_causes import environment_cause
+from harness.core.findings import Category, ErrorKind, Location, Severity
 from harness.core.synth import SynthStatus
 from harness.platforms.cdktf_python.locate import Span, anchor_in, find_def, quote, statement_span
 from harness.platforms.cdktf_python.pysource import find_truncation

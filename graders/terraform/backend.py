@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from graders.context import GradeContext
-from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.sites import stack_class_span
+from harness.core.findings import Category, Location, Severity
 from harness.platforms.cdktf_python.locate import quote
 
 BACKEND_DOCS = (

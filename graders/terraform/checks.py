@@ -6,12 +6,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from graders.aws.constraints import load, version_key
+from graders.constraints import load, version_key
 from graders.context import GradeContext
-from graders.model import Category, Location, Severity
 from graders.registry import Hit, rule
 from graders.sites import site, stack_class_span
-from graders.terraform.model import INTERPOLATION, Stack, strings
+from graders.terraform_model import INTERPOLATION, Stack, strings
+from harness.core.findings import Category, Location, Severity
 from harness.core.profile import LATEST
 from harness.platforms.cdktf_python.locate import Span, callee_name, iter_calls, quote, statement_span
 

@@ -36,10 +36,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graders.model import Severity, check_id_of
 from graders.wording import counted
 from harness.calibration.written import WrittenAnalysis, WrittenItem, find_written_analysis, parse_written
 from harness.core.errors import HarnessError
+from harness.core.findings import Severity, check_id_of
 from harness.core.results import Failure, TaskResult, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -739,7 +739,7 @@ def summarise_run(
     run_dir: Path, corpus_dir: Path, out_dir: Path | None = None, *, keywords: Path | None = None
 ) -> CalibrationSummary:
     """Measure agreement between a run's failures and the corpus's written analyses; links in the
-    summary are relative to `out_dir` (default: the run directory), where reports.calibration
+    summary are relative to `out_dir` (default: the run directory), where harness.calibration.report
     writes it."""
     out = out_dir or run_dir
     vocabulary = Vocabulary.load(keywords)

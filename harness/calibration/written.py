@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graders.model import Severity
+from harness.core.findings import Severity
 from harness.core.mdblocks import CodeBlock, scan_blocks
 
 WRITTEN_NAMES = ("MODEL_FAILURES.md",)

@@ -12,7 +12,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from graders.model import Category, ErrorKind, Finding, Location, RuleOutcome, Severity, default_error_kind
+from harness.core.findings import (
+    Category,
+    ErrorKind,
+    Finding,
+    Location,
+    RuleOutcome,
+    Severity,
+    default_error_kind,
+)
 from harness.core.synth import SynthResult
 
 # 2: failures say where their error comes from (`error_kind`) and every place they were seen

@@ -5,15 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    # Types only: a workspace records what extraction and a platform's layout made of an answer;
-    # building one (harness.pipeline.materialise) is the pipeline's business.
-    from harness.platforms.base import ProjectLayout
-    from harness.platforms.cdktf_python.extract import Extraction
+from harness.core.extraction import Extraction
 
 SIDES = ("model", "ideal")
+
+
+@dataclass(frozen=True)
+class ProjectLayout:
+    """What a platform decided about a workspace: its files, entry point and main stack."""
+
+    files: dict[str, str]
+    origins: dict[str, str]
+    entry: str
+    entry_source: str  # "answer", "task" or "scaffold"
+    stack_module: str | None
+    stack_class: str | None
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import time
 from collections.abc import Mapping
 
 from graders.context import GradeContext
-from graders.model import Finding, Outcome, RuleOutcome
 from graders.registry import Rule, RuleRun, load_rules, run_rule
+from harness.core.findings import Finding, Outcome, RuleOutcome
 from harness.core.results import SideResult, TaskResult
 from harness.core.synth import SynthResult, SynthStatus
 from harness.pipeline.cache import (

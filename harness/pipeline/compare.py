@@ -6,8 +6,8 @@ import ast
 import re
 from dataclasses import dataclass
 
-from graders.model import Finding, is_environment
 from graders.registry import declaring_rule
+from harness.core.findings import Finding, is_environment
 from harness.core.results import CodeQuote, Failure
 from harness.core.workspace import Workspace
 from harness.platforms.cdktf_python.locate import Span, find_anchor, quote

@@ -9,10 +9,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graders.context import GradeContext, Settings
-from graders.model import Finding, Outcome, RuleOutcome, is_environment
-from graders.python.provider_api import load_index
 from graders.registry import RuleRun, rules_version, run_rules
 from harness.core.errors import HarnessError, TaskLoadError
+from harness.core.findings import Finding, Outcome, RuleOutcome, is_environment
 from harness.core.profile import (
     DEFAULT_PROFILE,
     Environment,
@@ -32,6 +31,7 @@ from harness.pipeline.materialise import build_workspace
 from harness.pipeline.merge import merge_failures, order_failures
 from harness.pipeline.score import Rubric, score_failures
 from harness.pipeline.training import TrainingInputs, TrainingPolicy, score_training
+from harness.platforms.cdktf_python.provider_api import load_index
 from harness.platforms.cdktf_python.repair import ImportRepairs, plan_import_repairs
 
 # One source for the app's default environment: the worker (standard library only, shipped into
@@ -189,9 +189,7 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
         score=score,
         training=training,
         model=_side_result(model_ws, model_synth, model_run.findings, model_run.outcomes),
-        ideal=_side_result(ideal_ws, ideal_synth, ideal_run.findings, ideal_run.outcomes)
-        if ideal_ws and ideal_run
-        else (_side_result(ideal_ws, ideal_synth, [], []) if ideal_ws else None),
+        ideal=_ideal_side(ideal_ws, ideal_synth, ideal_run),
         failures=failures,
         shared=comparison.shared,
         ideal_only=comparison.ideal_only,
@@ -284,6 +282,14 @@ def _own_entry(ws: Workspace, standard: str | None) -> bool:
     if ws.entry_source != "answer" or not ws.stack_class or standard == NO_CONTRACT:
         return False
     return standard is None or ws.files.get(ws.entry, "") != standard
+
+
+def _ideal_side(ws: Workspace | None, synth: SynthResult | None, run: RuleRun | None) -> SideResult | None:
+    """The reference's side: None without a reference, which is also when nothing was synthesized;
+    no findings when its rules did not run (a reference without code)."""
+    if ws is None or synth is None:
+        return None
+    return _side_result(ws, synth, run.findings if run else [], run.outcomes if run else [])
 
 
 def _side_result(

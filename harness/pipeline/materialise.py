@@ -3,10 +3,11 @@ the task's platform builds a project."""
 
 from __future__ import annotations
 
+from harness.core.extraction import Extraction
 from harness.core.tasks import Task
 from harness.core.workspace import SIDES, Workspace
 from harness.platforms.base import Platform
-from harness.platforms.cdktf_python.extract import Extraction, extract_files
+from harness.platforms.cdktf_python.extract import extract_files
 
 
 def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from graders.model import Location
+from harness.core.findings import Location
 from harness.core.results import Failure
 
 SYNTH_RULE = "SYN001"

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from graders.model import Severity
+from harness.core.findings import Severity
 from harness.core.results import Failure, Score, ScoreItem
 
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graders.aws.constraints import all_regions, load
+from graders.constraints import all_regions, load
 from graders.registry import declaring_rule
-from graders.terraform.model import TerraformModel
+from graders.terraform_model import TerraformModel
 from harness.core.results import Failure, Score, ScoreItem
 from harness.pipeline.score import read_toml
 from harness.pipeline.training_graph import GraphPolicy, Traits, read_traits

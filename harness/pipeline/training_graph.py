@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from graders.terraform.model import Resource, Stack, TerraformModel
+from graders.terraform_model import Resource, Stack, TerraformModel
 
 
 @dataclass(frozen=True)

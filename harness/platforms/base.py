@@ -4,21 +4,9 @@ project (entry point, main stack, scaffold files)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-
-@dataclass(frozen=True)
-class ProjectLayout:
-    """What a platform decided about a workspace: its files, entry point and main stack."""
-
-    files: dict[str, str]
-    origins: dict[str, str]
-    entry: str
-    entry_source: str  # "answer", "task" or "scaffold"
-    stack_module: str | None
-    stack_class: str | None
-    notes: tuple[str, ...] = ()
+from harness.core.workspace import ProjectLayout
 
 
 class Platform(Protocol):

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
-from harness.platforms.base import ProjectLayout
+from harness.core.workspace import ProjectLayout
 from harness.platforms.cdktf_python.pysource import find_entry_points, find_stack_classes
 
 _APP_COMMAND = re.compile(r"python3?\s+([\w./-]+\.py)")

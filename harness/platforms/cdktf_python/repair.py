@@ -15,8 +15,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from graders.python.api_imports import failing_imports
-from graders.python.provider_api import ApiIndex
+from harness.platforms.cdktf_python.provider_api import ApiIndex, failing_imports
 from harness.platforms.cdktf_python.pysource import parse_python
 
 

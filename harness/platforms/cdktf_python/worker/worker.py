@@ -43,7 +43,7 @@ import types
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 OUTPUT_TAIL_BYTES = 8 * 1024
 # The clock apps see when a request names none (an ISO date; zip archives cannot go before 1980).
@@ -316,7 +316,10 @@ def jsii_kernel_dir() -> str:
     try:
         from jsii._runtime import kernel
 
-        args = kernel.provider._process._process.args
+        # The provider is a ProcessProvider in practice; its private handle is not on the declared
+        # BaseProvider, hence Any.
+        provider: Any = kernel.provider
+        args = provider._process._process.args
         script = str(args[-1])
     except (ImportError, AttributeError, IndexError, TypeError):
         return ""
@@ -591,7 +594,8 @@ def standard_settings(env: dict[str, str]) -> dict[str, Any]:
 def required_settings(stack_cls: type, settings: dict[str, Any]) -> dict[str, Any]:
     """The standard settings a stack class requires (no default), by parameter name."""
     try:
-        parameters = list(inspect.signature(stack_cls.__init__).parameters.values())[3:]
+        # Through Any: mypy takes `__init__` read from a `type` value for an instance's (unsound).
+        parameters = list(inspect.signature(cast(Any, stack_cls).__init__).parameters.values())[3:]
     except (TypeError, ValueError):
         return {}
     aliases = {**settings, "region": settings["aws_region"], "environment": settings["environment_suffix"]}
@@ -899,7 +903,9 @@ class Worker:
         processes_before = session_processes()
         outcomes: list[Outcome] = []
         repairs = request.get("repairs")
-        passes = [("", contextlib.nullcontext)]
+        passes: list[tuple[str, Callable[[], contextlib.AbstractContextManager[Any]]]] = [
+            ("", contextlib.nullcontext)
+        ]
         if isinstance(repairs, dict) and repairs and not request.get("repair_rounds"):
             passes.append((REPAIRED_LABEL, lambda: repaired_imports(repairs)))
         self.blockers, self.contract = [], None
@@ -1208,7 +1214,9 @@ class Worker:
         root = logging.getLogger()
         root.handlers[:] = saved.root_handlers
         root.setLevel(saved.root_level)
-        warnings.filters[:] = saved.warning_filters
+        # A list at run time (typeshed declares a Sequence); put back in place, as `warnings` itself
+        # and modules that hold the list keep reading the same object.
+        cast(list[Any], warnings.filters)[:] = saved.warning_filters
         sys.setrecursionlimit(saved.recursion_limit)
         tempfile.tempdir = saved.tempdir
         sys.dont_write_bytecode = saved.dont_write_bytecode

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from .coerce import (
@@ -19,7 +20,7 @@ from .coerce import (
     type_name,
     unwrap,
 )
-from .plan import PROVIDER_PREFIX, TOOLCHAIN_ROOTS, Placeholder, Recorder, Repair, RepairPlan
+from .plan import PROVIDER_PREFIX, TOOLCHAIN_ROOTS, Placeholder, Recorder, Repair, RepairPlan, constructor
 
 
 class CallAdapter:
@@ -34,7 +35,7 @@ class CallAdapter:
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         if ADAPTING.depth:
             return args, kwargs
-        init = unwrap(init if init is not None else cls.__init__)
+        init = unwrap(init if init is not None else constructor(cls))
         params = signature_of(init)
         if params is None:
             return args, kwargs
@@ -105,14 +106,14 @@ class CallAdapter:
         fixed_args = list(args)
         slots: list[tuple[str, Any, Callable[[Any], None], Callable[[], None]]] = []
         for i, p in enumerate(positional[: len(args)]):
-            slots.append((p.name, args[i], lambda v, i=i: fixed_args.__setitem__(i, v), lambda: None))
+            slots.append((p.name, args[i], partial(fixed_args.__setitem__, i), lambda: None))
         for key, value in list(kwargs.items()):
             slots.append(
                 (
                     key,
                     value,
-                    lambda v, key=key: kwargs.__setitem__(key, v),
-                    lambda key=key: kwargs.pop(key, None),
+                    partial(kwargs.__setitem__, key),
+                    partial(kwargs.pop, key, None),
                 )
             )
         for key, value, put, drop in slots:
@@ -166,7 +167,7 @@ class CallAdapter:
         if not file and cls is not None:
             # Called from the worker itself (the standard entry building the stack): the place to
             # fix is the answer's class definition.
-            code = getattr(cls.__init__, "__code__", None)
+            code = getattr(constructor(cls), "__code__", None)
             name = getattr(code, "co_filename", "")
             if name.startswith(self.recorder.root):
                 file, line = name[len(self.recorder.root) :], code.co_firstlineno  # type: ignore[union-attr]

@@ -9,7 +9,7 @@ import typing
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from .plan import MAX_DEPTH, TOKEN, Placeholder, is_placeholder
+from .plan import MAX_DEPTH, TOKEN, Placeholder, constructor, is_placeholder
 
 
 class Coercer:
@@ -226,11 +226,11 @@ class Coercer:
     def build_struct(
         self, struct: type, values: dict[str, Any], depth: int, notes: list[str]
     ) -> tuple[Any, bool]:
-        params = signature_of(struct.__init__)
+        params = signature_of(constructor(struct))
         if params is None:
             return None, False
         names = {p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
-        hints = hints_of(struct.__init__)
+        hints = hints_of(constructor(struct))
         kwargs: dict[str, Any] = {}
         for key, item in values.items():
             name = to_snake(str(key)) if str(key) not in names else str(key)

@@ -44,7 +44,7 @@ class _MissingModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if alias is not None:
             return importlib.import_module(alias)
         module = _PlaceholderModule(spec.name)
-        module.__path__ = []  # type: ignore[attr-defined]
+        module.__path__ = []
         return module
 
     def exec_module(self, module: types.ModuleType) -> None:

@@ -8,7 +8,7 @@ import sys
 import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 MARKER = "iacgrade_placeholder"
 TOKEN = "${" + MARKER + "}"
@@ -24,27 +24,35 @@ class Placeholder(str):
     """A value the answer never defined: a string that carries the marker into the JSON, and that
     can be called, indexed or read like the object the answer expected."""
 
+    _label: str
+
     def __new__(cls, label: str = "") -> Placeholder:
         obj = super().__new__(cls, TOKEN)
-        obj._label = label  # type: ignore[attr-defined]
+        obj._label = label
         return obj
 
     def __getattr__(self, name: str) -> Placeholder:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        return Placeholder(f"{self._label}.{name}")  # type: ignore[attr-defined]
+        return Placeholder(f"{self._label}.{name}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Placeholder:
-        return Placeholder(f"{self._label}()")  # type: ignore[attr-defined]
+        return Placeholder(f"{self._label}()")
 
-    def __getitem__(self, key: Any) -> Placeholder:  # type: ignore[override]
-        return Placeholder(f"{self._label}[]")  # type: ignore[attr-defined]
+    def __getitem__(self, key: Any) -> Placeholder:
+        return Placeholder(f"{self._label}[]")
 
-    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Any]:
         return iter(())
 
     def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
         return (object,)
+
+
+def constructor(cls: type) -> Any:
+    """The `__init__` a call of `cls` runs. Read through Any: on a value typed `type`, mypy takes the
+    read for an instance's and calls it unsound, while here it is always the class's own."""
+    return cast(Any, cls).__init__
 
 
 def is_placeholder(value: object) -> bool:

@@ -21,6 +21,7 @@ Type references are compact so the index loads fast:
 
 from __future__ import annotations
 
+import ast
 import difflib
 import fcntl
 import gzip
@@ -197,14 +198,14 @@ class ApiIndex:
         if not name.endswith(_HELPER_SUFFIXES):
             # `...Config`, `...OutputReference`, `...List` are plumbing of the bindings, rarely what is meant.
             names = [n for n in names if not n.endswith(_HELPER_SUFFIXES)]
-        for cand in _close(name, names, n=2):
+        for cand in close_names(name, names, n=2):
             out.append((module, cand))
         # The same name elsewhere (a class the answer looked for in the wrong module).
         for t in self.types_named(name):
             out.append((t.module, t.name))
         # Close names anywhere (a class whose module the answer also got wrong).
         if not out:
-            for cand in _close(name, list(self._by_name), n=2):
+            for cand in close_names(name, list(self._by_name), n=2):
                 for t in self.types_named(cand)[:1]:
                     out.append((t.module, t.name))
         return list(dict.fromkeys(out))[:3]
@@ -214,7 +215,7 @@ class ApiIndex:
         return [f"from {m} import {n}" for m, n in self.suggest_imports(module, name)]
 
     def suggest_module(self, module: str) -> list[str]:
-        return _close(module, [m for m in self.modules if self.owns(m)], n=3)
+        return close_names(module, [m for m in self.modules if self.owns(m)], n=3)
 
     # -- constructors and structs
 
@@ -280,7 +281,7 @@ def _is_resolvable(index: ApiIndex, ref: Ref) -> bool:
     return isinstance(ref, int) and index.entry(ref)[0] == INTERFACE
 
 
-def _close(word: str, candidates: list[str], n: int = 3) -> list[str]:
+def close_names(word: str, candidates: list[str], n: int = 3) -> list[str]:
     hits = difflib.get_close_matches(word, candidates, n=n, cutoff=0.75)
     # A pure case difference or an added suffix is the likeliest fix; rank it first.
     prefixed = [c for c in candidates if c != word and c.lower().startswith(word.lower())]
@@ -554,3 +555,29 @@ def _build_locked(assemblies: list[Assembly], folder: Path, path: Path) -> dict[
 def iter_types(index: ApiIndex) -> Iterator[TypeInfo]:
     for i in range(index.count):
         yield index.info(i)
+
+
+@dataclass(frozen=True)
+class FailingImport:
+    """A provider import that fails: its module is missing (`name` None), or it lacks `name`."""
+
+    node: ast.Import | ast.ImportFrom
+    module: str
+    name: str | None = None
+    alias: ast.alias | None = None
+
+
+def failing_imports(tree: ast.Module, index: ApiIndex) -> Iterator[FailingImport]:
+    """Every import of `tree` that names a provider module or name the index does not have."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module and index.owns(node.module):
+            if not index.is_indexed_module(node.module):
+                yield FailingImport(node, node.module)
+                continue
+            for alias in node.names:
+                if alias.name != "*" and index.lookup(node.module, alias.name) is None:
+                    yield FailingImport(node, node.module, alias.name, alias)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if index.owns(alias.name) and not index.is_indexed_module(alias.name):
+                    yield FailingImport(node, alias.name, alias=alias)

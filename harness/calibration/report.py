@@ -3,6 +3,9 @@
 The CSV holds one row per written item (`record` = written) and one per iacgrade failure
 (`record` = iacgrade) on the compared tasks, with what each matched; every table of the Markdown
 report can be recomputed from it with a group-by.
+
+It lives with the calibration rather than in `reports/`: it renders the calibration's own
+structures (written items, matches, topics), and `reports/` renders graded results only.
 """
 
 from __future__ import annotations
