@@ -46,7 +46,7 @@ def test_zip_built_at_synth_is_listed_by_member_with_its_top_level_names(tmp_pat
         "outside": _function("/elsewhere/code.zip"),
     }
     doc["resource"] = {"aws_lambda_function": fns}
-    listing = list_packages({"S": doc}, [str(outdir)], str(workspace))
+    listing = list_packages({"S": doc}, {"S": str(outdir / "stacks" / "S")}, str(workspace))
     assert set(listing) == {"lambda.zip", "cdktf.out/stacks/S/missing.zip"}
     assert listing["lambda.zip"] == {
         "kind": "zip",
@@ -70,7 +70,7 @@ def test_asset_in_the_stack_folder_and_archive_file_inputs_are_listed(tmp_path: 
     (workspace / "lib" / "lambda" / "sub").mkdir(parents=True)
     (workspace / "lib" / "lambda" / "app.py").write_text("def run(:\n")
     (workspace / "lib" / "lambda" / "sub" / "x.json").write_text("{}")
-    listing = list_packages({"S": doc}, [str(outdir)], str(workspace))
+    listing = list_packages({"S": doc}, {"S": str(outdir / "stacks" / "S")}, str(workspace))
     assert listing["cdktf.out/stacks/S/assets/code/H/archive.zip"]["python"] == {"pkg/__init__.py": ["run"]}
     assert listing["lib/lambda"] == {
         "kind": "dir",

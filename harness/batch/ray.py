@@ -35,10 +35,10 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
 from harness.batch.runner import (
     RunSummary,
+    finish_run,
     load_finished,
     task_out_dir,
     unique_ids,
-    write_run_tables,
     write_task_result,
 )
 from harness.core.errors import SandboxError
@@ -198,16 +198,7 @@ def run_batch_ray(
 
     if todo:
         _grade_on_ray(todo, options, sandbox_kind, max(1, jobs), address, record)
-    ordered = [results[t.name] for t in task_dirs if t.name in results]
-    write_run_tables(ordered, run_dir)
-    return RunSummary(
-        run_dir=run_dir,
-        total=len(task_dirs),
-        graded_now=len(todo),
-        skipped=len(task_dirs) - len(todo),
-        results=ordered,
-        seconds=time.perf_counter() - start,
-    )
+    return finish_run(run_dir, task_dirs, results, len(todo), start)
 
 
 def _grade_on_ray(

@@ -132,16 +132,7 @@ def run_batch(
                     results[result.task_id] = result
                 if on_done:
                     on_done(result, False)
-    ordered = [results[t.name] for t in task_dirs if t.name in results]
-    write_run_tables(ordered, run_dir)
-    return RunSummary(
-        run_dir=run_dir,
-        total=len(task_dirs),
-        graded_now=len(todo),
-        skipped=len(task_dirs) - len(todo),
-        results=ordered,
-        seconds=time.perf_counter() - start,
-    )
+    return finish_run(run_dir, task_dirs, results, len(todo), start)
 
 
 def write_task_result(result: TaskResult, out_dir: Path) -> None:
@@ -149,6 +140,22 @@ def write_task_result(result: TaskResult, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     write_task_sarif(result, out_dir)
     write_task_outputs(result, out_dir)
+
+
+def finish_run(
+    run_dir: Path, task_dirs: list[Path], results: dict[str, TaskResult], graded_now: int, start: float
+) -> RunSummary:
+    """Write the run's tables from every result, in task order, and summarise the run."""
+    ordered = [results[t.name] for t in task_dirs if t.name in results]
+    write_run_tables(ordered, run_dir)
+    return RunSummary(
+        run_dir=run_dir,
+        total=len(task_dirs),
+        graded_now=graded_now,
+        skipped=len(task_dirs) - graded_now,
+        results=ordered,
+        seconds=time.perf_counter() - start,
+    )
 
 
 def write_run_tables(results: list[TaskResult], run_dir: Path) -> None:

@@ -669,9 +669,10 @@ def patched_toolchain(cdktf: types.ModuleType, workspace: str, recorder: AppReco
         app_cls.__init__, asset_cls.__init__, stack_cls.__init__ = app_init, asset_init, stack_init
 
 
-def read_stacks(outdirs: list[str]) -> dict[str, Any]:
-    """Every stack's Terraform JSON from the given App output directories."""
-    stacks: dict[str, Any] = {}
+def stack_files(outdirs: list[str]) -> dict[str, str]:
+    """Stack name -> the cdk.tf.json cdktf wrote for it, as each App's manifest lists it (a later
+    app's stack of the same name wins)."""
+    files: dict[str, str] = {}
     for outdir in outdirs:
         try:
             with open(os.path.join(outdir, "manifest.json"), encoding="utf-8") as handle:
@@ -679,12 +680,20 @@ def read_stacks(outdirs: list[str]) -> dict[str, Any]:
         except (OSError, ValueError):
             continue
         for name, info in (manifest.get("stacks") or {}).items():
-            relpath = info.get("synthesizedStackPath") or f"stacks/{name}/cdk.tf.json"
-            try:
-                with open(os.path.join(outdir, relpath), encoding="utf-8") as handle:
-                    stacks[name] = json.load(handle)
-            except (OSError, ValueError):
-                continue
+            relpath = (info or {}).get("synthesizedStackPath") or f"stacks/{name}/cdk.tf.json"
+            files[name] = os.path.join(outdir, relpath)
+    return files
+
+
+def read_stacks(outdirs: list[str]) -> dict[str, Any]:
+    """Every stack's Terraform JSON from the given App output directories."""
+    stacks: dict[str, Any] = {}
+    for name, path in stack_files(outdirs).items():
+        try:
+            with open(path, encoding="utf-8") as handle:
+                stacks[name] = json.load(handle)
+        except (OSError, ValueError):
+            continue
     return stacks
 
 
@@ -1069,7 +1078,8 @@ class Worker:
         outdirs = recorder.outdirs if own_outdirs is None else own_outdirs
         outcome.stacks = read_stacks(outdirs)
         if REPAIRS is not None and hasattr(REPAIRS, "list_packages"):
-            outcome.packages = REPAIRS.list_packages(outcome.stacks, outdirs, self.workspace)
+            folders = {name: os.path.dirname(path) for name, path in stack_files(outdirs).items()}
+            outcome.packages = REPAIRS.list_packages(outcome.stacks, folders, self.workspace)
         outcome.stack_classes = {n: c for n, c in recorder.stack_classes.items() if n in outcome.stacks}
         if outcome.status == "ok" and not outcome.stacks:
             outcome.status, outcome.error_type = "error", "NoStacks"

@@ -14,7 +14,6 @@ machine. Standard library only: this runs inside the sandbox.
 from __future__ import annotations
 
 import ast
-import json
 import os
 import posixpath
 import re
@@ -39,14 +38,16 @@ MAX_PYTHON_MEMBERS = 200
 MAX_PYTHON_BYTES = 256 * 1024
 
 
-def list_packages(stacks: Mapping[str, Any], outdirs: list[str], workspace: str) -> dict[str, dict[str, Any]]:
+def list_packages(
+    stacks: Mapping[str, Any], stack_dirs: Mapping[str, str], workspace: str
+) -> dict[str, dict[str, Any]]:
     """Workspace-relative package path -> {"kind", "members", "python"}.
 
     kind is "zip", "dir", "file", "missing" or "unreadable"; members are the archive's member
     names (the files below a folder, relative to it); python maps each `.py` member to its
     top-level names (functions, classes, assignments, imports), or None when it does not parse.
+    `stack_dirs` maps each stack to the folder cdktf wrote it to (the worker reads the manifests).
     """
-    stack_dirs = _stack_dirs(outdirs)
     found: dict[str, dict[str, Any]] = {}
     for name in sorted(stacks):
         stack_dir = stack_dirs.get(name)
@@ -155,21 +156,6 @@ def _read_member(archive: zipfile.ZipFile, member: str) -> str | None:
         return archive.read(member).decode("utf-8", errors="replace")
     except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, ValueError):
         return None
-
-
-def _stack_dirs(outdirs: list[str]) -> dict[str, str]:
-    """Stack name -> the folder its cdk.tf.json was written to (later apps win, as in read_stacks)."""
-    dirs: dict[str, str] = {}
-    for outdir in outdirs:
-        try:
-            with open(os.path.join(outdir, "manifest.json"), encoding="utf-8") as handle:
-                manifest = json.load(handle)
-        except (OSError, ValueError):
-            continue
-        for name, info in (manifest.get("stacks") or {}).items():
-            relpath = (info or {}).get("synthesizedStackPath") or f"stacks/{name}/cdk.tf.json"
-            dirs[name] = os.path.dirname(os.path.join(outdir, relpath))
-    return dirs
 
 
 def _paths(doc: dict[str, Any]) -> Iterator[str]:
