@@ -15,8 +15,6 @@ import time
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib import import_module
-from importlib.metadata import entry_points
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +30,7 @@ from harness.core.findings import (
     Severity,
     check_id_of,
 )
+from harness.core.plugins import import_plugins
 from harness.core.synth import PLACEHOLDER_MARKER
 from harness.platforms.cdktf_python.locate import statement_span
 
@@ -241,13 +240,7 @@ def load_rules() -> dict[str, Rule]:
     """Import the built-in families and any installed rule packs, once."""
     global _loaded
     if not _loaded:
-        for module in BUILTIN_FAMILIES:
-            import_module(module)
-        for ep in entry_points(group="iacgrade.rules"):
-            try:
-                import_module(ep.value)
-            except ImportError as exc:  # a broken plug-in must not take the built-ins down
-                log.warning("rule pack %s could not be loaded: %s", ep.name, exc)
+        import_plugins(BUILTIN_FAMILIES, "iacgrade.rules")
         _apply_keywords()
         _loaded = True
     return dict(sorted(_REGISTRY.items()))

@@ -296,6 +296,17 @@ def profiles() -> None:
 
 
 @app.command()
+def platforms() -> None:
+    """List the registered platforms (built-in and installed) and the tasks each takes."""
+    from harness.platforms.registry import registered
+
+    for i, p in enumerate(registered()):
+        default = "  (default: tasks that name no platform)" if i == 0 else ""
+        module = type(p).__module__
+        typer.echo(f"{p.name}: {p.label}, {p.code_kind} code; {module}{default}")
+
+
+@app.command()
 def calibrate(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (`iacgrade run --out`).")],
     corpus_dir: Annotated[

@@ -19,7 +19,7 @@ def _finding(rule: str, anchor: str, message: str, error: str = "") -> Finding:
 
 
 def _side(*findings: Finding) -> Side:
-    return Side(workspace=None, trees={}, findings=list(findings), usable=True)
+    return Side(workspace=None, findings=list(findings), usable=True)
 
 
 def test_same_problem_on_a_differently_named_construct_is_shared() -> None:

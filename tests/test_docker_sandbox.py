@@ -312,7 +312,7 @@ def test_repaired_imports_work_in_the_container_too(sandbox: DockerSandbox) -> N
         "modules": {},
     }
     result = sandbox.synth(
-        SynthRequest(id="repaired", files=wrong, entry="tap.py", timeout=60, repairs=repairs)
+        SynthRequest(id="repaired", files=wrong, entry="tap.py", timeout=60, options={"repairs": repairs})
     )
     assert result.error_type == "ImportError"
     assert result.stacks_strategy == "repaired:entry"

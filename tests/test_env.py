@@ -227,10 +227,10 @@ def _env_finding(message: str) -> Finding:
 def test_environment_gaps_of_both_sides_are_shared_and_the_references_is_not_suspect() -> None:
     model = _env_finding("The answer needs AWS credentials at synth time.")
     ideal = _env_finding("The answer needs a `pip install` (network access) at synth time.")
-    both = compare(Side(None, {}, [model], usable=True), Side(None, {}, [ideal], usable=True))
+    both = compare(Side(None, [model], usable=True), Side(None, [ideal], usable=True))
     assert both.failures == [] and len(both.shared) == 1
     # Only the reference needs its environment: nothing to check in the reference, no failure.
-    alone = compare(Side(None, {}, [], usable=True), Side(None, {}, [ideal], usable=True))
+    alone = compare(Side(None, [], usable=True), Side(None, [ideal], usable=True))
     assert alone.failures == [] and alone.ideal_only == []
 
 

@@ -7,7 +7,7 @@ import pytest
 from graders.context import GradeContext
 from graders.registry import run_rules
 from graders.synth.environment_causes import environment_cause
-from harness.pipeline.grade import GradeOptions, synth_request
+from harness.pipeline.grade import GradeOptions, synth_plan
 from harness.sandbox.local import LocalSandbox
 from tests.corpus import synthesizable
 
@@ -23,7 +23,7 @@ def test_references_that_need_their_environment_get_env001_and_no_syn001(local_s
     env_stops: dict[str, str] = {}
     own_errors: list[str] = []
     for task, ws in synthesizable("ideal"):
-        request, _ = synth_request(ws, GradeOptions(timeout=120))
+        request = synth_plan(ws, GradeOptions(timeout=120)).request
         result = local_sandbox.synth(request)
         if result.ok:
             continue

@@ -10,7 +10,7 @@ import pytest
 from graders.context import GradeContext
 from graders.registry import run_rules
 from harness.core.tasks import load_task
-from harness.pipeline.grade import GradeOptions, synth_request
+from harness.pipeline.grade import GradeOptions, synth_plan
 from harness.pipeline.materialise import build_workspace
 from harness.platforms.registry import platform_for
 from harness.sandbox.local import LocalSandbox
@@ -23,7 +23,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
 def _findings(task_id: str, side: str, sandbox: LocalSandbox) -> dict[str, list[str]]:
     task = load_task(CORPUS / task_id)
     ws = build_workspace(task, side, platform_for(task.metadata))
-    request, _ = synth_request(ws, GradeOptions(timeout=120))
+    request = synth_plan(ws, GradeOptions(timeout=120)).request
     ctx = GradeContext(ws, sandbox.synth(request), task.metadata)
     found = run_rules(ctx, only=["AWS007", "AWS008"]).findings
     return {rule: [f.message for f in found if f.rule_id == rule] for rule in ("AWS007", "AWS008")}

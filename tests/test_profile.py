@@ -18,6 +18,7 @@ from harness.core.profile import (
     shipped_profiles,
 )
 from harness.pipeline.grade import GradeOptions, in_environment
+from harness.platforms.registry import default_platform
 from tests.rule_fixtures import fixture
 
 
@@ -50,11 +51,14 @@ def test_environment_judges_at_start_date_then_as_of_then_today() -> None:
 
 def test_environment_sets_what_rules_read_and_what_the_app_sees() -> None:
     env = environment(load_profile("archive"), {"startedAt": "2025-10-03T17:32:21+05:30"})
-    options = in_environment(GradeOptions(), env)
+    options = in_environment(GradeOptions(env={"ENVIRONMENT_SUFFIX": "pr7"}), env, default_platform())
     assert options.settings == Settings(
         terraform_version="1.9.8", remote_state_required=True, judged_at="2025-10-03"
     )
     assert options.env["AWS_REGION"] == "us-east-1"
+    # The run's values win over the platform's defaults, which fill in the rest.
+    assert options.env["ENVIRONMENT_SUFFIX"] == "pr7"
+    assert options.env["TERRAFORM_STATE_BUCKET"] == default_platform().default_env()["TERRAFORM_STATE_BUCKET"]
     assert env.to_dict()["judged_at"] == "2025-10-03"
 
 

@@ -202,7 +202,7 @@ PROVIDER_API_ERRORS = ("ImportError", "TypeError", "AttributeError")
 @pytest.mark.synth
 def test_every_provider_api_synth_error_is_flagged_statically(local_sandbox: LocalSandbox) -> None:
     """Synthesize the corpus: each provider-API error is found at its statement; references stay clean."""
-    from harness.pipeline.grade import GradeOptions, synth_request
+    from harness.pipeline.grade import GradeOptions, synth_plan
 
     missed: list[str] = []
     total = 0
@@ -219,7 +219,7 @@ def test_every_provider_api_synth_error_is_flagged_statically(local_sandbox: Loc
             if not ws.has_code or not ws.entry:
                 continue
             # As a plain synth does: no repair rounds, so the first error is the one to flag.
-            request, _ = synth_request(ws, GradeOptions(timeout=120, repair=False))
+            request = synth_plan(ws, GradeOptions(timeout=120, repair=False)).request
             synth = local_sandbox.synth(request)
             ctx = GradeContext(ws, synth, task.metadata)
             found = [f for f in run_rules(ctx, only=PY_RULES).findings if f.severity is Severity.CRITICAL]

@@ -90,7 +90,7 @@ def test_problems_of_one_call_make_one_failure_naming_each() -> None:
     found = run_rules(ctx, only=["PY003", "PY004", "PY006"]).findings
     redis = [f for f in found if f.anchor == "construct:redis"]
     assert sorted(f.rule_id for f in redis) == ["PY003", "PY004", "PY006"]
-    comparison = compare(Side(ws, ctx.trees, found, usable=True), Side(None, {}, [], usable=False))
+    comparison = compare(Side(ws, found, usable=True), Side(None, [], usable=False))
     failures = merge_failures(comparison.failures)
     (one,) = [f for f in failures if f.anchor == "construct:redis"]
     assert one.rule_id == "PY003" and one.severity is Severity.CRITICAL

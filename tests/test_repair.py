@@ -67,7 +67,7 @@ def request(name: str, source: dict[str, str], repairs: bool) -> SynthRequest:
         files=source,
         entry="tap.py",
         timeout=60,
-        repairs=plan.to_message() if plan else None,
+        options={"repairs": plan.to_message()} if plan else {},
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.pipeline.grade import GradeOptions, synth_request
+from harness.pipeline.grade import GradeOptions, synth_plan
 from harness.sandbox.local import LocalSandbox
 from tests.corpus import synthesizable
 
@@ -15,7 +15,7 @@ def test_nine_in_ten_model_answers_with_code_give_terraform_json(local_sandbox: 
     with_code: list[str] = []
     with_json: list[str] = []
     for task, ws in synthesizable("model"):
-        request, _ = synth_request(ws, GradeOptions(timeout=120))
+        request = synth_plan(ws, GradeOptions(timeout=120)).request
         result = local_sandbox.synth(request)
         with_code.append(task.id)
         if result.stacks:

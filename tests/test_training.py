@@ -28,6 +28,7 @@ from harness.pipeline.training import (
     score_training,
 )
 from harness.pipeline.training_graph import read_traits
+from harness.platforms.registry import platform_for
 from reports import render_analysis, write_results_csv
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -94,6 +95,7 @@ RICH = {
 def _inputs(**overrides: Any) -> TrainingInputs:
     values: dict[str, Any] = {
         "metadata": dict(CDKTF),
+        "platform": platform_for(CDKTF),
         "prompt": "Build it in us-east-1.",
         "failures": [MOD],
         "model_files": {"lib/tap_stack.py": STACK_PY},

@@ -72,11 +72,9 @@ def synth(box: LocalSandbox, files: dict[str, str], rounds: bool = True) -> tupl
         id="repairs",
         files=ws.files,
         entry=ws.entry,
-        stack_module=ws.stack_module,
-        stack_class=ws.stack_class,
         env=dict(DEFAULT_ENV),
         timeout=120,
-        repair_rounds=rounds,
+        options={"stack": {"module": ws.stack_module, "class": ws.stack_class}, "repair_rounds": rounds},
     )
     return box.synth(request), ws
 

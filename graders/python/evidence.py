@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 
+from harness.core.source import dedent
 from harness.platforms.cdktf_python.locate import Span, quote, statement_span
 
 # A statement up to this many lines is quoted whole; a longer one as its head, `...` and the focus.
@@ -37,14 +38,8 @@ def call_excerpt(
     text = [ln if i > 0 else f"{indent}..." for ln, i in zip(lines, picked, strict=False)]
     if end < span.end:
         text.append(f"{indent}...")
-    return _dedent("\n".join(text))
+    return dedent("\n".join(text))
 
 
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
-
-
-def _dedent(text: str) -> str:
-    lines = text.splitlines()
-    cut = min((len(ln) - len(ln.lstrip()) for ln in lines if ln.strip()), default=0)
-    return "\n".join(ln[cut:] for ln in lines)

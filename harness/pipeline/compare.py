@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from graders.registry import declaring_rule
 from harness.core.findings import Finding, is_environment
 from harness.core.results import CodeQuote, Failure
+from harness.core.source import Span, quote
 from harness.core.workspace import Workspace
-from harness.platforms.cdktf_python.locate import Span, find_anchor, quote
 
 
 @dataclass(frozen=True)
@@ -18,12 +18,13 @@ class Side:
     """One answer's findings with what is needed to quote its code."""
 
     workspace: Workspace | None
-    trees: dict[str, ast.Module]
     findings: list[Finding]
     usable: bool  # False when the reference gave no code: nothing to compare against
     # Rules that could not run on this side (no Terraform JSON, no source): their silence
     # says nothing about whether this answer has the failure.
     unchecked: frozenset[str] = frozenset()
+    # Finds the code an anchor names (its platform's Platform.locator); None: nothing to quote.
+    locate: Callable[[str], Span | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -160,9 +161,9 @@ def _ideal_fix(f: Finding, ideal: Side) -> tuple[CodeQuote | None, str]:
     if not ideal.usable or ideal.workspace is None:
         return None, "The reference answer gives no code to compare with."
     for anchor in (f.fix_anchor, f.anchor):
-        if not anchor:
+        if not anchor or ideal.locate is None:
             continue
-        span = find_anchor(ideal.trees, anchor)
+        span = ideal.locate(anchor)
         if span is not None:
             code = quote(ideal.workspace.files, span)
             return CodeQuote(path=span.path, line=span.start, code=code), ""

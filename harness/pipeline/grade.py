@@ -31,14 +31,9 @@ from harness.pipeline.materialise import build_workspace
 from harness.pipeline.merge import merge_failures, order_failures
 from harness.pipeline.score import Rubric, score_failures
 from harness.pipeline.training import TrainingInputs, TrainingPolicy, score_training
-from harness.platforms.cdktf_python.provider_api import load_index
-from harness.platforms.cdktf_python.repair import ImportRepairs, plan_import_repairs
-
-# One source for the app's default environment: the worker (standard library only, shipped into
-# the sandbox) applies it to every synth, and grading passes the same values in each request.
-from harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV
-from harness.platforms.registry import is_supported, platform_for
-from harness.sandbox.base import Sandbox, SynthRequest
+from harness.platforms.base import PlannedSynth, Platform, Reference, SynthSettings
+from harness.platforms.registry import platform_for, platform_named, supported
+from harness.sandbox.base import Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +44,12 @@ class GradeOptions:
     rubric: Rubric = field(default_factory=Rubric.load)
     training: TrainingPolicy = field(default_factory=TrainingPolicy.load)
     settings: Settings = field(default_factory=Settings)
-    env: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ENV))
+    # Set over the platform's default environment for every app (Platform.default_env()).
+    env: dict[str, str] = field(default_factory=dict)
     infra_retries: int = 1
-    # When an answer yields no stacks, synthesize it again with its wrong provider imports
-    # resolved (harness/platforms/cdktf_python/repair.py), so the rules that read Terraform JSON still see it.
+    # When an answer does not synthesize as written, let its platform get past what stops it (for
+    # CDKTF Python: wrong provider imports resolved, repair rounds), so the rules that read the
+    # synthesized output still see it.
     repair: bool = True
     # Where rule outputs are reused from and stored (None: every rule runs every time).
     cache: ResultCache | None = None
@@ -68,15 +65,16 @@ def task_environment(task: Task, options: GradeOptions) -> Environment:
     return environment(profile, task.metadata, options.as_of)
 
 
-def in_environment(options: GradeOptions, env: Environment) -> GradeOptions:
-    """`options` with what the rules read and what the app sees set from `env`."""
+def in_environment(options: GradeOptions, env: Environment, platform: Platform) -> GradeOptions:
+    """`options` with what the rules read and what the app sees set from `env` and the platform."""
     settings = replace(
         options.settings,
         terraform_version=env.terraform_version,
         remote_state_required=env.remote_state_required,
         judged_at=env.judged_at.isoformat(),
     )
-    return replace(options, settings=settings, env={**options.env, "AWS_REGION": env.region})
+    app_env = {**platform.default_env(), **options.env, "AWS_REGION": env.region}
+    return replace(options, settings=settings, env=app_env)
 
 
 def grade_path(path: Path, sandbox: Sandbox, options: GradeOptions | None = None) -> TaskResult:
@@ -101,30 +99,29 @@ def grade_path(path: Path, sandbox: Sandbox, options: GradeOptions | None = None
 
 
 def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResult:
-    if not is_supported(task.metadata):
+    platform = platform_for(task.metadata)
+    if platform is None:
         return TaskResult(
             task_id=task.id,
             status=TaskStatus.INVALID,
             reason=(
                 f"platform {task.metadata.get('platform')!r} / language {task.metadata.get('language')!r} "
-                "is not supported yet (supported: cdktf / py)"
+                f"is not supported yet (supported: {supported()})"
             ),
             task_dir=str(task.path),
             metadata=task.metadata,
         )
-    platform = platform_for(task.metadata)
     # One environment for the whole task: what rules read, the apps' region and clock, and the
     # date rules judge at.
     env = task_environment(task, options)
-    options = in_environment(options, env)
+    options = in_environment(options, env, platform)
     timings: dict[str, float] = {}
     model_ws = build_workspace(task, "model", platform)
     ideal_ws = build_workspace(task, "ideal", platform) if task.has_reference else None
 
     ideal_synth = _synth(ideal_ws, sandbox, options, timings) if ideal_ws else None
-    # A reference whose own entry does not synthesize sets no contract the model could break.
-    contract = standard_entry(ideal_ws) if ideal_synth is None or ideal_synth.ok else NO_CONTRACT
-    model_synth = _synth(model_ws, sandbox, options, timings, contract)
+    reference = Reference(ideal_ws, failed=ideal_synth is not None and not ideal_synth.ok)
+    model_synth = _synth(model_ws, sandbox, options, timings, reference)
     broken = [s for s in (model_synth, ideal_synth) if s and s.status is SynthStatus.INFRA_ERROR]
     if broken:
         # Under --regrade nothing broke: the answer's synth output was simply never stored.
@@ -148,21 +145,22 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
 
     ideal_usable = bool(ideal_ws and ideal_ws.has_code and ideal_ws.stack_class)
     comparison = compare(
-        Side(model_ws, model_ctx.trees, model_run.findings, usable=True),
+        Side(model_ws, model_run.findings, usable=True),
         Side(
             ideal_ws,
-            ideal_ctx.trees if ideal_ctx else {},
             ideal_run.findings if ideal_run else [],
             usable=ideal_usable,
             unchecked=frozenset(o.rule_id for o in ideal_run.outcomes if o.outcome is Outcome.SKIP)
             if ideal_run
             else frozenset(),
+            locate=platform.locator(ideal_ws) if ideal_ws and ideal_usable else None,
         ),
     )
     failures = order_failures(merge_failures(comparison.failures))
     score = score_failures(failures, options.rubric, shared=len(comparison.shared))
     training = score_training(
         TrainingInputs(
+            platform=platform,
             metadata=task.metadata,
             prompt=task.prompt,
             failures=failures,
@@ -185,7 +183,7 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
         metadata=task.metadata,
         prompt_excerpt=task.prompt.strip()[:600],
         model_only=not ideal_usable,
-        reason="" if ideal_usable else _model_only_reason(task, ideal_ws),
+        reason="" if ideal_usable else _model_only_reason(task, ideal_ws, platform),
         score=score,
         training=training,
         model=_side_result(model_ws, model_synth, model_run.findings, model_run.outcomes),
@@ -205,44 +203,16 @@ def _run_rules(ctx: GradeContext, options: GradeOptions) -> RuleRun:
     return run_rules_cached(ctx, options.cache) if options.cache is not None else run_rules(ctx)
 
 
-# The model's entry contract is not checked: the reference deploys through an entry of its own.
-NO_CONTRACT = ""
-
-
-def standard_entry(ideal: Workspace | None) -> str | None:
-    """The task's standard entry point: the reference's own `tap.py` when the reference runs
-    through it; None for the project's standard call (no reference code); NO_CONTRACT when the
-    reference runs through another entry (`lib/main.py`), so no standard one is known."""
-    if ideal is None or not ideal.has_code:
-        return None
-    if ideal.entry != "tap.py":
-        return NO_CONTRACT
-    text = ideal.files.get("tap.py", "")
-    return text if ideal.origins.get("tap.py") != "scaffold" and "Stack(" in text else None
-
-
-def synth_request(
-    ws: Workspace, options: GradeOptions, contract: str | None = None
-) -> tuple[SynthRequest, ImportRepairs | None]:
-    """What the sandbox is asked for one workspace, and the import repairs it carries."""
-    repairs = plan_import_repairs(ws.python_files(answer_only=True), load_index()) if options.repair else None
-    request = SynthRequest(
-        id=f"{ws.task_id}:{ws.side}",
-        files=ws.files,
-        entry=ws.entry,
-        stack_module=ws.stack_module,
-        stack_class=ws.stack_class,
-        env=options.env,
+def synth_plan(ws: Workspace, options: GradeOptions, reference: Reference | None = None) -> PlannedSynth:
+    """What the sandbox is asked for one workspace (the model's side gets the reference's)."""
+    platform = platform_named(ws.platform)
+    settings = SynthSettings(
+        env={**platform.default_env(), **options.env},
         timeout=options.timeout,
-        repairs=repairs.to_message() if repairs else None,
-        repair_rounds=options.repair,
-        # Only the model's side: the reference's own entry is the task's standard one.
-        entry_contract=ws.side == "model" and _own_entry(ws, contract),
-        contract_entry=(contract or None) if ws.side == "model" else None,
-        archives=ws.archives,
         clock=options.settings.judged_at,
+        repair=options.repair,
     )
-    return request, repairs
+    return platform.plan_synth(ws, settings, reference)
 
 
 def _synth(
@@ -250,7 +220,7 @@ def _synth(
     sandbox: Sandbox,
     options: GradeOptions,
     timings: dict[str, float],
-    contract: str | None = None,
+    reference: Reference | None = None,
 ) -> SynthResult:
     if ws is None or not ws.has_code:
         return SynthResult(status=SynthStatus.SKIPPED, message="no code to synthesize")
@@ -258,9 +228,10 @@ def _synth(
         return SynthResult(
             status=SynthStatus.ERROR,
             error_type="NoEntry",
-            message="the answer has no entry point and no TerraformStack subclass to build",
+            message=f"the answer has no entry point and no {platform_named(ws.platform).main_kind} to build",
         )
-    request, repairs = synth_request(ws, options, contract)
+    planned = synth_plan(ws, options, reference)
+    request = planned.request
     t0 = time.perf_counter()
     result = sandbox.synth(request)
     for _ in range(options.infra_retries):
@@ -269,19 +240,7 @@ def _synth(
         log.warning("sandbox failed on %s, retrying once: %s", request.id, result.message)
         result = sandbox.synth(request)
     timings[f"synth_{ws.side}"] = round(time.perf_counter() - t0, 3)
-    if request.entry_contract:
-        result = result.model_copy(update={"contract_checked": True})
-    if result.from_repair:
-        described = (repairs.describe() if repairs else []) + [b.describe() for b in result.blockers]
-        result = result.model_copy(update={"repairs": described})
-    return result
-
-
-def _own_entry(ws: Workspace, standard: str | None) -> bool:
-    """The answer runs through an entry point of its own, not the task's standard one."""
-    if ws.entry_source != "answer" or not ws.stack_class or standard == NO_CONTRACT:
-        return False
-    return standard is None or ws.files.get(ws.entry, "") != standard
+    return planned.finish(result)
 
 
 def _ideal_side(ws: Workspace | None, synth: SynthResult | None, run: RuleRun | None) -> SideResult | None:
@@ -308,12 +267,14 @@ def _side_result(
     )
 
 
-def _model_only_reason(task: Task, ideal_ws: Workspace | None) -> str:
+def _model_only_reason(task: Task, ideal_ws: Workspace | None, platform: Platform) -> str:
     if not task.has_reference:
         return "the task has no reference answer: only the model answer was graded"
     if ideal_ws is None or not ideal_ws.has_code:
         return "the reference answer is prose with no code: only the model answer was graded"
-    return "the reference answer's code has no TerraformStack to build: only the model answer was graded"
+    return (
+        f"the reference answer's code has no {platform.main_kind} to build: only the model answer was graded"
+    )
 
 
 def _error_result(task: Task, reason: str) -> TaskResult:

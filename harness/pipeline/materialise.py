@@ -7,7 +7,6 @@ from harness.core.extraction import Extraction
 from harness.core.tasks import Task
 from harness.core.workspace import SIDES, Workspace
 from harness.platforms.base import Platform
-from harness.platforms.cdktf_python.extract import extract_files
 
 
 def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
@@ -23,7 +22,7 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
         archives = dict(task.ideal_archives)
         origins = {p: "answer:ideal-tree" for p in answer}
     else:
-        extraction = extract_files(markdown)
+        extraction = platform.extract(markdown)
         answer, origins = {}, {}
         for f in extraction.files:
             # A partial snippet is not a file of the project: building with it would fail for a
@@ -34,9 +33,7 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
             origins[f.path] = f"answer:{f.how}"
     truncated = {p: line for p, line in (extraction.truncated if extraction else {}).items() if p in answer}
     extraction_notes = (*_refused_notes(extraction), *_truncated_notes(truncated, answer))
-    # Code is any Python file placed: a file cut off mid-statement counts, as do the statements it keeps.
-    has_code = any(p.endswith(".py") for p in answer)
-    if not has_code:
+    if not platform.has_code(answer):
         return Workspace(
             task_id=task.id,
             side=side,
@@ -48,9 +45,10 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
             stack_class=None,
             has_code=False,
             extraction=extraction,
-            notes=("the answer contains no Python code", *extraction_notes),
+            notes=(f"the answer contains no {platform.code_kind} code", *extraction_notes),
             truncated=truncated,
             docs=docs,
+            platform=platform.name,
         )
     layout = platform.layout(answer, task.shared_files, origins)
     return Workspace.from_layout(
@@ -62,6 +60,7 @@ def build_workspace(task: Task, side: str, platform: Platform) -> Workspace:
         truncated=truncated,
         archives=archives,
         docs=docs,
+        platform=platform.name,
     )
 
 

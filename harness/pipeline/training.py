@@ -12,7 +12,6 @@ Its items come from what iacgrade measured:
 
 from __future__ import annotations
 
-import ast
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from graders.terraform_model import TerraformModel
 from harness.core.results import Failure, Score, ScoreItem
 from harness.pipeline.score import read_toml
 from harness.pipeline.training_graph import GraphPolicy, Traits, read_traits
+from harness.platforms.base import Platform
 
 SIGNIFICANT, MODERATE, MINOR = "significant", "moderate", "minor"
 KINDS = (SIGNIFICANT, MODERATE, MINOR)
@@ -68,8 +68,8 @@ class TrainingPolicy:
     complexity_points: dict[str, float]
     integrated_min: int
     graph: GraphPolicy
-    cdktf_imports: frozenset[str]
-    other_platforms: dict[str, str]
+    # Per platform name, what tells an answer is written for it (Platform.foreign_code reads it).
+    platforms: dict[str, dict[str, Any]]
     languages: dict[str, str]
 
     @classmethod
@@ -82,7 +82,6 @@ class TrainingPolicy:
         fixes = data.get("fixes", {})
         kinds = fixes.get("kinds", {})
         cx = data.get("complexity", {})
-        platform = data.get("platform", {}).get("cdktf", {})
         return cls(
             name=str(data.get("name", "archive-training")),
             version=int(data.get("version", 1)),
@@ -112,8 +111,7 @@ class TrainingPolicy:
             complexity_points={k: float(v) for k, v in cx.get("points", {}).items()},
             integrated_min=int(cx.get("integrated_services_min", 3)),
             graph=GraphPolicy.from_dict(cx),
-            cdktf_imports=frozenset(platform.get("imports", ())),
-            other_platforms=dict(platform.get("others", {})),
+            platforms={name: dict(table) for name, table in data.get("platform", {}).items()},
             languages=dict(data.get("languages", {})),
         )
 
@@ -141,6 +139,8 @@ class TrainingInputs:
     metadata: Mapping[str, Any]
     prompt: str
     failures: list[Failure]
+    # The task's platform: it judges whether the model wrote for it at all.
+    platform: Platform | None = None
     # The model answer's own files (path -> text): what its platform and language are read from.
     model_files: Mapping[str, str] = field(default_factory=dict)
     model_stacks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -211,39 +211,13 @@ def find_blockers(inputs: TrainingInputs, policy: TrainingPolicy) -> list[Blocke
 
 
 def wrong_platform(inputs: TrainingInputs, policy: TrainingPolicy) -> Blocker | None:
-    """The model answered in another language, or on another IaC framework, than the task's CDKTF Python."""
-    meta = inputs.metadata
-    if str(meta.get("platform", "")).lower() != "cdktf" or str(meta.get("language", "")).lower() not in (
-        "py",
-        "python",
-    ):
+    """The model answered in another language, or on another IaC framework, than the task's platform."""
+    # A task that names no platform says nothing the model could contradict.
+    if inputs.platform is None or not (inputs.metadata.get("platform") and inputs.metadata.get("language")):
         return None
-    python = {p: t for p, t in inputs.model_files.items() if p.endswith(".py")}
-    if not python:
-        other = sorted(
-            {
-                f"{policy.languages[ext]} (`{p}`)"
-                for p in inputs.model_files
-                for ext in policy.languages
-                if p.endswith(ext)
-            }
-        )
-        if not other:
-            return None  # no code at all: nothing to say about its language
-        return Blocker(
-            "wrong_platform",
-            "Wrong language",
-            f"the model wrote {', '.join(other[:3])}, the task asks for CDKTF Python",
-        )
-    imports = set().union(*(_imported_modules(t) for t in python.values()))
-    if imports & policy.cdktf_imports:
-        return None
-    others = sorted({name for mod, name in policy.other_platforms.items() if mod in imports})
-    if not others:
-        return None
-    return Blocker(
-        "wrong_platform", "Wrong platform", f"the model's Python builds on {', '.join(others)}, not CDKTF"
-    )
+    table = {**policy.platforms.get(inputs.platform.name, {}), "languages": policy.languages}
+    found = inputs.platform.foreign_code(inputs.model_files, table)
+    return Blocker("wrong_platform", *found) if found else None
 
 
 def missing_services(inputs: TrainingInputs) -> Blocker | None:
@@ -324,20 +298,6 @@ def _service_key(name: str) -> str:
     # The normalisation AWS013 applies to `aws_services` names.
     text = name.lower().replace("amazon", "").replace("aws", "")
     return re.sub(r"[^a-z0-9]", "", text)
-
-
-def _imported_modules(source: str) -> set[str]:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:  # a truncated answer: its import lines still say what it builds on
-        return set(re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", source, flags=re.MULTILINE))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(a.name.split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            found.add(node.module.split(".")[0])
-    return found
 
 
 # --- fixes ------------------------------------------------------------------------------------

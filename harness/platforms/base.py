@@ -1,19 +1,113 @@
-"""What a platform is: it claims tasks by their metadata and lays an answer's files out as a
-project (entry point, main stack, scaffold files)."""
+"""What a platform is: everything the pipeline needs to know about one kind of IaC project.
+
+A platform claims tasks by their metadata, pulls an answer's files out of its prose, lays them out
+as a project, says what its sandbox worker must be asked, finds the code an anchor names, and
+judges whether an answer is written for it at all. The pipeline calls these and nothing else: no
+platform's file names, languages or worker options appear above this seam.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from harness.core.workspace import ProjectLayout
+from harness.core.extraction import Extraction
+from harness.core.source import Span
+from harness.core.synth import SynthRequest, SynthResult
+from harness.core.workspace import ProjectLayout, Workspace
+
+
+@dataclass(frozen=True)
+class SynthSettings:
+    """What the run decides about every synth, whatever the platform."""
+
+    env: dict[str, str]
+    timeout: float
+    clock: str = ""
+    # Let the platform get past what stops an answer (its import repairs, repair rounds), so the
+    # rules that read the synthesized output still see it.
+    repair: bool = True
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The reference's side as the model's request may need it (a contract its entry sets)."""
+
+    workspace: Workspace | None
+    # The reference's own synth did not succeed: it sets no contract the model could break.
+    failed: bool
+
+
+class PlannedSynth(Protocol):
+    """A request for the sandbox, and how the platform completes the sandbox's answer."""
+
+    @property
+    def request(self) -> SynthRequest: ...
+
+    def finish(self, result: SynthResult) -> SynthResult: ...
+
+
+@dataclass(frozen=True)
+class PlainSynth:
+    """A request whose result needs nothing added."""
+
+    request: SynthRequest
+
+    def finish(self, result: SynthResult) -> SynthResult:
+        return result
+
+
+# Finds the span an anchor (`construct:db`, `def:Stack.__init__`, ...) names in one workspace.
+Locator = Callable[[str], Span | None]
 
 
 class Platform(Protocol):
+    # The registry's key ("cdktf-python"), as `iacgrade platforms` lists it.
     name: str
+    # How reports and messages call it ("CDKTF Python") and what its code and main unit are
+    # ("Python", "TerraformStack").
+    label: str
+    code_kind: str
+    main_kind: str
 
-    def matches(self, metadata: Mapping[str, Any]) -> bool: ...
+    def matches(self, metadata: Mapping[str, Any]) -> bool:
+        """Whether a task's metadata (`platform`, `language`) names this platform."""
+        ...
+
+    def extract(self, markdown: str) -> Extraction:
+        """The files an answer's prose holds."""
+        ...
+
+    def has_code(self, files: Mapping[str, str]) -> bool:
+        """Whether extracted files hold code this platform builds (not only prose or data)."""
+        ...
 
     def layout(
         self, answer_files: Mapping[str, str], task_files: Mapping[str, str], origins: Mapping[str, str]
-    ) -> ProjectLayout: ...
+    ) -> ProjectLayout:
+        """The answer overlaid on the task's files and the platform's scaffold, with its entry."""
+        ...
+
+    def default_env(self) -> dict[str, str]:
+        """The environment every app of this platform runs with unless the run says otherwise."""
+        ...
+
+    def plan_synth(self, ws: Workspace, settings: SynthSettings, reference: Reference | None) -> PlannedSynth:
+        """What the sandbox is asked for `ws` (the model's side gets `reference`)."""
+        ...
+
+    def locator(self, ws: Workspace) -> Locator:
+        """Finds anchored code in `ws`, to quote the reference's fix beside a failure."""
+        ...
+
+    def toolchain(self) -> dict[str, str]:
+        """What this platform's synth and rules run on (versions, worker code digests): part of
+        every cache key, so a new toolchain never serves an old result."""
+        ...
+
+    def foreign_code(self, files: Mapping[str, str], policy: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(title, detail) when the model's files are written for another language or framework
+        than this platform (the training rubric's `wrong_platform` blocker); `policy` is the
+        rubric's `[platform.<name>]` table and its `languages`."""
+        ...

@@ -3,10 +3,11 @@
 Worker protocol (JSON lines over the worker's stdin/stdout, one request and one reply a line):
 
 request  {"op": "synth", "id": str, "files": {relpath: text}, "entry": relpath | null,
+          "env": {name: value}, "timeout": seconds, "clock": "2025-10-14"?, "archives": {...}?,
+          ...the platform's options (SynthRequest.options; CDKTF-Python's are
           "stack": {"module": "lib.tap_stack", "class": "TapStack"} | null,
-          "env": {name: value}, "timeout": seconds, "clock": "2025-10-14"?,
           "repairs": {"names": {module: {name: [module, name]}}, "modules": {name: name}}?,
-          "repair_rounds": bool?, "entry_contract": bool?}
+          "repair_rounds": bool?, "entry_contract": bool?, "contract_entry": str?)}
 reply    {"id": str, "status": "ok"|"error"|"timeout"|"infra_error", "strategy": str,
           "error_type": str, "message": str, "traceback": str,
           "frame": {"file", "line", "code", "function"} | null,
@@ -55,71 +56,16 @@ harness/platforms/cdktf_python/worker/worker_lib/scrub.py).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from types import TracebackType
 
-from harness.core.synth import SynthResult
+from harness.core.synth import SynthRequest, SynthResult
+
+__all__ = ["REPRODUCIBLE_ENV", "Sandbox", "SynthRequest"]
 
 # The environment of every worker process, in every sandbox: the same hash order for sets of
 # strings, the same local time, and no node warning whose text (a pid) and place (the first app
 # to meet it) vary from run to run.
 REPRODUCIBLE_ENV = {"PYTHONHASHSEED": "0", "TZ": "UTC", "NODE_NO_WARNINGS": "1"}
-
-
-@dataclass(frozen=True)
-class SynthRequest:
-    """One workspace to synthesize; carries the files themselves so any worker can serve it."""
-
-    id: str
-    files: dict[str, str]
-    entry: str | None = None
-    stack_module: str | None = None
-    stack_class: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    timeout: float = 120.0
-    # harness.platforms.cdktf_python.repair.ImportRepairs.to_message(): tried only when nothing else yields
-    # stacks.
-    repairs: dict[str, object] | None = None
-    # Repair rounds (harness/platforms/cdktf_python/worker/worker_lib/): get past one blocker after another
-    # when the answer yields no stacks as written.
-    repair_rounds: bool = False
-    # The answer ships its own entry point: also run the project's standard one on its stack.
-    entry_contract: bool = False
-    # The task's standard entry (the reference's tap.py); None: the scaffold's standard call.
-    contract_entry: str | None = None
-    # Binary archives beside the files (base64 by path): see Workspace.archives.
-    archives: dict[str, str] = field(default_factory=dict)
-    # The date the app's clock shows (ISO, "2025-10-14"); "" leaves the worker's default.
-    clock: str = ""
-
-    def to_message(self) -> dict[str, object]:
-        stack = (
-            {"module": self.stack_module, "class": self.stack_class}
-            if self.stack_module and self.stack_class
-            else None
-        )
-        message: dict[str, object] = {
-            "op": "synth",
-            "id": self.id,
-            "files": self.files,
-            "entry": self.entry,
-            "stack": stack,
-            "env": self.env,
-            "timeout": self.timeout,
-        }
-        if self.repairs:
-            message["repairs"] = self.repairs
-        if self.repair_rounds:
-            message["repair_rounds"] = True
-        if self.entry_contract:
-            message["entry_contract"] = True
-            if self.contract_entry:
-                message["contract_entry"] = self.contract_entry
-        if self.archives:
-            message["archives"] = self.archives
-        if self.clock:
-            message["clock"] = self.clock
-        return message
 
 
 class Sandbox(ABC):

