@@ -201,9 +201,6 @@ def run(
     if executor != "ray" and address is not None:
         console.print("[red]--address needs --executor ray[/red]")
         raise typer.Exit(EXIT_USAGE)
-    if executor == "ray" and regrade:
-        console.print("[red]--regrade runs no worker: use it without --executor ray[/red]")
-        raise typer.Exit(EXIT_USAGE)
     missing = [p for p in paths if not p.exists()]
     if missing:
         console.print(f"[red]no such path: {', '.join(map(str, missing))}[/red]")
@@ -230,7 +227,7 @@ def run(
             from harness.batch.ray import RayExecutor
             from harness.core.errors import SandboxError
 
-            on_ray = RayExecutor(options, sandbox_kind=sandbox, jobs=jobs, address=address)
+            on_ray = RayExecutor(options, sandbox_kind=sandbox, jobs=jobs, address=address, regrade=regrade)
             try:
                 summary = run_batch(paths, out, on_ray, on_done)
             except SandboxError as exc:

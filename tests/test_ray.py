@@ -18,6 +18,7 @@ from harness.batch.ray import EXIT_ON_TASK_ENV, MAX_ATTEMPTS, RayExecutor, mater
 from harness.batch.runner import run_batch
 from harness.core.errors import SandboxError
 from harness.core.results import TaskResult, TaskStatus
+from harness.pipeline.cached import StoredSynth
 from harness.pipeline.grade import GradeOptions
 from harness.sandbox.local import LocalSandbox
 
@@ -36,8 +37,8 @@ def tasks(tmp_path: Path) -> Path:
     return root
 
 
-def ray_executor(jobs: int, sandbox_kind: str = "local") -> RayExecutor:
-    return RayExecutor(GradeOptions(), sandbox_kind=sandbox_kind, jobs=jobs)
+def ray_executor(jobs: int, sandbox_kind: str = "local", regrade: bool = False) -> RayExecutor:
+    return RayExecutor(GradeOptions(), sandbox_kind=sandbox_kind, jobs=jobs, regrade=regrade)
 
 
 def test_task_files_round_trip(tmp_path: Path) -> None:
@@ -128,6 +129,51 @@ def test_a_task_that_kills_every_actor_is_given_up_and_the_batch_goes_on(
     assert {r.task_id: r for r in again.results}["ray-clean-site"].status is TaskStatus.GRADED
 
 
+@pytest.mark.synth
+def test_regrade_on_ray_grades_from_stored_synth_output_without_a_sandbox(
+    tasks: Path, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    graded = {r.task_id: r for r in run_batch([tasks], run_dir, ray_executor(1)).results}["ray-clean-site"]
+    assert graded.status is TaskStatus.GRADED and graded.sandbox.get("sandbox") == "local"
+    # As if graded by other rule versions, which is what --regrade redoes.
+    result_path = run_dir / "ray-clean-site" / "result.json"
+    older = graded.model_copy(update={"versions": {**graded.versions, "rules": "SYN001@0"}})
+    result_path.write_text(older.model_dump_json())
+    malformed_stamp = (run_dir / "ray-malformed" / "result.json").stat().st_mtime_ns
+    # Nothing stored for this one: regrading reports it instead of synthesizing it.
+    shutil.copytree(tasks / "ray-clean-site", tasks / "ray-never-graded")
+    on_threads = tmp_path / "threads"
+    shutil.copytree(run_dir, on_threads)
+
+    # No cache: the synth output can only come from the stored result.json, shipped to the actor.
+    cli = [sys.executable, "-m", "harness.cli", "run", str(tasks), "--out", str(run_dir), "--regrade"]
+    proc = subprocess.run(
+        [*cli, "--executor", "ray", "--sandbox", "local", "--no-cache"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 3, proc.stderr  # the never-graded task is an infra_error
+    assert "2 graded now (1 Ray actor" in proc.stderr
+    regraded = TaskResult.model_validate_json(result_path.read_text())
+    assert regraded.sandbox == {"sandbox": "stored"}  # StoredSynth: no worker started for it
+    assert regraded.model is not None and regraded.model.synth is not None
+    assert regraded.model.synth.worker.startswith("cache:")
+    assert regraded.versions["rules"] == graded.versions["rules"]
+    assert regraded.failures == graded.failures and regraded.score == graded.score
+    assert regraded.task_dir == str(tasks / "ray-clean-site")
+    never = TaskResult.model_validate_json((run_dir / "ray-never-graded" / "result.json").read_text())
+    assert never.status is TaskStatus.INFRA_ERROR and "no stored synth output" in never.reason
+    assert (run_dir / "ray-malformed" / "result.json").stat().st_mtime_ns == malformed_stamp
+
+    # The same regrade on threads ends with the same table.
+    run_batch([tasks], on_threads, ThreadExecutor(StoredSynth(None, []), GradeOptions()))
+    on_ray = pd.read_csv(run_dir / "results.csv").drop(columns=TIMINGS)
+    pd.testing.assert_frame_equal(on_ray, pd.read_csv(on_threads / "results.csv").drop(columns=TIMINGS))
+    assert sorted(on_ray["task_id"]) == ["ray-clean-site", "ray-malformed", "ray-never-graded"]
+
+
 @pytest.mark.docker
 def test_ray_actors_can_grade_in_the_docker_sandbox(tasks: Path, tmp_path: Path) -> None:
     summary = run_batch([tasks], tmp_path / "run", ray_executor(1, "docker"))
@@ -144,7 +190,6 @@ def test_ray_actors_can_grade_in_the_docker_sandbox(tasks: Path, tmp_path: Path)
     [
         ["--executor", "bogus"],
         ["--address", "127.0.0.1:6379"],
-        ["--executor", "ray", "--regrade"],
     ],
 )
 def test_cli_refuses_executor_misuse(args: list[str], tmp_path: Path) -> None:

@@ -7,6 +7,10 @@ runs on. An actor keeps one sandbox warm for its lifetime, writes the files to a
 grades them with `grade_path` and answers with the result as JSON; `run_batch` writes each result
 to the run directory the moment it arrives, so a killed run resumes like a local one.
 
+Regrading (`--regrade`), an actor holds a `StoredSynth` instead of a sandbox, so no worker starts
+anywhere; each task travels with the result an earlier run stored for it, whose synth output the
+actor grades from (besides its node's result cache).
+
 An actor that dies (its node lost, its process killed) is replaced and its task is sent again, up
 to `MAX_ATTEMPTS` times in all; after that the task is recorded as `infra_error`, which a resumed
 run retries. Actors receive tasks only once they report ready, so an actor the cluster cannot
@@ -37,7 +41,7 @@ from harness.batch.executor import OnResult
 from harness.batch.plan import Job
 from harness.core.errors import SandboxError
 from harness.core.results import TaskResult, TaskStatus
-from harness.pipeline.cached import CachedSandbox
+from harness.pipeline.cached import CachedSandbox, StoredSynth, open_sandbox
 from harness.pipeline.grade import GradeOptions, grade_path
 from harness.sandbox import make_sandbox
 from harness.sandbox.base import Sandbox
@@ -86,21 +90,34 @@ def materialize(files: TaskFiles, task_dir: Path) -> None:
 
 
 class GradeActor:
-    """One warm sandbox for the actor's lifetime; grades tasks shipped to it as files."""
+    """One warm sandbox for the actor's lifetime (or, regrading, stored synth output); grades tasks
+    shipped to it as files."""
 
-    def __init__(self, sandbox_kind: str, options: GradeOptions) -> None:
+    def __init__(self, sandbox_kind: str, options: GradeOptions, regrade: bool = False) -> None:
         self.options = options
-        self.sandbox = _warm_sandbox(sandbox_kind, options)
+        # Regrading, the toolchains whose cached synth output counts are this node's, as they are
+        # the driver's for a local run.
+        self.sandbox = (
+            open_sandbox(sandbox_kind, 1, options.cache, regrade=True)
+            if regrade
+            else _warm_sandbox(sandbox_kind, options)
+        )
 
     def ready(self) -> dict[str, str]:
         """Where this actor runs and what it synthesizes with."""
         return {"node": socket.gethostname(), "pid": str(os.getpid()), **self.sandbox.describe()}
 
-    def grade(self, task_id: str, files: TaskFiles, attempt: int) -> str:
-        """Grade one task; the result as JSON, which crosses nodes whatever pydantic version runs there."""
+    def grade(self, task_id: str, files: TaskFiles, attempt: int, earlier: str | None = None) -> str:
+        """Grade one task; the result as JSON, which crosses nodes whatever pydantic version runs there.
+
+        `earlier` is the task's stored result as JSON, sent when regrading: its synth output is
+        what the task is graded from.
+        """
         target, _, when = os.environ.get(EXIT_ON_TASK_ENV, "").partition(":")
         if target == task_id and (attempt == 1 or when == "always"):
             os._exit(1)
+        if earlier is not None and isinstance(self.sandbox, StoredSynth):
+            self.sandbox.remember(TaskResult.model_validate_json(earlier))
         with tempfile.TemporaryDirectory(prefix="iacgrade-ray-") as tmp:
             task_dir = Path(tmp) / task_id  # the folder name is the task id
             materialize(files, task_dir)
@@ -126,6 +143,7 @@ class _Pool:
     actor_class: Any
     sandbox_kind: str
     options: GradeOptions
+    regrade: bool = False
     starting: dict[Any, Any] = field(default_factory=dict)  # ready() ref -> actor
     idle: list[Any] = field(default_factory=list)
     # grade() ref -> (actor, job, attempt)
@@ -135,13 +153,15 @@ class _Pool:
     last_error: str = ""
 
     def start_actor(self) -> None:
-        actor = self.actor_class.remote(self.sandbox_kind, self.options)
+        actor = self.actor_class.remote(self.sandbox_kind, self.options, self.regrade)
         self.every.append(actor)
         self.starting[actor.ready.remote()] = actor
 
     def submit(self, job: Job, files: TaskFiles, attempt: int) -> None:
         actor = self.idle.pop()
-        self.busy[actor.grade.remote(job.task_id, files, attempt)] = (actor, job, attempt)
+        # Only a regrade reads the earlier result, which may be large: send it only then.
+        earlier = job.earlier.model_dump_json() if self.regrade and job.earlier is not None else None
+        self.busy[actor.grade.remote(job.task_id, files, attempt, earlier)] = (actor, job, attempt)
 
     def refs(self) -> list[Any]:
         return [*self.busy, *self.starting]
@@ -158,7 +178,7 @@ class _Pool:
 
 
 class RayExecutor:
-    """`jobs` Ray actors, each with a warm sandbox of `sandbox_kind`.
+    """`jobs` Ray actors, each with a warm sandbox of `sandbox_kind` (or stored synth output only).
 
     `address` names a running cluster ("HOST:6379", or "auto" for the one this machine belongs to);
     without it (and without $RAY_ADDRESS) a local Ray instance with this machine's CPUs is started
@@ -172,15 +192,17 @@ class RayExecutor:
         sandbox_kind: str,
         jobs: int,
         address: str | None = None,
+        regrade: bool = False,
     ) -> None:
         self.options = options or GradeOptions()
         self.sandbox_kind = sandbox_kind
         self.jobs = max(1, jobs)
         self.address = address
+        self._regrade = regrade
 
     @property
     def regrade(self) -> bool:
-        return False  # an actor always holds a sandbox
+        return self._regrade
 
     def grade(self, jobs: Sequence[Job], on_result: OnResult) -> None:
         """Connect to (or start) Ray, grade `jobs` on actors, and leave Ray as it was found."""
@@ -189,10 +211,12 @@ class RayExecutor:
         address = self.address or os.environ.get("RAY_ADDRESS") or None
         if started_here:
             _init_ray(address)
+        # A regrading actor holds no warm worker, so it needs no memory set aside for one.
+        memory = {} if self.regrade else {"memory": ACTOR_MEMORY_BYTES}
         actor_class = ray.remote(GradeActor).options(
-            num_cpus=1, memory=ACTOR_MEMORY_BYTES, max_restarts=0, scheduling_strategy="SPREAD"
+            num_cpus=1, max_restarts=0, scheduling_strategy="SPREAD", **memory
         )
-        pool = _Pool(actor_class, self.sandbox_kind, self.options)
+        pool = _Pool(actor_class, self.sandbox_kind, self.options, self.regrade)
         try:
             for _ in range(min(self.jobs, len(jobs))):
                 pool.start_actor()
@@ -204,7 +228,8 @@ class RayExecutor:
 
     def describe(self) -> str:
         where = self.address or os.environ.get("RAY_ADDRESS") or "a local instance"
-        return f"{counted(self.jobs, 'Ray actor')} ({where}), {self.sandbox_kind} sandbox"
+        box = "stored synth output" if self.regrade else f"{self.sandbox_kind} sandbox"
+        return f"{counted(self.jobs, 'Ray actor')} ({where}), {box}"
 
 
 def _init_ray(address: str | None) -> None:
