@@ -189,6 +189,7 @@ def run(
     """Grade many tasks into OUT/<task_id>/ and OUT/results.csv; a re-run skips finished tasks."""
     import dataclasses
 
+    from harness.batch.executor import ThreadExecutor
     from harness.batch.runner import run_batch
     from harness.core.tasks import discover
     from harness.pipeline.cache import ResultCache
@@ -199,9 +200,6 @@ def run(
         raise typer.Exit(EXIT_USAGE)
     if executor != "ray" and address is not None:
         console.print("[red]--address needs --executor ray[/red]")
-        raise typer.Exit(EXIT_USAGE)
-    if executor == "ray" and regrade:
-        console.print("[red]--regrade runs no worker: use it without --executor ray[/red]")
         raise typer.Exit(EXIT_USAGE)
     missing = [p for p in paths if not p.exists()]
     if missing:
@@ -226,23 +224,22 @@ def run(
 
     with progress:
         if executor == "ray":
-            from harness.batch.ray import run_batch_ray
+            from harness.batch.ray import RayExecutor
             from harness.core.errors import SandboxError
 
+            on_ray = RayExecutor(options, sandbox_kind=sandbox, jobs=jobs, address=address, regrade=regrade)
             try:
-                summary = run_batch_ray(
-                    paths, out, options, sandbox_kind=sandbox, jobs=jobs, address=address, on_done=on_done
-                )
+                summary = run_batch(paths, out, on_ray, on_done)
             except SandboxError as exc:
                 progress.stop()
                 console.print(f"[red]{exc}[/red]")
                 raise typer.Exit(EXIT_INFRA) from exc
         else:
             with open_sandbox(sandbox, jobs, cache, regrade) as box:
-                summary = run_batch(paths, out, box, options, jobs=jobs, on_done=on_done, regrade=regrade)
+                summary = run_batch(paths, out, ThreadExecutor(box, options, jobs), on_done)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary.counts().items()))
     console.print(
-        f"{counted(summary.total, 'task')}: {counts}; {summary.graded_now} graded now, "
+        f"{counted(summary.total, 'task')}: {counts}; {summary.graded_now} graded now ({summary.executor}), "
         f"{summary.skipped} reused from an earlier run; {summary.seconds:.1f} s"
     )
     console.print(f"results: {out / 'results.csv'}")

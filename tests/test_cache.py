@@ -14,7 +14,9 @@ import pytest
 
 from graders.context import GradeContext
 from graders.registry import Hit, Rule, RuleMeta
-from harness.batch.runner import load_finished, run_batch
+from harness.batch.executor import ThreadExecutor
+from harness.batch.plan import load_finished
+from harness.batch.runner import run_batch
 from harness.core.findings import Category, Outcome, Severity
 from harness.core.results import TaskResult, TaskStatus
 from harness.core.synth import SynthResult, SynthStatus
@@ -226,12 +228,16 @@ def test_a_second_run_with_a_new_out_dir_does_not_synthesize(
 ) -> None:
     cache = ResultCache(tmp_path / "cache")
     options = GradeOptions(cache=cache)
-    first = run_batch([CLEAN_TASK], tmp_path / "run1", CachedSandbox(local_sandbox, cache), options)
+    first = run_batch(
+        [CLEAN_TASK], tmp_path / "run1", ThreadExecutor(CachedSandbox(local_sandbox, cache), options)
+    )
     assert first.results[0].status is TaskStatus.GRADED
 
     fresh = LocalSandbox(slots=1)
     try:
-        second = run_batch([CLEAN_TASK], tmp_path / "run2", CachedSandbox(fresh, cache), options)
+        second = run_batch(
+            [CLEAN_TASK], tmp_path / "run2", ThreadExecutor(CachedSandbox(fresh, cache), options)
+        )
         assert fresh.stats().started == 0
     finally:
         fresh.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from harness.batch.executor import ThreadExecutor
 from harness.batch.runner import run_batch
 from harness.core.results import TaskResult, TaskStatus
 from harness.core.synth import SynthStatus
@@ -118,7 +119,7 @@ def test_malformed_task_is_invalid_with_a_reason(sandbox: LocalSandbox) -> None:
 
 def test_batch_writes_every_task_and_resumes_without_regrading(sandbox: LocalSandbox, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    first = run_batch([TASKS], run_dir, sandbox, GradeOptions())
+    first = run_batch([TASKS], run_dir, ThreadExecutor(sandbox, GradeOptions()))
     count = len([p for p in TASKS.iterdir() if p.is_dir()])
     assert first.total == count and first.graded_now == count
     for r in first.results:
@@ -128,7 +129,7 @@ def test_batch_writes_every_task_and_resumes_without_regrading(sandbox: LocalSan
     assert sorted(csv["task_id"]) == sorted(r.task_id for r in first.results)
     assert set(csv.loc[csv.task_id == "malformed-missing-model", "status"]) == {"invalid"}
     stamp = (run_dir / "seed-multi-region-dr" / "result.json").stat().st_mtime_ns
-    second = run_batch([TASKS], run_dir, sandbox, GradeOptions())
+    second = run_batch([TASKS], run_dir, ThreadExecutor(sandbox, GradeOptions()))
     assert second.graded_now == 0 and second.skipped == count
     assert (run_dir / "seed-multi-region-dr" / "result.json").stat().st_mtime_ns == stamp
     assert pd.read_csv(run_dir / "results.csv").equals(csv)

@@ -1,12 +1,15 @@
 """Grading many tasks on Ray: the same warm synth workers, one per actor, on whichever node has room.
 
-The driver (the machine running `iacgrade run --executor ray`) discovers the tasks, skips the ones
-already finished in the run directory, and ships each remaining task to an idle actor as its files
-(relative path -> bytes), because the task folder may not exist on the node the actor runs on.
-An actor keeps one sandbox warm for its lifetime, writes the files to a temp folder, grades them
-with `grade_path` and answers with the result as JSON. The driver writes each result to the run
-directory the moment it arrives, so a killed run resumes like a local one, and at the end rebuilds
-the batch tables from all results.
+`RayExecutor` is the `Executor` of `iacgrade run --executor ray`. The driver (the machine running
+it) plans the run like any other (`run_batch`), and ships each task to grade to an idle actor as
+its files (relative path -> bytes), because the task folder may not exist on the node the actor
+runs on. An actor keeps one sandbox warm for its lifetime, writes the files to a temp folder,
+grades them with `grade_path` and answers with the result as JSON; `run_batch` writes each result
+to the run directory the moment it arrives, so a killed run resumes like a local one.
+
+Regrading (`--regrade`), an actor holds a `StoredSynth` instead of a sandbox, so no worker starts
+anywhere; each task travels with the result an earlier run stored for it, whose synth output the
+actor grades from (besides its node's result cache).
 
 An actor that dies (its node lost, its process killed) is replaced and its task is sent again, up
 to `MAX_ATTEMPTS` times in all; after that the task is recorded as `infra_error`, which a resumed
@@ -25,7 +28,7 @@ import socket
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -33,20 +36,15 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
-from harness.batch.runner import (
-    RunSummary,
-    finish_run,
-    load_finished,
-    task_out_dir,
-    unique_ids,
-    write_task_result,
-)
+from graders.wording import counted
+from harness.batch.executor import OnResult
+from harness.batch.plan import Job
 from harness.core.errors import SandboxError
 from harness.core.results import TaskResult, TaskStatus
-from harness.core.tasks import discover
-from harness.pipeline.cached import CachedSandbox
+from harness.pipeline.cached import CachedSandbox, StoredSynth, open_sandbox
 from harness.pipeline.grade import GradeOptions, grade_path
 from harness.sandbox import make_sandbox
+from harness.sandbox.base import Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -92,25 +90,34 @@ def materialize(files: TaskFiles, task_dir: Path) -> None:
 
 
 class GradeActor:
-    """One warm sandbox for the actor's lifetime; grades tasks shipped to it as files."""
+    """One warm sandbox for the actor's lifetime (or, regrading, stored synth output); grades tasks
+    shipped to it as files."""
 
-    def __init__(self, sandbox_kind: str, options: GradeOptions) -> None:
+    def __init__(self, sandbox_kind: str, options: GradeOptions, regrade: bool = False) -> None:
         self.options = options
-        box = make_sandbox(sandbox_kind, slots=1)
-        start = getattr(box, "start", None)
-        if callable(start):
-            start()  # pay the provider import now, not on the first task
-        self.sandbox = CachedSandbox(box, options.cache) if options.cache is not None else box
+        # Regrading, the toolchains whose cached synth output counts are this node's, as they are
+        # the driver's for a local run.
+        self.sandbox = (
+            open_sandbox(sandbox_kind, 1, options.cache, regrade=True)
+            if regrade
+            else _warm_sandbox(sandbox_kind, options)
+        )
 
     def ready(self) -> dict[str, str]:
         """Where this actor runs and what it synthesizes with."""
         return {"node": socket.gethostname(), "pid": str(os.getpid()), **self.sandbox.describe()}
 
-    def grade(self, task_id: str, files: TaskFiles, attempt: int) -> str:
-        """Grade one task; the result as JSON, which crosses nodes whatever pydantic version runs there."""
+    def grade(self, task_id: str, files: TaskFiles, attempt: int, earlier: str | None = None) -> str:
+        """Grade one task; the result as JSON, which crosses nodes whatever pydantic version runs there.
+
+        `earlier` is the task's stored result as JSON, sent when regrading: its synth output is
+        what the task is graded from.
+        """
         target, _, when = os.environ.get(EXIT_ON_TASK_ENV, "").partition(":")
         if target == task_id and (attempt == 1 or when == "always"):
             os._exit(1)
+        if earlier is not None and isinstance(self.sandbox, StoredSynth):
+            self.sandbox.remember(TaskResult.model_validate_json(earlier))
         with tempfile.TemporaryDirectory(prefix="iacgrade-ray-") as tmp:
             task_dir = Path(tmp) / task_id  # the folder name is the task id
             materialize(files, task_dir)
@@ -121,6 +128,14 @@ class GradeActor:
         self.sandbox.close()
 
 
+def _warm_sandbox(sandbox_kind: str, options: GradeOptions) -> Sandbox:
+    box = make_sandbox(sandbox_kind, slots=1)
+    start = getattr(box, "start", None)
+    if callable(start):
+        start()  # pay the provider import now, not on the first task
+    return CachedSandbox(box, options.cache) if options.cache is not None else box
+
+
 @dataclass
 class _Pool:
     """The driver's view of the actors: starting, idle, and busy with which task."""
@@ -128,22 +143,25 @@ class _Pool:
     actor_class: Any
     sandbox_kind: str
     options: GradeOptions
+    regrade: bool = False
     starting: dict[Any, Any] = field(default_factory=dict)  # ready() ref -> actor
     idle: list[Any] = field(default_factory=list)
-    # grade() ref -> (actor, task, attempt)
-    busy: dict[Any, tuple[Any, Path, int]] = field(default_factory=dict)
+    # grade() ref -> (actor, job, attempt)
+    busy: dict[Any, tuple[Any, Job, int]] = field(default_factory=dict)
     every: list[Any] = field(default_factory=list)
     failed_starts: int = 0
     last_error: str = ""
 
     def start_actor(self) -> None:
-        actor = self.actor_class.remote(self.sandbox_kind, self.options)
+        actor = self.actor_class.remote(self.sandbox_kind, self.options, self.regrade)
         self.every.append(actor)
         self.starting[actor.ready.remote()] = actor
 
-    def submit(self, task_dir: Path, files: TaskFiles, attempt: int) -> None:
+    def submit(self, job: Job, files: TaskFiles, attempt: int) -> None:
         actor = self.idle.pop()
-        self.busy[actor.grade.remote(task_dir.name, files, attempt)] = (actor, task_dir, attempt)
+        # Only a regrade reads the earlier result, which may be large: send it only then.
+        earlier = job.earlier.model_dump_json() if self.regrade and job.earlier is not None else None
+        self.busy[actor.grade.remote(job.task_id, files, attempt, earlier)] = (actor, job, attempt)
 
     def refs(self) -> list[Any]:
         return [*self.busy, *self.starting]
@@ -159,74 +177,59 @@ class _Pool:
             ray.kill(actor)
 
 
-def run_batch_ray(
-    paths: Iterable[Path],
-    run_dir: Path,
-    options: GradeOptions | None = None,
-    *,
-    sandbox_kind: str,
-    jobs: int,
-    address: str | None = None,
-    on_done: Callable[[TaskResult, bool], None] | None = None,
-) -> RunSummary:
-    """Grade every task under `paths` into `run_dir` with `jobs` Ray actors, skipping finished ones.
+class RayExecutor:
+    """`jobs` Ray actors, each with a warm sandbox of `sandbox_kind` (or stored synth output only).
 
     `address` names a running cluster ("HOST:6379", or "auto" for the one this machine belongs to);
     without it (and without $RAY_ADDRESS) a local Ray instance with this machine's CPUs is started
-    and stopped again. Raises SandboxError when Ray cannot be reached.
+    for each `grade` call and stopped again. `grade` raises SandboxError when Ray cannot be reached.
     """
-    start = time.perf_counter()
-    options = options or GradeOptions()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    task_dirs = unique_ids(discover(list(paths)))
-    results: dict[str, TaskResult] = {}
-    todo: list[Path] = []
-    for task_dir in task_dirs:
-        done = load_finished(run_dir, task_dir.name)
-        if done is None:
-            todo.append(task_dir)
-            continue
-        results[task_dir.name] = done
-        if on_done:
-            on_done(done, True)
 
-    def record(result: TaskResult) -> None:
-        write_task_result(result, task_out_dir(run_dir, result.task_id))
-        results[result.task_id] = result
-        if on_done:
-            on_done(result, False)
+    def __init__(
+        self,
+        options: GradeOptions | None = None,
+        *,
+        sandbox_kind: str,
+        jobs: int,
+        address: str | None = None,
+        regrade: bool = False,
+    ) -> None:
+        self.options = options or GradeOptions()
+        self.sandbox_kind = sandbox_kind
+        self.jobs = max(1, jobs)
+        self.address = address
+        self._regrade = regrade
 
-    if todo:
-        _grade_on_ray(todo, options, sandbox_kind, max(1, jobs), address, record)
-    return finish_run(run_dir, task_dirs, results, len(todo), start)
+    @property
+    def regrade(self) -> bool:
+        return self._regrade
 
-
-def _grade_on_ray(
-    todo: list[Path],
-    options: GradeOptions,
-    sandbox_kind: str,
-    jobs: int,
-    address: str | None,
-    record: Callable[[TaskResult], None],
-) -> None:
-    """Connect to (or start) Ray, grade `todo` on actors, and leave Ray as it was found."""
-    started_here = not ray.is_initialized()
-    # ray.init would connect to $RAY_ADDRESS anyway, and refuses num_cpus when it does.
-    address = address or os.environ.get("RAY_ADDRESS") or None
-    if started_here:
-        _init_ray(address)
-    actor_class = ray.remote(GradeActor).options(
-        num_cpus=1, memory=ACTOR_MEMORY_BYTES, max_restarts=0, scheduling_strategy="SPREAD"
-    )
-    pool = _Pool(actor_class, sandbox_kind, options)
-    try:
-        for _ in range(min(jobs, len(todo))):
-            pool.start_actor()
-        _drive(pool, deque(todo), jobs, record)
-    finally:
-        pool.shutdown()
+    def grade(self, jobs: Sequence[Job], on_result: OnResult) -> None:
+        """Connect to (or start) Ray, grade `jobs` on actors, and leave Ray as it was found."""
+        started_here = not ray.is_initialized()
+        # ray.init would connect to $RAY_ADDRESS anyway, and refuses num_cpus when it does.
+        address = self.address or os.environ.get("RAY_ADDRESS") or None
         if started_here:
-            ray.shutdown()
+            _init_ray(address)
+        # A regrading actor holds no warm worker, so it needs no memory set aside for one.
+        memory = {} if self.regrade else {"memory": ACTOR_MEMORY_BYTES}
+        actor_class = ray.remote(GradeActor).options(
+            num_cpus=1, max_restarts=0, scheduling_strategy="SPREAD", **memory
+        )
+        pool = _Pool(actor_class, self.sandbox_kind, self.options, self.regrade)
+        try:
+            for _ in range(min(self.jobs, len(jobs))):
+                pool.start_actor()
+            _drive(pool, deque(jobs), self.jobs, on_result)
+        finally:
+            pool.shutdown()
+            if started_here:
+                ray.shutdown()
+
+    def describe(self) -> str:
+        where = self.address or os.environ.get("RAY_ADDRESS") or "a local instance"
+        box = "stored synth output" if self.regrade else f"{self.sandbox_kind} sandbox"
+        return f"{counted(self.jobs, 'Ray actor')} ({where}), {box}"
 
 
 def _init_ray(address: str | None) -> None:
@@ -255,7 +258,7 @@ def _check_reachable(address: str) -> None:
         raise SandboxError(f"cannot reach the Ray cluster at {address}: {exc}") from exc
 
 
-def _drive(pool: _Pool, queue: deque[Path], jobs: int, record: Callable[[TaskResult], None]) -> None:
+def _drive(pool: _Pool, queue: deque[Job], jobs: int, record: OnResult) -> None:
     """Hand tasks to ready actors until every task has a result; replace actors that die."""
     attempts: dict[str, int] = {}
     # Actors that die while starting are replaced, but not forever: a node that cannot start a
@@ -264,8 +267,9 @@ def _drive(pool: _Pool, queue: deque[Path], jobs: int, record: Callable[[TaskRes
     waiting_since = time.monotonic()
     while queue or pool.busy:
         while pool.idle and queue:
-            task_dir = queue.popleft()
-            attempt = attempts[task_dir.name] = attempts.get(task_dir.name, 0) + 1
+            job = queue.popleft()
+            task_dir = job.task_dir
+            attempt = attempts[job.task_id] = attempts.get(job.task_id, 0) + 1
             try:
                 files = read_task_files(task_dir) if task_dir.is_dir() else None
             except OSError as exc:
@@ -274,7 +278,7 @@ def _drive(pool: _Pool, queue: deque[Path], jobs: int, record: Callable[[TaskRes
             if files is None:
                 record(_failed(task_dir, TaskStatus.INVALID, f"not a directory: {task_dir}"))
                 continue
-            pool.submit(task_dir, files, attempt)
+            pool.submit(job, files, attempt)
         if not pool.refs():
             reason = f"no Ray actor could start a {pool.sandbox_kind} sandbox: {pool.last_error}"
             _give_up(queue, reason, record)
@@ -311,8 +315,9 @@ def _on_started(pool: _Pool, ref: Any, start_budget: int) -> None:
     pool.idle.append(actor)
 
 
-def _on_graded(pool: _Pool, ref: Any, queue: deque[Path], record: Callable[[TaskResult], None]) -> None:
-    actor, task_dir, attempt = pool.busy.pop(ref)
+def _on_graded(pool: _Pool, ref: Any, queue: deque[Job], record: OnResult) -> None:
+    actor, job, attempt = pool.busy.pop(ref)
+    task_dir = job.task_dir
     try:
         payload = ray.get(ref)
     except RayActorError as exc:
@@ -322,7 +327,7 @@ def _on_graded(pool: _Pool, ref: Any, queue: deque[Path], record: Callable[[Task
         ray.kill(actor)
         pool.start_actor()
         if attempt < MAX_ATTEMPTS:
-            queue.appendleft(task_dir)
+            queue.appendleft(job)
         else:
             reason = f"the Ray actor grading this task died {attempt} times; last: {pool.last_error}"
             record(_failed(task_dir, TaskStatus.INFRA_ERROR, reason))
@@ -338,9 +343,9 @@ def _on_graded(pool: _Pool, ref: Any, queue: deque[Path], record: Callable[[Task
     record(result.model_copy(update={"task_dir": str(task_dir)}))
 
 
-def _give_up(queue: deque[Path], reason: str, record: Callable[[TaskResult], None]) -> None:
+def _give_up(queue: deque[Job], reason: str, record: OnResult) -> None:
     while queue:
-        record(_failed(queue.popleft(), TaskStatus.INFRA_ERROR, reason))
+        record(_failed(queue.popleft().task_dir, TaskStatus.INFRA_ERROR, reason))
 
 
 def _failed(task_dir: Path, status: TaskStatus, reason: str) -> TaskResult:
