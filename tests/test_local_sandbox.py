@@ -71,7 +71,9 @@ def test_describe_names_the_toolchain(sandbox: LocalSandbox) -> None:
     facts = sandbox.describe()
     assert facts["sandbox"] == "local"
     assert facts["cdktf"] == "0.21.0" and facts["cdktf-cdktf-provider-aws"] == "21.22.1"
-    assert facts["network_isolation"] in ("yes", "no")
+    # A network namespace where the kernel grants one; never a file-system wall, and it says so.
+    assert facts["isolation"] in ("network", "none")
+    assert "no file-system wall" in facts["isolation_note"]
 
 
 def test_valid_app_is_ok(sandbox: LocalSandbox) -> None:

@@ -56,11 +56,12 @@ harness/platforms/cdktf_python/worker/worker_lib/scrub.py).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from types import TracebackType
 
 from harness.core.synth import SynthRequest, SynthResult
 
-__all__ = ["REPRODUCIBLE_ENV", "Sandbox", "SynthRequest"]
+__all__ = ["REPRODUCIBLE_ENV", "Isolation", "Sandbox", "SynthRequest"]
 
 # The environment of every worker process, in every sandbox: the same hash order for sets of
 # strings, the same local time, and no node warning whose text (a pid) and place (the first app
@@ -68,10 +69,33 @@ __all__ = ["REPRODUCIBLE_ENV", "Sandbox", "SynthRequest"]
 REPRODUCIBLE_ENV = {"PYTHONHASHSEED": "0", "TZ": "UTC", "NODE_NO_WARNINGS": "1"}
 
 
+@dataclass(frozen=True)
+class Isolation:
+    """What a sandbox promises to keep an app from; harness/sandbox/conformance.py holds it to each
+    answer, both ways: a promise must hold, and a refusal must be true (the app does reach it)."""
+
+    # No network at all: not the host's loopback, no route out, no name resolution.
+    network: bool = False
+    # No host file can be read or changed: only the app's workspace and temp folder are its own.
+    filesystem: bool = False
+    # Why a promise is not made, for `describe()` and the conformance report.
+    why_not: str = ""
+
+    def label(self) -> str:
+        """The promises as `describe()` lists them: "network,filesystem", "network" or "none"."""
+        kept = [name for name in ("network", "filesystem") if getattr(self, name)]
+        return ",".join(kept) or "none"
+
+
 class Sandbox(ABC):
     """Runs synth requests somewhere isolated and always answers with a `SynthResult`."""
 
     name: str = "abstract"
+
+    @property
+    def isolation(self) -> Isolation:
+        """What this sandbox keeps its apps from; one that does not say promises nothing."""
+        return Isolation(why_not=f"the {self.name} sandbox declares no isolation")
 
     @abstractmethod
     def synth(self, request: SynthRequest) -> SynthResult:

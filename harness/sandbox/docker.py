@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.sandbox.base import REPRODUCIBLE_ENV
+from harness.sandbox.base import REPRODUCIBLE_ENV, Isolation
 from harness.sandbox.pool import (
     LineWorker,
     WorkerGone,
@@ -375,9 +375,15 @@ class DockerSandbox(WorkerPoolSandbox[_Container]):
 
     # ---- public API
 
+    @property
+    def isolation(self) -> Isolation:
+        # network_mode "none", and the host's files are never mounted (Limits.host_config).
+        return Isolation(network=True, filesystem=True)
+
     def describe(self) -> dict[str, str]:
         return {
             "sandbox": self.name,
+            "isolation": self.isolation.label(),
             "image": self.image,
             **self._version_facts(self._versions),
             "slots": str(self.slots),

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.platforms.cdktf_python.worker.worker import read_tail
-from harness.sandbox.base import REPRODUCIBLE_ENV
+from harness.sandbox.base import REPRODUCIBLE_ENV, Isolation
 from harness.sandbox.pool import (
     LineWorker,
     WorkerGone,
@@ -57,6 +57,7 @@ OWNER_FILE = "owner"
 # Variables a worker inherits; everything else (tokens, credentials, PYTHON* settings) stays out.
 # TZ is not among them: REPRODUCIBLE_ENV sets it.
 INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE")
+NO_FILESYSTEM_WALL = "no file-system wall: the worker runs as this user and sees the host's files"
 
 
 # --------------------------------------------------------------------------------------------
@@ -382,12 +383,21 @@ class LocalSandbox(WorkerPoolSandbox[_Worker]):
                 **self._counts,
             )
 
+    @property
+    def isolation(self) -> Isolation:
+        # A network namespace when the kernel grants one; never a file-system wall (module docstring).
+        return Isolation(
+            network=self.network_isolated,
+            why_not="; ".join(note for note in (self.network_note, NO_FILESYSTEM_WALL) if note),
+        )
+
     def describe(self) -> dict[str, str]:
+        isolation = self.isolation
         return {
             "sandbox": self.name,
             **self._version_facts(self._versions or self._local_versions()),
-            "network_isolation": "yes" if self.network_isolated else "no",
-            "network_note": self.network_note,
+            "isolation": isolation.label(),
+            "isolation_note": isolation.why_not,
             "slots": str(self.slots),
         }
 
