@@ -555,7 +555,8 @@ CHECKS: tuple[Check, ...] = (
 
 
 def run_checks(sandbox: Sandbox) -> dict[str, str]:
-    """Every check against one sandbox: name -> "passed", "FAILED: why" or "ERROR: what raised"."""
+    """Every check against one started sandbox, in order: name -> "passed", "FAILED: why" or
+    "ERROR: what raised". Call `plant_host_secret()` before the sandbox starts its workers."""
     outcomes: dict[str, str] = {}
     for check in CHECKS:
         try:

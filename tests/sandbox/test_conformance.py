@@ -91,3 +91,24 @@ def test_a_wrong_isolation_declaration_fails(sandbox: Sandbox, check: conformanc
 @pytest.mark.parametrize("check", conformance.CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
 def test_sandbox_passes(sandbox: Sandbox, check: conformance.Check) -> None:
     check(sandbox)
+
+
+class Unreachable(Sandbox):
+    """A sandbox whose every request meets a broken engine."""
+
+    name = "unreachable"
+
+    def synth(self, request: SynthRequest) -> SynthResult:
+        return SynthResult.infra_error("the engine is down")
+
+    def describe(self) -> dict[str, str]:
+        return {"sandbox": self.name, "isolation": self.isolation.label()}
+
+
+def test_a_sandbox_that_never_synthesizes_fails_every_check_but_describe() -> None:
+    outcomes = conformance.run_checks(Unreachable())
+    assert list(outcomes) == [check.__name__ for check in conformance.CHECKS]
+    assert outcomes.pop("check_describe_names_kind_and_isolation") == "passed"
+    # Each says why, as a failed assertion rather than a check that broke.
+    failed = {name: outcome for name, outcome in outcomes.items() if outcome.startswith("FAILED: ")}
+    assert failed == outcomes
