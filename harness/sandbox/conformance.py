@@ -280,7 +280,7 @@ def _serves_again(sandbox: Sandbox, after: str) -> None:
     seen: set[str] = set()
     for attempt in range(SAME_WORKER_TRIES):
         result = sandbox.synth(request(f"after-{after}-{attempt}", probe_files(ENV_PROBE)))
-        assert result.ok, f"request {attempt + 1} after {after} failed: {_said(result)}"
+        assert result.ok, f"request {attempt + 1} after the {after} failed: {_said(result)}"
         if result.worker in seen:
             return
         seen.add(result.worker)
@@ -306,7 +306,7 @@ def _on_the_same_worker(
 
 @contextlib.contextmanager
 def _host_listener() -> Iterator[socket.socket]:
-    """A listener on this host's loopback; counts what connects to it."""
+    """A listener on this host's loopback, for an app to try to reach (`_accepted` counts who did)."""
     listener = socket.socket()
     try:
         listener.bind(("127.0.0.1", 0))
@@ -318,6 +318,7 @@ def _host_listener() -> Iterator[socket.socket]:
 
 
 def _accepted(listener: socket.socket) -> int:
+    """How many connections reached the listener; each is closed."""
     count = 0
     while True:
         try:
@@ -514,7 +515,7 @@ def check_timeout_is_reported_at_its_frame(sandbox: Sandbox) -> None:
     assert result.error_type == "Timeout", f"error type {result.error_type!r}"
     assert f"time limit of {RUNAWAY_SECONDS:g} s" in result.message, f"message {result.message!r}"
     assert result.frame is not None and result.frame.file == "lib/spin.py", f"frame {result.frame!r}"
-    _serves_again(sandbox, "a timeout")
+    _serves_again(sandbox, "timeout")
 
 
 def check_app_ignoring_its_timer_is_killed(sandbox: Sandbox) -> None:
@@ -524,7 +525,7 @@ def check_app_ignoring_its_timer_is_killed(sandbox: Sandbox) -> None:
     assert result.status is SynthStatus.TIMEOUT, f"an app ignoring its timer gave {_said(result)}"
     assert result.error_type == "Timeout", f"error type {result.error_type!r}"
     assert "hard time limit" in result.message, f"message {result.message!r}"
-    _serves_again(sandbox, "a hard timeout")
+    _serves_again(sandbox, "hard-timeout")
 
 
 def check_crash_is_reported_and_the_worker_replaced(sandbox: Sandbox) -> None:
@@ -534,7 +535,7 @@ def check_crash_is_reported_and_the_worker_replaced(sandbox: Sandbox) -> None:
     assert result.status is SynthStatus.CRASHED, f"an app calling os._exit gave {_said(result)}"
     assert result.error_type == "WorkerCrashed", f"error type {result.error_type!r}"
     assert "exited with status 3" in result.message, f"message {result.message!r}"
-    _serves_again(sandbox, "a crash")
+    _serves_again(sandbox, "crash")
 
 
 CHECKS: tuple[Check, ...] = (
