@@ -327,3 +327,21 @@ def test_a_second_run_with_a_new_out_dir_does_not_synthesize(
         (tmp_path / "run4" / "never-graded" / "result.json").read_text()
     ).reason
     assert "no stored synth output" in reason and "without --regrade" in reason
+
+
+def test_a_cached_sandbox_promises_the_isolation_of_the_one_it_wraps(tmp_path: Path) -> None:
+    from harness.sandbox.base import Isolation
+
+    class Walled(Sandbox):
+        name = "walled"
+
+        @property
+        def isolation(self) -> Isolation:
+            return Isolation(network=True, filesystem=True)
+
+        def synth(self, request: SynthRequest) -> SynthResult:
+            return SynthResult(status=SynthStatus.OK)
+
+    cached = CachedSandbox(Walled(), ResultCache(tmp_path), toolchain="t")
+    assert cached.isolation == Walled().isolation
+    assert cached.isolation.label() == "network,filesystem"

@@ -27,7 +27,7 @@ from harness.pipeline.cache import (
     sandbox_toolchain_id,
     synth_key,
 )
-from harness.sandbox.base import Sandbox, SynthRequest
+from harness.sandbox.base import Isolation, Sandbox, SynthRequest
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,11 @@ class CachedSandbox(Sandbox):
                 self.hits += 1
             else:
                 self.misses += 1
+
+    @property
+    def isolation(self) -> Isolation:
+        # The cache adds no promise and takes none away: what ran, ran in `inner`.
+        return self.inner.isolation
 
     def describe(self) -> dict[str, str]:
         return self.inner.describe()
