@@ -229,6 +229,27 @@ def test_each_value_of_a_map_is_checked_by_its_key(index: ApiIndex) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "{**common_tags, 'Name': 'rt'}",
+        "{**{'Env': 'prod'}, 'Name': 'rt'}",
+        "{**common_tags, **({'Owner': owner} if owner else {})}",
+    ],
+)
+def test_a_mapping_spread_into_a_map_is_checked_by_its_values(index: ApiIndex, value: str) -> None:
+    # `**spread` merges a whole mapping: it is not one value of the map.
+    ok, report = check(index, f"RouteTable(self, 'rt', vpc_id='v', tags={value})\n", "tags")
+    assert ok and report == ValueReport()
+
+
+def test_a_wrong_value_inside_a_spread_mapping_is_still_found(index: ApiIndex) -> None:
+    ok, report = check(
+        index, "RouteTable(self, 'rt', vpc_id='v', tags={**{'Env': 1}, 'Name': 'rt'})\n", "tags"
+    )
+    assert not ok and shape_texts(report) == [("tags['Env']", "is a number, but takes str")]
+
+
 def test_a_scalar_where_a_list_is_taken(index: ApiIndex) -> None:
     ok, report = check(
         index, "RouteTable(self, 'rt', vpc_id='v', propagating_vgws='vgw-1')\n", "propagating_vgws"
