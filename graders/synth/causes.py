@@ -23,6 +23,7 @@ _CALLABLE = re.compile(
     r"(?P<what>got an unexpected keyword|missing \d+ required|takes \d+ positional|got multiple values)"
 )
 _IMPORT_NAME = re.compile(r"cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'")
+_AWS_PROVIDER = "cdktf_cdktf_provider_aws"
 _NO_MODULE = re.compile(r"No module named '(?P<module>[\w.]+)'")
 
 CAUSES = {
@@ -158,7 +159,9 @@ def classify(synth: SynthResult, answer_names: Collection[str]) -> Cause:
         return CAUSES["no-stacks" if short == "NoStacks" else "no-entry"]
     if short == "ModuleNotFoundError":
         m = _NO_MODULE.search(msg)
-        if m and m.group("module").startswith("cdktf_cdktf_provider_aws"):
+        # A submodule of the AWS provider, not another package whose name starts the same
+        # (`cdktf_cdktf_provider_awscc`, never prebuilt for CDKTF).
+        if m and m.group("module").startswith(f"{_AWS_PROVIDER}."):
             return CAUSES["provider-missing-module"]
         return CAUSES["missing-module"]
     if short == "ImportError":

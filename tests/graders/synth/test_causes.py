@@ -53,6 +53,9 @@ CASES = [
         failed("ModuleNotFoundError", "No module named 'cdktf_cdktf_provider_aws.s3_bucket_acl_v2'"),
         "provider-missing-module",
     ),
+    # A provider never prebuilt for CDKTF is not a module of the AWS provider, whatever its name.
+    (failed("ModuleNotFoundError", "No module named 'cdktf_cdktf_provider_awscc'"), "missing-module"),
+    (failed("ModuleNotFoundError", "No module named 'cdktf_cdktf_provider_aws_v2.vpc'"), "missing-module"),
     (failed("ModuleNotFoundError", "No module named 'lib.networking'"), "missing-module"),
     (failed("ModuleNotFoundError", "No module named 'aws_cdk'"), "missing-module"),
     (
