@@ -18,8 +18,9 @@ class Cause:
     explanation: str
 
 
+# Python names the callable by its qualified name: `TapStack.__init__`, `TapStack._create_vpc`.
 _CALLABLE = re.compile(
-    r"(?P<name>[A-Za-z_][\w.]*?)(?:\.__init__)?\(\) "
+    r"(?P<name>[A-Za-z_][\w.]*?)\(\) "
     r"(?P<what>got an unexpected keyword|missing \d+ required|takes \d+ positional|got multiple values)"
 )
 _IMPORT_NAME = re.compile(r"cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'")
@@ -193,6 +194,7 @@ def _type_error(msg: str, answer_names: Collection[str]) -> Cause:
 
 
 def called_name(message: str) -> str | None:
-    """The class or function a TypeError's message names (`TapStack` in `TapStack.__init__() ...`)."""
+    """The callable a TypeError's message names, qualified as Python names it: `TapStack.__init__`
+    in `TapStack.__init__() ...`, `TapStack._create_vpc` for a method, `create_bucket` for a function."""
     m = _CALLABLE.search(message)
-    return m.group("name").split(".")[0] if m else None
+    return m.group("name") if m else None

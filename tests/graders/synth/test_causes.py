@@ -115,6 +115,10 @@ CASES = [
         "signature-mismatch",
     ),
     (failed("TypeError", "create_bucket() got multiple values for argument 'name'"), "signature-mismatch"),
+    (
+        failed("TypeError", "TapStack._create_vpc() got an unexpected keyword argument 'cidr'"),
+        "signature-mismatch",
+    ),
     # ... a provider class called wrongly ...
     (
         failed("TypeError", "KmsAlias.__init__() got an unexpected keyword argument 'alias'"),
@@ -188,10 +192,16 @@ def test_causes_carry_their_own_kind_and_say_something() -> None:
 @pytest.mark.parametrize(
     ("message", "name"),
     [
-        ("TapStack.__init__() got an unexpected keyword argument 'environment_suffix'", "TapStack"),
-        ("TapStack.__init__() missing 1 required positional argument: 'region'", "TapStack"),
+        ("TapStack.__init__() got an unexpected keyword argument 'environment_suffix'", "TapStack.__init__"),
+        ("TapStack.__init__() missing 1 required positional argument: 'region'", "TapStack.__init__"),
         ("create_bucket() got multiple values for argument 'name'", "create_bucket"),
-        ("NetworkStack.__init__() takes 3 positional arguments but 4 were given", "NetworkStack"),
+        ("NetworkStack.__init__() takes 3 positional arguments but 4 were given", "NetworkStack.__init__"),
+        # Python names a method by its class, and a nested class by the class around it.
+        ("TapStack._create_vpc() got an unexpected keyword argument 'cidr'", "TapStack._create_vpc"),
+        (
+            "TapStack.Network.__init__() takes 1 positional argument but 2 were given",
+            "TapStack.Network.__init__",
+        ),
         (
             "type of argument provider must be one of (cdktf.TerraformProvider, NoneType); got str instead",
             None,
