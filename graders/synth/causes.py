@@ -50,6 +50,13 @@ CAUSES = {
             "The answer imports a module that is neither in the answer nor in the toolchain.",
         ),
         Cause(
+            "missing-name",
+            "Import of a name its module does not define",
+            Category.API_CONSISTENCY,
+            "The answer imports a name that its module (one of the answer's files, or a library of the "
+            "toolchain such as cdktf) does not define.",
+        ),
+        Cause(
             "unknown-keyword",
             "Unknown keyword argument to a provider class",
             Category.CDKTF_SYNTAX,
@@ -169,7 +176,8 @@ def classify(synth: SynthResult, answer_names: Collection[str]) -> Cause:
         m = _IMPORT_NAME.search(msg)
         if m and m.group("module").startswith("cdktf_cdktf_provider_"):
             return CAUSES["provider-missing-name"]
-        return CAUSES["missing-module"]
+        # The module was found (Python read it to look for the name); only the name is missing.
+        return CAUSES["missing-name" if m else "missing-module"]
     if short == "TypeError":
         return _type_error(msg, answer_names)
     if short in ("NameError", "AttributeError", "UnboundLocalError"):

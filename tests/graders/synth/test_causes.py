@@ -77,6 +77,19 @@ CASES = [
         failed("ImportError", "cannot import name 'Passwords' from 'cdktf_cdktf_provider_random.password'"),
         "provider-missing-name",
     ),
+    # A name its module does not define: the module is there, in the toolchain or in the answer.
+    (
+        failed(
+            "ImportError",
+            "cannot import name 'TerraformStackX' from 'cdktf' "
+            "(/opt/venv/lib/python3.11/site-packages/cdktf/__init__.py)",
+        ),
+        "missing-name",
+    ),
+    (
+        failed("ImportError", "cannot import name 'NetworkStack' from 'lib.network' (lib/network.py)"),
+        "missing-name",
+    ),
     (failed("ImportError", "attempted relative import with no known parent package"), "missing-module"),
     # TypeErrors: the provider bindings' type checks...
     (
