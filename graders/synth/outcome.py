@@ -38,7 +38,9 @@ TAIL_LINES = 6  # lines of a cut-off text quoted as evidence, ending at the cut
     fix_minutes=10,
     needs="synth",
     # 2: a stop on AWS, the network, pip or a build output of the task is ENV001's, not this rule's.
-    version=2,
+    # 3: a method's signature mismatch quotes that method; a name missing from an existing module
+    # is missing-name; only submodules of the AWS provider are provider-missing-module.
+    version=3,
 )
 def app_does_not_synthesize(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an answer whose own entry point fails to synthesize: it raises, runs past its
