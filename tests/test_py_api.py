@@ -106,6 +106,26 @@ def test_dict_dropping_keys_is_one_critical_finding_per_keyword() -> None:
     assert "`cidr` is no field" in found[0].message
 
 
+@pytest.mark.parametrize(
+    ("value", "argument"),
+    [
+        ("tags={self.key: 1}", "tags"),
+        ("tags={'team.name': 1}", "tags"),
+        ("propagating_vgws=[1]", "propagating_vgws"),
+        ("route=[{'cidrBlock': 1}]", "cidrBlock"),
+    ],
+)
+def test_the_predicted_type_error_names_the_argument(value: str, argument: str) -> None:
+    body = (
+        "from cdktf_cdktf_provider_aws.route_table import RouteTable\n"
+        + STACK
+        + f"        RouteTable(self, 'rt', vpc_id='v', {value})\n"
+    )
+    [found] = findings(body)
+    assert found.rule_id == "PY004"
+    assert found.error == f"TypeError: type of argument {argument} does not match"
+
+
 def test_several_blockers_are_reported_together() -> None:
     body = (
         "from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioning\n"

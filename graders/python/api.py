@@ -126,6 +126,9 @@ def unknown_provider_argument(ctx: GradeContext) -> Iterator[Hit]:
     docs=CDKTF_DOCS,
     impact=API_IMPACT,
     fix_minutes=5,
+    # 2: a `**mapping` spread into a map literal is checked by its values, not as one value; the
+    # predicted TypeError names the argument when a map key is computed or holds a dot.
+    version=2,
 )
 def provider_value_of_wrong_shape(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a literal given to a provider parameter that its type can never accept: a
@@ -171,6 +174,8 @@ def provider_value_of_wrong_shape(ctx: GradeContext) -> Iterator[Hit]:
         "Training Quality Impact: High - demonstrates need to use CDKTF classes instead of raw dictionaries",
     ),
     fix_minutes=10,
+    # 2: a `**mapping` spread into a map literal is checked by its values.
+    version=2,
 )
 def dict_instead_of_struct_class(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a dict literal inside a list given where the provider expects a list of

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 from collections.abc import Iterator
 
 from graders.python.api_imports import version_label
@@ -290,7 +291,11 @@ def _dict_hit(call: Call, owner: str, report: ValueReport) -> Hit:
 
 def _leaf(where: str) -> str:
     """`block_device_mappings[0].ebs.encrypted` -> `encrypted`: the argument Python names."""
-    return where.rsplit(".", 1)[-1].split("[")[0]
+    # Subscripts go first: a map key may hold a dot (`tags['team.name']`) or be `...`.
+    return _SUBSCRIPT.sub("", where).rsplit(".", 1)[-1]
+
+
+_SUBSCRIPT = re.compile(r"\[[^\]]*\]")
 
 
 def _listed(names: list[str]) -> str:

@@ -184,6 +184,11 @@ class ShapeChecker:
             ok = True
             if isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=True):
+                    if key is None:
+                        # `**spread` merges a whole mapping into this one: its values are the
+                        # map's values, the mapping itself is not one of them.
+                        ok = self.check(value, ref, mode, report, where) and ok
+                        continue
                     label = repr(key.value) if isinstance(key, ast.Constant) else "..."
                     ok = self.check(value, ref[1], "kernel", report, f"{where}[{label}]") and ok
             return ok

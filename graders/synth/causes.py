@@ -18,11 +18,13 @@ class Cause:
     explanation: str
 
 
+# Python names the callable by its qualified name: `TapStack.__init__`, `TapStack._create_vpc`.
 _CALLABLE = re.compile(
-    r"(?P<name>[A-Za-z_][\w.]*?)(?:\.__init__)?\(\) "
+    r"(?P<name>[A-Za-z_][\w.]*?)\(\) "
     r"(?P<what>got an unexpected keyword|missing \d+ required|takes \d+ positional|got multiple values)"
 )
 _IMPORT_NAME = re.compile(r"cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'")
+_AWS_PROVIDER = "cdktf_cdktf_provider_aws"
 _NO_MODULE = re.compile(r"No module named '(?P<module>[\w.]+)'")
 
 CAUSES = {
@@ -46,6 +48,13 @@ CAUSES = {
             "Import of a module that does not exist",
             Category.API_CONSISTENCY,
             "The answer imports a module that is neither in the answer nor in the toolchain.",
+        ),
+        Cause(
+            "missing-name",
+            "Import of a name its module does not define",
+            Category.API_CONSISTENCY,
+            "The answer imports a name that its module (one of the answer's files, or a library of the "
+            "toolchain such as cdktf) does not define.",
         ),
         Cause(
             "unknown-keyword",
@@ -158,14 +167,17 @@ def classify(synth: SynthResult, answer_names: Collection[str]) -> Cause:
         return CAUSES["no-stacks" if short == "NoStacks" else "no-entry"]
     if short == "ModuleNotFoundError":
         m = _NO_MODULE.search(msg)
-        if m and m.group("module").startswith("cdktf_cdktf_provider_aws"):
+        # A submodule of the AWS provider, not another package whose name starts the same
+        # (`cdktf_cdktf_provider_awscc`, never prebuilt for CDKTF).
+        if m and m.group("module").startswith(f"{_AWS_PROVIDER}."):
             return CAUSES["provider-missing-module"]
         return CAUSES["missing-module"]
     if short == "ImportError":
         m = _IMPORT_NAME.search(msg)
         if m and m.group("module").startswith("cdktf_cdktf_provider_"):
             return CAUSES["provider-missing-name"]
-        return CAUSES["missing-module"]
+        # The module was found (Python read it to look for the name); only the name is missing.
+        return CAUSES["missing-name" if m else "missing-module"]
     if short == "TypeError":
         return _type_error(msg, answer_names)
     if short in ("NameError", "AttributeError", "UnboundLocalError"):
@@ -190,6 +202,7 @@ def _type_error(msg: str, answer_names: Collection[str]) -> Cause:
 
 
 def called_name(message: str) -> str | None:
-    """The class or function a TypeError's message names (`TapStack` in `TapStack.__init__() ...`)."""
+    """The callable a TypeError's message names, qualified as Python names it: `TapStack.__init__`
+    in `TapStack.__init__() ...`, `TapStack._create_vpc` for a method, `create_bucket` for a function."""
     m = _CALLABLE.search(message)
-    return m.group("name").split(".")[0] if m else None
+    return m.group("name") if m else None

@@ -38,7 +38,9 @@ TAIL_LINES = 6  # lines of a cut-off text quoted as evidence, ending at the cut
     fix_minutes=10,
     needs="synth",
     # 2: a stop on AWS, the network, pip or a build output of the task is ENV001's, not this rule's.
-    version=2,
+    # 3: a method's signature mismatch quotes that method; a name missing from an existing module
+    # is missing-name; only submodules of the AWS provider are provider-missing-module.
+    version=3,
 )
 def app_does_not_synthesize(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an answer whose own entry point fails to synthesize: it raises, runs past its
@@ -74,8 +76,11 @@ def app_does_not_synthesize(ctx: GradeContext) -> Iterator[Hit]:
     fix_anchor = anchor_in(ctx.trees, span) if span else ""
     evidence = quote(ctx.workspace.files, span) if span else ""
     message = f"Synthesis failed{where}: `{_first_line(error)}`."
-    if cause.kind == "signature-mismatch" and (owner := called_name(synth.message)):
-        fix_anchor = f"def:{owner}.__init__" if owner[0].isupper() else f"def:{owner}"
+    if cause.kind == "signature-mismatch" and (called := called_name(synth.message)):
+        # A method is looked up in its class (`TapStack._create_vpc`), a constructor as its class's
+        # `__init__`; of a nested class only the innermost class is kept, as `find_def` looks it up.
+        fix_anchor = "def:" + ".".join(called.split(".")[-2:])
+        owner = called.removesuffix(".__init__")
         definition = find_def(ctx.trees, fix_anchor[4:])
         if definition is not None:
             # The seed shows both sides of the mismatch: the definition and the call.
