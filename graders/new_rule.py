@@ -3,7 +3,7 @@ skeleton to fill in.
 
 It writes the rule function with its metadata (into `graders/<family>/<module>.py` when MODULE
 names a file of the family, else into a new module `graders/<family>/<id>.py` that it lists in
-`BUILTIN_FAMILIES`), and `tests/fixtures/rules/<ID>/good` and `bad` with a README of what goes
+`BUILTIN_FAMILIES`), and `tests/rules/<family>/<ID>/good` and `bad` with a README of what goes
 there. It refuses an id that is registered or already has fixtures. Until the fixtures are filled
 in, tests/test_rules.py fails on the new rule's bad fixture: that is the reminder.
 """
@@ -90,7 +90,7 @@ def new_rule(rule_id: str, family: str, module: str | None = None, root: Path = 
         raise ValueError(f"unknown family {family!r}: one of {', '.join(FAMILY_FOLDERS)}")
     if not re.fullmatch(r"[A-Z]+\d{3}", rule_id) or rule_id.rstrip("0123456789") not in prefixes:
         raise ValueError(f"{rule_id} is not an id of family {family} ({'/'.join(prefixes)} and three digits)")
-    fixtures = root / "tests" / "fixtures" / "rules" / rule_id
+    fixtures = root / "tests" / "rules" / family / rule_id
     if fixtures.exists() or _declared(rule_id, root):
         raise RuleExists(f"{rule_id} exists already; `iacgrade rules` lists the ids taken")
     written = [_write_rule(rule_id, family, module, root)]

@@ -11,7 +11,8 @@ from harness.core.synth import SynthResult, SynthStatus
 from harness.core.workspace import Workspace
 from harness.platforms.cdktf_python.platform import CdktfPython
 
-FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+# tests/rules/<family>/<RULE_ID>/: family is the rule's grader package (graders/<family>/).
+RULES_DIR = Path(__file__).parent / "rules"
 
 
 @dataclass(frozen=True)
@@ -58,5 +59,17 @@ def workspace_of(answer: dict[str, str], task_id: str = "t", origin: str = "answ
     )
 
 
+def family_of(rule_id: str) -> str:
+    """The grader package that declares the rule (`graders/aws/network.py:31` -> "aws")."""
+    from graders.registry import load_rules
+
+    return load_rules()[rule_id].meta.source.split("/")[1]
+
+
+def rule_dir(rule_id: str) -> Path:
+    """Where the rule's fixtures live."""
+    return RULES_DIR / family_of(rule_id) / rule_id
+
+
 def fixture(rule_id: str, kind: str) -> Fixture:
-    return Fixture(rule_id, kind, FIXTURES / rule_id / kind)
+    return Fixture(rule_id, kind, rule_dir(rule_id) / kind)

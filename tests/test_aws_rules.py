@@ -68,10 +68,10 @@ def test_lambda_package_severity_tells_a_wrong_path_from_an_absent_package(tmp_p
     import shutil
 
     from graders.registry import run_rules
-    from tests.rule_fixtures import Fixture
+    from tests.rule_fixtures import Fixture, fixture
 
     case = tmp_path / "AWS007-abs"
-    shutil.copytree(Path(__file__).parent / "fixtures" / "rules" / "AWS007" / "bad", case)
+    shutil.copytree(fixture("AWS007", "bad").path, case)
     synth = json.loads((case / "synth.json").read_text())
     fn = synth["stacks"]["TapStackdev"]["resource"]["aws_lambda_function"]["processor"]
     fn["filename"] = "/tmp/iacgrade-x/workspace/lambda.zip"  # what os.path.abspath() gives at synth
@@ -100,10 +100,10 @@ def test_an_absent_package_is_critical_where_no_build_step_can_supply_it(
     import shutil
 
     from graders.registry import run_rules
-    from tests.rule_fixtures import Fixture
+    from tests.rule_fixtures import Fixture, fixture
 
     case = tmp_path / "AWS007-case"
-    shutil.copytree(Path(__file__).parent / "fixtures" / "rules" / "AWS007" / "bad", case)
+    shutil.copytree(fixture("AWS007", "bad").path, case)
     synth = json.loads((case / "synth.json").read_text())
     fn = synth["stacks"]["TapStackdev"]["resource"]["aws_lambda_function"]["processor"]
     fn["filename"] = filename
@@ -120,9 +120,9 @@ def test_an_absent_package_is_critical_where_no_build_step_can_supply_it(
 
 def test_engine_version_finding_cites_only_its_service_document() -> None:
     from graders.registry import run_rules
-    from tests.rule_fixtures import Fixture
+    from tests.rule_fixtures import fixture as rule_fixture
 
-    fixture = Fixture("AWS002", "bad", Path(__file__).parent / "fixtures" / "rules" / "AWS002" / "bad")
+    fixture = rule_fixture("AWS002", "bad")
     findings = run_rules(fixture.context(), only=["AWS002"]).findings
     assert findings
     for f in findings:
@@ -175,10 +175,10 @@ def test_a_package_the_answers_own_steps_build_is_not_missing(tmp_path: Path) ->
     from dataclasses import replace
 
     from graders.registry import run_rules
-    from tests.rule_fixtures import Fixture
+    from tests.rule_fixtures import Fixture, fixture
 
     case = tmp_path / "AWS007-built"
-    shutil.copytree(Path(__file__).parent / "fixtures" / "rules" / "AWS007" / "bad", case)
+    shutil.copytree(fixture("AWS007", "bad").path, case)
     synth = json.loads((case / "synth.json").read_text())
     fn = synth["stacks"]["TapStackdev"]["resource"]["aws_lambda_function"]["processor"]
     fn["filename"] = "/tmp/iacgrade-x/workspace/dist/processor.zip"

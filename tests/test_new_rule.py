@@ -33,7 +33,7 @@ def test_a_new_module_is_written_listed_and_given_fixture_folders(root: Path) ->
     registry = (root / "graders" / "registry.py").read_text(encoding="utf-8")
     families = ast.literal_eval(registry.split("BUILTIN_FAMILIES = ")[1].split("\n)\n")[0] + "\n)")
     assert families[-1] == "graders.aws.aws022" and "graders.aws.naming" in families
-    fixtures = root / "tests" / "fixtures" / "rules" / "AWS022"
+    fixtures = root / "tests" / "rules" / "aws" / "AWS022"
     assert (fixtures / "good" / "README.md").is_file() and (fixtures / "bad" / "files").is_dir()
     assert (fixtures / "bad" / "expected.json").read_text(encoding="utf-8") == "[]\n"
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from graders.registry import load_rules, run_rules
 from harness.core.findings import Outcome
-from tests.rule_fixtures import FIXTURES, fixture
+from tests.rule_fixtures import fixture, rule_dir
 
 RULES = load_rules()
 REQUIRED_DOC_SECTIONS = ("What it flags", "Why it matters", "Bad", "Good", "References")
@@ -31,8 +32,8 @@ def test_rule_documents_itself(rule_id: str) -> None:
 @pytest.mark.parametrize("rule_id", sorted(RULES))
 def test_rule_has_good_and_bad_fixtures(rule_id: str) -> None:
     for kind in ("good", "bad"):
-        assert (FIXTURES / rule_id / kind).is_dir(), f"{rule_id} has no {kind} fixture"
-    assert (FIXTURES / rule_id / "bad" / "expected.json").is_file()
+        assert (rule_dir(rule_id) / kind).is_dir(), f"{rule_id} has no {kind} fixture"
+    assert (rule_dir(rule_id) / "bad" / "expected.json").is_file()
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
@@ -63,7 +64,7 @@ def test_bad_fixture_yields_exactly_the_marked_hits(rule_id: str) -> None:
 @pytest.mark.parametrize("rule_id", sorted(RULES))
 def test_rule_source_points_at_its_declaration(rule_id: str) -> None:
     path, _, line = RULES[rule_id].meta.source.rpartition(":")
-    root = FIXTURES.parent.parent.parent
+    root = Path(__file__).resolve().parent.parent
     lines = (root / path).read_text(encoding="utf-8").splitlines()
     declaration = "\n".join(lines[int(line) - 1 : int(line) + 2])
     assert declaration.startswith("@rule(") and f'id="{rule_id}"' in declaration, declaration
