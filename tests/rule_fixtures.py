@@ -1,18 +1,64 @@
-"""Loading a rule's good/bad fixture: answer files, an optional saved synth result, expected hits."""
+"""Loading a rule's good/bad fixture: answer files, an optional saved synth result, expected hits.
+
+The expected hits are marked in the answer's own files, on the line each finding must point at:
+`# expect: AWS005`, several ids a line (`# expect: AWS005, PY003`; the same id twice for two
+findings there), an id with the severity the finding must have (`# expect: PY001 (Medium)`).
+What a line cannot carry goes in the fixture's `case.toml` (tests/rules/README.md).
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import tomllib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from graders.context import GradeContext, Settings
+from harness.core.findings import Finding
 from harness.core.synth import SynthResult, SynthStatus
 from harness.core.workspace import Workspace
 from harness.platforms.cdktf_python.platform import CdktfPython
 
 # tests/rules/<family>/<RULE_ID>/: family is the rule's grader package (graders/<family>/).
 RULES_DIR = Path(__file__).parent / "rules"
+CASE_FILE = "case.toml"
+
+_MARKER = re.compile(r"#\s*expect:\s*(?P<items>.*?)\s*$")
+# A rule id ("AWS005") or a checked tool's own id ("SEC:CKV_AWS_24"), with an optional severity.
+_ITEM = re.compile(r"(?P<id>[A-Z]+(?:\d{3}|:[A-Z0-9_]+))(?:\s*\((?P<severity>[A-Za-z]+)\))?")
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One finding a fixture expects: the rule (or check) id, where, and maybe its severity."""
+
+    rule_id: str
+    path: str
+    line: int
+    severity: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+def markers_in(path: str, text: str) -> list[Marker]:
+    """The `# expect:` markers of one file; a malformed marker is an error, not a silent skip."""
+    found: list[Marker] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _MARKER.search(line)
+        if not match:
+            continue
+        items = [item.strip() for item in match.group("items").split(",")]
+        for item in items:
+            parsed = _ITEM.fullmatch(item)
+            if parsed is None:
+                raise ValueError(f"{path}:{number}: malformed marker {item!r} in {line.strip()!r}")
+            found.append(Marker(parsed.group("id"), path, number, parsed.group("severity")))
+    return found
 
 
 @dataclass(frozen=True)
@@ -21,20 +67,22 @@ class Fixture:
     kind: str  # "good" or "bad"
     path: Path
 
-    def context(self) -> GradeContext:
+    def files(self) -> dict[str, str]:
+        """The answer's files, by workspace-relative path."""
         files_dir = self.path / "files"
-        answer = {
+        return {
             p.relative_to(files_dir).as_posix(): p.read_text(encoding="utf-8")
             for p in sorted(files_dir.rglob("*"))
             if p.is_file()
         }
-        ws = workspace_of(answer, task_id=f"{self.rule_id}-{self.kind}", origin="answer:fixture")
-        has_code = ws.has_code
+
+    def context(self) -> GradeContext:
+        ws = workspace_of(self.files(), task_id=f"{self.rule_id}-{self.kind}", origin="answer:fixture")
         synth_path = self.path / "synth.json"
         if synth_path.is_file():
             synth = SynthResult.from_reply(json.loads(synth_path.read_text(encoding="utf-8")))
         else:
-            synth = SynthResult(status=SynthStatus.SKIPPED if not has_code else SynthStatus.OK)
+            synth = SynthResult(status=SynthStatus.SKIPPED if not ws.has_code else SynthStatus.OK)
         # The environment the fixture assumes (Settings fields), when not the default profile's.
         settings_path = self.path / "settings.json"
         settings = (
@@ -44,9 +92,68 @@ class Fixture:
         )
         return GradeContext(ws, synth, settings=settings)
 
-    def expected(self) -> list[dict[str, str]]:
-        path = self.path / "expected.json"
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+    def case(self) -> dict[str, Any]:
+        """The fixture's `case.toml`: what the markers cannot say (empty when there is none)."""
+        path = self.path / CASE_FILE
+        return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    def markers(self) -> list[Marker]:
+        """Every `# expect:` marker of the fixture's files."""
+        return [m for path, text in self.files().items() for m in markers_in(path, text)]
+
+    def unlocated(self) -> list[str]:
+        """Anchors of the findings expected with no file and line (`unlocated` in case.toml)."""
+        return list(self.case().get("unlocated", []))
+
+    def titles(self) -> dict[str, str]:
+        """Titles some findings must carry, by anchor (`[titles]` in case.toml)."""
+        return dict(self.case().get("titles", {}))
+
+    @property
+    def fails(self) -> bool:
+        """Whether the rule must flag this fixture: it marks a finding of the rule."""
+        return bool(self.unlocated()) or any(_declared_by(m.rule_id) == self.rule_id for m in self.markers())
+
+
+def _declared_by(check_id: str) -> str:
+    from graders.registry import declaring_rule
+
+    return declaring_rule(check_id)
+
+
+def mismatches(findings: list[Finding], markers: list[Marker], unlocated: list[str]) -> list[str]:
+    """How the findings differ from the marked ones, a line each; empty when they agree exactly."""
+    located = [f for f in findings if f.location.path and f.location.line]
+    got = Counter((f.rule_id, f"{f.location.path}:{f.location.line}") for f in located)
+    want = Counter((m.rule_id, m.where) for m in markers)
+    out = [f"missing: {where} {rule_id}" for (rule_id, where), n in (want - got).items() for _ in range(n)]
+    for f in located:
+        key = (f.rule_id, f"{f.location.path}:{f.location.line}")
+        if (got - want)[key]:
+            out.append(f"unexpected: {key[1]} {f.rule_id} [{f.anchor}] {f.message[:120]}")
+    loose = Counter(f.anchor for f in findings if f not in located)
+    for anchor, n in (Counter(unlocated) - loose).items():
+        out += [f"missing: unlocated {anchor}"] * n
+    for anchor, n in (loose - Counter(unlocated)).items():
+        out += [f"unexpected: unlocated {anchor} ({_where(findings, anchor)})"] * n
+    out += _severity_mismatches(located, markers)
+    return out
+
+
+def _where(findings: list[Finding], anchor: str) -> str:
+    return next((str(f.location) or "no location" for f in findings if f.anchor == anchor), "")
+
+
+def _severity_mismatches(located: list[Finding], markers: list[Marker]) -> list[str]:
+    out: list[str] = []
+    for key in {(m.rule_id, m.where) for m in markers if m.severity}:
+        want = Counter(m.severity for m in markers if (m.rule_id, m.where) == key and m.severity)
+        got = Counter(
+            f.severity.value for f in located if (f.rule_id, f"{f.location.path}:{f.location.line}") == key
+        )
+        if got and want - got:  # no finding there at all is told as missing already
+            out.append(f"severity at {key[1]} {key[0]}: marked {sorted(want.elements())}, got {sorted(got)}")
+    return out
 
 
 def workspace_of(answer: dict[str, str], task_id: str = "t", origin: str = "answer:test") -> Workspace:

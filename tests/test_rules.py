@@ -9,7 +9,7 @@ import pytest
 
 from graders.registry import load_rules, run_rules
 from harness.core.findings import Outcome
-from tests.rule_fixtures import fixture, rule_dir
+from tests.rule_fixtures import fixture, mismatches, rule_dir
 
 RULES = load_rules()
 REQUIRED_DOC_SECTIONS = ("What it flags", "Why it matters", "Bad", "Good", "References")
@@ -33,7 +33,8 @@ def test_rule_documents_itself(rule_id: str) -> None:
 def test_rule_has_good_and_bad_fixtures(rule_id: str) -> None:
     for kind in ("good", "bad"):
         assert (rule_dir(rule_id) / kind).is_dir(), f"{rule_id} has no {kind} fixture"
-    assert (rule_dir(rule_id) / "bad" / "expected.json").is_file()
+    assert not fixture(rule_id, "good").fails, f"{rule_id}'s good fixture marks a finding"
+    assert fixture(rule_id, "bad").fails, f"{rule_id}'s bad fixture marks no finding (`# expect: {rule_id}`)"
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
@@ -48,17 +49,11 @@ def test_bad_fixture_yields_exactly_the_marked_hits(rule_id: str) -> None:
     fx = fixture(rule_id, "bad")
     run = run_rules(fx.context(), only=[rule_id])
     assert [o.outcome for o in run.outcomes] == [Outcome.FAIL]
-    got = sorted((f.anchor, str(f.location)) for f in run.findings)
-    want = sorted((e["anchor"], e.get("location", "")) for e in fx.expected())
-    assert got == want
-    titles = {e["anchor"]: e["title"] for e in fx.expected() if "title" in e}
-    marked = [e for e in fx.expected() if "severity" in e]
-    severities = {(e["anchor"], e.get("location", "")): e["severity"] for e in marked}
-    for f in run.findings:
-        if f.anchor in titles:
-            assert f.title == titles[f.anchor]
-        if (f.anchor, str(f.location)) in severities:
-            assert f.severity == severities[(f.anchor, str(f.location))], f"{f.anchor} at {f.location}"
+    problems = mismatches(run.findings, fx.markers(), fx.unlocated())
+    assert not problems, "\n".join(problems)
+    anchors = {f.anchor: f.title for f in run.findings}
+    for anchor, title in fx.titles().items():
+        assert anchors.get(anchor) == title, f"{anchor}: {anchors.get(anchor, 'no such finding')!r}"
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
