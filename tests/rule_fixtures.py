@@ -1,6 +1,7 @@
-"""Loading a rule's good/bad fixture: answer files, an optional saved synth result, expected hits.
+"""A rule's fixture cases: answer files, an optional saved synth result, the expected findings.
 
-The expected hits are marked in the answer's own files, on the line each finding must point at:
+Each rule has cases under tests/rules/<family>/<RULE_ID>/<case>/ (layout in tests/rules/README.md).
+A case's expected findings are marked in the answer's own files, on the line each must point at:
 `# expect: AWS005`, several ids a line (`# expect: AWS005, PY003`; the same id twice for two
 findings there), an id with the severity the finding must have (`# expect: PY001 (Medium)`).
 What a line cannot carry goes in the fixture's `case.toml` (tests/rules/README.md).
@@ -62,10 +63,17 @@ def markers_in(path: str, text: str) -> list[Marker]:
 
 
 @dataclass(frozen=True)
-class Fixture:
+class Case:
+    """One named case of a rule: a folder with `files/` and maybe synth.json, settings.json, case.toml."""
+
     rule_id: str
-    kind: str  # "good" or "bad"
+    name: str
     path: Path
+
+    @property
+    def id(self) -> str:
+        """How tests name the case: `AWS005/fails`."""
+        return f"{self.rule_id}/{self.name}"
 
     def files(self) -> dict[str, str]:
         """The answer's files, by workspace-relative path."""
@@ -77,7 +85,7 @@ class Fixture:
         }
 
     def context(self) -> GradeContext:
-        ws = workspace_of(self.files(), task_id=f"{self.rule_id}-{self.kind}", origin="answer:fixture")
+        ws = workspace_of(self.files(), task_id=f"{self.rule_id}-{self.name}", origin="answer:fixture")
         synth_path = self.path / "synth.json"
         if synth_path.is_file():
             synth = SynthResult.from_reply(json.loads(synth_path.read_text(encoding="utf-8")))
@@ -93,12 +101,12 @@ class Fixture:
         return GradeContext(ws, synth, settings=settings)
 
     def case(self) -> dict[str, Any]:
-        """The fixture's `case.toml`: what the markers cannot say (empty when there is none)."""
+        """The case's `case.toml`: what the markers cannot say (empty when there is none)."""
         path = self.path / CASE_FILE
         return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
     def markers(self) -> list[Marker]:
-        """Every `# expect:` marker of the fixture's files."""
+        """Every `# expect:` marker of the case's files."""
         return [m for path, text in self.files().items() for m in markers_in(path, text)]
 
     def unlocated(self) -> list[str]:
@@ -111,8 +119,12 @@ class Fixture:
 
     @property
     def fails(self) -> bool:
-        """Whether the rule must flag this fixture: it marks a finding of the rule."""
-        return bool(self.unlocated()) or any(_declared_by(m.rule_id) == self.rule_id for m in self.markers())
+        """Whether the rule must flag this case: it marks a finding of the rule (else it must pass)."""
+        return bool(self.unlocated()) or self.rule_id in self.marked_rules()
+
+    def marked_rules(self) -> set[str]:
+        """The rules the markers name (a check id counts as the rule that runs it)."""
+        return {_declared_by(m.rule_id) for m in self.markers()}
 
 
 def _declared_by(check_id: str) -> str:
@@ -178,5 +190,19 @@ def rule_dir(rule_id: str) -> Path:
     return RULES_DIR / family_of(rule_id) / rule_id
 
 
-def fixture(rule_id: str, kind: str) -> Fixture:
-    return Fixture(rule_id, kind, rule_dir(rule_id) / kind)
+def rule_case(rule_id: str, name: str) -> Case:
+    """The case `name` of rule `rule_id` (tests that build on a rule's fixture start here)."""
+    return Case(rule_id, name, rule_dir(rule_id) / name)
+
+
+def rule_cases(rule_id: str) -> list[Case]:
+    """Every case of the rule, by name."""
+    folder = rule_dir(rule_id)
+    return (
+        [Case(rule_id, d.name, d) for d in sorted(folder.iterdir()) if d.is_dir()] if folder.is_dir() else []
+    )
+
+
+def all_cases() -> list[Case]:
+    """Every case of every rule folder under tests/rules/, registered or not."""
+    return [Case(d.parent.name, d.name, d) for d in sorted(RULES_DIR.glob("*/*/*")) if d.is_dir()]

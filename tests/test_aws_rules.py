@@ -68,15 +68,15 @@ def test_lambda_package_severity_tells_a_wrong_path_from_an_absent_package(tmp_p
     import shutil
 
     from graders.registry import run_rules
-    from tests.rule_fixtures import Fixture, fixture
+    from tests.rule_fixtures import Case, rule_case
 
     case = tmp_path / "AWS007-abs"
-    shutil.copytree(fixture("AWS007", "bad").path, case)
+    shutil.copytree(rule_case("AWS007", "fails").path, case)
     synth = json.loads((case / "synth.json").read_text())
     fn = synth["stacks"]["TapStackdev"]["resource"]["aws_lambda_function"]["processor"]
     fn["filename"] = "/tmp/iacgrade-x/workspace/lambda.zip"  # what os.path.abspath() gives at synth
     (case / "synth.json").write_text(json.dumps(synth))
-    run = run_rules(Fixture("AWS007", "bad", case).context(), only=["AWS007"])
+    run = run_rules(Case("AWS007", "fails", case).context(), only=["AWS007"])
     found = {f.anchor: f for f in run.findings}
     absent = found["construct:processor"]
     assert absent.severity.value == "High"
@@ -100,16 +100,16 @@ def test_an_absent_package_is_critical_where_no_build_step_can_supply_it(
     import shutil
 
     from graders.registry import run_rules
-    from tests.rule_fixtures import Fixture, fixture
+    from tests.rule_fixtures import Case, rule_case
 
     case = tmp_path / "AWS007-case"
-    shutil.copytree(fixture("AWS007", "bad").path, case)
+    shutil.copytree(rule_case("AWS007", "fails").path, case)
     synth = json.loads((case / "synth.json").read_text())
     fn = synth["stacks"]["TapStackdev"]["resource"]["aws_lambda_function"]["processor"]
     fn["filename"] = filename
     fn["source_code_hash"] = f'${{filebase64sha256("{filename}")}}'
     (case / "synth.json").write_text(json.dumps(synth))
-    run = run_rules(Fixture("AWS007", "bad", case).context(), only=["AWS007"])
+    run = run_rules(Case("AWS007", "fails", case).context(), only=["AWS007"])
     absent = next(f for f in run.findings if f.anchor == "construct:processor")
     assert absent.severity.value == severity
     # The hash function reads the file first, so its error is what Terraform prints.
@@ -120,10 +120,9 @@ def test_an_absent_package_is_critical_where_no_build_step_can_supply_it(
 
 def test_engine_version_finding_cites_only_its_service_document() -> None:
     from graders.registry import run_rules
-    from tests.rule_fixtures import fixture as rule_fixture
+    from tests.rule_fixtures import rule_case
 
-    fixture = rule_fixture("AWS002", "bad")
-    findings = run_rules(fixture.context(), only=["AWS002"]).findings
+    findings = run_rules(rule_case("AWS002", "fails").context(), only=["AWS002"]).findings
     assert findings
     for f in findings:
         assert len(f.docs) == 1, f.docs
@@ -135,9 +134,9 @@ def test_a_name_built_from_a_suffix_variable_is_the_entry_points_defect() -> Non
     from dataclasses import replace
 
     from graders.registry import run_rules
-    from tests.rule_fixtures import fixture
+    from tests.rule_fixtures import rule_case
 
-    ctx = fixture("AWS009", "bad").context()
+    ctx = rule_case("AWS009", "fails").context()
     assert len(run_rules(ctx, only=["AWS009"]).findings) == 2
     # The same JSON from code that derives both names from the suffix: the entry point passed
     # another value, which the entry-contract rules report once.
@@ -155,9 +154,9 @@ def test_a_role_name_aws_requires_exactly_needs_no_suffix() -> None:
     from dataclasses import replace
 
     from graders.registry import run_rules
-    from tests.rule_fixtures import fixture
+    from tests.rule_fixtures import rule_case
 
-    ctx = fixture("AWS009", "bad").context()
+    ctx = rule_case("AWS009", "fails").context()
     assert ctx.synth is not None
     stacks = copy.deepcopy(ctx.synth.stacks)
     for doc in stacks.values():
@@ -175,15 +174,15 @@ def test_a_package_the_answers_own_steps_build_is_not_missing(tmp_path: Path) ->
     from dataclasses import replace
 
     from graders.registry import run_rules
-    from tests.rule_fixtures import Fixture, fixture
+    from tests.rule_fixtures import Case, rule_case
 
     case = tmp_path / "AWS007-built"
-    shutil.copytree(fixture("AWS007", "bad").path, case)
+    shutil.copytree(rule_case("AWS007", "fails").path, case)
     synth = json.loads((case / "synth.json").read_text())
     fn = synth["stacks"]["TapStackdev"]["resource"]["aws_lambda_function"]["processor"]
     fn["filename"] = "/tmp/iacgrade-x/workspace/dist/processor.zip"
     (case / "synth.json").write_text(json.dumps(synth))
-    ctx = Fixture("AWS007", "bad", case).context()
+    ctx = Case("AWS007", "fails", case).context()
     assert "construct:processor" in {f.anchor for f in run_rules(ctx, only=["AWS007"]).findings}
     steps = "## Deploy\n\n```bash\ncd lib/lambda && zip -r ../../dist/processor.zip .\ncdktf deploy\n```\n"
     built = replace(ctx, workspace=replace(ctx.workspace, docs={"MODEL_RESPONSE.md": steps}))

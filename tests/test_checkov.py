@@ -10,7 +10,7 @@ from graders.registry import run_rules
 from graders.security import scan
 from harness.core.errors import GraderError
 from harness.core.findings import Outcome
-from tests.rule_fixtures import fixture
+from tests.rule_fixtures import rule_case
 
 
 def test_line_index_maps_resource_blocks_to_addresses() -> None:
@@ -24,7 +24,7 @@ def test_line_index_maps_resource_blocks_to_addresses() -> None:
 
 def test_a_checkov_that_breaks_is_an_error_outcome_not_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IACGRADE_CHECKOV", "/bin/false")
-    run = run_rules(fixture("SEC001", "bad").context(), only=["SEC001"])
+    run = run_rules(rule_case("SEC001", "fails").context(), only=["SEC001"])
     assert [o.outcome for o in run.outcomes] == [Outcome.ERROR]
     assert run.findings == []
 

@@ -19,7 +19,7 @@ from harness.core.profile import (
 )
 from harness.pipeline.grade import GradeOptions, in_environment
 from harness.platforms.registry import default_platform
-from tests.rule_fixtures import fixture
+from tests.rule_fixtures import rule_case
 
 
 def test_shipped_profiles_load_and_name_their_sources() -> None:
@@ -97,7 +97,7 @@ def test_bad_as_of_date_is_refused() -> None:
 def test_missing_backend_is_critical_only_where_remote_state_is_required(
     required: bool, severity: str
 ) -> None:
-    ctx = fixture("TF001", "bad").context()
+    ctx = rule_case("TF001", "fails").context()
     ctx.settings = Settings(remote_state_required=required)
     missing = [f for f in run_rules(ctx, only=["TF001"]).findings if f.anchor == "backend:missing"]
     assert [f.severity.value for f in missing] == [severity]
@@ -105,6 +105,6 @@ def test_missing_backend_is_critical_only_where_remote_state_is_required(
 
 @pytest.mark.parametrize(("version", "flagged"), [("1.9.8", True), ("1.10.0", False), ("latest", False)])
 def test_use_lockfile_is_flagged_only_before_terraform_1_10(version: str, flagged: bool) -> None:
-    ctx = fixture("TF002", "bad").context()
+    ctx = rule_case("TF002", "fails").context()
     ctx.settings = Settings(terraform_version=version)
     assert bool(run_rules(ctx, only=["TF002"]).findings) is flagged

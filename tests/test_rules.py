@@ -1,4 +1,4 @@
-"""Every registered rule: metadata, docs, and its good/bad fixtures, run as tests."""
+"""Every registered rule: metadata, docs, and its fixture cases (tests/rules/), run as tests."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pytest
 
 from graders.registry import load_rules, run_rules
 from harness.core.findings import Outcome
-from tests.rule_fixtures import fixture, mismatches, rule_dir
+from tests.rule_fixtures import Case, all_cases, family_of, mismatches, rule_cases
 
 RULES = load_rules()
+CASES = all_cases()
 REQUIRED_DOC_SECTIONS = ("What it flags", "Why it matters", "Bad", "Good", "References")
 
 
@@ -30,30 +31,35 @@ def test_rule_documents_itself(rule_id: str) -> None:
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
-def test_rule_has_good_and_bad_fixtures(rule_id: str) -> None:
-    for kind in ("good", "bad"):
-        assert (rule_dir(rule_id) / kind).is_dir(), f"{rule_id} has no {kind} fixture"
-    assert not fixture(rule_id, "good").fails, f"{rule_id}'s good fixture marks a finding"
-    assert fixture(rule_id, "bad").fails, f"{rule_id}'s bad fixture marks no finding (`# expect: {rule_id}`)"
+def test_rule_has_a_passing_and_a_failing_case(rule_id: str) -> None:
+    cases = rule_cases(rule_id)
+    assert any(not c.fails for c in cases), (
+        f"{rule_id} has no passing case (one with no `# expect: {rule_id}`)"
+    )
+    assert any(c.fails for c in cases), f"{rule_id} has no failing case (none marks `# expect: {rule_id}`)"
 
 
-@pytest.mark.parametrize("rule_id", sorted(RULES))
-def test_good_fixture_yields_nothing(rule_id: str) -> None:
-    run = run_rules(fixture(rule_id, "good").context(), only=[rule_id])
-    assert [o.outcome for o in run.outcomes] == [Outcome.PASS]
-    assert run.findings == []
+def test_every_case_folder_is_a_registered_rule_in_its_family() -> None:
+    for case in CASES:
+        assert case.rule_id in RULES, f"{case.path} names no registered rule"
+        assert case.path.parent.parent.name == family_of(case.rule_id), (
+            f"{case.path}: not its family's folder"
+        )
+        assert (case.path / "files").is_dir(), f"{case.path} has no files/"
 
 
-@pytest.mark.parametrize("rule_id", sorted(RULES))
-def test_bad_fixture_yields_exactly_the_marked_hits(rule_id: str) -> None:
-    fx = fixture(rule_id, "bad")
-    run = run_rules(fx.context(), only=[rule_id])
-    assert [o.outcome for o in run.outcomes] == [Outcome.FAIL]
-    problems = mismatches(run.findings, fx.markers(), fx.unlocated())
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_case_yields_exactly_the_marked_findings(case: Case) -> None:
+    """A case with no marker of its rule must pass it; a case with markers gets exactly those
+    findings, from its rule and from any other rule a marker names."""
+    run = run_rules(case.context(), only=sorted({case.rule_id} | case.marked_rules()))
+    outcome = {o.rule_id: o.outcome for o in run.outcomes}[case.rule_id]
+    assert outcome is (Outcome.FAIL if case.fails else Outcome.PASS)
+    problems = mismatches(run.findings, case.markers(), case.unlocated())
     assert not problems, "\n".join(problems)
-    anchors = {f.anchor: f.title for f in run.findings}
-    for anchor, title in fx.titles().items():
-        assert anchors.get(anchor) == title, f"{anchor}: {anchors.get(anchor, 'no such finding')!r}"
+    titles = {f.anchor: f.title for f in run.findings}
+    for anchor, title in case.titles().items():
+        assert titles.get(anchor) == title, f"{anchor}: {titles.get(anchor, 'no such finding')!r}"
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))

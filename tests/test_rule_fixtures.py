@@ -1,0 +1,82 @@
+"""The fixture cases' contract: `# expect:` markers, and how findings are held against them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.core.findings import Category, Finding, Location, Severity
+from tests.rule_fixtures import Case, Marker, markers_in, mismatches
+
+
+def _finding(
+    rule_id: str, path: str | None, line: int | None, anchor: str = "a", severity: str = "High"
+) -> Finding:
+    return Finding(
+        rule_id=rule_id,
+        title="t",
+        severity=Severity(severity),
+        category=Category.RESOURCE_CONFIGURATION,
+        message="m",
+        location=Location(path=path, line=line),
+        anchor=anchor,
+    )
+
+
+def test_markers_name_ids_severities_and_repeats_on_their_line() -> None:
+    text = 'x = 1\nBucket(self, "b")  # expect: AWS005, PY003 (Medium), AWS005\n# expect:SEC:CKV_AWS_24\n'
+    assert markers_in("lib/s.py", text) == [
+        Marker("AWS005", "lib/s.py", 2),
+        Marker("PY003", "lib/s.py", 2, "Medium"),
+        Marker("AWS005", "lib/s.py", 2),
+        Marker("SEC:CKV_AWS_24", "lib/s.py", 3),
+    ]
+
+
+@pytest.mark.parametrize(
+    "marker", ["# expect: aws005", "# expect: AWS005 High", "# expect:", "# expect: AWS05"]
+)
+def test_a_malformed_marker_is_an_error_not_a_passing_case(marker: str) -> None:
+    with pytest.raises(ValueError, match=r"lib/s\.py:1: malformed marker"):
+        markers_in("lib/s.py", f"x = 1  {marker}\n")
+
+
+def test_findings_must_be_exactly_at_the_marked_lines() -> None:
+    marked = [Marker("AWS005", "lib/s.py", 3), Marker("AWS005", "lib/s.py", 9)]
+    assert (
+        mismatches([_finding("AWS005", "lib/s.py", 3), _finding("AWS005", "lib/s.py", 9)], marked, []) == []
+    )
+    problems = mismatches([_finding("AWS005", "lib/s.py", 3), _finding("AWS005", "lib/s.py", 8)], marked, [])
+    assert problems == ["missing: lib/s.py:9 AWS005", "unexpected: lib/s.py:8 AWS005 [a] m"]
+    # Two findings on one line need the id twice.
+    twice = [_finding("AWS005", "lib/s.py", 3)] * 2
+    assert mismatches(twice, marked[:1], []) == ["unexpected: lib/s.py:3 AWS005 [a] m"] * 2
+
+
+def test_a_marked_severity_must_be_the_findings() -> None:
+    marked = [Marker("PY001", "lib/s.py", 3, "Medium")]
+    assert mismatches([_finding("PY001", "lib/s.py", 3, severity="Medium")], marked, []) == []
+    assert mismatches([_finding("PY001", "lib/s.py", 3, severity="Low")], marked, []) == [
+        "severity at lib/s.py:3 PY001: marked ['Medium'], got ['Low']"
+    ]
+
+
+def test_findings_with_no_line_are_held_against_the_unlocated_anchors() -> None:
+    loose = _finding("SYN002", None, None, anchor="no-code")
+    assert mismatches([loose], [], ["no-code"]) == []
+    assert mismatches([loose], [], []) == ["unexpected: unlocated no-code (no location)"]
+    assert mismatches([], [], ["no-code"]) == ["missing: unlocated no-code"]
+
+
+def test_a_case_fails_when_it_marks_its_rule_and_passes_otherwise(tmp_path: Path) -> None:
+    (tmp_path / "files" / "lib").mkdir(parents=True)
+    stack = tmp_path / "files" / "lib" / "tap_stack.py"
+    stack.write_text("x = 1  # expect: PY003\n", encoding="utf-8")
+    case = Case("AWS005", "other-rule-only", tmp_path)
+    assert not case.fails and case.marked_rules() == {"PY003"}
+    stack.write_text("x = 1  # expect: AWS005\n", encoding="utf-8")
+    assert case.fails
+    (tmp_path / "case.toml").write_text('unlocated = ["no-code"]\n', encoding="utf-8")
+    stack.write_text("x = 1\n", encoding="utf-8")
+    assert case.fails and case.unlocated() == ["no-code"]
