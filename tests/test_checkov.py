@@ -33,3 +33,15 @@ def test_missing_checkov_raises_a_grader_error(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("IACGRADE_CHECKOV", "/nonexistent/checkov")
     with pytest.raises(GraderError):
         scan.run_checkov({"S": {"resource": {}}})
+
+
+def test_cdktf_nulls_are_left_out_as_terraform_leaves_them() -> None:
+    # cdktf writes every unset field of an inline block as null; the SEC001 `fails` case is the
+    # same thing synthesized, where checkov missed the open SSH ingress until the nulls went.
+    ingress = {"cidr_blocks": ["0.0.0.0/0"], "from_port": 22, "self": None, "prefix_list_ids": None}
+    doc = {"resource": {"aws_security_group": {"web": {"ingress": [ingress], "name": None}}}}
+    assert scan.without_nulls(doc) == {
+        "resource": {
+            "aws_security_group": {"web": {"ingress": [{"cidr_blocks": ["0.0.0.0/0"], "from_port": 22}]}}
+        }
+    }

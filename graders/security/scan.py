@@ -61,7 +61,7 @@ def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECO
         for name, doc in stacks.items():
             folder = Path(tmp) / _safe(name)
             folder.mkdir()
-            text = json.dumps(doc, indent=2, sort_keys=True)
+            text = json.dumps(without_nulls(doc), indent=2, sort_keys=True)
             (folder / "cdk.tf.json").write_text(text, encoding="utf-8")
             index[folder.name] = _line_index(text)
         args = ["--framework", "terraform_json", "-o", "json", "--quiet", "--compact", "--skip-download"]
@@ -84,6 +84,20 @@ def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECO
             failed.append({**check, "stack": stack, "address": address})
     # checkov scans the stack files in parallel and reports them in the order they finished.
     return sorted(failed, key=_check_order)
+
+
+def without_nulls(value: Any) -> Any:
+    """The JSON with every null-valued key left out, which is what Terraform makes of a null.
+
+    cdktf writes each field of an inline block a struct leaves unset as null
+    (`ingress: [{"cidr_blocks": ["0.0.0.0/0"], "ipv6_cidr_blocks": null, ...}]`), and checkov
+    passes some checks on such a block without reading it (CKV_AWS_24 on an SSH ingress open to
+    the world)."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
 
 
 def _check_order(check: dict[str, Any]) -> tuple[str, int, str, str]:
@@ -147,7 +161,8 @@ def _address(index: list[tuple[int, str]], first_line: int, resource: str) -> st
     fix_minutes=5,
     needs="terraform",
     # 2: each finding carries its checkov check id (`SEC:CKV_AWS_24`) rather than SEC001.
-    version=2,
+    # 3: checkov reads the JSON without cdktf's nulls, which hid open ingress blocks from it.
+    version=3,
     runs_checks=True,
 )
 def checkov_security_check_failed(ctx: GradeContext) -> Iterator[Hit]:
