@@ -8,7 +8,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 RUN_DIR ?= out/demo
 
-.PHONY: new-rule rules-doc checkov refresh-data setup demo test test-fast lint format image docker-engine bench clean help
+.PHONY: new-rule rules-doc fixtures-synth checkov refresh-data setup demo test test-fast lint format image docker-engine bench clean help
 
 help:
 	@echo "make demo    install, then grade the example tasks in tasks/ and print where the reports are"
@@ -88,6 +88,11 @@ clean:
 # docs/rules.md from the rule registry (tests/test_rules_doc.py fails when it is stale).
 rules-doc: setup
 	$(BIN)/python -m graders.docs
+
+# The rule cases' synth.json from the real local synth (tests/test_rule_synth.py checks they have not
+# drifted): every case that has one, or `make fixtures-synth CASES="AWS005/fails TF001/passes"`.
+fixtures-synth: setup
+	$(BIN)/python -m tests.rule_synth $(CASES)
 
 # A rule skeleton: `make new-rule ID=AWS022 FAMILY=aws [MODULE=naming]` (refuses an id in use).
 new-rule: setup

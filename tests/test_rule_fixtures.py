@@ -1,4 +1,5 @@
-"""The fixture cases' contract: `# expect:` markers, and how findings are held against them."""
+"""The fixture cases' contract: `# expect:` markers, how findings are held against them, and what a
+saved synth.json keeps."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from harness.core.findings import Category, Finding, Location, Severity
+from harness.core.synth import Frame, SynthResult, SynthStatus
 from tests.rule_fixtures import Case, Marker, markers_in, mismatches
+from tests.rule_synth import drift, hand_made, stored, write
 
 
 def _finding(
@@ -80,3 +83,36 @@ def test_a_case_fails_when_it_marks_its_rule_and_passes_otherwise(tmp_path: Path
     (tmp_path / "case.toml").write_text('unlocated = ["no-code"]\n', encoding="utf-8")
     stack.write_text("x = 1\n", encoding="utf-8")
     assert case.fails and case.unlocated() == ["no-code"]
+
+
+def test_a_hand_made_synth_says_why_in_case_toml(tmp_path: Path) -> None:
+    case = Case("SYN001", "timeout", tmp_path)
+    assert hand_made(case) == ""
+    (tmp_path / "case.toml").write_text('synth = "hand-made: no runnable app times out the same way"\n')
+    assert hand_made(case) == "hand-made: no runnable app times out the same way"
+
+
+def test_a_stored_synth_keeps_what_rules_read_and_drops_what_varies_by_run(tmp_path: Path) -> None:
+    result = SynthResult(
+        status=SynthStatus.ERROR,
+        error_type="TypeError",
+        message="m",
+        traceback='File "tap.py", line 6\n    ^^^^',
+        frame=Frame(file="tap.py", line=6, code="TapStack("),
+        seconds=1.5,
+        worker="w1",
+        seed=7,
+        clock="1980-01-01",
+    )
+    assert stored(result) == {
+        "status": "error",
+        "error_type": "TypeError",
+        "message": "m",
+        "frame": {"file": "tap.py", "line": 6, "code": "TapStack("},
+    }
+    case = Case("SYN001", "fails", tmp_path)
+    write(case, result)
+    assert drift(case, result.model_copy(update={"seconds": 9.0})) == ""
+    moved = drift(case, result.model_copy(update={"frame": Frame(file="tap.py", line=7, code="TapStack(")}))
+    assert moved.startswith("--- SYN001/fails/synth.json\n+++ synthesized now")
+    assert '-  "line": 6' in moved and '+  "line": 7' in moved
