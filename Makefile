@@ -16,6 +16,7 @@ help:
 	@echo "make lint    ruff check + format check, mypy, and the import contracts (lint-imports)"
 	@echo "make image   build the sandbox image (offline, from a local wheelhouse)"
 	@echo "make refresh-data  regenerate the AWS constraint data in graders/aws/data/"
+	@echo "make fixtures-synth [CASES=\"AWS005/fails\"]  rewrite the rule cases' synth.json from the real synth"
 
 setup: $(STAMP)
 

@@ -3,9 +3,11 @@ skeleton to fill in.
 
 It writes the rule function with its metadata (into `graders/<family>/<module>.py` when MODULE
 names a file of the family, else into a new module `graders/<family>/<id>.py` that it lists in
-`BUILTIN_FAMILIES`), and `tests/rules/<family>/<ID>/good` and `bad` with a README of what goes
-there. It refuses an id that is registered or already has fixtures. Until the fixtures are filled
-in, tests/test_rules.py fails on the new rule's bad fixture: that is the reminder.
+`BUILTIN_FAMILIES`), and two fixture cases under `tests/rules/<family>/<ID>/` (layout in
+tests/rules/README.md): `passes/`, an answer the rule must pass, and `fails/`, the same answer
+with a `# expect: <ID>` marker where a finding must point. It refuses an id that is registered or
+already has fixtures. Until the rule flags the marked line, tests/test_rules.py fails on the
+`fails` case: that is the reminder.
 """
 
 from __future__ import annotations
@@ -61,21 +63,25 @@ from harness.core.findings import Category, Severity
 from graders.registry import Hit, rule
 '''
 
-GOOD_README = """# {id}: good fixture
+CASE_STACK = """{note}
+from cdktf import S3Backend, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from constructs import Construct
 
-An answer the rule must pass: `files/` holds the answer's files (`lib/tap_stack.py`, ...), laid
-out as the model would write them; add `synth.json` (a saved synth reply, as in the other rules'
-fixtures) when the rule reads Terraform JSON (`needs="terraform"`), and `settings.json` when the
-fixture assumes a non-default environment. Make it the closest correct twin of `../bad`.
+
+class TapStack(TerraformStack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs):
+        super().__init__(scope, construct_id)
+        AwsProvider(self, "aws", region="us-east-1")
+        S3Backend(self, bucket="b", key="k", region="us-east-1", encrypt=True, dynamodb_table="locks")
+        S3Bucket(self, "data", bucket="data-dev"){marker}
 """
-
-BAD_README = """# {id}: bad fixture
-
-An answer the rule must flag: `files/` and `synth.json` as in `../good`, with the one mistake
-the rule is about. `expected.json` lists every hit exactly, as
-`{{"anchor": ..., "location": "lib/tap_stack.py:LINE"}}`, optionally with `title` and `severity`;
-tests/test_rules.py fails until it matches what the rule yields.
-"""
+PASSES_NOTE = """# TODO({id}): an answer {id} must pass, the closest correct twin of the `fails` case.
+# A rule that reads Terraform JSON also needs synth.json: `make fixtures-synth CASES="{id}/passes"`."""
+FAILS_NOTE = """# TODO({id}): the answer with the one mistake {id} is about. Each line a finding must point
+# at carries an expect comment naming {id}, as the last line does (tests/rules/README.md); then
+# `make fixtures-synth CASES="{id}/fails"` when the rule reads Terraform JSON."""
 
 
 class RuleExists(ValueError):
@@ -94,10 +100,9 @@ def new_rule(rule_id: str, family: str, module: str | None = None, root: Path = 
     if fixtures.exists() or _declared(rule_id, root):
         raise RuleExists(f"{rule_id} exists already; `iacgrade rules` lists the ids taken")
     written = [_write_rule(rule_id, family, module, root)]
-    for kind, readme in (("good", GOOD_README), ("bad", BAD_README)):
-        (fixtures / kind / "files").mkdir(parents=True)
-        written.append(_write(fixtures / kind / "README.md", readme.format(id=rule_id)))
-    written.append(_write(fixtures / "bad" / "expected.json", "[]\n"))
+    for case, note, marker in (("passes", PASSES_NOTE, ""), ("fails", FAILS_NOTE, f"  # expect: {rule_id}")):
+        stack = CASE_STACK.format(note=note.format(id=rule_id), marker=marker)
+        written.append(_write(fixtures / case / "files" / "lib" / "tap_stack.py", stack))
     return written
 
 
@@ -147,7 +152,10 @@ def main(argv: list[str]) -> int:
         return 1
     for path in written:
         print(f"wrote {path.relative_to(ROOT)}")
-    print("next: fill in the rule and its fixtures, then `python -m graders.docs` for docs/rules.md")
+    print(
+        "next: fill in the rule and its cases (with `make fixtures-synth` for a rule that reads "
+        "Terraform JSON), then `python -m graders.docs` for docs/rules.md"
+    )
     return 0
 
 

@@ -27,7 +27,8 @@ from harness.platforms.cdktf_python.platform import CdktfPython
 RULES_DIR = Path(__file__).parent / "rules"
 CASE_FILE = "case.toml"
 
-_MARKER = re.compile(r"#\s*expect:\s*(?P<items>.*?)\s*$")
+# A comment of its own: "`# expect: X`" quoted in prose is no marker.
+_MARKER = re.compile(r"(?:^|\s)#\s*expect:\s*(?P<items>.*?)\s*$")
 # A rule id ("AWS005") or a checked tool's own id ("SEC:CKV_AWS_24"), with an optional severity.
 _ITEM = re.compile(r"(?P<id>[A-Z]+(?:\d{3}|:[A-Z0-9_]+))(?:\s*\((?P<severity>[A-Za-z]+)\))?")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from graders import new_rule as scaffold
+from tests.rule_fixtures import Case
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,9 +34,17 @@ def test_a_new_module_is_written_listed_and_given_fixture_folders(root: Path) ->
     registry = (root / "graders" / "registry.py").read_text(encoding="utf-8")
     families = ast.literal_eval(registry.split("BUILTIN_FAMILIES = ")[1].split("\n)\n")[0] + "\n)")
     assert families[-1] == "graders.aws.aws022" and "graders.aws.naming" in families
-    fixtures = root / "tests" / "rules" / "aws" / "AWS022"
-    assert (fixtures / "good" / "README.md").is_file() and (fixtures / "bad" / "files").is_dir()
-    assert (fixtures / "bad" / "expected.json").read_text(encoding="utf-8") == "[]\n"
+    rule_dir = root / "tests" / "rules" / "aws" / "AWS022"
+    passes, fails = Case("AWS022", "passes", rule_dir / "passes"), Case("AWS022", "fails", rule_dir / "fails")
+    assert {p.relative_to(root).as_posix() for p in written[1:]} == {
+        "tests/rules/aws/AWS022/passes/files/lib/tap_stack.py",
+        "tests/rules/aws/AWS022/fails/files/lib/tap_stack.py",
+    }
+    # A passing case and a failing one whose marker the TODO rule does not meet yet: the reminder.
+    assert not passes.fails and passes.markers() == []
+    assert fails.fails and [(m.rule_id, m.path) for m in fails.markers()] == [("AWS022", "lib/tap_stack.py")]
+    for case in (passes, fails):
+        ast.parse(case.files()["lib/tap_stack.py"])
 
 
 def test_a_rule_joins_the_named_module_of_its_family(root: Path) -> None:

@@ -53,10 +53,11 @@ def test_case_yields_exactly_the_marked_findings(case: Case) -> None:
     """A case with no marker of its rule must pass it; a case with markers gets exactly those
     findings, from its rule and from any other rule a marker names."""
     run = run_rules(case.context(), only=sorted({case.rule_id} | case.marked_rules()))
-    outcome = {o.rule_id: o.outcome for o in run.outcomes}[case.rule_id]
-    assert outcome is (Outcome.FAIL if case.fails else Outcome.PASS)
+    outcome = {o.rule_id: o for o in run.outcomes}[case.rule_id]
+    assert outcome.outcome is not Outcome.ERROR, f"{case.rule_id} raised: {outcome.detail}"
     problems = mismatches(run.findings, case.markers(), case.unlocated())
     assert not problems, "\n".join(problems)
+    assert outcome.outcome is (Outcome.FAIL if case.fails else Outcome.PASS)
     titles = {f.anchor: f.title for f in run.findings}
     for anchor, title in case.titles().items():
         assert titles.get(anchor) == title, f"{anchor}: {titles.get(anchor, 'no such finding')!r}"
