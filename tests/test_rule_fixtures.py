@@ -37,6 +37,10 @@ def test_markers_name_ids_severities_and_repeats_on_their_line() -> None:
     ]
 
 
+def test_a_marker_quoted_in_prose_is_none() -> None:
+    assert markers_in("lib/s.py", "# mark the line with `# expect: AWS005` (see the README)\n") == []
+
+
 @pytest.mark.parametrize(
     "marker", ["# expect: aws005", "# expect: AWS005 High", "# expect:", "# expect: AWS05"]
 )
