@@ -26,6 +26,8 @@ from harness.platforms.cdktf_python.platform import CdktfPython
 # tests/rules/<family>/<RULE_ID>/: family is the rule's grader package (graders/<family>/).
 RULES_DIR = Path(__file__).parent / "rules"
 CASE_FILE = "case.toml"
+# What a case.toml may say (tests/rules/README.md); a misspelt key would otherwise go unread.
+CASE_KEYS = frozenset({"unlocated", "titles", "synth"})
 
 # A comment of its own: "`# expect: X`" quoted in prose is no marker.
 _MARKER = re.compile(r"(?:^|\s)#\s*expect:\s*(?P<items>.*?)\s*$")
@@ -104,7 +106,11 @@ class Case:
     def case(self) -> dict[str, Any]:
         """The case's `case.toml`: what the markers cannot say (empty when there is none)."""
         path = self.path / CASE_FILE
-        return tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        unknown = sorted(set(data) - CASE_KEYS)
+        if unknown:
+            raise ValueError(f"{path}: unknown keys {unknown}; known: {sorted(CASE_KEYS)}")
+        return data
 
     def markers(self) -> list[Marker]:
         """Every `# expect:` marker of the case's files."""

@@ -53,7 +53,9 @@ DIFF_LINES = 60
 def hand_made(case: Case) -> str:
     """Why the case's synth.json is written by hand; "" when the real synth made it."""
     reason = str(case.case().get("synth", ""))
-    return reason if reason.startswith(HAND_MADE) else ""
+    if reason and not reason.startswith(f"{HAND_MADE}: "):
+        raise ValueError(f"{case.id}: case.toml says synth = {reason!r}; only '{HAND_MADE}: <why>' is known")
+    return reason
 
 
 def synth_cases() -> list[Case]:

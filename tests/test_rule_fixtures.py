@@ -94,6 +94,12 @@ def test_a_hand_made_synth_says_why_in_case_toml(tmp_path: Path) -> None:
     assert hand_made(case) == ""
     (tmp_path / "case.toml").write_text('synth = "hand-made: no runnable app times out the same way"\n')
     assert hand_made(case) == "hand-made: no runnable app times out the same way"
+    (tmp_path / "case.toml").write_text('synth = "handmade"\n')
+    with pytest.raises(ValueError, match="only 'hand-made: <why>' is known"):
+        hand_made(case)
+    (tmp_path / "case.toml").write_text('unlocatd = ["no-code"]\n')
+    with pytest.raises(ValueError, match=r"unknown keys \['unlocatd'\]"):
+        case.unlocated()
 
 
 def test_a_stored_synth_keeps_what_rules_read_and_drops_what_varies_by_run(tmp_path: Path) -> None:
