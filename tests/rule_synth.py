@@ -22,7 +22,8 @@ import sys
 from typing import Any
 
 from harness.core.synth import SynthResult
-from harness.pipeline.grade import GradeOptions, _synth
+from harness.pipeline.grade import GradeOptions, synth_plan
+from harness.platforms.base import Reference
 from harness.sandbox.base import Sandbox
 from tests.rule_fixtures import Case, all_cases
 
@@ -48,6 +49,7 @@ STORED_FIELDS = (
     "contract_checked",
 )
 DIFF_LINES = 60
+NO_REFERENCE = Reference(workspace=None, failed=False)
 
 
 def hand_made(case: Case) -> str:
@@ -64,14 +66,12 @@ def synth_cases() -> list[Case]:
 
 
 def synth_case(case: Case, sandbox: Sandbox) -> SynthResult:
-    """What the pipeline's synth step gives for the case's files.
-
-    The step itself, not a copy: what grading adds to the sandbox's answer (the entry contract
-    flag, the repairs described) must reach the fixtures too. It builds its request with
-    `synth_request`, so a change to what a request carries reaches them as well.
-    """
+    """What the pipeline's synth step gives for the case's files: its request, and what it adds to
+    the sandbox's answer (the entry contract, the repairs described). A case is a model answer of
+    a task without reference code, so its own entry point is held to the standard one."""
     ctx = case.context()
-    return _synth(ctx.workspace, sandbox, GradeOptions(settings=ctx.settings), timings={})
+    planned = synth_plan(ctx.workspace, GradeOptions(settings=ctx.settings), NO_REFERENCE)
+    return planned.finish(sandbox.synth(planned.request))
 
 
 def stored(result: SynthResult) -> dict[str, Any]:
