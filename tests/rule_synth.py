@@ -29,9 +29,10 @@ from tests.rule_fixtures import Case, all_cases
 
 SYNTH_FILE = "synth.json"
 HAND_MADE = "hand-made"
-# What rules read of a synth result (grep `synth\.` under graders/). Left out: the traceback and
-# output tail (the interpreter's wording, which varies by Python release), and the run's seed,
-# clock, duration and worker.
+# What rules read of a synth result (grep `synth\.` under graders/). Left out: the run's seed,
+# clock, duration and worker, and the traceback and output tail, whose wording changes with the
+# Python release; SYN001 quotes the tail and ENV001 looks for a refused pip in both, so a case that
+# needs them is hand-made.
 STORED_FIELDS = (
     "status",
     "strategy",
