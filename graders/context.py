@@ -46,6 +46,8 @@ class GradeContext:
     synth: SynthResult | None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     settings: Settings = field(default_factory=Settings)
+    # The task's PROMPT.md: what the answer was asked to build (requirement and test rules read it).
+    prompt: str = ""
 
     @property
     def judged_at(self) -> dt.date:

@@ -202,6 +202,8 @@ def answer_key(ctx: GradeContext) -> str:
     if ws.docs:
         # Only when present, so the keys of answers built without prose stay what they were.
         extra["docs"] = ws.docs
+    if ctx.prompt:
+        extra["prompt"] = ctx.prompt
     return digest(
         {
             **extra,

@@ -137,9 +137,13 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
         )
 
     t0 = time.perf_counter()
-    model_ctx = GradeContext(model_ws, model_synth, task.metadata, options.settings)
+    model_ctx = GradeContext(model_ws, model_synth, task.metadata, options.settings, task.prompt)
     model_run = _run_rules(model_ctx, options)
-    ideal_ctx = GradeContext(ideal_ws, ideal_synth, task.metadata, options.settings) if ideal_ws else None
+    ideal_ctx = (
+        GradeContext(ideal_ws, ideal_synth, task.metadata, options.settings, task.prompt)
+        if ideal_ws
+        else None
+    )
     ideal_run = _run_rules(ideal_ctx, options) if ideal_ctx and ideal_ws and ideal_ws.has_code else None
     timings["grade"] = round(time.perf_counter() - t0, 3)
 
