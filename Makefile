@@ -86,11 +86,11 @@ bench: setup
 clean:
 	rm -rf out .pytest_cache .ruff_cache
 
-# docs/rules.md from the rule registry (tests/test_rules_doc.py fails when it is stale).
+# docs/rules.md from the rule registry (tests/graders/test_docs.py fails when it is stale).
 rules-doc: setup
 	$(BIN)/python -m graders.docs
 
-# The rule cases' synth.json from the real local synth (tests/test_rule_synth.py checks they have not
+# The rule cases' synth.json from the real local synth (tests/graders/test_rule_synth_drift.py checks they have not
 # drifted): every case that has one, or `make fixtures-synth CASES="AWS005/fails TF001/passes"`.
 fixtures-synth: setup
 	$(BIN)/python -m tests.rule_synth $(CASES)

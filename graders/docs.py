@@ -1,6 +1,6 @@
 """docs/rules.md, the rule catalogue as a page: `python -m graders.docs` writes it from the registry.
 
-The page is generated so it cannot drift from the rules; `--check` (and tests/test_rules_doc.py)
+The page is generated so it cannot drift from the rules; `--check` (and tests/graders/test_docs.py)
 fails when the committed page is not what the registry gives today.
 """
 

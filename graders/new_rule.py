@@ -6,7 +6,7 @@ names a file of the family, else into a new module `graders/<family>/<id>.py` th
 `BUILTIN_FAMILIES`), and two fixture cases under `tests/rules/<family>/<ID>/` (layout in
 tests/rules/README.md): `passes/`, an answer the rule must pass, and `fails/`, the same answer
 with a `# expect: <ID>` marker where a finding must point. It refuses an id that is registered or
-already has fixtures. Until the rule flags the marked line, tests/test_rules.py fails on the
+already has fixtures. Until the rule flags the marked line, tests/graders/test_rule_cases.py fails on the
 `fails` case: that is the reminder.
 """
 

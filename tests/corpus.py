@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 from harness.core.errors import TaskLoadError
 from harness.core.tasks import Task, discover, load_task
 from harness.core.workspace import Workspace
 from harness.pipeline.materialise import build_workspace
 from harness.platforms.registry import platform_for
+from tests.paths import DEV_CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
+CORPUS = DEV_CORPUS
 
 
 def synthesizable(side: str) -> Iterator[tuple[Task, Workspace]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.platforms.registry import register_platform
-from tests.test_platforms import Toy
+from tests.platforms.test_registry import Toy
 
 
 @register_platform

@@ -2,7 +2,7 @@
 
 A case's `synth.json` is what the local sandbox answers for its `files/`, cut to what the rules
 read (`STORED_FIELDS`): the worker's reply is deterministic (seeded draws, a fixed clock, no
-machine paths), so synthesizing the files again must give the same. `tests/test_rule_synth.py`
+machine paths), so synthesizing the files again must give the same. `tests/graders/test_rule_synth_drift.py`
 checks that; this module rewrites them:
 
     python -m tests.rule_synth                 # every case that has a synth.json
