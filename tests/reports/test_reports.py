@@ -1,7 +1,8 @@
 """The Markdown analysis against golden files, plus the result writers and the CSV.
 
-Regenerate the golden files after an intended change with `UPDATE_GOLDEN=1 pytest tests/reports/test_reports.py`
-and read the diff: the golden files are what a reader of the analysis sees.
+Regenerate the golden files after an intended change with
+`UPDATE_GOLDEN=1 pytest tests/reports/test_reports.py` and read the diff: the golden files are
+what a reader of the analysis sees.
 """
 
 from __future__ import annotations

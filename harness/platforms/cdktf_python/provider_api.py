@@ -8,8 +8,9 @@ index cached on disk loads in a fraction of a second. Nothing here is hand-writt
 Python names follow the rules of the jsii Python generator (jsii-pacmak): snake_case of the jsii
 names, a trailing `_` for Python keywords, the last struct parameter of a constructor "lifted"
 into keyword-only arguments, and positional parameters renamed with `_` when a lifted field has
-the same name (`RouteTable(scope, id_, *, id=None, ...)`). `tests/platforms/cdktf_python/test_provider_api.py` checks
-the derived names against the generated bindings.
+the same name (`RouteTable(scope, id_, *, id=None, ...)`).
+`tests/platforms/cdktf_python/test_provider_api.py` checks the derived names against the generated
+bindings.
 
 Type references are compact so the index loads fast:
 
