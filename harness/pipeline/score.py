@@ -1,4 +1,4 @@
-"""Scoring a task from its failures with a rubric kept as data (`harness/rubric.toml`)."""
+"""Scoring a task from its failures with a rubric kept as data (`harness/data/rubric.toml`)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class Rubric:
     @classmethod
     def load(cls, path: Path | None = None) -> Rubric:
         """The rubric at `path`, or the default one shipped with the package."""
-        return cls.from_dict(read_toml(path, "rubric.toml"))
+        return cls.from_dict(read_toml(path, "data", "rubric.toml"))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Rubric:
