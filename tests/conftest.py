@@ -8,6 +8,10 @@ import pytest
 
 from harness.sandbox.local import LocalSandbox
 
+# Rule cases are answers, and an answer's own tests (TST cases) are named like ours: they are data
+# for the rules, never collected here.
+collect_ignore_glob = ["rules/*"]
+
 
 @pytest.fixture(scope="session")
 def local_sandbox() -> Iterator[LocalSandbox]:

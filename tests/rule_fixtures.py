@@ -27,7 +27,11 @@ from harness.platforms.cdktf_python.platform import CdktfPython
 RULES_DIR = Path(__file__).parent / "rules"
 CASE_FILE = "case.toml"
 # What a case.toml may say (tests/rules/README.md); a misspelt key would otherwise go unread.
-CASE_KEYS = frozenset({"unlocated", "titles", "synth"})
+CASE_KEYS = frozenset({"unlocated", "titles", "synth", "absent"})
+# The task's own files a case may carry beside files/: the prompt rules read as ctx.prompt, and the
+# task's metadata.json as ctx.metadata.
+PROMPT_FILE = "PROMPT.md"
+METADATA_FILE = "metadata.json"
 
 # A comment of its own: "`# expect: X`" quoted in prose is no marker.
 _MARKER = re.compile(r"(?:^|\s)#\s*expect:\s*(?P<items>.*?)\s*$")
@@ -101,7 +105,10 @@ class Case:
             if settings_path.is_file()
             else Settings()
         )
-        return GradeContext(ws, synth, settings=settings)
+        prompt_path, metadata_path = self.path / PROMPT_FILE, self.path / METADATA_FILE
+        prompt = prompt_path.read_text(encoding="utf-8") if prompt_path.is_file() else ""
+        metadata = json.loads(metadata_path.read_text(encoding="utf-8")) if metadata_path.is_file() else {}
+        return GradeContext(ws, synth, metadata=metadata, settings=settings, prompt=prompt)
 
     def case(self) -> dict[str, Any]:
         """The case's `case.toml`: what the markers cannot say (empty when there is none)."""
@@ -113,8 +120,24 @@ class Case:
         return data
 
     def markers(self) -> list[Marker]:
-        """Every `# expect:` marker of the case's files."""
-        return [m for path, text in self.files().items() for m in markers_in(path, text)]
+        """Every `# expect:` marker of the case's files, and the findings `absent` in case.toml
+        expects at a file the answer does not have."""
+        marked = [m for path, text in self.files().items() for m in markers_in(path, text)]
+        return marked + self.absent()
+
+    def absent(self) -> list[Marker]:
+        """Findings at a line of a file the answer lacks (`absent` in case.toml: "path:line ID"),
+        such as the test module a task expects and the answer does not ship."""
+        found = []
+        for entry in self.case().get("absent", []):
+            where, _, rule_id = str(entry).rpartition(" ")
+            path, _, line = where.rpartition(":")
+            if not path or not line.isdigit() or not _ITEM.fullmatch(rule_id):
+                raise ValueError(f"{self.path / CASE_FILE}: malformed absent entry {entry!r}")
+            if path in self.files():
+                raise ValueError(f"{self.path / CASE_FILE}: {path} is in files/; mark the line instead")
+            found.append(Marker(rule_id, path, int(line)))
+        return found
 
     def unlocated(self) -> list[str]:
         """Anchors of the findings expected with no file and line (`unlocated` in case.toml)."""

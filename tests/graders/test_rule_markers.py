@@ -89,6 +89,29 @@ def test_a_case_fails_when_it_marks_its_rule_and_passes_otherwise(tmp_path: Path
     assert case.fails and case.unlocated() == ["no-code"]
 
 
+def test_a_finding_at_a_file_the_answer_lacks_is_marked_in_case_toml(tmp_path: Path) -> None:
+    (tmp_path / "files" / "lib").mkdir(parents=True)
+    (tmp_path / "files" / "lib" / "tap_stack.py").write_text("x = 1\n", encoding="utf-8")
+    case = Case("TST001", "no-tests", tmp_path)
+    (tmp_path / "case.toml").write_text('absent = ["tests/unit/test_tap_stack.py:1 TST001"]\n')
+    assert case.markers() == [Marker("TST001", "tests/unit/test_tap_stack.py", 1)] and case.fails
+    for entry in ("tests/unit/test_tap_stack.py TST001", "lib/tap_stack.py:1 TST001"):
+        (tmp_path / "case.toml").write_text(f'absent = ["{entry}"]\n')
+        with pytest.raises(ValueError, match=r"malformed absent entry|mark the line instead"):
+            case.markers()
+
+
+def test_a_case_carries_the_tasks_prompt_and_metadata_beside_its_files(tmp_path: Path) -> None:
+    (tmp_path / "files" / "lib").mkdir(parents=True)
+    (tmp_path / "files" / "lib" / "tap_stack.py").write_text("x = 1\n", encoding="utf-8")
+    case = Case("TST001", "asked", tmp_path)
+    assert (case.context().prompt, dict(case.context().metadata)) == ("", {})
+    (tmp_path / "PROMPT.md").write_text("- Unit tests for all components\n", encoding="utf-8")
+    (tmp_path / "metadata.json").write_text('{"platform": "cdktf"}', encoding="utf-8")
+    ctx = case.context()
+    assert ctx.prompt == "- Unit tests for all components\n" and ctx.metadata == {"platform": "cdktf"}
+
+
 def test_a_hand_made_synth_says_why_in_case_toml(tmp_path: Path) -> None:
     case = Case("SYN001", "timeout", tmp_path)
     assert hand_made(case) == ""
