@@ -23,6 +23,7 @@ FAMILY_FOLDERS = {
     "terraform": ("TF",),
     "aws": ("AWS",),
     "security": ("SEC",),
+    "tests": ("TST",),
 }
 _REGISTRY_END = "\n)\n"
 

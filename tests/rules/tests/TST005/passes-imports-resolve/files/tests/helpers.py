@@ -1,0 +1,3 @@
+"""Shared test data."""
+
+RECORDS = [{"body": "order-1"}, {"body": "order-2"}]
