@@ -26,6 +26,8 @@ _WEAK_CALLS = frozenset({"hasattr", "isinstance"})
 NO_ASSERT = "no assertion"
 ONLY_TRUE = "only `assert True`"
 DROPPED = "a dropped `Testing.{matcher}(...)` result"
+# `x = Testing.to_have_resource(...)` then `assert x is not None`: the bool is never None.
+NEVER_NONE = "`Testing.{matcher}(...)` returns a bool, and `is not None` holds for False too"
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,11 @@ def _why(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     asserts = [n for n in ast.walk(fn) if isinstance(n, ast.Assert)]
     if not asserts:
         return NO_ASSERT
+    matched = _matcher_results(fn)
+    for a in asserts:
+        for node in ast.walk(a.test):
+            if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and node.left.id in matched:
+                return NEVER_NONE.format(matcher=matched[node.left.id])
     forms = sorted({form for a in asserts for form in _forms(a.test)})
     if forms == ["`assert True`"]:
         return ONLY_TRUE
@@ -120,6 +127,17 @@ def _forms(test: ast.expr) -> Iterator[str]:
         yield "`is not None`"
     elif isinstance(test, ast.Call) and isinstance(test.func, ast.Name):
         yield f"`{test.func.id}`"
+
+
+def _matcher_results(fn: ast.AST) -> dict[str, str]:
+    """Names a test binds to a CDKTF matcher's bool (`alb = Testing.to_have_resource(...)`)."""
+    found = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            name = _call_name(node.value)
+            if name in _matchers():
+                found.update({t.id: name for t in node.targets if isinstance(t, ast.Name)})
+    return found
 
 
 def _dropped_matchers(fn: ast.AST) -> Iterator[str]:

@@ -55,6 +55,8 @@ def _listed(items: list[str]) -> str:
         "no test",
         "template-only",
         "test suite",
+        "test constructor",
+        "non-existent attributes",
     ),
     version=1,
 )
@@ -144,7 +146,7 @@ def tests_missing(ctx: GradeContext) -> Iterator[Hit]:
         "weak assertion",
         "always pass",
     ),
-    version=1,
+    version=2,
 )
 def tests_assert_nothing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: test functions that check nothing: no assertion at all, only `assert True`,
@@ -178,7 +180,7 @@ def tests_assert_nothing(ctx: GradeContext) -> Iterator[Hit]:
         said = "; ".join(f"{why}: {_listed(names)}" for why, names in reasons.items())
         every = len(hollow) == len(module.tests)
         if every:
-            share = "The only test" if len(hollow) == 1 else f"All {len(hollow)} tests"
+            share = {1: "The only test", 2: "Both tests"}.get(len(hollow), f"All {len(hollow)} tests")
         else:
             share = f"{len(hollow)} of the {len(module.tests)} tests"
         verb = "asserts" if len(hollow) == 1 else "assert"
@@ -228,7 +230,7 @@ def tests_assert_nothing(ctx: GradeContext) -> Iterator[Hit]:
         "mock_aws",
         "hardcoded resource",
     ),
-    version=1,
+    version=2,
 )
 def integration_tests_not_reading_outputs(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an integration test module (under an `integration` folder, or with
@@ -322,7 +324,10 @@ def _undeclared(module: SuiteModule, declared: set[str], ctx: GradeContext) -> H
     missing = [r for r in output_reads(module.tree) if not _is_declared(r, declared, ctx)]
     if not missing:
         return None
-    keys = list(dict.fromkeys(f"`{r.key}` (line {r.line})" for r in missing))
+    first: dict[str, int] = {}
+    for r in missing:
+        first.setdefault(r.key, r.line)
+    keys = [f"`{key}` (line {line})" for key, line in first.items()]
     have = _listed(sorted(f"`{n}`" for n in declared)) if declared else "none"
     return Hit(
         message=(

@@ -25,6 +25,10 @@ def _hollow(source: str) -> dict[str, str]:
         ("assert hasattr(stack, 'bucket') and stack is not None", "only `hasattr` and `is not None` checks"),
         ("assert isinstance(stack, TapStack)", "only `isinstance` checks"),
         ("Testing.to_be_valid_terraform(synth)", "a dropped `Testing.to_be_valid_terraform(...)` result"),
+        (
+            "alb = Testing.to_have_resource(synth, 'aws_lb')\n    assert alb is not None",
+            "`Testing.to_have_resource(...)` returns a bool, and `is not None` holds for False too",
+        ),
     ],
 )
 def test_hollow_bodies(body: str, why: str) -> None:
