@@ -17,6 +17,9 @@ from harness.core.findings import Category, Location, Severity
 
 PYTEST_DOCS = "https://docs.pytest.org/en/stable"
 CDKTF_TEST_DOCS = "https://developer.hashicorp.com/terraform/cdktf/test/unit-tests"
+# A fix anchor no platform locates: the report then says the reference "has no counterpart of
+# `<what follows>`", so what follows names the failure, not a file the reference may well have.
+NO_CODE_ANCHOR = "tests:"
 # How many test names or places a message lists before it counts the rest.
 LISTED = 6
 
@@ -58,7 +61,7 @@ def _listed(items: list[str]) -> str:
         "test constructor",
         "non-existent attributes",
     ),
-    version=1,
+    version=2,
 )
 def tests_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a kind of test (unit, integration) the task expects and the answer does not
@@ -111,6 +114,7 @@ def tests_missing(ctx: GradeContext) -> Iterator[Hit]:
             message=message,
             location=Location(path=path, line=1),
             anchor=f"tests:{kind}",
+            fix_anchor=f"{NO_CODE_ANCHOR}missing {kind} tests",
             title=f"No {kind.capitalize()} Tests",
         )
 
@@ -146,7 +150,7 @@ def tests_missing(ctx: GradeContext) -> Iterator[Hit]:
         "weak assertion",
         "always pass",
     ),
-    version=2,
+    version=3,
 )
 def tests_assert_nothing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: test functions that check nothing: no assertion at all, only `assert True`,
@@ -191,6 +195,7 @@ def tests_assert_nothing(ctx: GradeContext) -> Iterator[Hit]:
             ),
             location=Location(path=module.path, line=first.line, end_line=first.end_line),
             anchor=f"hollow-tests:{module.path}",
+            fix_anchor=f"{NO_CODE_ANCHOR}tests that assert nothing in {module.path}",
             severity=Severity.MEDIUM if every else Severity.LOW,
         )
 
@@ -230,7 +235,7 @@ def tests_assert_nothing(ctx: GradeContext) -> Iterator[Hit]:
         "mock_aws",
         "hardcoded resource",
     ),
-    version=2,
+    version=3,
 )
 def integration_tests_not_reading_outputs(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an integration test module (under an `integration` folder, or with
@@ -301,7 +306,10 @@ def _not_deployment(module: SuiteModule) -> Hit | None:
     else:
         return None
     return Hit(
-        message=message, location=Location(path=module.path, line=line), anchor=f"fake-aws:{module.path}"
+        message=message,
+        location=Location(path=module.path, line=line),
+        anchor=f"fake-aws:{module.path}",
+        fix_anchor=f"{NO_CODE_ANCHOR}integration tests that fake AWS or make up names in {module.path}",
     )
 
 
@@ -336,6 +344,7 @@ def _undeclared(module: SuiteModule, declared: set[str], ctx: GradeContext) -> H
         ),
         location=Location(path=module.path, line=missing[0].line),
         anchor=f"undeclared-outputs:{module.path}",
+        fix_anchor=f"{NO_CODE_ANCHOR}tests reading undeclared outputs in {module.path}",
     )
 
 
@@ -392,7 +401,7 @@ def _unhashed(name: str) -> str:
         "cannot be collected",
         "test file",
     ),
-    version=1,
+    version=2,
 )
 def test_imports_undefined(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a test module (or a `conftest.py` beside the tests) that
@@ -437,6 +446,7 @@ def test_imports_undefined(ctx: GradeContext) -> Iterator[Hit]:
             message=f"`{module.path}` imports {places}: {result}.",
             location=Location(path=module.path, line=problems[0].line, end_line=problems[0].end_line),
             anchor=f"test-imports:{module.path}",
+            fix_anchor=f"{NO_CODE_ANCHOR}unresolved test imports in {module.path}",
             severity=Severity.HIGH if blocking else Severity.MEDIUM,
         )
 
@@ -458,4 +468,5 @@ def _syntax_hit(ctx: GradeContext, path: str, error: SyntaxError) -> Hit:
         ),
         location=Location(path=path, line=line),
         anchor=f"test-imports:{path}",
+        fix_anchor=f"{NO_CODE_ANCHOR}a test module that does not parse at {path}",
     )
