@@ -53,7 +53,8 @@ CACHE_FORMAT = 4
 # Synth outcomes that are a property of the answer; the others depend on load or luck.
 CACHEABLE_SYNTH = frozenset({SynthStatus.OK, SynthStatus.ERROR, SynthStatus.SKIPPED})
 _HARNESS = Path(__file__).resolve().parent.parent
-_GRADER_DATA = _HARNESS.parent / "graders" / "aws" / "data"
+# Every family keeps its data in a `data/` folder of its own (graders/data, graders/aws/data, ...).
+_GRADERS = _HARNESS.parent / "graders"
 
 
 def default_cache_dir() -> Path:
@@ -108,7 +109,7 @@ def graders_id() -> str:
     """What every rule reads besides its input: rule data, the provider the API index describes, checkov."""
     from graders.security.scan import checkov_command
 
-    files = sorted(_GRADER_DATA.glob("*.json")) if _GRADER_DATA.is_dir() else []
+    files = sorted(p for p in _GRADERS.rglob("data/*") if p.is_file() and p.suffix in (".json", ".toml"))
     # The platforms' toolchains hold the provider the API index describes.
     provider = platform_toolchains()
     # Which checkov, and when it was installed (pip rewrites its launcher): a new one re-runs SEC rules.
@@ -116,9 +117,8 @@ def graders_id() -> str:
     with contextlib.suppress(GraderError, OSError):
         launcher = os.path.realpath(checkov_command()[0])
         checkov = f"{launcher}@{os.stat(launcher).st_mtime_ns}"
-    return digest({"data": {f.name: _file_hash(f) for f in files}, "provider": provider, "checkov": checkov})[
-        :32
-    ]
+    data = {f.relative_to(_GRADERS).as_posix(): _file_hash(f) for f in files}
+    return digest({"data": data, "provider": provider, "checkov": checkov})[:32]
 
 
 class ResultCache:

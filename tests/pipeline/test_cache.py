@@ -346,3 +346,22 @@ def test_a_cached_sandbox_promises_the_isolation_of_the_one_it_wraps(tmp_path: P
     cached = CachedSandbox(Walled(), ResultCache(tmp_path), toolchain="t")
     assert cached.isolation == Walled().isolation
     assert cached.isolation.label() == "network,filesystem"
+
+
+def test_rule_data_of_any_family_is_part_of_the_rules_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.pipeline import cache
+
+    for family in ("aws", "tests"):
+        (tmp_path / family / "data").mkdir(parents=True)
+        (tmp_path / family / "data" / "table.toml").write_text("a = 1\n")
+    monkeypatch.setattr(cache, "_GRADERS", tmp_path)
+    cache.graders_id.cache_clear()
+    try:
+        before = cache.graders_id()
+        (tmp_path / "tests" / "data" / "table.toml").write_text("a = 2\n")
+        cache.graders_id.cache_clear()
+        assert cache.graders_id() != before
+    finally:
+        cache.graders_id.cache_clear()
