@@ -26,6 +26,7 @@ from harness.platforms.cdktf_python.platform import CdktfPython
 # tests/rules/<family>/<RULE_ID>/: family is the rule's grader package (graders/<family>/).
 RULES_DIR = Path(__file__).parent / "rules"
 CASE_FILE = "case.toml"
+PROMPT_FILE = "PROMPT.md"
 # What a case.toml may say (tests/rules/README.md); a misspelt key would otherwise go unread.
 CASE_KEYS = frozenset({"unlocated", "titles", "synth"})
 
@@ -67,7 +68,8 @@ def markers_in(path: str, text: str) -> list[Marker]:
 
 @dataclass(frozen=True)
 class Case:
-    """One named case of a rule: a folder with `files/` and maybe synth.json, settings.json, case.toml."""
+    """One named case of a rule: a folder with `files/` and maybe synth.json, settings.json,
+    case.toml and PROMPT.md (the task's prompt, for rules that read it)."""
 
     rule_id: str
     name: str
@@ -101,7 +103,10 @@ class Case:
             if settings_path.is_file()
             else Settings()
         )
-        return GradeContext(ws, synth, settings=settings)
+        # The task's prompt, for rules that read it (REQ, TST): a PROMPT.md beside files/.
+        prompt_path = self.path / PROMPT_FILE
+        prompt = prompt_path.read_text(encoding="utf-8") if prompt_path.is_file() else ""
+        return GradeContext(ws, synth, settings=settings, prompt=prompt)
 
     def case(self) -> dict[str, Any]:
         """The case's `case.toml`: what the markers cannot say (empty when there is none)."""
