@@ -23,6 +23,7 @@ FAMILY_FOLDERS = {
     "terraform": ("TF",),
     "aws": ("AWS",),
     "security": ("SEC",),
+    "requirements": ("REQ",),
 }
 _REGISTRY_END = "\n)\n"
 
