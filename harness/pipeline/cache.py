@@ -53,7 +53,9 @@ CACHE_FORMAT = 4
 # Synth outcomes that are a property of the answer; the others depend on load or luck.
 CACHEABLE_SYNTH = frozenset({SynthStatus.OK, SynthStatus.ERROR, SynthStatus.SKIPPED})
 _HARNESS = Path(__file__).resolve().parent.parent
-_GRADER_DATA = _HARNESS.parent / "graders" / "aws" / "data"
+_GRADERS = _HARNESS.parent / "graders"
+# The data rules read, by family (graders/aws/data/*.json, graders/requirements/data/*.toml).
+_GRADER_DATA = ("aws/data/*.json", "requirements/data/*.toml")
 
 
 def default_cache_dir() -> Path:
@@ -108,7 +110,7 @@ def graders_id() -> str:
     """What every rule reads besides its input: rule data, the provider the API index describes, checkov."""
     from graders.security.scan import checkov_command
 
-    files = sorted(_GRADER_DATA.glob("*.json")) if _GRADER_DATA.is_dir() else []
+    files = sorted(f for pattern in _GRADER_DATA for f in _GRADERS.glob(pattern))
     # The platforms' toolchains hold the provider the API index describes.
     provider = platform_toolchains()
     # Which checkov, and when it was installed (pip rewrites its launcher): a new one re-runs SEC rules.
