@@ -179,8 +179,7 @@ def _status_cell(check: RequirementCheck) -> str:
     if check.status is RequirementStatus.MET:
         return "met"
     if check.status is RequirementStatus.UNMET:
-        by = ", ".join([check.rule_id, *check.reported_by])
-        return f"**unmet** ({by})"
+        return f"**unmet** ({', '.join(check.reported_by or [check.rule_id])})"
     return f"unchecked: {_table_text(check.detail)}"
 
 

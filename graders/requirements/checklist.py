@@ -48,6 +48,31 @@ KIND_LABELS: dict[str, str] = {
     "least_privilege": "least privilege",
     "replication": "replication",
 }
+# What the report calls an aspect, where its kind's label would not tell two rows of a line apart.
+ASPECT_LABELS: dict[str, str] = {
+    "zones": "availability zones",
+    "multi_az": "Multi-AZ",
+    "auto_failover": "automatic failover",
+    "failover_routing": "DNS failover",
+    "health_checks": "health checks",
+    "at_rest": "encryption at rest",
+    "customer_key": "customer-managed keys",
+    "key_rotation": "key rotation",
+    "alarms": "alarms",
+    "alarm_actions": "alarm actions",
+    "dashboard": "dashboard",
+    "log_retention": "log retention",
+    "backup_retention": "backup retention",
+    "point_in_time": "point-in-time recovery",
+    "backup_plan": "backup plan",
+    "versioning": "S3 versioning",
+    "force_destroy": "S3 force_destroy",
+    "nat_per_az": "NAT per zone",
+    "nat_single": "single NAT",
+    "no_nat": "no NAT",
+    "s3_replication": "S3 replication",
+    "dynamodb_global": "DynamoDB global tables",
+}
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "multiple": 2}
 
 

@@ -58,10 +58,20 @@ class Judged:
     verdict: Verdict
 
 
+# Aspects whose check reads the subjects (or the words) of the line: other lines are another
+# requirement. The other aspects judge the same thing whatever store a line names beside it.
+SUBJECT_ASPECTS = frozenset(
+    {"multi_az", "at_rest", "customer_key", "alarms", "s3_replication", "dynamodb_global"}
+)
+
+
 def group_key(req: Requirement) -> tuple[object, ...]:
-    """What makes two lines the same requirement: kind, aspect and every value but the subjects
-    found in headings (the check reads those the same way)."""
-    values = tuple(sorted((k, repr(v)) for k, v in req.params.items()))
+    """What makes two lines the same requirement: kind, aspect and the values its check reads."""
+    values = tuple(
+        sorted(
+            (k, repr(v)) for k, v in req.params.items() if k != "subjects" or req.aspect in SUBJECT_ASPECTS
+        )
+    )
     return (req.kind, values)
 
 

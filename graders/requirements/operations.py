@@ -150,32 +150,43 @@ def _retention_ok(kept: Any, days: int | None, upto: int | None, at_least: bool)
 
 def tags(ctx: GradeContext, req: Requirement) -> Verdict:
     """Each taggable resource carries the keys (its own `tags` or its provider's `default_tags`).
-    Values are not compared: an answer that derives `Environment` from its environment is right."""
+    Values are not compared: an answer that derives `Environment` from its environment is right.
+    One culprit per stack, at its class, where `default_tags` would put the keys on everything."""
     wanted = [str(k) for k in req.params.get("tags", {})]
     if not wanted:
         return unchecked("no tag key named")
-    tally = Tally()
+    seen = 0
+    culprits: list[Culprit] = []
     for stack in ctx.tf.stacks.values():
+        lacking: dict[str, list[Resource]] = {}
+        count = 0
         for res in stack.resources:
-            if not _taggable(ctx, res.type):
-                continue
-            keys = _tag_keys(stack, res)
+            keys = _tag_keys(stack, res) if _taggable(ctx, res.type) else None
             if keys is None:
-                continue  # tags computed at apply (`merge(var.tags, ...)`): cannot be told here
-            tally.seen += 1
+                continue  # untaggable, or tags computed at apply (`merge(var.tags, ...)`)
+            count += 1
             have = {k.lower() for k in keys}
-            missing = [k for k in wanted if k.lower() not in have]
-            if missing:
-                tally.culprits.append(
-                    Culprit(
-                        f"{shown(res)} lacks the tag{'s' if len(missing) > 1 else ''} "
-                        f"{', '.join(f'`{k}`' for k in missing)}",
-                        stack.name,
-                        res,
-                        "tags",
-                    )
+            for key in (k for k in wanted if k.lower() not in have):
+                lacking.setdefault(key, []).append(res)
+        seen += count
+        if lacking:
+            worst = max(len(v) for v in lacking.values())
+            examples = next(v for v in lacking.values() if len(v) == worst)[:3]
+            culprits.append(
+                Culprit(
+                    f"{worst} of the {count} taggable resources of stack `{stack.name}` lack the tag"
+                    f"{'s' if len(lacking) > 1 else ''} {', '.join(f'`{k}`' for k in lacking)} "
+                    f"({', '.join(shown(r) for r in examples)}{', ...' if worst > len(examples) else ''}): "
+                    "neither their `tags` nor the provider's `default_tags` set "
+                    f"{'them' if len(lacking) > 1 else 'it'}",
+                    stack.name,
                 )
-    return tally.verdict("taggable resources", unchecked("no taggable resource"))
+            )
+    if not seen:
+        return unchecked("no taggable resource")
+    if culprits:
+        return unmet(culprits)
+    return met(f"all {seen} taggable resources")
 
 
 def _tag_keys(stack: Stack, res: Resource) -> set[str] | None:
@@ -232,7 +243,7 @@ def outputs(ctx: GradeContext, req: Requirement) -> Verdict:
         types = _output_types(str(item))
         # An item of no known kind, or of a kind the answer does not create (it is missing, not
         # its output), or one the line named already ("VPC ID and CIDR"), is not judged.
-        have = of_types(ctx, *types) if types else []
+        have = [found for rtype in types for found in of_types(ctx, rtype)]
         if not have or types in seen:
             continue
         seen.add(types)

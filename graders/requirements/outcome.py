@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from graders.context import GradeContext
-from graders.requirements.checklist import KIND_LABELS
+from graders.requirements.checklist import ASPECT_LABELS, KIND_LABELS
 from graders.requirements.evaluate import Judged, judge
 from graders.requirements.rules import culprit_place
 from harness.core.results import RequirementCheck, RequirementStatus
@@ -38,12 +38,13 @@ def _check(ctx: GradeContext, judged: Judged) -> RequirementCheck:
         rule_id=req.rule_id,
         kind=req.kind,
         aspect=req.aspect,
-        label=KIND_LABELS[req.kind],
+        label=ASPECT_LABELS.get(req.aspect, KIND_LABELS[req.kind]),
         line=req.line_no,
         text=req.quote,
         also=list(judged.also),
         status=RequirementStatus(verdict.status),
         detail=verdict.detail,
         where=places,
-        reported_by=sorted({c.reported_by for c in verdict.culprits if c.reported_by}),
+        # The rules that report its culprits: REQ itself, or another that reports them already.
+        reported_by=sorted({c.reported_by or req.rule_id for c in verdict.culprits}),
     )

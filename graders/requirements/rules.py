@@ -287,6 +287,7 @@ def required_tags_missing(ctx: GradeContext) -> Iterator[Hit]:
     in its own `tags` nor in its provider's `default_tags` a tag key the prompt names explicitly
     ("Tag all resources with Environment=production", "Required tags: CostCenter, Environment").
     Values are not compared: an answer that derives `Environment` from its environment is right.
+    One failure per stack, at its class, counting the resources that lack the keys.
 
     Why it matters: cost allocation and compliance reports group by these keys.
 

@@ -37,7 +37,7 @@ def at_rest(ctx: GradeContext, req: Requirement) -> Verdict:
     turn encryption on. S3, DynamoDB, CloudWatch Logs and Secrets Manager always encrypt."""
     table = facts()["at_rest"]
     tally = Tally()
-    for rtype in subject_types(req.params.get("subjects", ()), table["subjects"]):
+    for rtype in subject_types(req.params.get("subjects", ()), table["subjects"], table["all"]["subjects"]):
         spec = table["types"][rtype]
         for stack, res in of_types(ctx, rtype):
             tally.seen += 1
@@ -69,12 +69,10 @@ def customer_key(ctx: GradeContext, req: Requirement) -> Verdict:
             ("aws_kms_key",),
         )
     subjects = req.params.get("subjects", ())
-    if not subjects or "all" in subjects:
-        subjects = tuple(kms["all"]["subjects"]) if "all" in subjects else ()
     if not subjects:
         return met(counted(len(keys), "customer-managed key"))
     tally = Tally()
-    for rtype in subject_types(subjects, kms["subjects"]):
+    for rtype in subject_types(subjects, kms["subjects"], kms["all"]["subjects"]):
         spec = kms["types"][rtype]
         for stack, res in of_types(ctx, rtype):
             if spec.get("when") and not is_set(res.get(spec["when"])):

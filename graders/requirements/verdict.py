@@ -101,12 +101,15 @@ def of_types(ctx: GradeContext, *types: str) -> list[tuple[Stack, Resource]]:
     return list(ctx.tf.resources(*types))
 
 
-def subject_types(subjects: tuple[str, ...], table: Mapping[str, list[str]]) -> list[str]:
-    """The resource types of the subjects a requirement names (all of the table's for `all` or none)."""
-    named = [s for s in subjects if s in table]
-    if not named or "all" in subjects:
-        return sorted({t for types in table.values() for t in types})
-    return sorted({t for s in named for t in table[s]})
+def subject_types(
+    subjects: tuple[str, ...], table: Mapping[str, list[str]], everything: list[str]
+) -> list[str]:
+    """The resource types of the subjects a requirement names: those of `everything` (the data
+    stores) for "all" or no subject; none when the subjects it names are not in the table (a
+    DynamoDB table is always encrypted at rest)."""
+    if not subjects or "all" in subjects:
+        return sorted({t for s in everything for t in table[s]})
+    return sorted({t for s in subjects if s in table for t in table[s]})
 
 
 def refers_to(stack: Stack, value: Any, target: Resource) -> bool:

@@ -108,7 +108,7 @@ class RequirementCheck(BaseModel):
     status: RequirementStatus
     detail: str = ""  # what was found
     where: list[str] = Field(default_factory=list)  # where it should be met ("lib/x.py:12")
-    reported_by: list[str] = Field(default_factory=list)  # other rules that report its culprits
+    reported_by: list[str] = Field(default_factory=list)  # the rules that report its culprits
 
 
 class SideResult(BaseModel):

@@ -4,7 +4,7 @@ from constructs import Construct
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 
 
-class TapStack(TerraformStack):
+class TapStack(TerraformStack):  # expect: REQ005
     def __init__(self, scope: Construct, construct_id: str, **kwargs):
         super().__init__(scope, construct_id)
         AwsProvider(self, "aws", region="us-east-1")
@@ -12,5 +12,5 @@ class TapStack(TerraformStack):
             self,
             "data",
             bucket="data-dev",
-            tags={"Environment": "dev"},  # expect: REQ005
+            tags={"Environment": "dev"},
         )
