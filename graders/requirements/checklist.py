@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Any
 
@@ -167,6 +167,12 @@ def phrasebook() -> Phrasebook:
 
 def checklist(prompt: str) -> list[Requirement]:
     """Every explicit requirement the prompt states, in the order of its lines."""
+    return list(_checklist(prompt))
+
+
+# Every REQ rule and the report read the same prompt: it is read once (a few recent prompts).
+@lru_cache(maxsize=16)
+def _checklist(prompt: str) -> tuple[Requirement, ...]:
     book = phrasebook()
     lines = prompt_lines(prompt, book.generic)
     found: list[Requirement] = []
@@ -190,7 +196,7 @@ def checklist(prompt: str) -> list[Requirement]:
             )
     if regions is not None:
         found.append(regions)
-    return sorted(found, key=lambda r: (r.line_no, list(KINDS).index(r.kind)))
+    return tuple(sorted(found, key=lambda r: (r.line_no, list(KINDS).index(r.kind))))
 
 
 def _match(phrase: Phrase, line: PromptLine, book: Phrasebook) -> dict[str, Any] | None:

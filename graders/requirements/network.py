@@ -73,26 +73,21 @@ def _provider_regions(ctx: GradeContext) -> list[tuple[str, ast.Call, set[str]]]
     """Each `AwsProvider(...)` call of the answer with the literal regions its `region` can be."""
     found: list[tuple[str, ast.Call, set[str]]] = []
     for path, tree in sorted(ctx.trees.items()):
-        for scope in _scopes(tree):
-            for node in ast.walk(scope):
-                if isinstance(node, ast.Call) and callee_name(node) == "AwsProvider":
-                    kw = next((k for k in node.keywords if k.arg == "region"), None)
-                    values = _literal_values(kw.value, scope, tree) if kw is not None else set()
-                    if values:
-                        found.append((path, node, values))
-    # A call inside a function is also walked from the module: keep its first (innermost) reading.
-    seen: set[int] = set()
-    out = []
-    for path, call, values in found:
-        if id(call) not in seen:
-            seen.add(id(call))
-            out.append((path, call, values))
-    return out
-
-
-def _scopes(tree: ast.Module) -> list[ast.AST]:
-    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
-    return [*functions, tree]
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and callee_name(n) == "AwsProvider"]
+        if not calls:
+            continue
+        functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        for call in calls:
+            kw = next((k for k in call.keywords if k.arg == "region"), None)
+            if kw is None:
+                continue
+            # The innermost function the call sits in, else the module.
+            around = [f for f in functions if f.lineno <= call.lineno <= (f.end_lineno or f.lineno)]
+            scope: ast.AST = max(around, key=lambda f: f.lineno) if around else tree
+            values = _literal_values(kw.value, scope, tree)
+            if values:
+                found.append((path, call, values))
+    return found
 
 
 def _literal_values(node: ast.expr, scope: ast.AST, module: ast.Module) -> set[str]:
