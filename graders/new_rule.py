@@ -24,6 +24,7 @@ FAMILY_FOLDERS = {
     "aws": ("AWS",),
     "security": ("SEC",),
     "tests": ("TST",),
+    "requirements": ("REQ",),
 }
 _REGISTRY_END = "\n)\n"
 

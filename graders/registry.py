@@ -60,6 +60,7 @@ BUILTIN_FAMILIES = (
     "graders.python.names",
     "graders.python.attrs",
     "graders.tests.static",
+    "graders.requirements.rules",
 )
 
 

@@ -17,7 +17,16 @@ from typing import Any
 import jinja2
 
 from harness.core.findings import Category, ErrorKind, Finding, Location, Severity, is_environment
-from harness.core.results import CodeQuote, Failure, Score, SideResult, TaskResult, TaskStatus
+from harness.core.results import (
+    CodeQuote,
+    Failure,
+    RequirementCheck,
+    RequirementStatus,
+    Score,
+    SideResult,
+    TaskResult,
+    TaskStatus,
+)
 from harness.core.synth import SynthStatus
 from reports.nouns import resource_noun
 from reports.positives import has_terraform, model_positives
@@ -112,6 +121,73 @@ class KnowledgeGap:
     titles: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RequirementRow:
+    """One line of the "Requirements" table: a prompt requirement as each answer meets it."""
+
+    line: str
+    text: str
+    label: str
+    model: str
+    ideal: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """The prompt's requirements as the model meets them: the totals and the table."""
+
+    summary: str
+    rows: tuple[RequirementRow, ...]
+    with_ideal: bool
+
+
+# A requirement's text in the table is cut to this many characters; the prompt has it whole.
+_REQUIREMENT_CHARS = 90
+
+
+def requirements_section(result: TaskResult) -> Requirements | None:
+    """ "14 checked, 11 met" and a row per requirement; None when the prompt stated none that the
+    graders recognise (or the result predates the requirements)."""
+    model = result.model.requirements if result.model else []
+    if not model:
+        return None
+    ideal = {(c.line, c.kind, c.aspect): c for c in (result.ideal.requirements if result.ideal else [])}
+    checked = [c for c in model if c.status is not RequirementStatus.UNCHECKED]
+    met = sum(c.status is RequirementStatus.MET for c in checked)
+    unchecked = len(model) - len(checked)
+    summary = f"{len(checked)} checked, {met} met"
+    if unchecked:
+        summary += f"; {unchecked} recognised but not checked"
+    rows = tuple(
+        RequirementRow(
+            line=", ".join(str(n) for n in [c.line, *c.also]),
+            text=_table_text(c.text),
+            label=c.label,
+            model=_status_cell(c),
+            ideal=_status_cell(ideal[(c.line, c.kind, c.aspect)])
+            if (c.line, c.kind, c.aspect) in ideal
+            else "",
+            where=", ".join(inline_code(w) for w in c.where[:2]) + (" …" if len(c.where) > 2 else ""),
+        )
+        for c in model
+    )
+    return Requirements(summary=summary, rows=rows, with_ideal=bool(ideal))
+
+
+def _status_cell(check: RequirementCheck) -> str:
+    if check.status is RequirementStatus.MET:
+        return "met"
+    if check.status is RequirementStatus.UNMET:
+        return f"**unmet** ({', '.join(check.reported_by or [check.rule_id])})"
+    return f"unchecked: {_table_text(check.detail)}"
+
+
+def _table_text(text: str) -> str:
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= _REQUIREMENT_CHARS else text[: _REQUIREMENT_CHARS - 1].rstrip() + "…"
+
+
 def render_analysis(result: TaskResult) -> str:
     """Render the failure analysis of one task as Markdown."""
     text = _environment().get_template(TEMPLATE_NAME).render(_context(result))
@@ -145,6 +221,7 @@ def _context(result: TaskResult) -> dict[str, Any]:
         "model_terraform": has_terraform(result.model),
         "model_note": _side_note(result.model),
         "environment": _environment_line(result.environment),
+        "requirements": requirements_section(result),
     }
 
 

@@ -71,7 +71,8 @@ def markers_in(path: str, text: str) -> list[Marker]:
 
 @dataclass(frozen=True)
 class Case:
-    """One named case of a rule: a folder with `files/` and maybe synth.json, settings.json, case.toml."""
+    """One named case of a rule: a folder with `files/` and maybe synth.json, settings.json,
+    case.toml and PROMPT.md (the task's prompt, for rules that read it)."""
 
     rule_id: str
     name: str

@@ -25,7 +25,9 @@ from harness.core.synth import SynthResult
 
 # 2: failures say where their error comes from (`error_kind`) and every place they were seen
 # (`places`); results of version 1 still load, with both filled in from what they hold.
-RESULT_SCHEMA_VERSION = 2
+# 3: each side lists the prompt's requirements and whether it meets them (`requirements`);
+# results of earlier versions load with none.
+RESULT_SCHEMA_VERSION = 3
 # Fields that are facts of the run, not of the answer: how long each stage and each synth took,
 # which worker (or the cache) served it, and the sandbox that ran it (kind, image, slots).
 # Grading the same inputs again gives the same result.json except for these.
@@ -87,6 +89,28 @@ class Failure(BaseModel):
         return str(self.location)
 
 
+class RequirementStatus(StrEnum):
+    MET = "met"
+    UNMET = "unmet"
+    UNCHECKED = "unchecked"  # recognised, but not decidable from the synthesized JSON
+
+
+class RequirementCheck(BaseModel):
+    """One requirement the task's prompt states, and whether one answer meets it."""
+
+    rule_id: str  # the REQ rule that reports it when unmet
+    kind: str  # "region", "tags", ... (graders/requirements/checklist.py KINDS)
+    aspect: str  # what of the kind is checked ("log_retention" of "monitoring")
+    label: str  # what the report calls the kind
+    line: int  # the PROMPT.md line that states it
+    text: str
+    also: list[int] = Field(default_factory=list)  # other lines that state the same
+    status: RequirementStatus
+    detail: str = ""  # what was found
+    where: list[str] = Field(default_factory=list)  # where it should be met ("lib/x.py:12")
+    reported_by: list[str] = Field(default_factory=list)  # the rules that report its culprits
+
+
 class SideResult(BaseModel):
     """Everything graded on one answer (model or ideal)."""
 
@@ -99,6 +123,8 @@ class SideResult(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     outcomes: list[RuleOutcome] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    # The prompt's requirements as this answer meets them (empty for results before version 3).
+    requirements: list[RequirementCheck] = Field(default_factory=list)
 
 
 class ScoreItem(BaseModel):

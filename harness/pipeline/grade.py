@@ -10,6 +10,7 @@ from pathlib import Path
 
 from graders.context import GradeContext, Settings
 from graders.registry import RuleRun, rules_version, run_rules
+from graders.requirements.outcome import requirement_checks
 from harness.core.errors import HarnessError, TaskLoadError
 from harness.core.findings import Finding, Outcome, RuleOutcome, is_environment
 from harness.core.profile import (
@@ -20,7 +21,7 @@ from harness.core.profile import (
     environment,
     load_profile,
 )
-from harness.core.results import SideResult, TaskResult, TaskStatus
+from harness.core.results import RequirementCheck, SideResult, TaskResult, TaskStatus
 from harness.core.synth import SynthResult, SynthStatus
 from harness.core.tasks import Task, load_task
 from harness.core.workspace import Workspace
@@ -190,8 +191,10 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
         reason="" if ideal_usable else _model_only_reason(task, ideal_ws, platform),
         score=score,
         training=training,
-        model=_side_result(model_ws, model_synth, model_run.findings, model_run.outcomes),
-        ideal=_ideal_side(ideal_ws, ideal_synth, ideal_run),
+        model=_side_result(
+            model_ws, model_synth, model_run.findings, model_run.outcomes, requirement_checks(model_ctx)
+        ),
+        ideal=_ideal_side(ideal_ws, ideal_synth, ideal_run, ideal_ctx),
         failures=failures,
         shared=comparison.shared,
         ideal_only=comparison.ideal_only,
@@ -247,16 +250,23 @@ def _synth(
     return planned.finish(result)
 
 
-def _ideal_side(ws: Workspace | None, synth: SynthResult | None, run: RuleRun | None) -> SideResult | None:
+def _ideal_side(
+    ws: Workspace | None, synth: SynthResult | None, run: RuleRun | None, ctx: GradeContext | None
+) -> SideResult | None:
     """The reference's side: None without a reference, which is also when nothing was synthesized;
     no findings when its rules did not run (a reference without code)."""
     if ws is None or synth is None:
         return None
-    return _side_result(ws, synth, run.findings if run else [], run.outcomes if run else [])
+    requirements = requirement_checks(ctx) if ctx is not None and run is not None else []
+    return _side_result(ws, synth, run.findings if run else [], run.outcomes if run else [], requirements)
 
 
 def _side_result(
-    ws: Workspace, synth: SynthResult, findings: list[Finding], outcomes: list[RuleOutcome]
+    ws: Workspace,
+    synth: SynthResult,
+    findings: list[Finding],
+    outcomes: list[RuleOutcome],
+    requirements: list[RequirementCheck],
 ) -> SideResult:
     return SideResult(
         side=ws.side,
@@ -268,6 +278,7 @@ def _side_result(
         findings=findings,
         outcomes=outcomes,
         notes=list(ws.notes),
+        requirements=requirements,
     )
 
 

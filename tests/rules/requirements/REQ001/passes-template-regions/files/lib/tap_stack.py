@@ -1,0 +1,11 @@
+from cdktf import TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+
+
+class TapStack(TerraformStack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs):
+        super().__init__(scope, construct_id)
+        AwsProvider(self, "aws", region="us-east-2")
+        S3Bucket(self, "data", bucket="data-dev")

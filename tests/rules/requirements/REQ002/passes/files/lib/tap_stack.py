@@ -1,0 +1,19 @@
+from cdktf import TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from constructs import Construct
+from cdktf_cdktf_provider_aws.db_instance import DbInstance
+
+
+class TapStack(TerraformStack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs):
+        super().__init__(scope, construct_id)
+        AwsProvider(self, "aws", region="us-east-1")
+        DbInstance(
+            self,
+            "db",
+            engine="postgres",
+            instance_class="db.t3.medium",
+            allocated_storage=20,
+            multi_az=True,
+            skip_final_snapshot=True,
+        )
