@@ -70,3 +70,51 @@ def test_aws011_points_at_the_class_of_the_stack_whose_provider_is_wrong() -> No
     hits = list(invalid_region_or_zone(context(stacks)))
     assert [h.anchor for h in hits] == ["region:us-east-3"]
     assert (hits[0].location.path, hits[0].location.line) == ("lib/dr_stack.py", 5)
+
+
+ROUTES = """from cdktf import TerraformStack
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+
+
+class TapStack(TerraformStack):
+    def __init__(self, scope, id):
+        super().__init__(scope, id)
+        RouteTableAssociation(
+            self, "rta", subnet_id=subnet.id, route_table_id=table.id
+        )
+"""
+
+
+def test_a_resource_whose_call_a_repair_changed_is_told_apart() -> None:
+    from graders.sites import built_by_repaired_call, repaired_among
+    from harness.core.synth import Blocker
+
+    files = {"lib/tap_stack.py": ROUTES}
+    workspace = Workspace(
+        task_id="t",
+        side="model",
+        files=files,
+        origins={p: "answer:heading" for p in files},
+        entry="tap.py",
+        entry_source="scaffold",
+        stack_module="lib.tap_stack",
+        stack_class="TapStack",
+        has_code=True,
+    )
+    stacks = {"s": {"resource": {"aws_route_table_association": {"rta": {"route_table_id": "x"}}}}}
+
+    def ctx(kind: str) -> GradeContext:
+        blocker = Blocker(kind=kind, message="", action="dropped", file="lib/tap_stack.py", line=9)
+        synth = SynthResult(
+            status=SynthStatus.ERROR, stacks=stacks, stacks_strategy="repaired:entry", blockers=[blocker]
+        )
+        return GradeContext(workspace, synth)
+
+    repaired = ctx("unknown-keyword")
+    res = repaired.tf.stacks["s"].resource("aws_route_table_association.rta")
+    assert res is not None and built_by_repaired_call(repaired, res)
+    assert repaired_among(repaired, repaired.tf.stacks["s"], "aws_route_table_association")
+    # A repair that changed no call's arguments (a name imported under another spelling) does not count.
+    renamed = ctx("missing-name")
+    res = renamed.tf.stacks["s"].resource("aws_route_table_association.rta")
+    assert res is not None and not built_by_repaired_call(renamed, res)
