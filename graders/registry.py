@@ -54,6 +54,7 @@ BUILTIN_FAMILIES = (
     "graders.aws.lambdas",
     "graders.aws.iam",
     "graders.aws.general",
+    "graders.aws.connectivity",
     "graders.security.scan",
     "graders.python.api",
     "graders.python.calls",
