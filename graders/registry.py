@@ -55,6 +55,7 @@ BUILTIN_FAMILIES = (
     "graders.aws.iam",
     "graders.aws.general",
     "graders.aws.connectivity",
+    "graders.aws.roles",
     "graders.security.scan",
     "graders.python.api",
     "graders.python.calls",
