@@ -56,6 +56,7 @@ BUILTIN_FAMILIES = (
     "graders.aws.general",
     "graders.aws.connectivity",
     "graders.aws.roles",
+    "graders.aws.monitoring",
     "graders.security.scan",
     "graders.python.api",
     "graders.python.calls",

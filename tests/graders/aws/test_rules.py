@@ -34,6 +34,7 @@ def test_data_files_name_their_source() -> None:
         "terraform_backends.json",
         "checkov_severity.json",
         "service_access.json",
+        "metric_dimensions.json",
     ):
         data = load(name)
         assert "source" in data or "note" in data or "curated" in data, name
