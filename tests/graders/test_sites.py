@@ -27,9 +27,8 @@ class DrStack(TerraformStack):
 """
 
 
-def context(stacks: dict[str, dict] | None = None) -> GradeContext:
-    files = {"lib/tap_stack.py": MAIN, "lib/dr_stack.py": SECONDARY}
-    workspace = Workspace(
+def workspace(files: dict[str, str]) -> Workspace:
+    return Workspace(
         task_id="t",
         side="model",
         files=files,
@@ -40,12 +39,16 @@ def context(stacks: dict[str, dict] | None = None) -> GradeContext:
         stack_class="TapStack",
         has_code=True,
     )
+
+
+def context(stacks: dict[str, dict] | None = None) -> GradeContext:
+    answer = workspace({"lib/tap_stack.py": MAIN, "lib/dr_stack.py": SECONDARY})
     synth = SynthResult(
         status=SynthStatus.OK,
         stacks=stacks or {},
         stack_classes={"dr": {"file": "lib/dr_stack.py", "class": "lib.dr_stack.DrStack"}},
     )
-    return GradeContext(workspace, synth)
+    return GradeContext(answer, synth)
 
 
 def test_a_stack_points_at_the_class_that_built_it_else_at_the_main_stack_class() -> None:
@@ -89,18 +92,7 @@ def test_a_resource_whose_call_a_repair_changed_is_told_apart() -> None:
     from graders.sites import built_by_repaired_call, repaired_among
     from harness.core.synth import Blocker
 
-    files = {"lib/tap_stack.py": ROUTES}
-    workspace = Workspace(
-        task_id="t",
-        side="model",
-        files=files,
-        origins={p: "answer:heading" for p in files},
-        entry="tap.py",
-        entry_source="scaffold",
-        stack_module="lib.tap_stack",
-        stack_class="TapStack",
-        has_code=True,
-    )
+    answer = workspace({"lib/tap_stack.py": ROUTES})
     stacks = {"s": {"resource": {"aws_route_table_association": {"rta": {"route_table_id": "x"}}}}}
 
     def ctx(kind: str) -> GradeContext:
@@ -108,7 +100,7 @@ def test_a_resource_whose_call_a_repair_changed_is_told_apart() -> None:
         synth = SynthResult(
             status=SynthStatus.ERROR, stacks=stacks, stacks_strategy="repaired:entry", blockers=[blocker]
         )
-        return GradeContext(workspace, synth)
+        return GradeContext(answer, synth)
 
     repaired = ctx("unknown-keyword")
     res = repaired.tf.stacks["s"].resource("aws_route_table_association.rta")
