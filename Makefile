@@ -95,6 +95,6 @@ rules-doc: setup
 fixtures-synth: setup
 	$(BIN)/python -m tests.rule_synth $(CASES)
 
-# A rule skeleton: `make new-rule ID=AWS022 FAMILY=aws [MODULE=naming]` (refuses an id in use).
+# A rule skeleton: `make new-rule ID=AWS028 FAMILY=aws [MODULE=naming]` (refuses an id in use).
 new-rule: setup
 	$(BIN)/python -m graders.new_rule $(ID) $(FAMILY) $(MODULE)

@@ -1,4 +1,4 @@
-"""`python -m graders.new_rule ID FAMILY [MODULE]` (`make new-rule ID=AWS022 FAMILY=aws`): a rule
+"""`python -m graders.new_rule ID FAMILY [MODULE]` (`make new-rule ID=AWS028 FAMILY=aws`): a rule
 skeleton to fill in.
 
 It writes the rule function with its metadata (into `graders/<family>/<module>.py` when MODULE

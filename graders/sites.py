@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from graders.context import GradeContext
-from graders.registry import Hit
-from graders.terraform_model import Resource
+from graders.registry import CALL_REPAIRS, Hit
+from graders.terraform_model import Resource, Stack
 from harness.core.findings import Location
 from harness.platforms.cdktf_python.locate import Span, construct_id, iter_calls, quote, statement_span
 
@@ -169,3 +169,25 @@ def resource_hit(
         note=ctx.terraform_note,
         **extra,
     )
+
+
+def built_by_repaired_call(ctx: GradeContext, res: Resource) -> bool:
+    """Whether a repair round changed the arguments of the call that built `res` (a keyword
+    dropped, a value converted): its JSON is then partly the worker's, so what it lacks says
+    nothing of the answer."""
+    synth = ctx.synth
+    if synth is None or not synth.from_repair:
+        return False
+    loc = site(ctx, res).location
+    if not loc.path or not loc.line:
+        return False
+    end = loc.end_line or loc.line
+    return any(
+        b.kind in CALL_REPAIRS and b.file == loc.path and loc.line <= b.line <= end for b in synth.blockers
+    )
+
+
+def repaired_among(ctx: GradeContext, stack: Stack, *types: str) -> bool:
+    """Whether a repair changed the call of any resource of `types` in `stack`: a rule concluding
+    from what those resources lack then concludes nothing."""
+    return any(built_by_repaired_call(ctx, res) for res in stack.of_type(*types))

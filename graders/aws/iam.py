@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -72,6 +73,20 @@ MANAGED_POLICY_ACTIONS: dict[str, list[str]] = {
         "logs:CreateLogGroup",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
+    ],
+    "AWSXRayDaemonWriteAccess": [
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries",
+    ],
+    "AWSXrayWriteOnlyAccess": [
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries",
     ],
     "AdministratorAccess": ["*"],
     "PowerUserAccess": ["*"],
@@ -250,10 +265,19 @@ def _action_problem(action: Any, actions: dict[str, set[str]]) -> str:
 # -- what a role is allowed to do ------------------------------------------------------------
 
 
-def role_grants(stack: Stack, role: Resource) -> list[str] | None:
-    """Action patterns Allowed to `role` by the policies the stack attaches to it, or None when
-    some policy cannot be read before apply (then nothing can be concluded)."""
-    granted: list[str] = []
+@dataclass(frozen=True)
+class Grant:
+    """One Allow statement a role holds: its actions, and its `Resource` as written (a managed
+    policy's grants are on `*`)."""
+
+    actions: tuple[str, ...]
+    resources: tuple[Any, ...]
+
+
+def role_statements(stack: Stack, role: Resource) -> list[Grant] | None:
+    """The Allow statements the stack's policies give `role`, or None when some policy cannot be
+    read before apply (then nothing can be concluded)."""
+    grants: list[Grant] = []
     docs: list[Any] = [b.get("policy") for b in role.blocks("inline_policy")]
     arns: list[Any] = list(_as_list(role.get("managed_policy_arns")))
     for res in stack.resources:
@@ -274,9 +298,9 @@ def role_grants(stack: Stack, role: Resource) -> list[str] | None:
         name = str(stack.resolve(arn)).rsplit("/", 1)[-1] if isinstance(arn, str) else ""
         if name not in MANAGED_POLICY_ACTIONS:
             return None
-        granted.extend(MANAGED_POLICY_ACTIONS[name])
+        grants.append(Grant(tuple(MANAGED_POLICY_ACTIONS[name]), ("*",)))
     for value in docs:
-        doc = _policy_or_document(stack, value)
+        doc = policy_or_document(stack, value)
         if doc is None:
             return None
         for st in statements(doc):
@@ -284,12 +308,20 @@ def role_grants(stack: Stack, role: Resource) -> list[str] | None:
                 allowed = [a for a in _as_list(st.get("Action")) if isinstance(a, str)]
                 if any(is_token(a) for a in allowed):
                     return None  # an action known only after apply could grant anything
-                granted.extend(allowed)
-    return granted
+                grants.append(Grant(tuple(allowed), tuple(_as_list(st.get("Resource")))))
+    return grants
 
 
-def _policy_or_document(stack: Stack, value: Any) -> dict[str, Any] | None:
-    """A policy JSON, or the statements of a `data.aws_iam_policy_document` it refers to."""
+def role_grants(stack: Stack, role: Resource) -> list[str] | None:
+    """Action patterns Allowed to `role` by the policies the stack attaches to it, or None when
+    some policy cannot be read before apply (then nothing can be concluded)."""
+    grants = role_statements(stack, role)
+    return None if grants is None else [a for g in grants for a in g.actions]
+
+
+def policy_or_document(stack: Stack, value: Any) -> dict[str, Any] | None:
+    """A policy JSON, or the statements of a `data.aws_iam_policy_document` it refers to, written
+    as a policy's (`Effect`, `Action`, `Resource`, `Principal`); None when neither can be read."""
     refs = [a for a in stack.references(value) if a.startswith("data.aws_iam_policy_document.")]
     if refs and isinstance(value, str) and value.strip().startswith("${"):
         data = stack.resource(refs[0])
@@ -297,7 +329,16 @@ def _policy_or_document(stack: Stack, value: Any) -> dict[str, Any] | None:
             return None
         return {
             "Statement": [
-                {"Effect": s.get("effect", "Allow"), "Action": s.get("actions", [])}
+                {
+                    "Effect": s.get("effect", "Allow"),
+                    "Action": s.get("actions", []),
+                    "Resource": s.get("resources", []),
+                    "Principal": {
+                        str(p.get("type")): p.get("identifiers", [])
+                        for p in _as_list(s.get("principals"))
+                        if isinstance(p, dict)
+                    },
+                }
                 for s in data.blocks("statement")
             ]
         }

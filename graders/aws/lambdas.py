@@ -370,6 +370,12 @@ TRIGGER_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws_kinesis_stream": ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream"),
 }
 VPC_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface")
+TRACING_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+# What the role must allow for Lambda to send failed asynchronous events to the dead-letter target.
+DEAD_LETTER_ACTIONS: dict[str, tuple[str, ...]] = {
+    "aws_sqs_queue": ("sqs:SendMessage",),
+    "aws_sns_topic": ("sns:Publish",),
+}
 
 
 @rule(
@@ -379,13 +385,16 @@ VPC_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "e
     severity=Severity.CRITICAL,
     category=Category.RESOURCE_CONFIGURATION,
     rationale=(
-        "The model wired the function to a trigger (an SQS queue, a DynamoDB or Kinesis stream) or "
-        "into a VPC without granting its execution role the actions Lambda needs for that."
+        "The model wired the function to a trigger (an SQS queue, a DynamoDB or Kinesis stream), into "
+        "a VPC, to a dead-letter queue or to active X-Ray tracing without granting its execution role "
+        "the actions Lambda needs for that."
     ),
     docs=(
         f"{LAMBDA_DOCS}/with-sqs.html#events-sqs-permissions",
         f"{LAMBDA_DOCS}/with-ddb.html",
         f"{LAMBDA_DOCS}/configuration-vpc.html#configuration-vpc-permissions",
+        f"{LAMBDA_DOCS}/invocation-async-retain-records.html#invocation-dlq",
+        f"{LAMBDA_DOCS}/services-xray.html#services-xray-permissions",
     ),
     impact=(
         "Deployment Blocker: Lambda validates the role when the mapping or VPC config is created",
@@ -393,25 +402,32 @@ VPC_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "e
     ),
     fix_minutes=5,
     needs="terraform",
+    version=2,
 )
 def execution_role_missing_trigger_permissions(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an `aws_lambda_event_source_mapping` from an SQS queue, DynamoDB stream or
     Kinesis stream whose function's role is not allowed the actions that source needs
-    (`sqs:ReceiveMessage`, `sqs:DeleteMessage`, `sqs:GetQueueAttributes`, ...), and a function
-    with `vpc_config` whose role cannot manage network interfaces. The role's grants are read
-    from inline policies, role policies, attached customer policies, policy documents and the
-    AWS managed Lambda policies; when one of them cannot be read, nothing is concluded.
+    (`sqs:ReceiveMessage`, `sqs:DeleteMessage`, `sqs:GetQueueAttributes`, ...); a function with
+    `vpc_config` whose role cannot manage network interfaces; a function whose
+    `dead_letter_config` targets an SQS queue or SNS topic its role may not send to
+    (`sqs:SendMessage`, `sns:Publish`); and a function with `tracing_config` mode `Active` whose
+    role may not write traces (`xray:PutTraceSegments`, `xray:PutTelemetryRecords`). The role's
+    grants are read from inline policies, role policies, attached customer policies, policy
+    documents and the AWS managed Lambda policies; when one of them cannot be read, nothing is
+    concluded.
 
-    Why it matters: Lambda checks the role when the mapping or VPC config is created:
-    "InvalidParameterValueException: The provided execution role does not have permissions to
-    call ReceiveMessage on SQS".
+    Why it matters: Lambda checks the role when the mapping, the function or its configuration is
+    created: "InvalidParameterValueException: The provided execution role does not have
+    permissions to call ReceiveMessage on SQS" (likewise `SendMessage on SQS`, `PutTraceSegments
+    on XRAY`).
 
     Bad: an SQS-triggered function whose role only has `AWSLambdaBasicExecutionRole`.
 
     Good: attach `service-role/AWSLambdaSQSQueueExecutionRole`, or allow the three SQS actions
-    on the queue's ARN.
+    on the queue's ARN; allow `xray:PutTraceSegments` and `xray:PutTelemetryRecords` (the
+    `AWSXRayDaemonWriteAccess` policy) to a traced function.
 
-    References: Lambda with SQS, with DynamoDB, and VPC permissions.
+    References: Lambda with SQS, with DynamoDB, VPC permissions, dead-letter queues, X-Ray.
     """
     for stack in ctx.tf.stacks.values():
         for mapping in stack.of_type("aws_lambda_event_source_mapping"):
@@ -432,10 +448,33 @@ def execution_role_missing_trigger_permissions(ctx: GradeContext) -> Iterator[Hi
             if hit:
                 yield hit
         for fn in stack.of_type("aws_lambda_function"):
-            if fn.blocks("vpc_config") and any(b.get("subnet_ids") for b in fn.blocks("vpc_config")):
-                hit = _missing(ctx, stack, fn, VPC_ACTIONS, "its `vpc_config`", fn)
+            for attr, needed, what in _function_wiring(stack, fn):
+                hit = _missing(ctx, stack, fn, needed, what, fn, attr)
                 if hit:
                     yield hit
+
+
+def _function_wiring(stack: Stack, fn: Resource) -> Iterator[tuple[str, tuple[str, ...], str]]:
+    """(attribute, actions the role needs, what needs them) for the function's own settings."""
+    if any(b.get("subnet_ids") for b in fn.blocks("vpc_config")):
+        yield "vpc_config", VPC_ACTIONS, "its `vpc_config`"
+    for block in fn.blocks("dead_letter_config"):
+        target = next(
+            (
+                r
+                for a in sorted(stack.references(block.get("target_arn")))
+                if (r := stack.resource(a)) is not None
+            ),
+            None,
+        )
+        if target is not None and target.type in DEAD_LETTER_ACTIONS:
+            yield (
+                "dead_letter_config",
+                DEAD_LETTER_ACTIONS[target.type],
+                f"its dead-letter target `{target.address}`",
+            )
+    if any(stack.resolve(b.get("mode")) == "Active" for b in fn.blocks("tracing_config")):
+        yield "tracing_config", TRACING_ACTIONS, "its active X-Ray tracing (`tracing_config`)"
 
 
 def _one(stack: Stack, value: Any, rtype: str) -> Resource | None:
@@ -445,7 +484,13 @@ def _one(stack: Stack, value: Any, rtype: str) -> Resource | None:
 
 
 def _missing(
-    ctx: GradeContext, stack: Stack, fn: Resource, needed: tuple[str, ...], what: str, at: Resource
+    ctx: GradeContext,
+    stack: Stack,
+    fn: Resource,
+    needed: tuple[str, ...],
+    what: str,
+    at: Resource,
+    attr: str | None = None,
 ) -> Hit | None:
     role = _one(stack, fn.get("role"), "aws_iam_role")
     if role is None:
@@ -463,7 +508,7 @@ def _missing(
         f"`{fn.address}` runs as `{role.address}`, which is not allowed "
         f"{', '.join(f'`{a}`' for a in lacking)} "
         f"needed for {what}.",
-        attr="vpc_config" if at is fn else None,
+        attr=attr,
         error=(
             "InvalidParameterValueException: The provided execution role does not have permissions to call "
             f"{action} on {service.upper()}"

@@ -27,9 +27,8 @@ class DrStack(TerraformStack):
 """
 
 
-def context(stacks: dict[str, dict] | None = None) -> GradeContext:
-    files = {"lib/tap_stack.py": MAIN, "lib/dr_stack.py": SECONDARY}
-    workspace = Workspace(
+def workspace(files: dict[str, str]) -> Workspace:
+    return Workspace(
         task_id="t",
         side="model",
         files=files,
@@ -40,12 +39,16 @@ def context(stacks: dict[str, dict] | None = None) -> GradeContext:
         stack_class="TapStack",
         has_code=True,
     )
+
+
+def context(stacks: dict[str, dict] | None = None) -> GradeContext:
+    answer = workspace({"lib/tap_stack.py": MAIN, "lib/dr_stack.py": SECONDARY})
     synth = SynthResult(
         status=SynthStatus.OK,
         stacks=stacks or {},
         stack_classes={"dr": {"file": "lib/dr_stack.py", "class": "lib.dr_stack.DrStack"}},
     )
-    return GradeContext(workspace, synth)
+    return GradeContext(answer, synth)
 
 
 def test_a_stack_points_at_the_class_that_built_it_else_at_the_main_stack_class() -> None:
@@ -70,3 +73,40 @@ def test_aws011_points_at_the_class_of_the_stack_whose_provider_is_wrong() -> No
     hits = list(invalid_region_or_zone(context(stacks)))
     assert [h.anchor for h in hits] == ["region:us-east-3"]
     assert (hits[0].location.path, hits[0].location.line) == ("lib/dr_stack.py", 5)
+
+
+ROUTES = """from cdktf import TerraformStack
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+
+
+class TapStack(TerraformStack):
+    def __init__(self, scope, id):
+        super().__init__(scope, id)
+        RouteTableAssociation(
+            self, "rta", subnet_id=subnet.id, route_table_id=table.id
+        )
+"""
+
+
+def test_a_resource_whose_call_a_repair_changed_is_told_apart() -> None:
+    from graders.sites import built_by_repaired_call, repaired_among
+    from harness.core.synth import Blocker
+
+    answer = workspace({"lib/tap_stack.py": ROUTES})
+    stacks = {"s": {"resource": {"aws_route_table_association": {"rta": {"route_table_id": "x"}}}}}
+
+    def ctx(kind: str) -> GradeContext:
+        blocker = Blocker(kind=kind, message="", action="dropped", file="lib/tap_stack.py", line=9)
+        synth = SynthResult(
+            status=SynthStatus.ERROR, stacks=stacks, stacks_strategy="repaired:entry", blockers=[blocker]
+        )
+        return GradeContext(answer, synth)
+
+    repaired = ctx("unknown-keyword")
+    res = repaired.tf.stacks["s"].resource("aws_route_table_association.rta")
+    assert res is not None and built_by_repaired_call(repaired, res)
+    assert repaired_among(repaired, repaired.tf.stacks["s"], "aws_route_table_association")
+    # A repair that changed no call's arguments (a name imported under another spelling) does not count.
+    renamed = ctx("missing-name")
+    res = renamed.tf.stacks["s"].resource("aws_route_table_association.rta")
+    assert res is not None and not built_by_repaired_call(renamed, res)

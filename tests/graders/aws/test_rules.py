@@ -33,6 +33,8 @@ def test_data_files_name_their_source() -> None:
         "service_resources.json",
         "terraform_backends.json",
         "checkov_severity.json",
+        "service_access.json",
+        "metric_dimensions.json",
     ):
         data = load(name)
         assert "source" in data or "note" in data or "curated" in data, name
