@@ -59,6 +59,7 @@ BUILTIN_FAMILIES = (
     "graders.python.calls",
     "graders.python.names",
     "graders.python.attrs",
+    "graders.tests.run",
 )
 
 

@@ -8,6 +8,10 @@ import pytest
 
 from harness.sandbox.local import LocalSandbox
 
+# Rule fixtures are answers, and some answers ship their own tests (TST002's): data for the
+# rules, run by the sandbox's worker, never by this suite.
+collect_ignore = ["rules"]
+
 
 @pytest.fixture(scope="session")
 def local_sandbox() -> Iterator[LocalSandbox]:
