@@ -64,6 +64,7 @@ BUILTIN_FAMILIES = (
     "graders.python.attrs",
     "graders.tests.static",
     "graders.requirements.rules",
+    "graders.tests.run",
 )
 
 

@@ -48,7 +48,10 @@ STORED_FIELDS = (
     "blockers",
     "contract",
     "contract_checked",
+    "tests",
 )
+# What a test run reports that changes from run to run: its duration and pytest's own output.
+VOLATILE_TEST_FIELDS = {"seconds", "output_tail"}
 DIFF_LINES = 60
 NO_REFERENCE = Reference(workspace=None, failed=False)
 
@@ -69,15 +72,22 @@ def synth_cases() -> list[Case]:
 def synth_case(case: Case, sandbox: Sandbox) -> SynthResult:
     """What the pipeline's synth step gives for the case's files: its request, and what it adds to
     the sandbox's answer (the entry contract, the repairs described). A case is a model answer of
-    a task without reference code, so its own entry point is held to the standard one."""
+    a task without reference code, so its own entry point is held to the standard one, and its
+    unit tests run as a model answer's do (a case without test files asks for none)."""
     ctx = case.context()
-    planned = synth_plan(ctx.workspace, GradeOptions(settings=ctx.settings), NO_REFERENCE)
+    options = GradeOptions(settings=ctx.settings)
+    planned = synth_plan(ctx.workspace, options, NO_REFERENCE, run_tests=options.tests)
     return planned.finish(sandbox.synth(planned.request))
 
 
 def stored(result: SynthResult) -> dict[str, Any]:
     """The part of a synth result a case keeps (defaults left out, so files stay short)."""
-    return result.model_dump(mode="json", include=set(STORED_FIELDS), exclude_defaults=True)
+    return result.model_dump(
+        mode="json",
+        include=set(STORED_FIELDS),
+        exclude={"tests": VOLATILE_TEST_FIELDS},
+        exclude_defaults=True,
+    )
 
 
 def saved(case: Case) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # The worker's prefix for strategies run with an answer's imports repaired
 # (harness/platforms/cdktf_python/repair.py).
@@ -88,6 +88,68 @@ class Package(BaseModel):
         return self.kind in ("zip", "dir", "file")
 
 
+class TestOutcome(StrEnum):
+    __test__ = False  # not a pytest test class, whatever its name
+
+    PASSED = "passed"
+    FAILED = "failed"  # an assertion or exception in the test's body
+    ERROR = "error"  # its file did not collect, or a fixture (setup, teardown) failed
+    SKIPPED = "skipped"
+
+
+class TestCase(BaseModel):
+    """One test of an answer's unit-test run (or one test file that did not collect)."""
+
+    model_config = ConfigDict(frozen=True)
+    __test__ = False  # not a pytest test class, whatever its name
+
+    nodeid: str
+    outcome: TestOutcome
+    # The phase that went wrong: "collect", "setup", "call" or "teardown" ("" when it passed).
+    when: str = ""
+    error_type: str = ""
+    # The first lines of the exception's text (pytest's assertion explanation for an assert).
+    message: str = ""
+    # The module a ModuleNotFoundError names.
+    module: str = ""
+    # The innermost frame inside the workspace, and the innermost in the test's own file.
+    frame: Frame | None = None
+    test_frame: Frame | None = None
+
+    @property
+    def bad(self) -> bool:
+        return self.outcome in (TestOutcome.FAILED, TestOutcome.ERROR)
+
+
+class TestRun(BaseModel):
+    """What running an answer's unit tests after its synth gave; `ran` False says why not."""
+
+    model_config = ConfigDict(frozen=True)
+    __test__ = False
+
+    ran: bool = False
+    reason: str = ""
+    timed_out: bool = False
+    exit_status: int | None = None
+    # The test files run, workspace-relative.
+    paths: list[str] = Field(default_factory=list)
+    # Tests by outcome ("passed", "failed", "error", "skipped"), and "collected".
+    counts: dict[str, int] = Field(default_factory=dict)
+    # Every test that did not pass first, then the rest (cut to the worker's MAX_CASES).
+    cases: list[TestCase] = Field(default_factory=list)
+    seconds: float = 0.0
+    output_tail: str = ""
+
+    @property
+    def failures(self) -> list[TestCase]:
+        return [c for c in self.cases if c.bad]
+
+    @property
+    def failed(self) -> bool:
+        """The tests ran and at least one failed or did not collect."""
+        return self.ran and bool(self.failures)
+
+
 class SynthResult(BaseModel):
     """The outcome of synthesizing one workspace, with every stack's Terraform JSON."""
 
@@ -119,6 +181,8 @@ class SynthResult(BaseModel):
     # Whether the entry contract applies: the answer ships its own entry and the task's standard
     # entry is known (set by the pipeline from the request).
     contract_checked: bool = False
+    # The answer's unit tests, run after its synth when the request asked (None: not asked).
+    tests: TestRun | None = None
     output_tail: str = ""
     # What the app drew from (harness/platforms/cdktf_python/worker/worker_lib/determinism.py): the seed of
     # `random`, uuid and the rest, and the date its clock showed. Synthesizing the same files with both again
@@ -151,8 +215,17 @@ class SynthResult(BaseModel):
 
     @classmethod
     def from_reply(cls, reply: dict[str, Any]) -> SynthResult:
-        """Build from a worker's JSON reply, tolerating missing keys."""
+        """Build from a worker's JSON reply, tolerating missing keys (and a test report it cannot
+        read: the synth outcome stands without it)."""
         data = {k: v for k, v in reply.items() if k in cls.model_fields}
+        tests = data.get("tests")
+        if tests is not None:
+            try:
+                data["tests"] = TestRun.model_validate(tests)
+            except ValidationError as exc:
+                data["tests"] = TestRun(
+                    reason=f"the test report could not be read: {exc.error_count()} errors"
+                )
         return cls.model_validate(data)
 
     @classmethod

@@ -22,7 +22,7 @@ from harness.core.profile import (
     load_profile,
 )
 from harness.core.results import RequirementCheck, SideResult, TaskResult, TaskStatus
-from harness.core.synth import SynthResult, SynthStatus
+from harness.core.synth import SynthRequest, SynthResult, SynthStatus
 from harness.core.tasks import Task, load_task
 from harness.core.workspace import Workspace
 from harness.pipeline.cache import ResultCache
@@ -58,6 +58,9 @@ class GradeOptions:
     profile: Profile | None = None
     # The date to judge AWS data at for tasks that carry no startedAt (None: today).
     as_of: dt.date | None = None
+    # Run each model answer's own unit tests after its synth, when it has any; the reference's
+    # then run too when one of the model's failed, to tell the environment's failures apart.
+    tests: bool = True
 
 
 def task_environment(task: Task, options: GradeOptions) -> Environment:
@@ -122,7 +125,7 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
 
     ideal_synth = _synth(ideal_ws, sandbox, options, timings) if ideal_ws else None
     reference = Reference(ideal_ws, failed=ideal_synth is not None and not ideal_synth.ok)
-    model_synth = _synth(model_ws, sandbox, options, timings, reference)
+    model_synth = _synth(model_ws, sandbox, options, timings, reference, run_tests=options.tests)
     broken = [s for s in (model_synth, ideal_synth) if s and s.status is SynthStatus.INFRA_ERROR]
     if broken:
         # Under --regrade nothing broke: the answer's synth output was simply never stored.
@@ -136,6 +139,9 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
             sandbox=sandbox.describe(),
             timings=timings,
         )
+
+    if ideal_ws is not None and ideal_synth is not None and model_synth.tests and model_synth.tests.failed:
+        ideal_synth = _reference_tests(ideal_ws, ideal_synth, sandbox, options, timings)
 
     t0 = time.perf_counter()
     model_ctx = GradeContext(model_ws, model_synth, task.metadata, options.settings, task.prompt)
@@ -210,7 +216,9 @@ def _run_rules(ctx: GradeContext, options: GradeOptions) -> RuleRun:
     return run_rules_cached(ctx, options.cache) if options.cache is not None else run_rules(ctx)
 
 
-def synth_plan(ws: Workspace, options: GradeOptions, reference: Reference | None = None) -> PlannedSynth:
+def synth_plan(
+    ws: Workspace, options: GradeOptions, reference: Reference | None = None, run_tests: bool = False
+) -> PlannedSynth:
     """What the sandbox is asked for one workspace (the model's side gets the reference's)."""
     platform = platform_named(ws.platform)
     settings = SynthSettings(
@@ -218,6 +226,7 @@ def synth_plan(ws: Workspace, options: GradeOptions, reference: Reference | None
         timeout=options.timeout,
         clock=options.settings.judged_at,
         repair=options.repair,
+        run_tests=run_tests,
     )
     return platform.plan_synth(ws, settings, reference)
 
@@ -228,6 +237,7 @@ def _synth(
     options: GradeOptions,
     timings: dict[str, float],
     reference: Reference | None = None,
+    run_tests: bool = False,
 ) -> SynthResult:
     if ws is None or not ws.has_code:
         return SynthResult(status=SynthStatus.SKIPPED, message="no code to synthesize")
@@ -237,17 +247,38 @@ def _synth(
             error_type="NoEntry",
             message=f"the answer has no entry point and no {platform_named(ws.platform).main_kind} to build",
         )
-    planned = synth_plan(ws, options, reference)
-    request = planned.request
+    planned = synth_plan(ws, options, reference, run_tests)
     t0 = time.perf_counter()
+    result = _ask(sandbox, planned.request, options)
+    timings[f"synth_{ws.side}"] = round(time.perf_counter() - t0, 3)
+    return planned.finish(result)
+
+
+def _reference_tests(
+    ws: Workspace, first: SynthResult, sandbox: Sandbox, options: GradeOptions, timings: dict[str, float]
+) -> SynthResult:
+    """The reference synthesized again with its own unit tests run, when it has any: a test that
+    fails on both sides the same way is the environment's, not the model's. Its synth is the same
+    (the worker is deterministic), so the result replaces the first; a sandbox failure keeps it."""
+    if not ws.has_code or not ws.entry:
+        return first
+    planned = synth_plan(ws, options, run_tests=True)
+    if not planned.runs_tests:
+        return first
+    t0 = time.perf_counter()
+    result = _ask(sandbox, planned.request, options)
+    timings[f"tests_{ws.side}"] = round(time.perf_counter() - t0, 3)
+    return first if result.status is SynthStatus.INFRA_ERROR else planned.finish(result)
+
+
+def _ask(sandbox: Sandbox, request: SynthRequest, options: GradeOptions) -> SynthResult:
     result = sandbox.synth(request)
     for _ in range(options.infra_retries):
         if result.status is not SynthStatus.INFRA_ERROR:
             break
         log.warning("sandbox failed on %s, retrying once: %s", request.id, result.message)
         result = sandbox.synth(request)
-    timings[f"synth_{ws.side}"] = round(time.perf_counter() - t0, 3)
-    return planned.finish(result)
+    return result
 
 
 def _ideal_side(

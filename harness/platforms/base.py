@@ -28,6 +28,9 @@ class SynthSettings:
     # Let the platform get past what stops an answer (its import repairs, repair rounds), so the
     # rules that read the synthesized output still see it.
     repair: bool = True
+    # Run the answer's own unit tests after synth, when it has any (the platform knows which
+    # files those are and never runs tests that need a deployment).
+    run_tests: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,11 @@ class PlannedSynth(Protocol):
     @property
     def request(self) -> SynthRequest: ...
 
+    @property
+    def runs_tests(self) -> bool:
+        """Whether the request asks the worker to run the answer's unit tests."""
+        ...
+
     def finish(self, result: SynthResult) -> SynthResult: ...
 
 
@@ -53,6 +61,7 @@ class PlainSynth:
     """A request whose result needs nothing added."""
 
     request: SynthRequest
+    runs_tests: bool = False
 
     def finish(self, result: SynthResult) -> SynthResult:
         return result

@@ -7,7 +7,8 @@ request  {"op": "synth", "id": str, "files": {relpath: text}, "entry": relpath |
           ...the platform's options (SynthRequest.options; CDKTF-Python's are
           "stack": {"module": "lib.tap_stack", "class": "TapStack"} | null,
           "repairs": {"names": {module: {name: [module, name]}}, "modules": {name: name}}?,
-          "repair_rounds": bool?, "entry_contract": bool?, "contract_entry": str?)}
+          "repair_rounds": bool?, "entry_contract": bool?, "contract_entry": str?,
+          "tests": {"paths": [relpath], "seconds": float}?)}
 reply    {"id": str, "status": "ok"|"error"|"timeout"|"infra_error", "strategy": str,
           "error_type": str, "message": str, "traceback": str,
           "frame": {"file", "line", "code", "function"} | null,
@@ -17,6 +18,8 @@ reply    {"id": str, "status": "ok"|"error"|"timeout"|"infra_error", "strategy":
           "attempts": [{"strategy", "status", "error_type", "message", "frame", "stacks"}],
           "blockers": [{"kind", "message", "action", "file", "line", "target"}],
           "contract": {"strategy": "contract", "status", ...} | null,
+          "tests": {"ran", "reason", "timed_out", "exit_status", "paths", "counts", "cases",
+                    "seconds", "output_tail"} | null,
           "output_tail": str, "seed": int, "clock": str, "seconds": float, "recycle": bool}
 request  {"op": "ping"}            reply {"op": "pong", "versions": {...}, "pid": int}
 request  {"op": "exit"}            the worker exits 0 without a reply (so does end of input)
@@ -35,7 +38,10 @@ call to its signature and types and learns one more repair from the error that s
 (harness/platforms/cdktf_python/worker/worker_lib/); `blockers` lists every blocker met and how it was passed,
 in the order met. With `entry_contract`, when the entry synthesized, the task's standard entry
 (`contract_entry`, written to `standard-entry/tap.py`, else the "scaffold" strategy) runs once more as
-"contract": can it build the answer's stack? `status`, `error_type`, `frame` and `strategy` come from
+"contract": can it build the answer's stack? With `tests`, the answer's unit-test files run with
+pytest after the strategies, in the same workspace, within `seconds` of the request's `timeout`
+(the strategies get the rest): harness/platforms/cdktf_python/worker/worker_lib/unit_tests.py.
+`status`, `error_type`, `frame` and `strategy` come from
 the first attempt; `stacks` and `stacks_strategy` from the first that produced any. When the files cannot be
 laid out (error_type "UnsafePath" or "InvalidFiles") the only attempt is "workspace". A soft timeout
 is status "timeout" with error_type "Timeout". "infra_error" means the worker itself failed

@@ -3,7 +3,9 @@
 The worker's options (see harness/sandbox/base.py): the main stack the scaffold strategy builds,
 the import repairs tried when nothing yields stacks, the repair rounds, and the entry contract: when
 the model ships its own entry point, the task's standard entry (the reference's `tap.py`) is run
-once more on the model's stack, as the archive's pipeline deploys through it.
+once more on the model's stack, as the archive's pipeline deploys through it. When the run asks
+for tests and the answer has unit test files, `tests` names them: the worker runs them with
+pytest after synth, within time the request adds to its own (harness/platforms/cdktf_python/unit_tests.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from harness.core.workspace import Workspace
 from harness.platforms.base import Reference, SynthSettings
 from harness.platforms.cdktf_python.provider_api import load_index
 from harness.platforms.cdktf_python.repair import ImportRepairs, plan_import_repairs
+from harness.platforms.cdktf_python.unit_tests import time_for_tests, unit_test_files
 
 # The model's entry contract is not checked: the reference deploys through an entry of its own.
 NO_CONTRACT = ""
@@ -24,6 +27,10 @@ NO_CONTRACT = ""
 class CdktfSynth:
     request: SynthRequest
     repairs: ImportRepairs | None
+
+    @property
+    def runs_tests(self) -> bool:
+        return "tests" in self.request.options
 
     def finish(self, result: SynthResult) -> SynthResult:
         """Say on the result that its entry contract applies, and which repairs its stacks needed."""
@@ -58,12 +65,18 @@ def plan_synth(ws: Workspace, settings: SynthSettings, reference: Reference | No
         options["entry_contract"] = True
         if contract:
             options["contract_entry"] = contract
+    timeout = settings.timeout
+    tests = unit_test_files(ws) if settings.run_tests else []
+    if tests:
+        seconds = time_for_tests(settings.timeout)
+        options["tests"] = {"paths": tests, "seconds": seconds}
+        timeout += seconds
     request = SynthRequest(
         id=f"{ws.task_id}:{ws.side}",
         files=ws.files,
         entry=ws.entry,
         env=settings.env,
-        timeout=settings.timeout,
+        timeout=timeout,
         archives=ws.archives,
         clock=settings.clock,
         options=options,

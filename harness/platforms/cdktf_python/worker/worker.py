@@ -49,6 +49,9 @@ OUTPUT_TAIL_BYTES = 8 * 1024
 # The clock apps see when a request names none (an ISO date; zip archives cannot go before 1980).
 DEFAULT_CLOCK = "2025-01-01"
 TRACEBACK_LINES = 60
+# What a test run leaves of the request's time for the reply itself.
+REPLY_MARGIN_SECONDS = 2.0
+TEST_OUTPUT_TAIL_BYTES = 2048
 MESSAGE_CHARS = 8 * 1024
 # After the soft limit the alarm keeps firing, so an app that swallows one timeout meets the next.
 TIMER_REPEAT_SECONDS = 0.5
@@ -186,6 +189,20 @@ def system_roots() -> list[str]:
     if home and os.path.dirname(os.path.realpath(system)) == os.path.realpath(home):
         roots.append(home)
     return roots
+
+
+def unit_test_seconds(asked: dict[str, Any] | None) -> float:
+    """The seconds a request keeps for its unit tests (its `tests.seconds`), 0 when it asks none."""
+    if not asked:
+        return 0.0
+    try:
+        return max(float(asked.get("seconds") or 0.0), 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def not_run_tests(reason: str) -> dict[str, Any]:
+    return {"ran": False, "reason": reason, "paths": [], "counts": {}, "cases": []}
 
 
 REPAIRED_LABEL = "repaired:"
@@ -766,6 +783,7 @@ class Worker:
         self.leaked_processes = False
         self.blockers: list[dict[str, Any]] = []
         self.contract: dict[str, Any] | None = None
+        self.tests_ran = False
         # What the current request's apps draw from: set per request
         # (harness/platforms/cdktf_python/worker/worker_lib/determinism.py).
         self.seed, self.clock = 0, DEFAULT_CLOCK
@@ -832,23 +850,40 @@ class Worker:
     def synth(self, request: dict[str, Any]) -> dict[str, Any]:
         started = time.monotonic()
         timeout = float(request.get("timeout") or 120.0)
-        deadline = started + timeout
+        # The request's time covers its unit tests too, when it asks for them: the app gets the rest.
+        tests_asked = request.get("tests") if isinstance(request.get("tests"), dict) else None
+        test_seconds = unit_test_seconds(tests_asked)
+        app_timeout = max(timeout - test_seconds, 1.0)
+        deadline = started + app_timeout
         env = self.app_env(request.get("env") or {})
         linecache.clearcache()
         self.seed, self.clock = request_seed(request), request_clock(request)
+        tests: dict[str, Any] | None = None
+        self.tests_ran = False
         try:
             write_files(self.workspace, request.get("files"))
             write_archives(self.workspace, request.get("archives"))
             if REPAIRS is not None:
                 REPAIRS.determinism.set_mtimes(self.workspace, self.clock)
-            outcomes, tail = self.run_strategies(request, env, deadline, timeout)
+            outcomes, tail = self.run_strategies(request, env, deadline, app_timeout)
+            if tests_asked is not None:
+                tests = self.run_unit_tests(tests_asked, env, outcomes, started + timeout)
         except WorkspaceError as exc:
             outcomes, tail = [Outcome("workspace", "error", exc.kind, str(exc))], ""
+            if tests_asked is not None:
+                tests = not_run_tests("the workspace could not be laid out")
         finally:
             clean = self.reset_directories()
         first = outcomes[0]
         best = next((o for o in outcomes if o.stacks), None)
-        recycle = ALARM.interrupted_jsii or not clean or self.leaked_threads or self.leaked_processes
+        # A test run leaves pytest's hooks and whatever the tests patched: the worker must go.
+        recycle = (
+            ALARM.interrupted_jsii
+            or not clean
+            or self.leaked_threads
+            or self.leaked_processes
+            or self.tests_ran
+        )
         return self.scrubbed(
             {
                 "id": request.get("id"),
@@ -865,6 +900,7 @@ class Worker:
                 "attempts": [o.attempt() for o in outcomes],
                 "blockers": self.blockers,
                 "contract": self.contract,
+                "tests": tests,
                 "output_tail": tail,
                 "seed": self.seed,
                 "clock": self.clock if REPAIRS is not None else "",
@@ -872,6 +908,57 @@ class Worker:
                 "recycle": recycle,
             }
         )
+
+    def run_unit_tests(
+        self, asked: dict[str, Any], env: dict[str, str], outcomes: list[Outcome], deadline: float
+    ) -> dict[str, Any]:
+        """The answer's unit tests, run with pytest in this process, in the workspace the app was
+        synthesized in (worker_lib/unit_tests.py says why here); the worker then asks to go."""
+        if REPAIRS is None or not hasattr(REPAIRS, "unit_tests"):
+            return not_run_tests("this worker has no test runner")
+        if any(o.status == "timeout" for o in outcomes):
+            return not_run_tests("the synth ran past its time limit: no time is left for the tests")
+        paths = []
+        for path in asked.get("paths") or []:
+            with contextlib.suppress(WorkspaceError):
+                if os.path.isfile(workspace_target(self.workspace, path)):
+                    paths.append(str(path))
+        if not paths:
+            return not_run_tests("none of the test files is in the workspace")
+        seconds = min(unit_test_seconds(asked), deadline - time.monotonic() - REPLY_MARGIN_SECONDS)
+        if seconds < 1:
+            return not_run_tests("no time was left for the tests")
+        try:
+            import pytest
+        except ImportError:
+            return not_run_tests("pytest is not installed in the sandbox")
+        started = time.monotonic()
+        reporter = REPAIRS.pytest_report.Reporter(self.workspace, stop_on=(SynthTimeout,))
+        status, timed_out = -1, False
+        remove_tree(self.app_tmp)
+        with contextlib.suppress(OSError):
+            os.makedirs(self.app_tmp, exist_ok=True)
+        self.tests_ran = True
+        entry_path = os.path.join(self.workspace, "tap.py")
+        with self.captured_output(), self.app_namespace(env, entry_path), self.reproducible():
+            os.environ.update(REPAIRS.unit_tests.NO_AUTOLOAD)
+            try:
+                try:
+                    ALARM.arm(seconds)
+                    status = int(pytest.main(REPAIRS.unit_tests.arguments(paths, self.workspace), [reporter]))
+                finally:
+                    ALARM.disarm()
+            except SynthTimeout:
+                timed_out = True
+            except BaseException as exc:  # noqa: BLE001 - pytest itself failing is this run's outcome
+                return not_run_tests(f"pytest failed: {error_type_name(exc)}: {exc}")
+        result: dict[str, Any] = REPAIRS.unit_tests.summarise(
+            reporter.records, status, timed_out or reporter.stopped, seconds
+        )
+        result["paths"] = paths
+        result["output_tail"] = self.paths.relative(read_tail(self.capture_path, TEST_OUTPUT_TAIL_BYTES))
+        result["seconds"] = round(time.monotonic() - started, 3)
+        return result
 
     def scrubbed(self, reply: dict[str, Any]) -> dict[str, Any]:
         """The reply without the worker's folders: the Terraform JSON keeps its paths absolute

@@ -14,6 +14,9 @@ a value the answer never gave from one it did.
 
 `packages` lists what the deployment packages a synthesized app names really contain.
 
+`unit_tests` and `pytest_report` (the plugin that records the session) run an answer's unit
+tests with pytest after its synth; this package never imports pytest itself.
+
 `determinism` gives each app seeded randomness and a fixed clock; `scrub` takes the worker's
 temporary folders out of what it reports. Both make one answer synthesize the same way on
 every run and every machine.
@@ -22,7 +25,7 @@ Like `worker.py`, this module imports only the standard library at import time a
 toolchain (jsii, typeguard, cdktf) when repairs are installed: it runs inside the sandbox.
 """
 
-from . import determinism, scrub
+from . import determinism, pytest_report, scrub, unit_tests
 from .install import imported_toolchain_modules, installed
 from .learn import learn
 from .packages import list_packages
@@ -40,5 +43,7 @@ __all__ = [
     "is_placeholder",
     "learn",
     "list_packages",
+    "pytest_report",
     "scrub",
+    "unit_tests",
 ]
