@@ -48,6 +48,16 @@ RepairOpt = Annotated[
     ),
 ]
 
+TestsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--tests/--no-tests",
+        help="Run each model answer's own unit tests with pytest after its synth, in the sandbox, and "
+        "the reference's when one of them fails (TST002). Off saves the test time and the warm "
+        "worker each test run replaces.",
+    ),
+]
+
 
 ProfileOpt = Annotated[
     str | None,
@@ -73,6 +83,7 @@ def _options(
     repair: bool = True,
     profile: str | None = None,
     as_of: str | None = None,
+    tests: bool = True,
 ):
     from harness.core.profile import ProfileError, load_profile, parse_date
     from harness.pipeline.grade import GradeOptions
@@ -88,7 +99,12 @@ def _options(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_USAGE) from exc
     return GradeOptions(
-        timeout=timeout, rubric=Rubric.load(rubric), repair=repair, profile=chosen, as_of=date
+        timeout=timeout,
+        rubric=Rubric.load(rubric),
+        repair=repair,
+        profile=chosen,
+        as_of=date,
+        tests=tests,
     )
 
 
@@ -100,6 +116,7 @@ def grade(
     timeout: TimeoutOpt = 120.0,
     rubric: RubricOpt = None,
     repair: RepairOpt = True,
+    tests: TestsOpt = True,
     profile: ProfileOpt = None,
     as_of: AsOfOpt = None,
     no_cache: Annotated[
@@ -125,7 +142,7 @@ def grade(
         console.print(f"[red]no such task directory: {task_dir}[/red]")
         raise typer.Exit(EXIT_USAGE)
     cache = None if no_cache else ResultCache(cache_dir)
-    options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of), cache=cache)
+    options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of, tests), cache=cache)
     with (
         console.status("grading (a warm synth worker loads the AWS provider once, unless cached)..."),
         open_sandbox(sandbox, 1, cache, regrade=False) as box,
@@ -150,6 +167,7 @@ def run(
     timeout: TimeoutOpt = 120.0,
     rubric: RubricOpt = None,
     repair: RepairOpt = True,
+    tests: TestsOpt = True,
     profile: ProfileOpt = None,
     as_of: AsOfOpt = None,
     regrade: Annotated[
@@ -206,7 +224,7 @@ def run(
         console.print(f"[red]no such path: {', '.join(map(str, missing))}[/red]")
         raise typer.Exit(EXIT_USAGE)
     cache = None if no_cache else ResultCache(cache_dir)
-    options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of), cache=cache)
+    options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of, tests), cache=cache)
     total = len(discover(list(paths)))
     progress = Progress(
         TextColumn("[bold]grading"),

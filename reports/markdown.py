@@ -27,7 +27,7 @@ from harness.core.results import (
     TaskResult,
     TaskStatus,
 )
-from harness.core.synth import SynthStatus
+from harness.core.synth import SynthStatus, TestRun
 from reports.nouns import resource_noun
 from reports.positives import has_terraform, model_positives
 
@@ -353,6 +353,8 @@ def synthesis_text(side: SideResult | None) -> str:
     text += f"; {_stacks_text(len(synth.stacks), synth.stacks_strategy, synth.from_fallback)}"
     if synth.from_repair and synth.repairs:
         text += f" after repairing what stops it ({'; '.join(synth.repairs)})"
+    if synth.tests is not None and synth.tests.ran:
+        text += f"; {unit_tests_text(synth.tests)}"
     gap = next((f for f in side.findings if is_environment(f.rule_id)), None)
     if gap is not None and synth.status is not SynthStatus.OK:
         # Said here since the reference's gap is no failure and no sign of a suspect reference.
@@ -364,6 +366,20 @@ def synthesis_text(side: SideResult | None) -> str:
     for note in (n for n in side.notes if "was not written" in n):
         text += f"; {inline_code(note)}"
     return text
+
+
+def unit_tests_text(run: TestRun) -> str:
+    """What running the answer's unit tests after synth gave, by outcome (observed, not predicted)."""
+    order = ("passed", "failed", "error", "skipped")
+    parts = [
+        f"{run.counts[k]} {'errors' if k == 'error' and run.counts[k] != 1 else k}"
+        for k in order
+        if run.counts.get(k)
+    ]
+    text = f"unit tests run: {', '.join(parts) or 'none collected'}"
+    if run.timed_out:
+        text += ", stopped at the time limit"
+    return f"{text} ({run.seconds:.1f} s)"
 
 
 def _error_summary(error_type: str, message: str) -> str:

@@ -30,6 +30,8 @@ CATEGORY_COLUMNS = {c: f"cat_{c.name.lower()}" for c in Category}
 TIMING_COLUMNS = {
     "synth_model": "synth_model_s",
     "synth_ideal": "synth_ideal_s",
+    "tests_model": "tests_model_s",
+    "tests_ideal": "tests_ideal_s",
     "grade": "grade_s",
     "total": "total_s",
 }

@@ -6,8 +6,10 @@
 (c) cached: the same again with the cache (b) filled, into another new run directory.
 
 It prints wall time, answers per minute, the speed-ups a/b and a/c, the peak memory of a warm
-worker (its Python and its jsii node kernel together, sampled from /proc while (b) runs), and
-the time a fresh process takes to load the provider API index.
+worker (its Python and its jsii node kernel together, sampled from /proc while (b) runs), the
+time a fresh process takes to load the provider API index, and apart from all of it what running
+answers' own unit tests costs (scripts/bench_tests.py): per answer as (b) graded them, against (b)
+again with `--no-tests`, and (d) the references' suites run in warm workers.
 
     python scripts/bench.py                 # 20 tasks of ../shared/corpus/dev
     python scripts/bench.py --tasks 5 --jobs 2 --sandbox local
@@ -32,6 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_tests import as_graded, reference_suites  # noqa: E402
 
 from harness.core.tasks import discover, load_task  # noqa: E402
 from harness.core.workspace import Workspace  # noqa: E402
@@ -155,10 +160,12 @@ def _is_worker(pid: int) -> bool:
         return False
 
 
-def run_iacgrade(tasks: Path, out: Path, cache: Path, jobs: int, sandbox: str, answers: int) -> Mode:
+def run_iacgrade(
+    tasks: Path, out: Path, cache: Path, jobs: int, sandbox: str, answers: int, *extra: str
+) -> Mode:
     """(b) and (c): one `iacgrade run`, timed from the outside like a user would."""
     command = [str(Path(sys.executable).with_name("iacgrade")), "run", str(tasks), "--out", str(out)]
-    command += ["--jobs", str(jobs), "--sandbox", sandbox, "--cache-dir", str(cache)]
+    command += ["--jobs", str(jobs), "--sandbox", sandbox, "--cache-dir", str(cache), *extra]
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     sampler = WorkerSampler(proc.pid)
@@ -214,6 +221,23 @@ def main() -> int:
         print("(c) iacgrade run, from cache ...", flush=True)
         cached = run_iacgrade(tasks, work / "cached", work / "cache", args.jobs, args.sandbox, len(answers))
         same = untimed_rows(work / "cold" / "results.csv") == untimed_rows(work / "cached" / "results.csv")
+        graded_tests = as_graded(work / "cold")
+        print("(b) again, cold, without running answers' unit tests ...", flush=True)
+        bare = run_iacgrade(
+            tasks,
+            work / "no-tests",
+            work / "cache-no-tests",
+            args.jobs,
+            args.sandbox,
+            len(answers),
+            "--no-tests",
+        )
+        added = (cold.seconds - bare.seconds) / len(answers)
+        graded_tests.update(
+            cold_seconds_without_tests=round(bare.seconds, 2), added_wall_per_answer_seconds=round(added, 3)
+        )
+        print("(d) the references' unit tests, in warm workers ...", flush=True)
+        suites = reference_suites(task_dirs, args.sandbox)
         print("(a) one process per answer ...", flush=True)
         per_process = run_per_process(answers)
     index_ms = index_load_ms()
@@ -237,6 +261,7 @@ def main() -> int:
         "worker_peak_rss_mb": round(peak / 2**20, 1),
         "index_load_ms": round(index_ms, 1),
         "cached_results_match_cold": same,
+        "unit_tests": {"as_graded": graded_tests, "reference_suites": suites},
         "per_process_outcomes": per_process.detail["outcomes"],
         "machine": {
             "cpus": os.cpu_count(),
@@ -255,6 +280,20 @@ def main() -> int:
     print(f"\nworker peak RSS (python + node): {results['worker_peak_rss_mb']} MB")
     print(f"provider API index load (fresh process): {results['index_load_ms']} ms")
     print(f"cached results equal cold results: {same}")
+    print(
+        f"unit tests as graded in (b): {graded_tests['answers_with_tests_run']} of {graded_tests['answers']} "
+        f"answers ran theirs, {graded_tests['test_seconds']} s in all: "
+        f"{graded_tests['per_answer_seconds']} s per answer, "
+        f"{graded_tests['per_tested_answer_seconds']} s per answer whose tests ran; (b) without tests "
+        f"{graded_tests['cold_seconds_without_tests']} s: {graded_tests['added_wall_per_answer_seconds']} s "
+        "of wall per answer (pytest and the workers test runs replace)"
+    )
+    print(
+        f"(d) references' suites: {suites['suites']} suites, {suites['tests']} tests; pytest "
+        f"{suites['pytest_seconds_mean']} s mean, {suites['pytest_seconds_median']} s median, "
+        f"{suites['pytest_seconds_max']} s max per answer ({suites['seconds_per_test']} s per test); "
+        f"{suites['added_wall_seconds_mean']} s added to a synth on average"
+    )
     print(f"written: {args.output}")
     return 0 if same else 1
 

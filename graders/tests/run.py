@@ -113,6 +113,16 @@ def unit_tests_fail(ctx: GradeContext) -> Iterator[Hit]:
         yield _hit(ctx, cases, run, sig, note)
 
 
+def observed_files(ctx: GradeContext) -> set[str]:
+    """Test files pytest really ran in the sandbox, except those a missing package or plugin stopped
+    early: what a static reading predicts about them, the run has already observed."""
+    run = ctx.synth.tests if ctx.synth else None
+    if run is None or not run.ran:
+        return set()
+    gaps = {_file_of(c.nodeid) for c in run.failures if environment_gap(c, ctx.workspace.files)}
+    return set(run.paths) - gaps
+
+
 def signature(case: TestCase) -> str:
     """The error a case stopped with, the same on both sides for the same failure: its type and
     the first line of its message, without object addresses."""

@@ -12,6 +12,7 @@ from graders.tests.asks import first_asks, from_archive
 from graders.tests.hollow import hollow_tests
 from graders.tests.imports import Project, judged_syntax_error, keyword_in_path, unresolved
 from graders.tests.outputs import OutputRead, Spot, fakes, hard_coded, output_reads, reads_outputs, uses_aws
+from graders.tests.run import observed_files
 from graders.tests.suite import INTEGRATION, KINDS, SuiteModule, facts, shipped_kinds, suite_modules
 from harness.core.findings import Category, Location, Severity
 
@@ -401,7 +402,7 @@ def _unhashed(name: str) -> str:
         "cannot be collected",
         "test file",
     ),
-    version=2,
+    version=3,
 )
 def test_imports_undefined(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a test module (or a `conftest.py` beside the tests) that
@@ -426,7 +427,11 @@ def test_imports_undefined(ctx: GradeContext) -> Iterator[Hit]:
     References: pytest, sys.path and import modes; Python's keywords.
     """
     project = Project(ctx.workspace.python_files(answer_only=False))
+    # A file pytest ran is TST002's: its import errors were observed there, not predicted.
+    ran = observed_files(ctx)
     for module in suite_modules(ctx.source, with_conftest=True):
+        if module.path in ran:
+            continue
         if module.error is not None:
             if judged_syntax_error(module.error):
                 yield _syntax_hit(ctx, module.path, module.error)

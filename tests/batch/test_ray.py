@@ -21,12 +21,13 @@ from harness.core.results import TaskResult, TaskStatus
 from harness.pipeline.cached import StoredSynth
 from harness.pipeline.grade import GradeOptions
 from harness.sandbox.local import LocalSandbox
+from reports.writers import RUN_FACT_COLUMNS
 from tests.paths import TASKS
 
 # Renamed copies, so the run directory's folders cannot be confused with the examples' own.
 COPIES = {"clean-s3-static-site": "ray-clean-site", "malformed-missing-model": "ray-malformed"}
 # Every column must match a local run's but the timings, which differ by nature.
-TIMINGS = ["seconds", "synth_model_s", "synth_ideal_s", "grade_s", "total_s"]
+TIMINGS = list(RUN_FACT_COLUMNS)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 from harness.core.synth import SynthResult, SynthStatus, TestRun
 from harness.pipeline.grade import GradeOptions, grade_path
 from harness.sandbox.base import Sandbox, SynthRequest
+from reports.markdown import synthesis_lines
 
 STACK = """\
 from cdktf import TerraformStack
@@ -55,7 +56,7 @@ class Scripted(Sandbox):
         if "tests" in request.options:
             failed = self.model_fails and request.id.endswith(":model")
             case = {"nodeid": "tests/unit/x.py::test_stack", "outcome": "failed" if failed else "passed"}
-            tests = TestRun(ran=True, counts={"failed" if failed else "passed": 1}, cases=[case])
+            tests = TestRun(ran=True, counts={"failed" if failed else "passed": 1}, cases=[case], seconds=1.5)
         return SynthResult(status=SynthStatus.OK, strategy="entry", tests=tests)
 
     def asked(self) -> list[tuple[str, bool]]:
@@ -67,13 +68,21 @@ def test_the_reference_runs_its_tests_only_after_the_models_failed(tmp_path: Pat
     result = grade_path(write_task(tmp_path), box)
     assert box.asked() == [("ideal", False), ("model", True), ("ideal", True)]
     assert result.ideal and result.ideal.synth and result.ideal.synth.tests and result.ideal.synth.tests.ran
-    assert "tests_ideal" in result.timings
+    # pytest's own seconds are timed apart from the synth's, on both sides.
+    assert result.timings["tests_model"] == result.timings["tests_ideal"] == 1.5
+    lines = dict(synthesis_lines(result))
+    assert "unit tests run: 1 failed (1.5 s)" in lines["MODEL_RESPONSE"]
+    assert "unit tests run: 1 passed (1.5 s)" in lines["IDEAL_RESPONSE"]
 
 
 def test_passing_model_tests_leave_the_reference_alone(tmp_path: Path) -> None:
     box = Scripted(model_fails=False)
-    grade_path(write_task(tmp_path), box)
+    result = grade_path(write_task(tmp_path), box)
     assert box.asked() == [("ideal", False), ("model", True)]
+    assert (
+        "tests_ideal" not in result.timings
+        and "unit tests" not in dict(synthesis_lines(result))["IDEAL_RESPONSE"]
+    )
 
 
 def test_an_answer_without_tests_asks_for_none(tmp_path: Path) -> None:

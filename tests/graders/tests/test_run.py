@@ -151,3 +151,22 @@ def test_a_failure_the_reference_shares_is_not_the_models() -> None:
     result = compare(Side(None, model, usable=True), Side(ideal_ws, ideal, usable=True))
     assert [f.location.line for f in result.shared] == [4]
     assert [f.location.line for f in result.failures] == [10]
+
+
+def test_a_test_file_pytest_ran_is_left_to_tst002_not_predicted_again_by_tst005() -> None:
+    broken = "from lib.lambda.handler import main\n\ndef test_main():\n    assert main()\n"
+    answer = {"lib/__init__.py": "", "lib/tap_stack.py": STACK, TEST_FILE: broken}
+    collect = TestCase(
+        nodeid=TEST_FILE, outcome=TestOutcome.ERROR, when="collect", error_type="SyntaxError", message="x"
+    )
+    ws = workspace_of(answer)
+
+    def tst005(run: TestRun | None) -> list[Finding]:
+        ctx = GradeContext(ws, SynthResult(status=SynthStatus.OK, tests=run))
+        return run_rule(load_rules()["TST005"], ctx)[0]
+
+    assert len(tst005(None)) == 1
+    assert tst005(TestRun(ran=True, paths=[TEST_FILE], counts={"error": 1}, cases=[collect])) == []
+    # A run a missing package stopped early saw nothing of the file: the static reading stands.
+    gap = collect.model_copy(update={"error_type": "ModuleNotFoundError", "module": "moto"})
+    assert len(tst005(TestRun(ran=True, paths=[TEST_FILE], counts={"error": 1}, cases=[gap]))) == 1
