@@ -379,7 +379,8 @@ def unit_tests_text(run: TestRun) -> str:
     text = f"unit tests run: {', '.join(parts) or 'none collected'}"
     if run.timed_out:
         text += ", stopped at the time limit"
-    return f"{text} ({run.seconds:.1f} s)"
+    # No seconds here: the same answer must give the same report (results.csv has them).
+    return text
 
 
 def _error_summary(error_type: str, message: str) -> str:

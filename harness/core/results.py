@@ -33,7 +33,13 @@ RESULT_SCHEMA_VERSION = 3
 # Grading the same inputs again gives the same result.json except for these.
 RUN_FACTS = frozenset({"timings", "sandbox", "seconds", "worker"})
 # Where they are: on the task result, and on each side's synth result.
-_RUN_FACT_HOLDERS = ((), ("model", "synth"), ("ideal", "synth"))
+_RUN_FACT_HOLDERS = (
+    (),
+    ("model", "synth"),
+    ("ideal", "synth"),
+    ("model", "synth", "tests"),
+    ("ideal", "synth", "tests"),
+)
 
 
 class TaskStatus(StrEnum):

@@ -7,6 +7,7 @@ same thing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -86,6 +87,10 @@ class Package(BaseModel):
     @property
     def exists(self) -> bool:
         return self.kind in ("zip", "dir", "file")
+
+
+# The end of pytest's last line: "1 failed, 3 passed in 2.41s (0:00:02)".
+_PYTEST_DURATION = re.compile(r" in [0-9.]+s(?: \([0-9:]+\))?(?=\s*$)")
 
 
 class TestOutcome(StrEnum):
@@ -222,6 +227,9 @@ class SynthResult(BaseModel):
         if tests is not None:
             try:
                 data["tests"] = TestRun.model_validate(tests)
+                # pytest's summary says how long it took: a run fact, not part of what the run gave.
+                tail = _PYTEST_DURATION.sub("", data["tests"].output_tail)
+                data["tests"] = data["tests"].model_copy(update={"output_tail": tail})
             except ValidationError as exc:
                 data["tests"] = TestRun(
                     reason=f"the test report could not be read: {exc.error_count()} errors"

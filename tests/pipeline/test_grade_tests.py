@@ -71,8 +71,8 @@ def test_the_reference_runs_its_tests_only_after_the_models_failed(tmp_path: Pat
     # pytest's own seconds are timed apart from the synth's, on both sides.
     assert result.timings["tests_model"] == result.timings["tests_ideal"] == 1.5
     lines = dict(synthesis_lines(result))
-    assert "unit tests run: 1 failed (1.5 s)" in lines["MODEL_RESPONSE"]
-    assert "unit tests run: 1 passed (1.5 s)" in lines["IDEAL_RESPONSE"]
+    assert "unit tests run: 1 failed" in lines["MODEL_RESPONSE"]
+    assert "unit tests run: 1 passed" in lines["IDEAL_RESPONSE"]
 
 
 def test_passing_model_tests_leave_the_reference_alone(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ import pytest
 
 from graders.context import GradeContext, Settings
 from harness.core.results import RUN_FACTS, without_run_facts
+from harness.core.synth import SynthResult
 from harness.pipeline.cache import synth_key
 from harness.platforms.cdktf_python.worker.worker_lib.determinism import reproducible, seed_for, set_mtimes
 from harness.platforms.cdktf_python.worker.worker_lib.scrub import Scrubber
@@ -254,6 +255,17 @@ def test_run_facts_are_left_out_and_nothing_else() -> None:
     }
     assert data["model"]["synth"] == synth  # the input is left alone
     assert {"timings", "sandbox", "seconds", "worker"} == RUN_FACTS
+    # An answer's unit-test run is timed too.
+    run = {"ran": True, "seconds": 2.0}
+    tested = {**data, "model": {"side": "model", "synth": {"status": "ok", "tests": run}}}
+    assert without_run_facts(tested)["model"]["synth"]["tests"] == {"ran": True}
+
+
+def test_pytests_duration_is_not_part_of_a_test_runs_output() -> None:
+    tail = "E   SyntaxError: invalid syntax\nERROR test/test_main.py\n1 error in 0.36s\n"
+    result = SynthResult.from_reply({"status": "ok", "tests": {"ran": True, "output_tail": tail}})
+    assert result.tests is not None
+    assert result.tests.output_tail.endswith("ERROR test/test_main.py\n1 error\n")
 
 
 # --------------------------------------------------------------------------------------------
