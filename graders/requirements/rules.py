@@ -204,6 +204,7 @@ def multi_az_or_failover_missing(ctx: GradeContext) -> Iterator[Hit]:
     fix_minutes=15,
     needs="terraform",
     keywords=("customer-managed", "customer managed", "encryption at rest", "cmk", "key rotation"),
+    version=2,
 )
 def encryption_requirement_unmet(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: where the prompt asks for it, no `aws_kms_key` at all when the prompt asks for

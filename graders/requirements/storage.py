@@ -28,6 +28,7 @@ from graders.requirements.verdict import (
 )
 from graders.terraform_model import Resource, Stack, is_token
 from graders.wording import counted
+from harness.core.findings import Severity
 
 # --- REQ003 encryption ------------------------------------------------------------------------
 
@@ -80,15 +81,29 @@ def customer_key(ctx: GradeContext, req: Requirement) -> Verdict:
             tally.seen += 1
             if not _names_key(stack, res, spec["path"]):
                 where = spec["path"][0] if spec["path"] else None
-                tally.culprits.append(
-                    Culprit(
-                        f"{shown(res)} is not encrypted with a customer-managed KMS key",
-                        stack.name,
-                        res,
-                        where,
-                    )
-                )
+                tally.culprits.append(_keyless(res, stack.name, where))
     return tally.verdict("stores", met("no store of the kinds named"))
+
+
+def _keyless(res: Resource, stack: str, where: str | None) -> Culprit:
+    """A store without a customer-managed key; worse when it is a kind AWS does not encrypt by
+    default and its encryption is off: then nothing encrypts its data at all. That is High, unless
+    another rule (a checkov check) already reports the store unencrypted: the key is then what
+    this finding adds, and it stays at the aspect's severity."""
+    spec = facts()["at_rest"]["types"].get(res.type)
+    if spec is not None:
+        value = res.get(spec["attr"], spec.get("default"))
+        if not (value == spec["value"] if "value" in spec else is_set(value)):
+            other = spec.get("reported_by", "")
+            return Culprit(
+                f"{shown(res)} is not encrypted at all (`{spec['attr']}` is not set"
+                f"{f'; {other} reports it' if other else ''}), let alone with a customer-managed KMS key",
+                stack,
+                res,
+                spec["attr"],
+                severity=None if other else Severity.HIGH,
+            )
+    return Culprit(f"{shown(res)} is not encrypted with a customer-managed KMS key", stack, res, where)
 
 
 def _key_lookups(ctx: GradeContext) -> bool:

@@ -92,7 +92,9 @@ def _weak(test: ast.expr) -> bool:
         return all(_weak(v) for v in test.values)
     if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.IsNot):
         right = test.comparators[0]
-        return isinstance(right, ast.Constant) and right.value is None
+        # `resp["WebACL"] is not None` fails with a KeyError when the key is absent: a real check.
+        subscript = isinstance(test.left, ast.Subscript)
+        return isinstance(right, ast.Constant) and right.value is None and not subscript
     if isinstance(test, ast.Call) and isinstance(test.func, ast.Name):
         return test.func.id in _WEAK_CALLS
     return False

@@ -151,7 +151,7 @@ def tests_missing(ctx: GradeContext) -> Iterator[Hit]:
         "weak assertion",
         "always pass",
     ),
-    version=3,
+    version=4,
 )
 def tests_assert_nothing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: test functions that check nothing: no assertion at all, only `assert True`,
@@ -236,7 +236,7 @@ def tests_assert_nothing(ctx: GradeContext) -> Iterator[Hit]:
         "mock_aws",
         "hardcoded resource",
     ),
-    version=3,
+    version=4,
 )
 def integration_tests_not_reading_outputs(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an integration test module (under an `integration` folder, or with
@@ -269,7 +269,9 @@ def integration_tests_not_reading_outputs(ctx: GradeContext) -> Iterator[Hit]:
     for module in suite_modules(ctx.source):
         if module.kind != INTEGRATION or module.tree is None:
             continue
-        hit = _not_deployment(module)
+        # Tests that check nothing check no fake either: TST003 says what is wrong with them.
+        hollow = module.tests and len(hollow_tests(module)) == len(module.tests)
+        hit = None if hollow else _not_deployment(module)
         if hit is not None:
             yield hit
         if declared is not None:

@@ -41,6 +41,8 @@ def test_hollow_bodies(body: str, why: str) -> None:
         "assert stack.name == 'x'",
         "assert 'aws_s3_bucket' in synth['resource']",
         "assert Testing.to_be_valid_terraform(synth)",
+        # A missing key raises KeyError: the assertion can fail on a wrong deployment.
+        "resp = waf.get_web_acl_for_resource(ResourceArn=arn)\n    assert resp['WebACL'] is not None",
         "assert False, 'write this test'",
         "self.assertEqual(a, b)",
         "publish.assert_called_once_with('x')",
