@@ -42,7 +42,7 @@ from harness.core.tasks import discover, load_task  # noqa: E402
 from harness.core.workspace import Workspace  # noqa: E402
 from harness.pipeline.materialise import build_workspace  # noqa: E402
 from harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV  # noqa: E402 - the repository goes on the path first
-from harness.platforms.registry import is_supported, platform_for  # noqa: E402
+from harness.platforms.registry import platform_for  # noqa: E402
 from harness.sandbox.local import default_jsii_cache, group_memory, worker_env  # noqa: E402
 from reports.writers import TIMING_COLUMNS  # noqa: E402
 
@@ -70,9 +70,9 @@ def answers_of(task_dirs: list[Path]) -> list[Workspace]:
             task = load_task(task_dir)
         except Exception:  # noqa: BLE001 - an unreadable task has no answer to time
             continue
-        if not is_supported(task.metadata):
-            continue
         plat = platform_for(task.metadata)
+        if plat is None:
+            continue
         sides = ("model", "ideal") if task.has_reference else ("model",)
         for side in sides:
             ws = build_workspace(task, side, plat)
