@@ -42,9 +42,7 @@ def at_rest(ctx: GradeContext, req: Requirement) -> Verdict:
         spec = table["types"][rtype]
         for stack, res in of_types(ctx, rtype):
             tally.seen += 1
-            value = res.get(spec["attr"], spec.get("default"))
-            ok = value == spec["value"] if "value" in spec else is_set(value)
-            if not ok:
+            if not _encrypts(res, spec):
                 tally.culprits.append(
                     Culprit(
                         f"{shown(res)} leaves its storage unencrypted (`{spec['attr']}` is not set)",
@@ -57,6 +55,12 @@ def at_rest(ctx: GradeContext, req: Requirement) -> Verdict:
     return tally.verdict(
         "stores AWS does not encrypt by default", met("every store the line names encrypts by default")
     )
+
+
+def _encrypts(res: Resource, spec: dict[str, Any]) -> bool:
+    """Whether a store of a kind AWS does not encrypt by default turns its encryption on."""
+    value = res.get(spec["attr"], spec.get("default"))
+    return value == spec["value"] if "value" in spec else is_set(value)
 
 
 def customer_key(ctx: GradeContext, req: Requirement) -> Verdict:
@@ -91,18 +95,16 @@ def _keyless(res: Resource, stack: str, where: str | None) -> Culprit:
     another rule (a checkov check) already reports the store unencrypted: the key is then what
     this finding adds, and it stays at the aspect's severity."""
     spec = facts()["at_rest"]["types"].get(res.type)
-    if spec is not None:
-        value = res.get(spec["attr"], spec.get("default"))
-        if not (value == spec["value"] if "value" in spec else is_set(value)):
-            other = spec.get("reported_by", "")
-            return Culprit(
-                f"{shown(res)} is not encrypted at all (`{spec['attr']}` is not set"
-                f"{f'; {other} reports it' if other else ''}), let alone with a customer-managed KMS key",
-                stack,
-                res,
-                spec["attr"],
-                severity=None if other else Severity.HIGH,
-            )
+    if spec is not None and not _encrypts(res, spec):
+        other = spec.get("reported_by", "")
+        return Culprit(
+            f"{shown(res)} is not encrypted at all (`{spec['attr']}` is not set"
+            f"{f'; {other} reports it' if other else ''}), let alone with a customer-managed KMS key",
+            stack,
+            res,
+            spec["attr"],
+            severity=None if other else Severity.HIGH,
+        )
     return Culprit(f"{shown(res)} is not encrypted with a customer-managed KMS key", stack, res, where)
 
 

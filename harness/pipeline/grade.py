@@ -248,11 +248,7 @@ def _synth(
             message=f"the answer has no entry point and no {platform_named(ws.platform).main_kind} to build",
         )
     planned = synth_plan(ws, options, reference, run_tests)
-    t0 = time.perf_counter()
-    result = _ask(sandbox, planned.request, options)
-    timings[f"synth_{ws.side}"] = round(time.perf_counter() - t0, 3)
-    _time_tests(result, ws.side, timings)
-    return planned.finish(result)
+    return planned.finish(_timed_ask(sandbox, planned.request, options, ws.side, timings))
 
 
 def _reference_tests(
@@ -266,18 +262,21 @@ def _reference_tests(
     planned = synth_plan(ws, options, run_tests=True)
     if not planned.runs_tests:
         return first
-    t0 = time.perf_counter()
-    result = _ask(sandbox, planned.request, options)
-    # The second synth is the price of the tests too: it counts as synth time, pytest's own as tests.
-    timings[f"synth_{ws.side}"] = round(timings.get(f"synth_{ws.side}", 0.0) + time.perf_counter() - t0, 3)
-    _time_tests(result, ws.side, timings)
+    result = _timed_ask(sandbox, planned.request, options, ws.side, timings)
     return first if result.status is SynthStatus.INFRA_ERROR else planned.finish(result)
 
 
-def _time_tests(result: SynthResult, side: str, timings: dict[str, float]) -> None:
-    """pytest's own seconds, apart from the synth's, so their cost can be read on its own."""
+def _timed_ask(
+    sandbox: Sandbox, request: SynthRequest, options: GradeOptions, side: str, timings: dict[str, float]
+) -> SynthResult:
+    """`_ask`, its seconds added to the side's synth time (a second synth for the reference's
+    tests is the tests' price too), and pytest's own seconds apart, so their cost reads alone."""
+    t0 = time.perf_counter()
+    result = _ask(sandbox, request, options)
+    timings[f"synth_{side}"] = round(timings.get(f"synth_{side}", 0.0) + time.perf_counter() - t0, 3)
     if result.tests is not None and result.tests.ran:
         timings[f"tests_{side}"] = round(result.tests.seconds, 3)
+    return result
 
 
 def _ask(sandbox: Sandbox, request: SynthRequest, options: GradeOptions) -> SynthResult:
