@@ -61,6 +61,11 @@ class GradeContext:
         return self.workspace.side
 
     @property
+    def platform(self) -> str:
+        """The registered platform whose answer this is (harness/platforms/names.py)."""
+        return self.workspace.platform
+
+    @property
     def source(self) -> dict[str, str]:
         """The answer's own Python files (not the scaffold's), by path."""
         return self.workspace.python_files(answer_only=True)

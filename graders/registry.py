@@ -33,6 +33,7 @@ from harness.core.findings import (
 from harness.core.plugins import import_plugins
 from harness.core.synth import PLACEHOLDER_MARKER
 from harness.platforms.cdktf_python.locate import statement_span
+from harness.platforms.names import CDKTF_PYTHON, TF_HCL
 
 if TYPE_CHECKING:
     from graders.context import GradeContext
@@ -119,6 +120,11 @@ class RuleMeta:
     runs_checks: bool = False
     # Where the rule is declared ("graders/terraform/backend.py:20"), repo-relative when it is ours.
     source: str = ""
+    # The platforms (harness/platforms/names.py) whose answers it reads; empty: every platform.
+    platforms: tuple[str, ...] = ()
+
+    def applies_to(self, platform: str) -> bool:
+        return not self.platforms or platform in self.platforms
 
     @property
     def family(self) -> str:
@@ -179,6 +185,25 @@ def impact_for(severity: Severity, impact: Iterable[str]) -> tuple[str, ...]:
 
 _REGISTRY: dict[str, Rule] = {}
 
+# Where a rule names no platforms, its module decides: the first prefix that matches. Rules on
+# Python source, the CDKTF synth and pytest suites read what only CDKTF-Python answers have; the
+# Terraform-model families read the model HCL answers map to as well. A platform whose answers
+# map into the model opts a rule in with `platforms=` once its corpus shows no false finding.
+FAMILY_PLATFORMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("graders.synth.", (CDKTF_PYTHON,)),
+    ("graders.python.", (CDKTF_PYTHON,)),
+    ("graders.tests.", (CDKTF_PYTHON,)),
+    ("graders.terraform.", (CDKTF_PYTHON, TF_HCL)),
+    ("graders.requirements.", (CDKTF_PYTHON, TF_HCL)),
+    ("graders.aws.", (CDKTF_PYTHON, TF_HCL)),
+    ("graders.security.", (CDKTF_PYTHON, TF_HCL)),
+)
+
+
+def family_platforms(module: str) -> tuple[str, ...]:
+    """The platforms a rule declared in `module` runs on when it names none (empty: all)."""
+    return next((p for prefix, p in FAMILY_PLATFORMS if module.startswith(prefix)), ())
+
 
 def rule(
     *,
@@ -195,6 +220,7 @@ def rule(
     needs: str = "source",
     keywords: Iterable[str] = (),
     runs_checks: bool = False,
+    platforms: Iterable[str] | None = None,
 ) -> Callable[[Callable[[GradeContext], Iterable[Hit]]], Callable[[GradeContext], Iterable[Hit]]]:
     """Declare a rule; its docstring is the user documentation `iacgrade rules ID` prints."""
 
@@ -217,6 +243,7 @@ def rule(
             keywords=tuple(keywords),
             runs_checks=runs_checks,
             source=_source_of(fn),
+            platforms=tuple(platforms) if platforms is not None else family_platforms(fn.__module__),
         )
         _REGISTRY[id] = Rule(meta=meta, check=fn)
         return fn
@@ -305,6 +332,9 @@ def run_rules(ctx: GradeContext, only: Iterable[str] | None = None) -> RuleRun:
 def run_rule(r: Rule, ctx: GradeContext) -> tuple[list[Finding], RuleOutcome]:
     """One rule on one answer: its findings and its outcome (SKIP, PASS, FAIL, or ERROR if it raised)."""
     rule_id = r.meta.id
+    if not r.meta.applies_to(ctx.platform):
+        detail = f"the rule does not read {ctx.platform} answers"
+        return [], RuleOutcome(rule_id=rule_id, outcome=Outcome.SKIP, detail=detail)
     skip = ctx.skip_reason(r.meta.needs)
     if skip:
         return [], RuleOutcome(rule_id=rule_id, outcome=Outcome.SKIP, detail=skip)

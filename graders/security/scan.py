@@ -30,6 +30,8 @@ from graders.sites import site
 from graders.terraform_model import Resource
 from harness.core.errors import GraderError
 from harness.core.findings import Category, Location, Severity
+from harness.core.source import Span, quote
+from harness.platforms.registry import platform_named
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +66,7 @@ def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECO
             text = json.dumps(without_nulls(doc), indent=2, sort_keys=True)
             (folder / "cdk.tf.json").write_text(text, encoding="utf-8")
             index[folder.name] = _line_index(text)
-        args = ["--framework", "terraform_json", "-o", "json", "--quiet", "--compact", "--skip-download"]
-        proc = RUNNER.scan(checkov_command(), tmp, args, timeout)
-        # checkov exits 1 when a check fails; anything else, or no JSON, is checkov breaking.
-        if proc.returncode not in (0, 1):
-            raise GraderError(f"checkov exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
-        if proc.returncode == 1 and not proc.stdout.strip():
-            raise GraderError(f"checkov failed without a report: {proc.stderr.strip()[-400:]}")
-        reports = _parse(proc.stdout)
+        reports = _scan(tmp, "terraform_json", timeout)
     seconds = time.perf_counter() - start
     STATS.append((seconds, len(stacks)))
     log.info("checkov: %.1f s for %d stack(s)", seconds, len(stacks))
@@ -84,6 +79,31 @@ def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECO
             failed.append({**check, "stack": stack, "address": address})
     # checkov scans the stack files in parallel and reports them in the order they finished.
     return sorted(failed, key=_check_order)
+
+
+def run_checkov_files(
+    files: dict[str, str], framework: str, timeout: float = TIMEOUT_SECONDS
+) -> list[dict[str, Any]]:
+    """checkov's failed checks over an answer's own files (`.tf`, a template), read by the
+    platform's framework; each gets `path` (workspace-relative) and `lines` (first, last)."""
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="iacgrade-checkov-") as tmp:
+        root = Path(tmp)
+        for rel, text in files.items():
+            target = root / rel
+            if root not in target.resolve().parents:
+                continue  # a path that climbs out of the scan folder is not the answer's file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        reports = _scan(tmp, framework, timeout)
+    STATS.append((time.perf_counter() - start, len(files)))
+    failed: list[dict[str, Any]] = []
+    for report in reports:
+        for check in (report.get("results") or {}).get("failed_checks") or []:
+            lines = check.get("file_line_range") or [0, 0]
+            path = str(check.get("file_path", "")).lstrip("/")
+            failed.append({**check, "path": path, "lines": (int(lines[0]), int(lines[-1]))})
+    return sorted(failed, key=lambda c: (c["path"], c["lines"], str(c.get("check_id", ""))))
 
 
 def without_nulls(value: Any) -> Any:
@@ -103,6 +123,18 @@ def without_nulls(value: Any) -> Any:
 def _check_order(check: dict[str, Any]) -> tuple[str, int, str, str]:
     lines = check.get("file_line_range") or [0, 0]
     return (check["stack"], int(lines[0]), str(check.get("check_id", "")), check["address"])
+
+
+def _scan(directory: str, framework: str, timeout: float) -> list[dict[str, Any]]:
+    """checkov's reports on `directory` read as `framework`, on the warm server."""
+    args = ["--framework", framework, "-o", "json", "--quiet", "--compact", "--skip-download"]
+    proc = RUNNER.scan(checkov_command(), directory, args, timeout)
+    # checkov exits 1 when a check fails; anything else, or no JSON, is checkov breaking.
+    if proc.returncode not in (0, 1):
+        raise GraderError(f"checkov exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
+    if proc.returncode == 1 and not proc.stdout.strip():
+        raise GraderError(f"checkov failed without a report: {proc.stderr.strip()[-400:]}")
+    return _parse(proc.stdout)
 
 
 def _parse(stdout: str) -> list[dict[str, Any]]:
@@ -185,6 +217,10 @@ def checkov_security_check_failed(ctx: GradeContext) -> Iterator[Hit]:
     References: the checkov policy index for Terraform.
     """
     table = load("checkov_severity.json")["checks"]
+    scan = platform_named(ctx.platform).scan_input(ctx.workspace)
+    if scan is not None:
+        yield from _file_hits(ctx, run_checkov_files(scan.files, scan.framework), table)
+        return
     for check in run_checkov(ctx.terraform):
         entry = table.get(str(check.get("check_id")))
         if entry is None:
@@ -193,21 +229,67 @@ def checkov_security_check_failed(ctx: GradeContext) -> Iterator[Hit]:
             (s for s in ctx.tf.stacks.values() if _safe(s.name) == check["stack"]), None
         )
         res: Resource | None = stack.resource(check["address"]) if stack else None
-        check_id = str(check["check_id"])
         where = site(ctx, res) if res else None
         cid = res.construct_id if res else check["address"]
-        guideline = check.get("guideline")
-        yield Hit(
-            check=check_id,
-            check_name=str(check.get("check_name") or ""),
-            docs=(str(guideline), CHECKOV_DOCS) if guideline else None,
-            title=f"{entry['why'][0].upper()}{entry['why'][1:]} ({check_id})",
-            severity=Severity(entry["severity"]),
-            category=Category(entry["category"]),
-            message=f"checkov {check_id} fails on `{check['address']}`: {check.get('check_name', '')}.",
+        yield _hit(
+            check,
+            entry,
+            name=check["address"],
             location=where.location if where else Location(address=check["address"], stack=check["stack"]),
-            anchor=f"checkov:{check_id}:{cid}",
-            fix_anchor=f"construct:{cid}",
+            anchors=(cid, f"construct:{cid}"),
             evidence=where.evidence if where else "",
             note=ctx.terraform_note,
         )
+
+
+def _file_hits(ctx: GradeContext, checks: list[dict[str, Any]], table: dict[str, Any]) -> Iterator[Hit]:
+    """Hits of checkov run on the answer's own files: each at the lines checkov names, on the
+    model resource whose address (or template logical id) checkov gives, when there is one."""
+    by_name = {r.address: r for _, r in ctx.tf.resources()}
+    by_name.update({r.construct_id: r for _, r in ctx.tf.resources()})
+    for check in checks:
+        entry = table.get(str(check.get("check_id")))
+        if entry is None:
+            continue
+        resource = str(check.get("resource", ""))
+        res = by_name.get(resource) or by_name.get(resource.rpartition(".")[2])
+        first, last = check["lines"]
+        span = Span(check["path"], first, last)
+        name = res.address if res else resource
+        location = Location(
+            path=span.path,
+            line=first,
+            end_line=last if last != first else None,
+            address=name,
+            stack=res.stack if res else None,
+        )
+        fix = site(ctx, res).anchor if res else f"resource:{name}"
+        yield _hit(check, entry, name, location, (name, fix), quote(ctx.workspace.files, span))
+
+
+def _hit(
+    check: dict[str, Any],
+    entry: dict[str, Any],
+    name: str,
+    location: Location,
+    anchors: tuple[str, str],
+    evidence: str,
+    note: str = "",
+) -> Hit:
+    """One failed check as a hit; `anchors` are (what the check's anchor names, the fix's anchor)."""
+    check_id = str(check["check_id"])
+    guideline = check.get("guideline")
+    return Hit(
+        check=check_id,
+        check_name=str(check.get("check_name") or ""),
+        docs=(str(guideline), CHECKOV_DOCS) if guideline else None,
+        title=f"{entry['why'][0].upper()}{entry['why'][1:]} ({check_id})",
+        severity=Severity(entry["severity"]),
+        category=Category(entry["category"]),
+        message=f"checkov {check_id} fails on `{name}`: {check.get('check_name', '')}.",
+        location=location,
+        anchor=f"checkov:{check_id}:{anchors[0]}",
+        fix_anchor=anchors[1],
+        evidence=evidence,
+        note=note,
+    )

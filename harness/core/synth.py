@@ -155,6 +155,26 @@ class TestRun(BaseModel):
         return self.ran and bool(self.failures)
 
 
+class Diagnostic(BaseModel):
+    """A problem a platform's own validate step found without running anything (a schema error
+    in HCL, a lint finding in a template); its rule family turns it into findings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tool: str  # what found it: "hcl-schema", "cfn-lint"
+    code: str  # the tool's own id for the problem
+    level: str  # "error", "warning" or "info"
+    message: str
+    file: str = ""
+    line: int = 0
+    end_line: int = 0
+    # The resource address (or template logical id) it is about.
+    address: str = ""
+    # The name it most likely meant (a did-you-mean), when there is one.
+    suggestion: str = ""
+    detail: dict[str, str] = Field(default_factory=dict)
+
+
 class SynthResult(BaseModel):
     """The outcome of synthesizing one workspace, with every stack's Terraform JSON."""
 
@@ -188,6 +208,8 @@ class SynthResult(BaseModel):
     contract_checked: bool = False
     # The answer's unit tests, run after its synth when the request asked (None: not asked).
     tests: TestRun | None = None
+    # What a platform validated in process found (harness/platforms/base.py PlannedSynth.in_process).
+    diagnostics: list[Diagnostic] = Field(default_factory=list)
     output_tail: str = ""
     # What the app drew from (harness/platforms/cdktf_python/worker/worker_lib/determinism.py): the seed of
     # `random`, uuid and the rest, and the date its clock showed. Synthesizing the same files with both again

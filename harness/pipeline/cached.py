@@ -185,6 +185,7 @@ def run_rules_cached(
         if outcome.outcome is not Outcome.ERROR:
             entries[rule_id] = {
                 "version": r.meta.version,
+                "platforms": list(r.meta.platforms),
                 "outcome": outcome.model_dump(mode="json"),
                 "findings": [f.model_dump(mode="json") for f in found],
             }
@@ -197,6 +198,9 @@ def run_rules_cached(
 
 def _reuse(entry: object, r: Rule) -> tuple[list[Finding], RuleOutcome] | None:
     if not isinstance(entry, dict) or entry.get("version") != r.meta.version:
+        return None
+    # A rule opted in for another platform must run where it was skipped before.
+    if entry.get("platforms", []) != list(r.meta.platforms):
         return None
     try:
         outcome = RuleOutcome.model_validate(entry["outcome"])

@@ -248,6 +248,11 @@ def _synth(
             message=f"the answer has no entry point and no {platform_named(ws.platform).main_kind} to build",
         )
     planned = synth_plan(ws, options, reference, run_tests)
+    t0 = time.perf_counter()
+    local = planned.in_process()
+    if local is not None:
+        timings[f"synth_{ws.side}"] = round(time.perf_counter() - t0, 3)
+        return planned.finish(local)
     return planned.finish(_timed_ask(sandbox, planned.request, options, ws.side, timings))
 
 

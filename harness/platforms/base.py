@@ -43,7 +43,11 @@ class Reference:
 
 
 class PlannedSynth(Protocol):
-    """A request for the sandbox, and how the platform completes the sandbox's answer."""
+    """A request for the sandbox, and how the platform completes the sandbox's answer.
+
+    A platform whose build runs none of the answer's code (HCL is parsed and validated, a
+    template linted) answers in process: `in_process` gives the result and no sandbox is asked.
+    """
 
     @property
     def request(self) -> SynthRequest: ...
@@ -55,6 +59,11 @@ class PlannedSynth(Protocol):
 
     def finish(self, result: SynthResult) -> SynthResult: ...
 
+    def in_process(self) -> SynthResult | None:
+        """The result, when the platform builds it here without running the answer's code; None:
+        the sandbox must run `request`."""
+        ...
+
 
 @dataclass(frozen=True)
 class PlainSynth:
@@ -65,6 +74,18 @@ class PlainSynth:
 
     def finish(self, result: SynthResult) -> SynthResult:
         return result
+
+    def in_process(self) -> SynthResult | None:
+        return None
+
+
+@dataclass(frozen=True)
+class ScanInput:
+    """What the security scanner reads for one answer: files as the platform's own framework
+    understands them (`.tf` for checkov's "terraform", a template for "cloudformation")."""
+
+    files: dict[str, str]
+    framework: str
 
 
 # Finds the span an anchor (`construct:db`, `def:Stack.__init__`, ...) names in one workspace.
@@ -113,6 +134,11 @@ class Platform(Protocol):
     def toolchain(self) -> dict[str, str]:
         """What this platform's synth and rules run on (versions, worker code digests): part of
         every cache key, so a new toolchain never serves an old result."""
+        ...
+
+    def scan_input(self, ws: Workspace) -> ScanInput | None:
+        """The files checkov scans, and its framework; None: it scans the synthesized Terraform
+        JSON (`terraform_json`), as for platforms that synthesize."""
         ...
 
     def foreign_code(self, files: Mapping[str, str], policy: Mapping[str, Any]) -> tuple[str, str] | None:

@@ -14,11 +14,11 @@ from harness.core import plugins
 from harness.core.extraction import ExtractedFile, Extraction
 from harness.core.results import TaskStatus
 from harness.core.source import Span
-from harness.core.synth import SynthRequest, SynthResult, SynthStatus
+from harness.core.synth import Diagnostic, SynthRequest, SynthResult, SynthStatus
 from harness.core.workspace import ProjectLayout, Workspace
 from harness.pipeline.grade import GradeOptions, grade_path
 from harness.platforms import registry
-from harness.platforms.base import Locator, PlainSynth, Reference, SynthSettings
+from harness.platforms.base import Locator, PlainSynth, Reference, ScanInput, SynthSettings
 from harness.sandbox.base import Sandbox
 
 TOY_JSON = {"resource": {"aws_s3_bucket": {"logs": {"bucket": "logs"}}}}
@@ -76,6 +76,9 @@ class Toy:
 
     def toolchain(self) -> dict[str, str]:
         return {"toy": "1"}
+
+    def scan_input(self, ws: Workspace) -> ScanInput | None:
+        return None
 
     def foreign_code(self, files: Mapping[str, str], policy: Mapping[str, Any]) -> tuple[str, str] | None:
         return None
@@ -175,3 +178,50 @@ def test_the_cli_lists_the_registered_platforms() -> None:
     out = CliRunner().invoke(app, ["platforms"])
     assert out.exit_code == 0, out.output
     assert out.output.startswith("cdktf-python: CDKTF Python")
+
+
+class LocalSynth(PlainSynth):
+    """A plan the platform completes itself: no sandbox is asked."""
+
+    def in_process(self) -> SynthResult | None:
+        template = str(self.request.options["template"])
+        doc = json.loads(self.request.files[template])
+        bucket = doc["resource"]["aws_s3_bucket"]["logs"]
+        bucket["//"] = {"metadata": {"path": "aws_s3_bucket.logs"}, "source": {"file": template, "line": 1}}
+        return SynthResult(
+            status=SynthStatus.OK,
+            stacks={"main": doc},
+            diagnostics=[
+                Diagnostic(tool="toy", code="T1", level="error", message="bad", file=template, line=1)
+            ],
+        )
+
+
+class InProcessToy(Toy):
+    name = "toy-in-process"
+
+    def matches(self, metadata: Mapping[str, Any]) -> bool:
+        return metadata.get("platform") == "toy-local"
+
+    def plan_synth(self, ws: Workspace, settings: SynthSettings, reference: Reference | None) -> PlainSynth:
+        return LocalSynth(super().plan_synth(ws, settings, reference).request)
+
+
+def test_a_platform_that_builds_in_process_is_never_sent_to_the_sandbox(tmp_path: Path) -> None:
+    registry.load_platforms()
+    registry.register_platform(InProcessToy)
+    try:
+        sandbox = TemplateSandbox()
+        result = grade_path(write_task(tmp_path, "toy-local"), sandbox, GradeOptions())
+    finally:
+        registry._REGISTRY.pop(InProcessToy.name, None)
+    assert result.status is TaskStatus.GRADED, result.reason
+    assert sandbox.requests == []
+    assert result.model is not None
+    assert [d.code for d in result.model.synth.diagnostics] == ["T1"]
+    assert "synth_model" in result.timings
+    # Rules of CDKTF-only families skip the answer, saying why; none of them fails it.
+    outcomes = {o.rule_id: o for o in result.model.outcomes}
+    assert outcomes["SYN001"].outcome.value == "SKIP"
+    assert "toy-in-process" in outcomes["SYN001"].detail
+    assert not any(f.rule_id.startswith(("SYN", "PY")) for f in result.model.findings)

@@ -15,12 +15,13 @@ from typing import Any
 
 from harness.core.extraction import Extraction
 from harness.core.workspace import ProjectLayout, Workspace
-from harness.platforms.base import Locator, Reference, SynthSettings
+from harness.platforms.base import Locator, Reference, ScanInput, SynthSettings
 from harness.platforms.cdktf_python import foreign, synth_plan
 from harness.platforms.cdktf_python.extract import extract_files
 from harness.platforms.cdktf_python.locate import find_anchor
 from harness.platforms.cdktf_python.pysource import find_entry_points, find_stack_classes, parse_python
 from harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV
+from harness.platforms.names import CDKTF_PYTHON
 from harness.platforms.registry import register_platform
 
 # What the answers run against; a new version of any changes every synth key.
@@ -48,7 +49,7 @@ def _scaffold_text(name: str) -> str:
 
 @register_platform
 class CdktfPython:
-    name = "cdktf-python"
+    name = CDKTF_PYTHON
     label = "CDKTF Python"
     code_kind = "Python"
     main_kind = "TerraformStack"
@@ -93,6 +94,9 @@ class CdktfPython:
         for path in code:
             versions[f"worker/{path.relative_to(_WORKER).as_posix()}"] = _file_hash(path)
         return versions
+
+    def scan_input(self, ws: Workspace) -> ScanInput | None:
+        return None
 
     def foreign_code(self, files: Mapping[str, str], policy: Mapping[str, Any]) -> tuple[str, str] | None:
         return foreign.foreign_code(files, policy)

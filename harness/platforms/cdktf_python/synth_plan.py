@@ -43,6 +43,10 @@ class CdktfSynth:
             result = result.model_copy(update={"repairs": described})
         return result
 
+    def in_process(self) -> SynthResult | None:
+        # The answer is Python: it only ever runs in the sandbox.
+        return None
+
 
 def plan_synth(ws: Workspace, settings: SynthSettings, reference: Reference | None) -> CdktfSynth:
     repairs = (

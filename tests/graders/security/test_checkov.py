@@ -45,3 +45,23 @@ def test_cdktf_nulls_are_left_out_as_terraform_leaves_them() -> None:
             "aws_security_group": {"web": {"ingress": [{"cidr_blocks": ["0.0.0.0/0"], "from_port": 22}]}}
         }
     }
+
+
+OPEN_SSH_TF = """resource "aws_security_group" "ssh" {
+  name = "ssh"
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"""
+
+
+def test_checkov_reads_an_answers_own_files_in_their_framework() -> None:
+    found = scan.run_checkov_files({"lib/main.tf": OPEN_SSH_TF, "../escape.tf": OPEN_SSH_TF}, "terraform")
+    ssh = [c for c in found if c["check_id"] == "CKV_AWS_24"]
+    assert [(c["path"], c["lines"], c["resource"]) for c in ssh] == [
+        ("lib/main.tf", (1, 9), "aws_security_group.ssh")
+    ]

@@ -1,0 +1,59 @@
+"""Resources a platform placed itself (HCL, a template) are located from their `//` source block."""
+
+from __future__ import annotations
+
+from graders.context import GradeContext
+from graders.registry import family_platforms, load_rules
+from graders.sites import site
+from graders.terraform_model import Resource
+from harness.core.workspace import Workspace
+from harness.platforms.names import CDKTF_PYTHON, CFN, TF_HCL
+
+MAIN_TF = 'resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n  force_destroy = true\n}\n'
+
+
+def _ctx() -> GradeContext:
+    ws = Workspace(
+        task_id="t",
+        side="model",
+        files={"lib/main.tf": MAIN_TF},
+        origins={"lib/main.tf": "answer"},
+        entry="lib",
+        entry_source="answer",
+        stack_module=None,
+        stack_class="root",
+        has_code=True,
+        platform=TF_HCL,
+    )
+    return GradeContext(ws, None)
+
+
+def _bucket() -> Resource:
+    source = {"file": "lib/main.tf", "line": 1, "end_line": 4, "attrs": {"force_destroy": 3}}
+    config = {"bucket": "logs", "//": {"metadata": {"path": "aws_s3_bucket.logs"}, "source": source}}
+    return Resource("root", "aws_s3_bucket", "logs", config)
+
+
+def test_a_placed_resource_points_at_its_block_and_quotes_it() -> None:
+    found = site(_ctx(), _bucket())
+    assert (found.location.path, found.location.line, found.location.end_line) == ("lib/main.tf", 1, 4)
+    assert found.evidence.startswith('resource "aws_s3_bucket" "logs"')
+    assert found.anchor == "resource:aws_s3_bucket.logs"
+
+
+def test_an_attribute_the_platform_placed_is_pointed_at_alone() -> None:
+    found = site(_ctx(), _bucket(), "force_destroy")
+    assert (found.location.line, found.location.end_line) == (3, None)
+    assert found.evidence == "force_destroy = true"
+    # An attribute it did not place falls back to the whole block.
+    assert site(_ctx(), _bucket(), "tags").location.line == 1
+
+
+def test_rules_run_on_the_platforms_their_family_reads() -> None:
+    rules = load_rules()
+    assert rules["PY002"].meta.platforms == (CDKTF_PYTHON,)
+    assert rules["TF001"].meta.applies_to(TF_HCL) and not rules["TF001"].meta.applies_to(CFN)
+    assert family_platforms("graders.some_pack.rules") == ()
+    # Every shipped rule names its platforms, by itself or through its family: none reads a
+    # platform's answers by accident.
+    assert all(r.meta.platforms for r in rules.values())
