@@ -22,6 +22,7 @@ from harness.core.findings import Finding
 from harness.core.synth import SynthResult, SynthStatus
 from harness.core.workspace import Workspace
 from harness.platforms.cdktf_python.platform import CdktfPython
+from harness.platforms.tf_hcl.platform import TerraformHcl, synthesize
 
 # tests/rules/<family>/<RULE_ID>/: family is the rule's grader package (graders/<family>/).
 RULES_DIR = Path(__file__).parent / "rules"
@@ -97,6 +98,9 @@ class Case:
         synth_path = self.path / "synth.json"
         if synth_path.is_file():
             synth = SynthResult.from_reply(json.loads(synth_path.read_text(encoding="utf-8")))
+        elif ws.platform == TerraformHcl.name and ws.has_code:
+            # HCL is parsed and validated in process: the real result, never a saved one.
+            synth = synthesize(ws.files)
         else:
             synth = SynthResult(status=SynthStatus.SKIPPED if not ws.has_code else SynthStatus.OK)
         # The environment the fixture assumes (Settings fields), when not the default profile's.
@@ -200,7 +204,12 @@ def _severity_mismatches(located: list[Finding], markers: list[Marker]) -> list[
 
 
 def workspace_of(answer: dict[str, str], task_id: str = "t", origin: str = "answer:test") -> Workspace:
-    """The model-side workspace of answer files, laid out as the CDKTF-Python platform does."""
+    """The model-side workspace of answer files, laid out as the CDKTF-Python platform does (as
+    the Terraform HCL platform does when they are `.tf` files and no Python)."""
+    hcl = TerraformHcl()
+    if hcl.has_code(answer) and not any(p.endswith(".py") for p in answer):
+        layout = hcl.layout(answer, {}, {p: origin for p in answer})
+        return Workspace.from_layout(task_id, "model", layout, platform=hcl.name)
     if not any(p.endswith(".py") for p in answer):
         origins = {p: origin for p in answer}
         return Workspace(task_id, "model", dict(answer), origins, "", "", None, None, has_code=False)

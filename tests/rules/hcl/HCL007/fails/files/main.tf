@@ -1,0 +1,23 @@
+provider "aws" {
+  region = var.region
+}
+
+variable "region" {
+  default = "us-east-1"
+}
+
+resource "aws_s3_bucket" "logs" {
+  bucket = "app-logs-${var.environment}" # expect: HCL007
+}
+
+resource "aws_s3_bucket_versioning" "logs" {
+  bucket = aws_s3_bucket.log.id # expect: HCL007
+  versioning_configuration {
+    status = local.versioning # expect: HCL007
+  }
+}
+
+resource "aws_s3_bucket" "replica" {
+  provider = aws.west # expect: HCL007
+  bucket   = "app-logs-replica"
+}
