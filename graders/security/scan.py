@@ -101,9 +101,20 @@ def run_checkov_files(
     for report in reports:
         for check in (report.get("results") or {}).get("failed_checks") or []:
             lines = check.get("file_line_range") or [0, 0]
-            path = str(check.get("file_path", "")).lstrip("/")
+            path = _relative_to_scan(check, tmp)
             failed.append({**check, "path": path, "lines": (int(lines[0]), int(lines[-1]))})
     return sorted(failed, key=lambda c: (c["path"], c["lines"], str(c.get("check_id", ""))))
+
+
+def _relative_to_scan(check: dict[str, Any], scanned: str) -> str:
+    """The workspace path of the file a check names: checkov gives it absolute or relative to
+    its own working directory (`../iacgrade-checkov-x/main.tf`), not to the scanned folder, whose
+    unique name marks where the workspace path starts."""
+    for key in ("file_abs_path", "file_path"):
+        parts = str(check.get(key) or "").replace("\\", "/").split("/")
+        if Path(scanned).name in parts:
+            return "/".join(parts[len(parts) - parts[::-1].index(Path(scanned).name) :])
+    return str(check.get("file_path", "")).lstrip("/")
 
 
 def without_nulls(value: Any) -> Any:
