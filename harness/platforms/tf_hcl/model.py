@@ -174,6 +174,9 @@ def to_terraform_json(module: Module, schema: Schema | None) -> dict[str, Any]:
                         "attrs": dict(block.lines.attrs),
                     }
                 }
+            provider = body.get("provider")
+            if isinstance(provider, str):  # `aws.west`, as cdktf writes it, not `${aws.west}`
+                body["provider"] = provider.removeprefix("${").removesuffix("}").strip()
             doc.setdefault(block.kind, {}).setdefault(rtype, {})[name] = body
         elif block.kind == "variable" and block.labels:
             name = block.labels[0]

@@ -163,6 +163,8 @@ class TerraformHcl:
             entry=(root or TOP) if root is not None else "",
             entry_source="answer",
             stack_module=None,
-            stack_class=None,
+            # The pipeline grades a reference that has a main unit to build: here the root
+            # module, named as its stack is.
+            stack_class=(root or TOP) if root is not None else None,
             notes=notes,
         )

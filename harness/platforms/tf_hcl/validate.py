@@ -35,6 +35,7 @@ META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection", "dynamic"})
 _INTERPOLATION = re.compile(r"\$\{")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _TRAVERSAL = re.compile(r"(?<![\w.])(var|local|module|data)\.([A-Za-z_][\w-]*)(?:\.([A-Za-z_][\w-]*))?")
+_PROVIDER_REF = re.compile(r"[a-z][a-z0-9-]*\.[A-Za-z_][\w-]*")
 _RESOURCE_REF = re.compile(r"(?<![\w.])(aws_[a-z0-9_]+)\.([A-Za-z_][\w-]*)")
 
 
@@ -56,6 +57,8 @@ def _blocks(module: Module, schema: Schema) -> Iterator[Diagnostic]:
             continue
         address = f"{rtype}.{name}" if block.kind == "resource" else f"data.{rtype}.{name}"
         spec = schema.block(block.kind, rtype)
+        if spec is None and schema.removed_type(block.kind, rtype):
+            continue
         if spec is None:
             what = "resource type" if block.kind == "resource" else "data source"
             yield _diag(
@@ -67,11 +70,17 @@ def _blocks(module: Module, schema: Schema) -> Iterator[Diagnostic]:
                 line=block.lines.line if block.lines else 0,
             )
             continue
-        yield from _body(block, spec, block.body, address, top=True)
+        yield from _body(block, spec, block.body, address, top=True, schema=schema)
 
 
 def _body(
-    block: RawBlock, spec: dict[str, Any], body: dict[str, Any], address: str, top: bool, path: str = ""
+    block: RawBlock,
+    spec: dict[str, Any],
+    body: dict[str, Any],
+    address: str,
+    top: bool,
+    path: str = "",
+    schema: Schema | None = None,
 ) -> Iterator[Diagnostic]:
     args: dict[str, list[Any]] = spec.get("a") or {}
     blocks: dict[str, list[Any]] = spec.get("b") or {}
@@ -110,7 +119,7 @@ def _body(
                     address,
                     line=line,
                 )
-        else:
+        elif not (top and schema is not None and schema.removed_argument(block.labels[0], key)):
             yield _diag(
                 block,
                 "unknown-argument",
@@ -277,6 +286,7 @@ def _references(module: Module, schema: Schema) -> Iterator[Diagnostic]:
 
 def _provider_aliases(module: Module) -> Iterator[Diagnostic]:
     """`provider = aws.west` on a resource or data source with no provider block of that alias."""
+    configured = {b.labels[0] for b in module.blocks if b.kind == "provider" and b.labels}
     aliases = {
         f"{b.labels[0]}.{b.body['alias']}"
         for b in module.blocks
@@ -287,7 +297,9 @@ def _provider_aliases(module: Module) -> Iterator[Diagnostic]:
         if not isinstance(ref, str):
             continue
         name = ref.removeprefix("${").removesuffix("}").strip()
-        if "." in name and name not in aliases:
+        # A module that configures no provider of that name gets it from a file the task keeps
+        # (the tasks' own provider.tf): its aliases are not known here.
+        if _PROVIDER_REF.fullmatch(name) and name.split(".")[0] in configured and name not in aliases:
             yield _diag(
                 block,
                 "undeclared",

@@ -140,3 +140,10 @@ def test_checkov_scans_the_tf_files() -> None:
     scan = TerraformHcl().scan_input(ws)
     assert scan is not None and scan.framework == "terraform" and list(scan.files) == ["main.tf"]
     assert ws.entry == "."
+
+
+def test_arguments_provider_6_removed_are_valid_for_answers_written_for_5() -> None:
+    main = 'resource "aws_api_gateway_deployment" "d" {\n  rest_api_id = "x"\n  stage_name = "prod"\n}\n'
+    assert synthesize({"main.tf": main}).diagnostics == []
+    typo = main.replace("stage_name", "stage_nam")
+    assert [d.code for d in synthesize({"main.tf": typo}).diagnostics] == ["unknown-argument"]
