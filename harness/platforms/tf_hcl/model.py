@@ -12,6 +12,7 @@ model's resolver follows `var.`/`local.` references itself.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -191,7 +192,30 @@ def to_terraform_json(module: Module, schema: Schema | None) -> dict[str, Any]:
             doc.setdefault("locals", {}).update(body)
         elif block.kind == "terraform":
             _merge_terraform(doc.setdefault("terraform", {}), body)
+    for configs in (doc.get("provider") or {}).values():
+        for config in configs:
+            if "region" in config:
+                config["region"] = _named_value(doc, config["region"])
     return doc
+
+
+_NAMED = re.compile(r"\$\{\s*(var|local)\.([A-Za-z_][\w-]*)\s*\}")
+
+
+def _named_value(doc: dict[str, Any], value: Any, depth: int = 0) -> Any:
+    """A provider's `var.x` or `local.x` as the literal it stands for, as cdktf writes a region
+    the app computed; anything else as written."""
+    match = _NAMED.fullmatch(value) if isinstance(value, str) else None
+    if match is None or depth > 4:
+        return value
+    kind, name = match.groups()
+    if kind == "var":
+        found = (doc.get("variable") or {}).get(name, {}).get("default")
+    else:
+        found = (doc.get("locals") or {}).get(name)
+    if isinstance(found, str):
+        return _named_value(doc, found, depth + 1)
+    return value
 
 
 def _merge_terraform(into: dict[str, Any], body: dict[str, Any]) -> None:
