@@ -2,8 +2,10 @@
 
 For each model answer of the HCL corpus: extraction and layout, parsing and schema validation
 (the platform's in-process synth), then every rule that applies, checkov's scan included. No
-result cache is read. python-hcl2's grammar, the provider schema and the warm checkov server are
-loaded once before timing starts, as they are in a worker that has graded one answer.
+result cache is read; checkov starts on the answer's files as soon as they are laid out, as the
+pipeline starts it, and overlaps parsing and validation. python-hcl2's grammar, the provider
+schema and the warm checkov server are loaded once before timing starts, as they are in a worker
+that has graded one answer.
 
     python scripts/bench_hcl.py                       # ../shared/corpus/dev-tf-hcl
     python scripts/bench_hcl.py --corpus DIR --out bench/hcl.json
@@ -23,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from graders.context import GradeContext  # noqa: E402 - the repository goes on the path first
 from graders.registry import load_rules, run_rules  # noqa: E402
-from graders.security.scan import run_checkov_files  # noqa: E402
+from graders.security.scan import run_checkov_files, scan_files_ahead  # noqa: E402
 from harness.core.tasks import discover, load_task  # noqa: E402
 from harness.pipeline.materialise import build_workspace  # noqa: E402
 from harness.platforms.registry import platform_for  # noqa: E402
@@ -65,6 +67,9 @@ def main() -> int:
             continue
         t0 = time.perf_counter()
         ws = build_workspace(task, "model", platform)
+        scan = platform.scan_input(ws) if ws.has_code else None
+        if scan is not None:  # as the pipeline does: checkov overlaps parsing and validation
+            scan_files_ahead(scan.files, scan.framework)
         t1 = time.perf_counter()
         synth = synthesize(ws.files) if ws.has_code else None
         t2 = time.perf_counter()
