@@ -147,3 +147,19 @@ def test_arguments_provider_6_removed_are_valid_for_answers_written_for_5() -> N
     assert synthesize({"main.tf": main}).diagnostics == []
     typo = main.replace("stage_name", "stage_nam")
     assert [d.code for d in synthesize({"main.tf": typo}).diagnostics] == ["unknown-argument"]
+
+
+def test_an_answer_without_tf_files_on_another_framework_is_foreign() -> None:
+    from harness.pipeline.training import TrainingPolicy
+
+    policy = TrainingPolicy.load()
+    table = {**policy.platforms.get(TF_HCL, {}), "languages": policy.languages}
+    hcl = TerraformHcl()
+    cdktf = {"main.py": "from cdktf import App, TerraformStack\n"}
+    assert hcl.foreign_code(cdktf, table) == (
+        "Wrong platform",
+        "the model's code builds on CDKTF, not Terraform HCL",
+    )
+    assert hcl.foreign_code({"main.tf": "", "handler.py": "import boto3\n"}, table) is None
+    title, _ = hcl.foreign_code({"index.ts": "const x = 1;\n"}, table) or ("", "")
+    assert title == "Wrong language"
