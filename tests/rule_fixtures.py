@@ -13,7 +13,7 @@ import json
 import re
 import tomllib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,11 @@ class Case:
         }
 
     def context(self) -> GradeContext:
+        metadata_path = self.path / METADATA_FILE
+        metadata = json.loads(metadata_path.read_text(encoding="utf-8")) if metadata_path.is_file() else {}
         ws = workspace_of(self.files(), task_id=f"{self.rule_id}-{self.name}", origin="answer:fixture")
+        if not ws.has_code and TerraformHcl().matches(metadata):
+            ws = replace(ws, platform=TerraformHcl.name)
         synth_path = self.path / "synth.json"
         if synth_path.is_file():
             synth = SynthResult.from_reply(json.loads(synth_path.read_text(encoding="utf-8")))
@@ -110,9 +114,8 @@ class Case:
             if settings_path.is_file()
             else Settings()
         )
-        prompt_path, metadata_path = self.path / PROMPT_FILE, self.path / METADATA_FILE
+        prompt_path = self.path / PROMPT_FILE
         prompt = prompt_path.read_text(encoding="utf-8") if prompt_path.is_file() else ""
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8")) if metadata_path.is_file() else {}
         return GradeContext(ws, synth, metadata=metadata, settings=settings, prompt=prompt)
 
     def case(self) -> dict[str, Any]:

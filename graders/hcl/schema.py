@@ -93,6 +93,37 @@ def hcl_does_not_parse(ctx: GradeContext) -> Iterator[Hit]:
 
 
 @rule(
+    id="HCL008",
+    name="answer-without-hcl",
+    title="The answer contains no Terraform code",
+    severity=Severity.CRITICAL,
+    category=Category.PRODUCTION_READINESS,
+    rationale="The answer describes infrastructure in prose but gives no `.tf` file to validate or apply.",
+    impact=("Deployment Blocker: There is nothing to plan or apply",),
+    fix_minutes=60,
+    needs="always",
+    platforms=(TF_HCL,),
+)
+def answer_without_hcl(ctx: GradeContext) -> Iterator[Hit]:
+    """What it flags: a model answer with no HCL block that names or implies a `.tf` file: only
+    prose, a shell session, a diagram, or a snippet of one argument.
+
+    Why it matters: the task asks for Terraform code; a description of it cannot be validated,
+    planned or applied.
+
+    Bad: a summary of the resources the answer "created", with no ```hcl block.
+
+    Good: the answer gives `main.tf` (and its variables and outputs) as code.
+
+    References: the task's prompt.
+    """
+    if ctx.side == "model" and not ctx.workspace.has_code:
+        yield Hit(
+            message="The answer has no Terraform code: nothing can be planned or applied.", anchor="no-code"
+        )
+
+
+@rule(
     id="HCL002",
     name="unknown-resource-type",
     title="Unknown Resource or Data Source Type",
