@@ -109,3 +109,12 @@ def test_the_warm_checkov_reads_each_scan_in_its_own_framework() -> None:
         assert [c["address"] for c in synthesized if c["check_id"] == "CKV_AWS_24"] == [
             "aws_security_group.sg"
         ]
+
+
+def test_a_scan_started_ahead_is_the_one_the_rule_gets() -> None:
+    files = {"main.tf": _OPEN_SSH_HCL.replace('"sg"', '"ahead"')}
+    scan.scan_files_ahead(files, "terraform")
+    assert scan._files_key(files, "terraform") in scan._ahead
+    found = scan.run_checkov_files(files, "terraform")
+    assert scan._files_key(files, "terraform") not in scan._ahead  # taken, not kept
+    assert "aws_security_group.ahead" in {c["resource"] for c in found if c["check_id"] == "CKV_AWS_24"}
