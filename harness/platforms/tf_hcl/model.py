@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,9 +76,15 @@ def root_dir(paths: list[str]) -> str | None:
     return max(folders, key=lambda f: (folders[f], -f.count("/"), f == ""))
 
 
+# python-hcl2 shares one Lark parser and its post-lexer between calls: threads parsing at once
+# get each other's tokens (measured: 6 of 60 files parsed wrong with 4 threads).
+_PARSE_LOCK = threading.Lock()
+
+
 def parse_text(text: str) -> dict[str, Any]:
     """python-hcl2's dict of one file; raises UnexpectedInput when it does not parse."""
-    parsed: dict[str, Any] = hcl2.loads(text, serialization_options=_OPTIONS)
+    with _PARSE_LOCK:
+        parsed: dict[str, Any] = hcl2.loads(text, serialization_options=_OPTIONS)
     return parsed
 
 

@@ -163,3 +163,18 @@ def test_an_answer_without_tf_files_on_another_framework_is_foreign() -> None:
     assert hcl.foreign_code({"main.tf": "", "handler.py": "import boto3\n"}, table) is None
     title, _ = hcl.foreign_code({"index.ts": "const x = 1;\n"}, table) or ("", "")
     assert title == "Wrong language"
+
+
+@pytest.mark.corpus
+def test_threads_parsing_at_once_get_their_own_results() -> None:
+    """A batch grades answers on several threads; python-hcl2's shared parser must not mix them
+    (without the platform's lock, 4 threads parsed about 1 in 10 of these files wrong)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from harness.platforms.tf_hcl.model import parse_text
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(HCL_CORPUS.glob("*/ideal/lib/*.tf"))[:60]]
+    assert len(texts) == 60
+    alone = [parse_text(t) for t in texts]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(parse_text, texts)) == alone
