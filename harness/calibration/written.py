@@ -17,6 +17,14 @@ Reviewers write these documents in several shapes; measured on the dev corpus (3
   or `**Files**` field naming a path and lines, as `lib/x.py (line 167-170)`, `lib/x.py:97-99` or
   `stacks/x.py, lines 216 and 228`.
 
+The Terraform HCL and CloudFormation corpora (40 documents each) add: item headings decorated or
+rated before their number (`### 🔴 **Issue 1: ...**`, `## **FAULT #1: ...**`, `## Critical Failure #1:`,
+`### FAILURE-01:`, `## Fault 2:`); severity inside the emphasis (`**Severity: HIGH - ...**`), as a label
+alone (`**Critical Severity**`), in list entries (`- **Impact**: ❌ **CRITICAL** - ...`, `- SEVERE: ...`)
+or in the title (`Critical Failure: ...`, `... - CRITICAL MISSING`); numbered lists below a title that
+rates them ("# Critical Infrastructure Failures"); items with no heading at all (`1. Critical Failure —
+Title`, `— Failure 3`), rated by a summary that names them by number (`Critical: 3 (Failures 1, 3, 7)`).
+
 The parser keeps what a calibration needs: title, severity as written and normalised, the code
 the reviewer quotes as the model's, the errors quoted, and the prose (for keyword matching).
 """
@@ -25,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.core.findings import Severity
@@ -36,21 +44,43 @@ WRITTEN_NAMES = ("MODEL_FAILURES.md",)
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
 # `1. Title`, `Issue 3: Title`, `Bug #2: Title`, `Failure 4 - Title`: an item heading.
 _ITEM_HEADING = re.compile(
-    r"^(?:(?P<num>\d{1,3})\.\s+|(?:issue|bug|failure|error|problem|finding)\s*#?\s*(?P<num2>\d{1,3})\s*[:.\-–—]\s*)"
+    r"^(?:(?P<num>\d{1,3})\.\s+|(?:(?P<sev>critical|high|medium|low|major|minor)\s+)?"
+    r"(?:issue|bug|failure|fault|fix|error|problem|finding)\s*[#-]?\s*(?P<num2>\d{1,3})\s*[:.\-–—]\s*)"
     r"(?P<title>.+)$",
     re.IGNORECASE,
 )
+# What may stand before an item heading's number: a coloured marker, emphasis ("### 🔴 **Issue 1: ...**").
+_HEADING_LEAD = re.compile(r"^(?:[🔴🟠🟡🟢✅❌⚠️\s]|\*\*|__)+")
+# The coloured markers reviewers put on an item heading, and the severity each one stands for.
+_MARKER_SEVERITY = {"🔴": "Critical", "🟠": "High", "🟡": "Medium", "🟢": "Low"}
 # Items below these headings describe what went right or what to do next, not failures.
 _NOT_FAILURES = re.compile(
     r"strength|worked well|positive|lesson|recommend|prevention|best practice|success criteria|"
     r"next step|not required|by design|what model should|key takeaway|improvements? in (?:the )?ideal|"
-    r"^(?:executive )?summary$|^overview$",
+    r"learning points|^(?:executive )?summary$|^overview$",
     re.IGNORECASE,
+)
+# "Issues Identified and Recommendations" announces failures first; its "recommend" excludes nothing.
+_FAILURES_FIRST = re.compile(
+    r"^\W*(?:issues|failures|errors|problems|faults)\s+(?:identified|found)\b", re.IGNORECASE
 )
 # A heading above list-shaped items (the fallback shape) says it lists failures.
 # (plural: "Knowledge Gap" or "Issue Description" head explanations, "Critical Errors Identified" a list).
 _FAILURE_SECTION = re.compile(r"\b(?:errors|failures|issues|gaps|problems|bugs|mistakes)\b", re.IGNORECASE)
 _LABEL = re.compile(r"^ {0,3}\*\*(?P<label>[^*\n]{2,80}?)\s*:?\s*\*\*\s*:?\s*(?P<rest>.*)$")
+# An item line with no heading: `1. Critical Failure — Title`, `2. Medium Issues - text`, `— Failure 3`.
+_BARE_ITEM = re.compile(
+    r"^(?:(?P<num>\d{1,3})\.\s+(?P<sev>critical|high|medium|low|major|minor)\s+"
+    r"(?:failures?|issues?|errors?|problems?)\s*[:—–-]\s*(?P<title>\S.*)"
+    r"|[—–]{1,2}\s*(?:failure|issue|error|problem|fault)\s*#?\s*(?P<num2>\d{1,3})\s*)$",
+    re.IGNORECASE,
+)
+# A summary line rating items by their numbers: `- Critical: 3 (Failures 1, 3, 7)`.
+_BREAKDOWN = re.compile(
+    r"^\s*[-*]?\s*(?P<sev>critical|high|medium|low)\s*:\s*\d+\s*"
+    r"\((?:failures?|issues?|items?|faults?|errors?)\s+(?P<numbers>\d+(?:\s*(?:,|and)\s*\d+)*)\)",
+    re.IGNORECASE,
+)
 _LIST_ITEM = re.compile(r"^(?:(?P<num>\d{1,3})\.|[-*])\s+(?P<text>\S.*)$")
 
 # What a labelled part of an item holds. Order matters: "Error in MODEL_RESPONSE" is the model's code.
@@ -75,6 +105,26 @@ _ROLE_IMPACT = re.compile(r"^impact$", re.IGNORECASE)
 _PATH = re.compile(r"(?P<path>[\w.-]+(?:/[\w.-]+)*\.(?:py|json|ts|js|yaml|yml|tf|md))")
 _LINES = re.compile(r"^[`\s]*(?::|,?\s*\(?lines?\s+)(?P<spec>\d+(?:\s*(?:-|–|and|,)\s*\d+)*)", re.IGNORECASE)
 _ROLE_CATEGORY = re.compile(r"^category", re.IGNORECASE)
+_INNER_VALUE = re.compile(r"^(?P<label>severity|impact level|priority)\s*:\s*(?P<value>\S.*)$", re.IGNORECASE)
+# A label that is the severity itself: "**Critical Severity**", "**High Priority**".
+_SEVERITY_LABEL = re.compile(
+    r"^(?:critical|high|medium|low|major|minor)\s+(?:severity|priority)$", re.IGNORECASE
+)
+# A severity field written as a list entry: "- **Impact**: ❌ **CRITICAL** - Incomplete solution".
+_LIST_FIELD = re.compile(
+    r"^\s*[-*]\s+\*\*(?P<label>severity|impact level|priority|impact)\s*:?\s*\*\*\s*:?\s*(?P<value>.+)$",
+    re.IGNORECASE,
+)
+# A sub-entry that opens with a severity in capitals: "- CRITICAL: the listener is HTTP only".
+_LIST_SEVERITY = re.compile(r"^\s*[-*]\s+(?P<word>CRITICAL|HIGH|MEDIUM|LOW|SEVERE|MAJOR|MINOR)\s*:")
+# A title that opens or closes with its severity: "Critical Failure: ...", "CRITICAL COMPLIANCE VIOLATION",
+# "Network ACLs Security Layer - CRITICAL MISSING".
+_TITLE_SEVERITY_PREFIX = re.compile(
+    r"^(?P<sev>critical|high|medium|low|major|minor)(?:\s+(?:failure|issue|error|bug|fault|problem)s?)?"
+    r"\s*[:—–]\s*|^(?P<caps>CRITICAL)\s+(?=[A-Z]{2,})",
+    re.IGNORECASE,
+)
+_TITLE_SEVERITY_SUFFIX = re.compile(r"\s[-–—]\s+(?P<sev>CRITICAL|HIGH|MEDIUM|LOW)(?:\s+[A-Z]+)*$")
 
 # A comment line that splits one code block into the model's side and the fix's side.
 _MARKER_MODEL = re.compile(
@@ -183,12 +233,16 @@ def parse_written(text: str, path: str = "") -> WrittenAnalysis:
     if not spans:
         spans = _list_spans(lines, in_block, headings)
         heading_style = "list" if spans else "none"
+    if not spans:
+        spans = _bare_spans(lines, in_block)
+        heading_style = "bare" if spans else "none"
     items: list[WrittenItem] = []
     label_styles: list[str] = []
-    for number, (start, end, title, context) in enumerate(spans, start=1):
-        parts = _parts(lines, blocks, in_block, start + 1, end)
+    for number, span in enumerate(spans, start=1):
+        parts = _parts(lines, blocks, in_block, span.start + 1, span.end)
         label_styles.append(_label_style(parts))
-        items.append(_item(number, start, title, context, parts))
+        items.append(_item(number, span, parts))
+    items = _rate_from_breakdown(items, spans, lines, in_block)
     shape = f"{heading_style}/{_dominant(label_styles)}" if items else "none"
     return WrittenAnalysis(items=tuple(items), shape=shape, path=path)
 
@@ -201,9 +255,21 @@ def _block_lines(blocks: Sequence[CodeBlock], n: int) -> list[bool]:
     return inside
 
 
-def _item_spans(headings: list[_Heading], n_lines: int) -> list[tuple[int, int, str, list[str]]]:
-    """(start, end, title, enclosing heading texts) of each item heading; items never nest."""
-    spans: list[tuple[int, int, str, list[str]]] = []
+@dataclass
+class _Span:
+    """Where an item sits: its first line, the line after it, its title and the headings above it."""
+
+    start: int
+    end: int
+    title: str
+    context: list[str]
+    severity: str = ""  # as written before the title: "Critical Failure #1", a 🔴 marker
+    written_number: int | None = None  # the item's number in the document, when it has one
+
+
+def _item_spans(headings: list[_Heading], n_lines: int) -> list[_Span]:
+    """The item headings' spans; items never nest."""
+    spans: list[_Span] = []
     stack: list[_Heading] = []
     open_item: _Heading | None = None
     for k, h in enumerate(headings):
@@ -211,39 +277,98 @@ def _item_spans(headings: list[_Heading], n_lines: int) -> list[tuple[int, int, 
             stack.pop()
         if open_item is not None and h.level <= open_item.level:
             open_item = None
-        match = _ITEM_HEADING.match(h.text)
-        excluded = any(_NOT_FAILURES.search(a.text) for a in stack)
+        lead = _HEADING_LEAD.match(h.text)
+        match = _ITEM_HEADING.match(h.text[lead.end() :] if lead else h.text)
+        excluded = any(_NOT_FAILURES.search(a.text) and not _FAILURES_FIRST.search(a.text) for a in stack)
         if match and open_item is None and not excluded:
             end = next((g.index for g in headings[k + 1 :] if g.level <= h.level), n_lines)
-            spans.append((h.index, end, match["title"], [a.text for a in stack]))
+            lead_text = lead.group(0) if lead else ""
+            marker = next((_MARKER_SEVERITY[c] for c in lead_text if c in _MARKER_SEVERITY), "")
+            severity = match["sev"] or marker
+            number = int(match["num"] or match["num2"])
+            spans.append(_Span(h.index, end, match["title"], [a.text for a in stack], severity, number))
             open_item = h
         stack.append(h)
     return spans
 
 
-def _heading_style(headings: list[_Heading], spans: list[tuple[int, int, str, list[str]]]) -> str:
-    starts = {s[0] for s in spans}
-    texts = [h.text for h in headings if h.index in starts]
+def _heading_style(headings: list[_Heading], spans: list[_Span]) -> str:
+    starts = {s.start for s in spans}
+    texts = [_HEADING_LEAD.sub("", h.text) for h in headings if h.index in starts]
     numbered = sum(1 for t in texts if t[:1].isdigit())
     return "numbered" if numbered * 2 >= len(texts) else "issue-headings"
 
 
-def _list_spans(
-    lines: list[str], in_block: list[bool], headings: list[_Heading]
-) -> list[tuple[int, int, str, list[str]]]:
+def _list_spans(lines: list[str], in_block: list[bool], headings: list[_Heading]) -> list[_Span]:
     """Items written as list entries under a heading that announces failures (the fallback shape)."""
-    spans: list[tuple[int, int, str, list[str]]] = []
+    spans: list[_Span] = []
     bounds = [h.index for h in headings] + [len(lines)]
+    stack: list[_Heading] = []
     for h, nxt in zip(headings, bounds[1:], strict=False):
-        if not _FAILURE_SECTION.search(h.text) or _NOT_FAILURES.search(h.text):
+        while stack and stack[-1].level >= h.level:
+            stack.pop()
+        stack.append(h)
+        if _NOT_FAILURES.search(h.text):
+            continue
+        # A title rating its failures ("# Critical Infrastructure Failures") announces every list below it.
+        if _FAILURE_SECTION.search(h.text):
+            context = [h.text]
+        elif _rated_failure_title(stack[0]):
+            context = [a.text for a in stack]
+        else:
             continue
         entries = [i for i in range(h.index + 1, nxt) if not in_block[i] and _LIST_ITEM.match(lines[i])]
         for j, i in enumerate(entries):
             end = entries[j + 1] if j + 1 < len(entries) else nxt
             entry = _LIST_ITEM.match(lines[i])
             assert entry is not None
-            spans.append((i, end, _entry_title(entry["text"]), [h.text]))
+            number = int(entry["num"]) if entry["num"] else None
+            spans.append(_Span(i, end, _entry_title(entry["text"]), context, written_number=number))
     return spans
+
+
+def _rated_failure_title(h: _Heading) -> bool:
+    return h.level == 1 and bool(_FAILURE_SECTION.search(h.text)) and severity_from_text(h.text) is not None
+
+
+def _bare_spans(lines: list[str], in_block: list[bool]) -> list[_Span]:
+    """Items written without headings: `1. Critical Failure — Title` lines, or `— Failure 3` lines."""
+    starts = [(i, m) for i, line in enumerate(lines) if not in_block[i] and (m := _BARE_ITEM.match(line))]
+    spans: list[_Span] = []
+    for j, (i, m) in enumerate(starts):
+        end = starts[j + 1][0] if j + 1 < len(starts) else len(lines)
+        number = int(m["num"] or m["num2"])
+        title = m["title"] or _first_prose(lines, in_block, i + 1, end)
+        spans.append(_Span(i, end, title, [], severity=m["sev"] or "", written_number=number))
+    return spans
+
+
+def _first_prose(lines: list[str], in_block: list[bool], start: int, end: int) -> str:
+    """An untitled item's title: its first line of prose, without a `Problem:` label."""
+    for i in range(start, end):
+        if not in_block[i] and lines[i].strip():
+            return re.sub(r"^\w+:\s*", "", lines[i].strip())[:120]
+    return ""
+
+
+def _rate_from_breakdown(
+    items: list[WrittenItem], spans: list[_Span], lines: list[str], in_block: list[bool]
+) -> list[WrittenItem]:
+    """Rate unrated items from a breakdown that names them by number: `Critical: 3 (Failures 1, 3, 7)`."""
+    rated: dict[int, str] = {}
+    for i, line in enumerate(lines):
+        if not in_block[i] and (m := _BREAKDOWN.match(line)):
+            for n in re.findall(r"\d+", m["numbers"]):
+                rated.setdefault(int(n), m["sev"])
+    if not rated:
+        return items
+    out = []
+    for item, span in zip(items, spans, strict=True):
+        written = rated.get(span.written_number) if span.written_number is not None else None
+        if item.severity is None and not item.severity_text and written:
+            item = replace(item, severity_text=written, severity=severity_from_text(written))
+        out.append(item)
+    return out
 
 
 def _entry_title(text: str) -> str:
@@ -277,9 +402,14 @@ def _parts(
             part.prose.append(heading["text"])  # "### Issue: Incorrect Class Names" says what it is about
             parts.append(part)
         elif label:
-            parts.append(_Part(role=_role(label["label"]), label=label["label"]))
-            if label["rest"].strip():
-                parts[-1].prose.append(label["rest"])
+            name, rest = label["label"], label["rest"]
+            # "**Severity: CRITICAL - Deployment Will Fail**": the value sits inside the emphasis.
+            inner = _INNER_VALUE.match(name)
+            if inner and not rest.strip():
+                name, rest = inner["label"], inner["value"]
+            parts.append(_Part(role=_role(name), label=name))
+            if rest.strip():
+                parts[-1].prose.append(rest)
         else:
             parts[-1].prose.append(line)
         i += 1
@@ -319,9 +449,10 @@ def _dominant(styles: list[str]) -> str:
     return max(set(styles), key=lambda s: (styles.count(s), s)) if styles else "prose"
 
 
-def _item(number: int, start: int, raw_title: str, context: list[str], parts: list[_Part]) -> WrittenItem:
-    title, heading_severity = _clean_title(raw_title)
-    severity_text = _severity_text(parts, heading_severity, context)
+def _item(number: int, span: _Span, parts: list[_Part]) -> WrittenItem:
+    start = span.start
+    title, heading_severity = _clean_title(span.title)
+    severity_text = _severity_text(parts, heading_severity or span.severity, span.context)
     model_code: list[str] = []
     other_code: list[str] = []
     errors: list[str] = []
@@ -330,8 +461,7 @@ def _item(number: int, start: int, raw_title: str, context: list[str], parts: li
     for part in parts:
         prose.extend(part.prose)
         if part.role in ("model", "none", "other"):
-            for span in _INLINE_CODE.findall("\n".join(part.prose)):
-                inline.append(span)
+            inline.extend(_INLINE_CODE.findall("\n".join(part.prose)))
         if part.role == "error":
             errors.extend(p.strip() for p in part.prose if p.strip())
         for block in part.blocks:
@@ -387,12 +517,21 @@ def _clean_title(raw: str) -> tuple[str, str]:
     if paren and (severity_from_text(paren["inner"]) or re.fullmatch(r"[A-Z][A-Z /-]+", paren["inner"])):
         severity = paren["inner"].strip()
         title = title[: paren.start()].strip()
+    elif prefix := _TITLE_SEVERITY_PREFIX.match(title):
+        if prefix["caps"]:
+            severity = prefix["caps"]  # the capitals are part of the title: keep them there
+        else:
+            severity, title = prefix.group(0).strip(" :—–"), title[prefix.end() :]
+    elif suffix := _TITLE_SEVERITY_SUFFIX.search(title):
+        severity, title = suffix.group(0).strip(" -–—"), title[: suffix.start()]
     return title.rstrip(" -:"), severity
 
 
 def _severity_text(parts: list[_Part], heading_severity: str, context: list[str]) -> str:
     """Severity as written, from the most specific place that states one."""
     for part in parts:
+        if part.role == "severity" and _SEVERITY_LABEL.match(part.label.strip()):
+            return part.label.strip()
         if part.role == "severity" and part.prose:
             return _first_line(part.prose)
     if heading_severity:
@@ -400,6 +539,8 @@ def _severity_text(parts: list[_Part], heading_severity: str, context: list[str]
     for part in parts:
         if part.role == "impact" and part.prose and severity_from_text(_first_line(part.prose).split(" ")[0]):
             return _first_line(part.prose)
+    if listed := _listed_severity(parts):
+        return listed
     for part in parts:
         if part.role == "category" and part.prose and severity_from_text(_first_line(part.prose)):
             return _first_line(part.prose)
@@ -407,6 +548,21 @@ def _severity_text(parts: list[_Part], heading_severity: str, context: list[str]
         if severity_from_text(heading):
             return heading.strip()
     return ""
+
+
+def _listed_severity(parts: list[_Part]) -> str:
+    """A severity written in the item's list entries: a `- **Impact**:` field, else a `- CRITICAL:` entry."""
+    lines = [line for part in parts for line in part.prose]
+    for line in lines:
+        field = _LIST_FIELD.match(line)
+        if not field:
+            continue
+        value = _DECORATION.sub("", field["value"].replace("**", "")).strip()
+        # An impact is a severity only when it opens with one ("HIGH - ...", not "High cost of ...").
+        first = value.split(" ")[0] if field["label"].lower() == "impact" else value
+        if severity_from_text(first):
+            return value
+    return next((m["word"] for line in lines if (m := _LIST_SEVERITY.match(line))), "")
 
 
 def _first_line(prose: list[str]) -> str:
