@@ -221,6 +221,11 @@ def _per_rule(s: CalibrationSummary) -> list[str]:
         "Failures on compared tasks; *precision* is the share of a rule's failures some written item "
         "matched; *not written about* are the candidates for reviewer misses listed below.",
         "",
+        *(
+            [f"Rules that apply to {', '.join(f'`{p}`' for p in s.platforms)}, and any other that fired.", ""]
+            if s.platforms
+            else []
+        ),
         *_table(header, rows),
         "",
     ]
@@ -391,7 +396,9 @@ def _method() -> list[str]:
         "description), an iacgrade failure points at those lines (within two lines), and the item names "
         "something the failure names (a symbol of its message or error, or one of its rule's keywords).",
         "2. **error**: an error the item quotes shares its exception type and a name with a failure's error "
-        "(or two names).",
+        "(or two names); or the item quotes an error of a kind the failure is of (Terraform's \"Unsupported "
+        "argument\", cfn-lint's `E3012`: `data/error_kinds.toml`) and shares a name with it, or it is the "
+        "task's only failure of that kind.",
         "3. **keyword**: the item's title or quoted errors contain a phrase the rule declares in "
         "`calibration_keywords.toml`; only for failures that point at no line, or items whose quoted code "
         "is not in the answer (code found elsewhere means the item is about something else).",

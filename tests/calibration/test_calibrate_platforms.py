@@ -1,0 +1,157 @@
+"""Calibration on Terraform HCL and CloudFormation answers: error kinds, lint codes, template paths
+and the per-rule table of the run's platforms, on tasks built by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.calibration.calibrate import (
+    TaskCalibration,
+    Vocabulary,
+    _catalogue,
+    errors_agree,
+    failure_spans,
+    match_items,
+    run_platforms,
+)
+from harness.calibration.report import calibrate
+from harness.calibration.written import WrittenItem, parse_written
+from harness.core.findings import Category, Location, Severity
+from harness.core.results import Failure, Score, TaskResult, TaskStatus
+from harness.platforms.names import CDKTF_PYTHON, TF_HCL
+
+
+@pytest.fixture
+def vocabulary() -> Vocabulary:
+    return Vocabulary.load()
+
+
+def _failure(rule_id: str, message: str, *, path: str = "tap_stack.tf", line: int = 10) -> Failure:
+    return Failure(
+        rule_id=rule_id,
+        title=f"{rule_id} title",
+        severity=Severity.CRITICAL,
+        category=Category.API_CONSISTENCY,
+        message=message,
+        location=Location(path=path, line=line),
+        error=message,
+    )
+
+
+UNSUPPORTED = """2. Critical Failure: flow logs failed to validate
+
+```
+│ Error: Unsupported argument
+│
+│   on tap_stack.tf line 312, in resource "aws_flow_log" "main":
+│  312:   log_destination_arn = aws_cloudwatch_log_group.vpc_flow_logs.arn
+│
+│ An argument named "log_destination_arn" is not expected here.
+```
+"""
+
+
+def _items(doc: str) -> tuple[WrittenItem, ...]:
+    return parse_written(doc).items
+
+
+def test_an_error_kind_and_a_shared_name_tie_a_terraform_error_to_its_failure(vocabulary: Vocabulary) -> None:
+    (item,) = _items(UNSUPPORTED)
+    assert item.severity is Severity.CRITICAL
+    failures = [
+        _failure("HCL003", "main: has no argument 'log_destination_arn' (did you mean 'log_destination'?)"),
+        _failure("HCL003", "logs: has no argument 'acl_policy'"),
+        _failure("HCL004", "aws_db_instance.db: the required argument 'instance_class' is missing"),
+    ]
+    # One shared name and no exception: the quoted errors alone do not agree.
+    assert not errors_agree(item.errors, failures[0].error)
+    matches, _ = match_items([item], failures, {}, vocabulary)
+    assert [(m.failure, m.method) for m in matches] == [(0, "error")]
+
+
+def test_the_only_failure_of_a_kind_matches_without_a_shared_name(vocabulary: Vocabulary) -> None:
+    doc = "1. Critical Failure: validate failed\n\n```\n│ Error: Missing required argument\n```\n"
+    (item,) = _items(doc)
+    one = [_failure("HCL004", "aws_db_instance.db: the required argument 'instance_class' is missing")]
+    matches, _ = match_items([item], one, {}, vocabulary)
+    assert [(m.failure, m.method) for m in matches] == [(0, "error")]
+    # Two of the kind and nothing to tell them apart: no guess.
+    two = [*one, _failure("HCL004", "aws_lb.web: the required argument 'subnets' is missing")]
+    assert match_items([item], two, {}, vocabulary)[0] == []
+
+
+def test_a_kind_named_only_in_prose_ties_nothing(vocabulary: Vocabulary) -> None:
+    doc = "1. Critical Failure: arguments\n\nThe model left out a missing required argument somewhere.\n"
+    (item,) = _items(doc)
+    failures = [_failure("HCL004", "aws_lb.web: the required argument 'subnets' is missing")]
+    assert match_items([item], failures, {}, vocabulary)[0] == []
+
+
+def test_a_cfn_lint_code_ties_an_item_to_the_failures_carrying_it(vocabulary: Vocabulary) -> None:
+    doc = """## Issue 1: Wrong property type (Critical)
+
+```
+E3012 Property Resources/Bucket/Properties/VersioningConfiguration should be of type Object
+```
+"""
+    (item,) = _items(doc)
+    failures = [
+        _failure(
+            "CFN:E3002", "cfn-lint E3002 on Resources/Queue: additional property", path="lib/TapStack.yml"
+        ),
+        _failure("CFN:E3012", "cfn-lint E3012 on Resources/Bucket: wrong type", path="lib/TapStack.yml"),
+    ]
+    matches, _ = match_items([item], failures, {}, vocabulary)
+    assert [(m.failure, m.method) for m in matches] == [(1, "error")]
+
+
+def test_template_and_hcl_places_in_a_message_are_failure_spans() -> None:
+    failure = _failure(
+        "CFN:E3012", "also at lib/TapStack.yml:40 and main.tf:12", path="lib/TapStack.yml", line=5
+    )
+    assert failure_spans(failure) == [
+        ("lib/TapStack.yml", 5, 5),
+        ("lib/TapStack.yml", 40, 40),
+        ("main.tf", 12, 12),
+    ]
+
+
+def test_the_rule_table_holds_the_rules_of_the_runs_platforms() -> None:
+    everything, hcl = _catalogue(), _catalogue((TF_HCL,))
+    # PY rules read Python source: no HCL run can fire them. TF rules read the Terraform model both map into.
+    assert {"PY001", "TF001"} <= set(everything)
+    assert "TF001" in hcl and "PY001" not in hcl
+
+
+def _task(metadata: dict[str, str]) -> TaskCalibration:
+    result = TaskResult(task_id="t", status=TaskStatus.GRADED, metadata=metadata)
+    return TaskCalibration(task_id="t", result=result)
+
+
+def test_run_platforms_from_the_results_metadata() -> None:
+    cdktf = _task({"platform": "cdktf", "language": "py"})
+    assert run_platforms([cdktf]) == (CDKTF_PYTHON,)
+    # A platform not registered here: no rule is left out on a guess.
+    assert run_platforms([cdktf, _task({"platform": "pulumi", "language": "go"})]) == ()
+
+
+def test_calibrate_a_tiny_hcl_run(tmp_path: Path) -> None:
+    corpus, run = tmp_path / "corpus", tmp_path / "run"
+    lib = corpus / "h1" / "lib"
+    lib.mkdir(parents=True)
+    (lib / "MODEL_RESPONSE.md").write_text('```hcl\nresource "aws_flow_log" "main" {\n}\n```\n')
+    (lib / "MODEL_FAILURES.md").write_text(UNSUPPORTED)
+    meta = {"platform": "tf", "language": "hcl", "training_quality": 6}
+    (corpus / "h1" / "metadata.json").write_text(json.dumps(meta))
+    failure = _failure("HCL003", "aws_flow_log.main: aws_flow_log has no argument 'log_destination_arn'")
+    result = TaskResult(
+        task_id="h1", status=TaskStatus.GRADED, metadata=meta, score=Score(value=4), failures=[failure]
+    )
+    (run / "h1").mkdir(parents=True)
+    (run / "h1" / "result.json").write_text(result.model_dump_json())
+    summary = calibrate(run, corpus)
+    assert summary.recall_of("Critical") == (1, 1)
+    assert "HCL003" in {r.rule_id for r in summary.rules}
