@@ -642,12 +642,22 @@ def model_files(task_dir: Path) -> dict[str, str]:
     return dict(build_workspace(task, "model", platform).files) if platform else {}
 
 
-def calibrate_task(result: TaskResult, corpus_dir: Path, vocabulary: Vocabulary) -> TaskCalibration:
-    """Parse one task's written analysis and match it to the task's failures."""
+Corpora = Path | Sequence[Path]
+
+
+def corpus_dirs(corpora: Corpora) -> tuple[Path, ...]:
+    """One corpus directory or several (a run may grade the tasks of several corpora)."""
+    return (corpora,) if isinstance(corpora, Path) else tuple(corpora)
+
+
+def calibrate_task(result: TaskResult, corpora: Corpora, vocabulary: Vocabulary) -> TaskCalibration:
+    """Parse one task's written analysis (in the first corpus that holds the task) and match it to
+    the task's failures."""
     tc = TaskCalibration(task_id=result.task_id, result=result)
-    task_dir = corpus_dir / result.task_id
-    if not task_dir.is_dir():
-        tc.notes.append(f"not in the corpus: {task_dir}")
+    dirs = corpus_dirs(corpora)
+    task_dir = next((d / result.task_id for d in dirs if (d / result.task_id).is_dir()), None)
+    if task_dir is None:
+        tc.notes.append(f"not in the corpus: {', '.join(str(d / result.task_id) for d in dirs)}")
         return tc
     tc.training_quality = _training_quality(task_dir, result)
     path = find_written_analysis(task_dir)
@@ -778,6 +788,7 @@ class CalibrationSummary:
     records: list[dict[str, Any]]  # the rows of calibration.csv
     training: TrainingAgreement | None = None
     platforms: tuple[str, ...] = ()  # the compared answers' platforms; empty: not all are registered
+    corpus_dirs: tuple[Path, ...] = ()  # every corpus the run's tasks were looked up in; corpus_dir first
 
     @property
     def compared(self) -> list[TaskCalibration]:
@@ -793,12 +804,15 @@ class CalibrationError(HarnessError):
     """The inputs of a calibration are unusable: a missing directory, a run without results."""
 
 
-def check_inputs(run_dir: Path, corpus_dir: Path, keywords: Path | None = None) -> None:
-    """Raise `CalibrationError` unless the run holds results and the corpus (and vocabulary) exist."""
+def check_inputs(run_dir: Path, corpora: Corpora, keywords: Path | None = None) -> None:
+    """Raise `CalibrationError` unless the run holds results and the corpora (and vocabulary) exist."""
     if not run_dir.is_dir():
         raise CalibrationError(f"no such run directory: {run_dir}")
-    if not corpus_dir.is_dir():
-        raise CalibrationError(f"no such corpus directory: {corpus_dir}")
+    if not corpus_dirs(corpora):
+        raise CalibrationError("no corpus directory given")
+    for corpus_dir in corpus_dirs(corpora):
+        if not corpus_dir.is_dir():
+            raise CalibrationError(f"no such corpus directory: {corpus_dir}")
     if keywords is not None and not keywords.is_file():
         raise CalibrationError(f"no such vocabulary file: {keywords}")
     if next(run_dir.glob("*/result.json"), None) is None:
@@ -808,15 +822,15 @@ def check_inputs(run_dir: Path, corpus_dir: Path, keywords: Path | None = None) 
 
 
 def summarise_run(
-    run_dir: Path, corpus_dir: Path, out_dir: Path | None = None, *, keywords: Path | None = None
+    run_dir: Path, corpora: Corpora, out_dir: Path | None = None, *, keywords: Path | None = None
 ) -> CalibrationSummary:
-    """Measure agreement between a run's failures and the corpus's written analyses; links in the
+    """Measure agreement between a run's failures and the corpora's written analyses; links in the
     summary are relative to `out_dir` (default: the run directory), where harness.calibration.report
     writes it."""
     out = out_dir or run_dir
     vocabulary = Vocabulary.load(keywords)
-    tasks = [calibrate_task(r, corpus_dir, vocabulary) for r in load_results(run_dir)]
-    return summarise(tasks, run_dir, corpus_dir, out, vocabulary)
+    tasks = [calibrate_task(r, corpora, vocabulary) for r in load_results(run_dir)]
+    return summarise(tasks, run_dir, corpora, out, vocabulary)
 
 
 def _link(target: Path, out_dir: Path, line: int | None = None) -> str:
@@ -829,7 +843,7 @@ def _severity_key(item: WrittenItem) -> str:
 
 
 def summarise(
-    tasks: list[TaskCalibration], run_dir: Path, corpus_dir: Path, out_dir: Path, vocabulary: Vocabulary
+    tasks: list[TaskCalibration], run_dir: Path, corpora: Corpora, out_dir: Path, vocabulary: Vocabulary
 ) -> CalibrationSummary:
     """Aggregate per-task matches into the report's tables."""
     compared = [t for t in tasks if t.compared]
@@ -882,7 +896,8 @@ def summarise(
     groups.sort(key=lambda g: (-len(g[1]), g[0].topic))
     return CalibrationSummary(
         run_dir=run_dir,
-        corpus_dir=corpus_dir,
+        corpus_dir=corpus_dirs(corpora)[0],
+        corpus_dirs=corpus_dirs(corpora),
         out_dir=out_dir,
         tasks=tasks,
         shapes=dict(shapes.most_common()),

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from harness.calibration.calibrate import (
     TaskCalibration,
@@ -19,6 +20,7 @@ from harness.calibration.calibrate import (
 )
 from harness.calibration.report import calibrate
 from harness.calibration.written import WrittenItem, parse_written
+from harness.cli import app
 from harness.core.findings import Category, Location, Severity
 from harness.core.results import Failure, Score, TaskResult, TaskStatus
 from harness.platforms.names import CDKTF_PYTHON, TF_HCL
@@ -155,3 +157,52 @@ def test_calibrate_a_tiny_hcl_run(tmp_path: Path) -> None:
     summary = calibrate(run, corpus)
     assert summary.recall_of("Critical") == (1, 1)
     assert "HCL003" in {r.rule_id for r in summary.rules}
+
+
+CFN_WRITTEN = """# Model Failures
+
+## Critical Failures
+
+### 1. Versioning given as a string
+
+```
+E3012 Property Resources/Bucket/Properties/VersioningConfiguration should be of type Object
+```
+"""
+
+
+def _write_task(
+    corpus: Path, run: Path, task_id: str, meta: dict[str, object], written: str, failure: Failure
+) -> None:
+    lib = corpus / task_id / "lib"
+    lib.mkdir(parents=True)
+    (lib / "MODEL_RESPONSE.md").write_text("```\nnothing\n```\n")
+    (lib / "MODEL_FAILURES.md").write_text(written)
+    (corpus / task_id / "metadata.json").write_text(json.dumps(meta))
+    result = TaskResult(
+        task_id=task_id, status=TaskStatus.GRADED, metadata=meta, score=Score(value=4), failures=[failure]
+    )
+    (run / task_id).mkdir(parents=True)
+    (run / task_id / "result.json").write_text(result.model_dump_json())
+
+
+def test_one_run_over_two_corpora(tmp_path: Path) -> None:
+    hcl, cfn, run = tmp_path / "hcl", tmp_path / "cfn", tmp_path / "run"
+    meta_hcl = {"platform": "tf", "language": "hcl", "training_quality": 6}
+    meta_cfn = {"platform": "cfn", "language": "yaml", "training_quality": 7}
+    hcl_failure = _failure("HCL003", "main: has no argument 'log_destination_arn'")
+    cfn_failure = _failure("CFN:E3012", "cfn-lint E3012 on Resources/Bucket", path="lib/TapStack.yml")
+    _write_task(hcl, run, "h1", meta_hcl, UNSUPPORTED, hcl_failure)
+    _write_task(cfn, run, "c1", meta_cfn, CFN_WRITTEN, cfn_failure)
+    summary = calibrate(run, [hcl, cfn])
+    assert sorted(t.task_id for t in summary.compared) == ["c1", "h1"]
+    assert summary.recall_of("Critical") == (2, 2)
+    text = (run / "calibration.md").read_text()
+    assert f"corpora `{hcl}`, `{cfn}`" in text
+    # The command takes the corpora after the run directory.
+    out = tmp_path / "cli"
+    cli = CliRunner().invoke(app, ["calibrate", str(run), str(hcl), str(cfn), "--out", str(out)])
+    assert cli.exit_code == 0, cli.output
+    assert "written Critical items matched 2/2" in cli.output
+    missing = CliRunner().invoke(app, ["calibrate", str(run), str(hcl), str(tmp_path / "nope")])
+    assert missing.exit_code != 0 and "no such corpus directory" in missing.output
