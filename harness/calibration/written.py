@@ -51,6 +51,7 @@ _ITEM_HEADING = re.compile(
 )
 # What may stand before an item heading's number: a coloured marker, emphasis ("### 🔴 **Issue 1: ...**").
 _HEADING_LEAD = re.compile(r"^(?:[🔴🟠🟡🟢✅❌⚠️\s]|\*\*|__)+")
+_CATEGORY_HEADING = re.compile(r"^(?:error\s+)?category\s*:\s*(?P<rest>.+)$", re.IGNORECASE)
 # The coloured markers reviewers put on an item heading, and the severity each one stands for.
 _MARKER_SEVERITY = {"🔴": "Critical", "🟠": "High", "🟡": "Medium", "🟢": "Low"}
 # Items below these headings describe what went right or what to do next, not failures.
@@ -102,7 +103,7 @@ _ROLE_LOCATION = re.compile(r"^(?:location|files?|lines?)$", re.IGNORECASE)
 # `**Impact**: High - Security`: a severity only when the field starts with a severity word.
 _ROLE_IMPACT = re.compile(r"^impact$", re.IGNORECASE)
 # A path with a source extension, then optional line numbers: `:97-99`, `, lines 216 and 228`, `(line 5)`.
-_PATH = re.compile(r"(?P<path>[\w.-]+(?:/[\w.-]+)*\.(?:py|json|ts|js|yaml|yml|tf|md))")
+_PATH = re.compile(r"(?P<path>[\w.-]+(?:/[\w.-]+)*\.(?:py|json|ts|js|yaml|yml|tfvars|tf|hcl|md))")
 _LINES = re.compile(r"^[`\s]*(?::|,?\s*\(?lines?\s+)(?P<spec>\d+(?:\s*(?:-|–|and|,)\s*\d+)*)", re.IGNORECASE)
 _ROLE_CATEGORY = re.compile(r"^category", re.IGNORECASE)
 _INNER_VALUE = re.compile(r"^(?P<label>severity|impact level|priority)\s*:\s*(?P<value>\S.*)$", re.IGNORECASE)
@@ -272,11 +273,18 @@ def _item_spans(headings: list[_Heading], n_lines: int) -> list[_Span]:
     spans: list[_Span] = []
     stack: list[_Heading] = []
     open_item: _Heading | None = None
+    # "## Error Category: Critical - ..." before "## 1. ..." at its own level rates the items after it.
+    rated_by: dict[int, str] = {}
     for k, h in enumerate(headings):
         while stack and stack[-1].level >= h.level:
             stack.pop()
         if open_item is not None and h.level <= open_item.level:
             open_item = None
+        rated_by = {level: text for level, text in rated_by.items() if level <= h.level}
+        if category := _CATEGORY_HEADING.match(h.text):
+            rated_by.pop(h.level, None)
+            if severity_from_text(category["rest"]):
+                rated_by[h.level] = h.text
         lead = _HEADING_LEAD.match(h.text)
         match = _ITEM_HEADING.match(h.text[lead.end() :] if lead else h.text)
         excluded = any(_NOT_FAILURES.search(a.text) and not _FAILURES_FIRST.search(a.text) for a in stack)
@@ -286,7 +294,8 @@ def _item_spans(headings: list[_Heading], n_lines: int) -> list[_Span]:
             marker = next((_MARKER_SEVERITY[c] for c in lead_text if c in _MARKER_SEVERITY), "")
             severity = match["sev"] or marker
             number = int(match["num"] or match["num2"])
-            spans.append(_Span(h.index, end, match["title"], [a.text for a in stack], severity, number))
+            context = [a.text for a in stack] + ([rated_by[h.level]] if h.level in rated_by else [])
+            spans.append(_Span(h.index, end, match["title"], context, severity, number))
             open_item = h
         stack.append(h)
     return spans

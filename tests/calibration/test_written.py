@@ -579,3 +579,21 @@ The pattern allows capitals.
         ("Incorrect ProjectName Parameter Pattern", None),
         ("Outdated Lambda Runtime Version", None),
     ]
+
+
+def test_a_category_heading_beside_the_items_rates_those_after_it() -> None:
+    doc = """# Production Deployment Issues
+
+## Error Category: Critical - KMS Key Policy Configuration
+
+## 1. KMS Key Missing Encryption Context
+
+## Error Category: Configuration - Resource Dependency Management
+
+## 2. Missing KMS Key Reference
+"""
+    items = parse_written(doc).items
+    assert [(i.title, i.severity) for i in items] == [
+        ("KMS Key Missing Encryption Context", Severity.CRITICAL),
+        ("Missing KMS Key Reference", None),
+    ]
