@@ -51,6 +51,12 @@ _ITEM_HEADING = re.compile(
 )
 # What may stand before an item heading's number: a coloured marker, emphasis ("### 🔴 **Issue 1: ...**").
 _HEADING_LEAD = re.compile(r"^(?:[🔴🟠🟡🟢✅❌⚠️\s]|\*\*|__)+")
+# A document title that rates the failures it lists: "# Critical Infrastructure Failures in ..."
+# (not "# Model Failures: High-Level Review").
+_RATED_TITLE = re.compile(
+    r"\b(?:critical|major|severe)\b[^.:]*?\b(?:errors|failures|issues|gaps|problems|bugs|mistakes|faults)\b",
+    re.IGNORECASE,
+)
 _CATEGORY_HEADING = re.compile(r"^(?:error\s+)?category\s*:\s*(?P<rest>.+)$", re.IGNORECASE)
 # The coloured markers reviewers put on an item heading, and the severity each one stands for.
 _MARKER_SEVERITY = {"🔴": "Critical", "🟠": "High", "🟡": "Medium", "🟢": "Low"}
@@ -122,7 +128,7 @@ _LIST_SEVERITY = re.compile(r"^\s*[-*]\s+(?P<word>CRITICAL|HIGH|MEDIUM|LOW|SEVER
 # "Network ACLs Security Layer - CRITICAL MISSING".
 _TITLE_SEVERITY_PREFIX = re.compile(
     r"^(?P<sev>critical|high|medium|low|major|minor)(?:\s+(?:failure|issue|error|bug|fault|problem)s?)?"
-    r"\s*[:—–]\s*|^(?P<caps>CRITICAL)\s+(?=[A-Z]{2,})",
+    r"\s*[:—–]\s*|^(?-i:(?P<caps>CRITICAL)\s+(?=[A-Z]{2,}))",
     re.IGNORECASE,
 )
 _TITLE_SEVERITY_SUFFIX = re.compile(r"\s[-–—]\s+(?P<sev>CRITICAL|HIGH|MEDIUM|LOW)(?:\s+[A-Z]+)*$")
@@ -337,7 +343,7 @@ def _list_spans(lines: list[str], in_block: list[bool], headings: list[_Heading]
 
 
 def _rated_failure_title(h: _Heading) -> bool:
-    return h.level == 1 and bool(_FAILURE_SECTION.search(h.text)) and severity_from_text(h.text) is not None
+    return h.level == 1 and _RATED_TITLE.search(h.text) is not None
 
 
 def _bare_spans(lines: list[str], in_block: list[bool]) -> list[_Span]:

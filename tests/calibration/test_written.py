@@ -434,6 +434,8 @@ def test_severity_before_the_item_word_and_in_the_title() -> None:
 ## 6. CRITICAL COMPLIANCE VIOLATION
 
 ## 7. High Availability Across Zones
+
+## 8. Critical Resources Lack Backups
 """
     items = parse_written(doc).items
     assert [(i.title, i.severity) for i in items] == [
@@ -445,6 +447,8 @@ def test_severity_before_the_item_word_and_in_the_title() -> None:
         ("CRITICAL COMPLIANCE VIOLATION", Severity.CRITICAL),
         # "High Availability" names a topic, not a severity.
         ("High Availability Across Zones", None),
+        # Only capitals make a leading "CRITICAL" a severity: "Critical Resources" is a topic.
+        ("Critical Resources Lack Backups", None),
     ]
 
 
@@ -509,8 +513,9 @@ def test_list_items_below_a_title_that_rates_them() -> None:
     ]
 
 
-def test_a_title_without_a_severity_does_not_make_its_lists_items() -> None:
-    doc = "# Model Failures Log\n\n## Context\n\n1. **Stack**: CDKTF\n2. **Region**: us-east-1\n"
+@pytest.mark.parametrize("title", ["Model Failures Log", "Model Failures: High-Level Review"])
+def test_a_title_that_rates_nothing_does_not_make_its_lists_items(title: str) -> None:
+    doc = f"# {title}\n\n## Context\n\n1. **Stack**: CDKTF\n2. **Region**: us-east-1\n"
     assert parse_written(doc).items == ()
 
 
