@@ -82,6 +82,7 @@ _BARE_ITEM = re.compile(
     r"|[—–]{1,2}\s*(?:failure|issue|error|problem|fault)\s*#?\s*(?P<num2>\d{1,3})\s*)$",
     re.IGNORECASE,
 )
+_PLAIN_NUMBERED = re.compile(r"^(?P<num>\d{1,3})\.\s+(?P<text>\S.*)$")
 # A summary line rating items by their numbers: `- Critical: 3 (Failures 1, 3, 7)`.
 _BREAKDOWN = re.compile(
     r"^\s*[-*]?\s*(?P<sev>critical|high|medium|low)\s*:\s*\d+\s*"
@@ -355,6 +356,26 @@ def _bare_spans(lines: list[str], in_block: list[bool]) -> list[_Span]:
         number = int(m["num"] or m["num2"])
         title = m["title"] or _first_prose(lines, in_block, i + 1, end)
         spans.append(_Span(i, end, title, [], severity=m["sev"] or "", written_number=number))
+    return spans or _plain_numbered_spans(lines, in_block)
+
+
+def _plain_numbered_spans(lines: list[str], in_block: list[bool]) -> list[_Span]:
+    """A document with no headings that numbers its failures: `1. text` lines at the margin, when
+    they open the document or follow a line announcing failures ("Below were the model failures -")."""
+    if any(not in_block[i] and _HEADING.match(line) for i, line in enumerate(lines)):
+        return []
+    starts = [
+        (i, m) for i, line in enumerate(lines) if not in_block[i] and (m := _PLAIN_NUMBERED.match(line))
+    ]
+    if not starts:
+        return []
+    before = [line.strip() for line in lines[: starts[0][0]] if line.strip()]
+    if before and not _FAILURE_SECTION.search(before[-1]):
+        return []
+    spans: list[_Span] = []
+    for j, (i, m) in enumerate(starts):
+        end = starts[j + 1][0] if j + 1 < len(starts) else len(lines)
+        spans.append(_Span(i, end, _entry_title(m["text"]), [], written_number=int(m["num"])))
     return spans
 
 

@@ -602,3 +602,37 @@ def test_a_category_heading_beside_the_items_rates_those_after_it() -> None:
         ("KMS Key Missing Encryption Context", Severity.CRITICAL),
         ("Missing KMS Key Reference", None),
     ]
+
+
+def test_a_document_without_headings_that_numbers_its_failures() -> None:
+    doc = """Generated response by the model had below failures -
+
+1. Deployment failed because the backend bucket was not available.
+
+2. Model failed while setting up the flow logs with the below error -
+
+```
+│ Error: Unsupported argument
+│ An argument named "log_destination_arn" is not expected here.
+```
+"""
+    parsed = parse_written(doc)
+    assert parsed.shape == "bare/prose"
+    assert [(i.title, i.severity) for i in parsed.items] == [
+        ("Deployment failed because the backend bucket was not available", None),
+        ("Model failed while setting up the flow logs with the below error", None),
+    ]
+    assert any("Unsupported argument" in e for e in parsed.items[1].errors)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        # A numbered list after prose that announces no failures: steps, not items.
+        "To deploy the stack:\n\n1. Run terraform init.\n2. Run terraform apply.\n",
+        # A document with headings keeps to its headings.
+        "# Notes\n\nBelow were the model failures -\n\n1. The bucket name was wrong.\n",
+    ],
+)
+def test_numbered_lines_that_are_not_failure_items(doc: str) -> None:
+    assert parse_written(doc).items == ()
