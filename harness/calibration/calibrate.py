@@ -578,7 +578,8 @@ def _same_kind(
     """Failures of an error kind the item quotes (Terraform's "Unsupported argument", cfn-lint's
     `E3012`): those that share a name with the item, or the task's only failure of that kind."""
     text = "\n".join((item.title, item.text, *item.errors, *item.quoted_code))
-    codes = set(_LINT_CODE.findall("\n".join((item.title, *item.errors, *item.quoted_code))))
+    # A lint code is specific enough to be read in the prose too ("would fail cfn-lint (E3504)").
+    codes = set(_LINT_CODE.findall(text))
     chosen: set[int] = set()
     kinds = [k for k in vocabulary.kinds if k.in_item(item)]
     for kind in kinds:

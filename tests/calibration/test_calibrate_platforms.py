@@ -24,6 +24,7 @@ from harness.cli import app
 from harness.core.findings import Category, Location, Severity
 from harness.core.results import Failure, Score, TaskResult, TaskStatus
 from harness.platforms.names import CDKTF_PYTHON, TF_HCL
+from tests.paths import CFN_CORPUS
 
 
 @pytest.fixture
@@ -206,3 +207,34 @@ def test_one_run_over_two_corpora(tmp_path: Path) -> None:
     assert "written Critical items matched 2/2" in cli.output
     missing = CliRunner().invoke(app, ["calibrate", str(run), str(hcl), str(tmp_path / "nope")])
     assert missing.exit_code != 0 and "no such corpus directory" in missing.output
+
+
+def test_a_lint_code_named_in_prose_ties_too(vocabulary: Vocabulary) -> None:
+    doc = "## Issue 1: Wrong backup window (Critical)\n\nStack creation would fail with error E3034.\n"
+    (item,) = _items(doc)
+    failures = [_failure("CFN:E3034", "cfn-lint E3034 on Resources/Cluster", path="lib/TapStack.yml")]
+    matches, _ = match_items([item], failures, {}, vocabulary)
+    assert [(m.failure, m.method) for m in matches] == [(0, "error")]
+
+
+@pytest.mark.corpus
+def test_calibrate_a_cloudformation_corpus_task(tmp_path: Path) -> None:
+    """dev-cfn-yaml Pr4752's first written item (Critical) names cfn-lint's E3034."""
+    task_dir = CFN_CORPUS / "Pr4752"
+    if not task_dir.is_dir():
+        pytest.fail(f"corpus not found at {CFN_CORPUS}")
+    meta = json.loads((task_dir / "metadata.json").read_text(encoding="utf-8"))
+    failures = [
+        _failure("CFN:E3034", "cfn-lint E3034 on Resources/AuroraCluster/Properties/BackupRetentionPeriod"),
+        _failure("CFN:W3011", "cfn-lint W3011 on Resources/Bucket: no UpdateReplacePolicy"),
+    ]
+    result = TaskResult(
+        task_id="Pr4752", status=TaskStatus.GRADED, metadata=meta, score=Score(value=5), failures=failures
+    )
+    run = tmp_path / "run"
+    (run / "Pr4752").mkdir(parents=True)
+    (run / "Pr4752" / "result.json").write_text(result.model_dump_json())
+    summary = calibrate(run, CFN_CORPUS, tmp_path / "out")
+    (task,) = summary.compared
+    assert task.failures_of(1) == [0] and task.method_of(1) == "error"
+    assert summary.recall_of("Critical") == (1, 1)
