@@ -24,7 +24,7 @@ from harness.cli import app
 from harness.core.findings import Category, Location, Severity
 from harness.core.results import Failure, Score, TaskResult, TaskStatus
 from harness.platforms.names import CDKTF_PYTHON, TF_HCL
-from tests.paths import CFN_CORPUS
+from tests.paths import CFN_CORPUS, TF_HCL_CORPUS
 
 
 @pytest.fixture
@@ -238,3 +238,27 @@ def test_calibrate_a_cloudformation_corpus_task(tmp_path: Path) -> None:
     (task,) = summary.compared
     assert task.failures_of(1) == [0] and task.method_of(1) == "error"
     assert summary.recall_of("Critical") == (1, 1)
+
+
+@pytest.mark.corpus
+def test_calibrate_an_hcl_corpus_task(tmp_path: Path) -> None:
+    """dev-tf-hcl Pr3042 numbers its failures without headings; its second quotes Terraform's
+    "Unsupported argument" on `aws_flow_log`, which the HCL schema rule reports in its own words."""
+    task_dir = TF_HCL_CORPUS / "Pr3042"
+    if not task_dir.is_dir():
+        pytest.fail(f"corpus not found at {TF_HCL_CORPUS}")
+    meta = json.loads((task_dir / "metadata.json").read_text(encoding="utf-8"))
+    failures = [
+        _failure("HCL003", "aws_flow_log.main: aws_flow_log has no argument 'log_destination_arn'", line=312),
+        _failure("HCL004", "aws_db_instance.db: the required argument 'instance_class' is missing"),
+    ]
+    result = TaskResult(
+        task_id="Pr3042", status=TaskStatus.GRADED, metadata=meta, score=Score(value=5), failures=failures
+    )
+    run = tmp_path / "run"
+    (run / "Pr3042").mkdir(parents=True)
+    (run / "Pr3042" / "result.json").write_text(result.model_dump_json())
+    summary = calibrate(run, TF_HCL_CORPUS, tmp_path / "out")
+    (task,) = summary.compared
+    assert [task.failures_of(n) for n in (1, 2)] == [[], [0]]
+    assert task.method_of(2) == "error"
