@@ -217,48 +217,44 @@ def test_a_lint_code_named_in_prose_ties_too(vocabulary: Vocabulary) -> None:
     assert [(m.failure, m.method) for m in matches] == [(0, "error")]
 
 
+def _calibrate_corpus_task(
+    tmp_path: Path, corpus: Path, task_id: str, failures: list[Failure]
+) -> TaskCalibration:
+    """Calibrate one real corpus task against hand-made failures; the report goes to tmp_path."""
+    task_dir = corpus / task_id
+    if not task_dir.is_dir():
+        pytest.fail(f"corpus not found at {corpus}")
+    meta = json.loads((task_dir / "metadata.json").read_text(encoding="utf-8"))
+    result = TaskResult(
+        task_id=task_id, status=TaskStatus.GRADED, metadata=meta, score=Score(value=5), failures=failures
+    )
+    run = tmp_path / "run"
+    (run / task_id).mkdir(parents=True)
+    (run / task_id / "result.json").write_text(result.model_dump_json())
+    (task,) = calibrate(run, corpus, tmp_path / "out").compared
+    return task
+
+
 @pytest.mark.corpus
 def test_calibrate_a_cloudformation_corpus_task(tmp_path: Path) -> None:
     """dev-cfn-yaml Pr4752's first written item (Critical) names cfn-lint's E3034."""
-    task_dir = CFN_CORPUS / "Pr4752"
-    if not task_dir.is_dir():
-        pytest.fail(f"corpus not found at {CFN_CORPUS}")
-    meta = json.loads((task_dir / "metadata.json").read_text(encoding="utf-8"))
     failures = [
         _failure("CFN:E3034", "cfn-lint E3034 on Resources/AuroraCluster/Properties/BackupRetentionPeriod"),
         _failure("CFN:W3011", "cfn-lint W3011 on Resources/Bucket: no UpdateReplacePolicy"),
     ]
-    result = TaskResult(
-        task_id="Pr4752", status=TaskStatus.GRADED, metadata=meta, score=Score(value=5), failures=failures
-    )
-    run = tmp_path / "run"
-    (run / "Pr4752").mkdir(parents=True)
-    (run / "Pr4752" / "result.json").write_text(result.model_dump_json())
-    summary = calibrate(run, CFN_CORPUS, tmp_path / "out")
-    (task,) = summary.compared
+    task = _calibrate_corpus_task(tmp_path, CFN_CORPUS, "Pr4752", failures)
     assert task.failures_of(1) == [0] and task.method_of(1) == "error"
-    assert summary.recall_of("Critical") == (1, 1)
+    assert task.analysis is not None and task.analysis.items[0].severity is Severity.CRITICAL
 
 
 @pytest.mark.corpus
 def test_calibrate_an_hcl_corpus_task(tmp_path: Path) -> None:
     """dev-tf-hcl Pr3042 numbers its failures without headings; its second quotes Terraform's
     "Unsupported argument" on `aws_flow_log`, which the HCL schema rule reports in its own words."""
-    task_dir = TF_HCL_CORPUS / "Pr3042"
-    if not task_dir.is_dir():
-        pytest.fail(f"corpus not found at {TF_HCL_CORPUS}")
-    meta = json.loads((task_dir / "metadata.json").read_text(encoding="utf-8"))
     failures = [
         _failure("HCL003", "aws_flow_log.main: aws_flow_log has no argument 'log_destination_arn'", line=312),
         _failure("HCL004", "aws_db_instance.db: the required argument 'instance_class' is missing"),
     ]
-    result = TaskResult(
-        task_id="Pr3042", status=TaskStatus.GRADED, metadata=meta, score=Score(value=5), failures=failures
-    )
-    run = tmp_path / "run"
-    (run / "Pr3042").mkdir(parents=True)
-    (run / "Pr3042" / "result.json").write_text(result.model_dump_json())
-    summary = calibrate(run, TF_HCL_CORPUS, tmp_path / "out")
-    (task,) = summary.compared
+    task = _calibrate_corpus_task(tmp_path, TF_HCL_CORPUS, "Pr3042", failures)
     assert [task.failures_of(n) for n in (1, 2)] == [[], [0]]
     assert task.method_of(2) == "error"
