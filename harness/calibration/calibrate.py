@@ -67,6 +67,9 @@ _GENERIC_LINES = {
     "Outputs:",
     "AWSTemplateFormatVersion:'2010-09-09'",
     'AWSTemplateFormatVersion:"2010-09-09"',
+    '"AWSTemplateFormatVersion":"2010-09-09"',
+    '"Resources":{',
+    '"Properties":{',
 }
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
 _EXCEPTION = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b")

@@ -258,3 +258,14 @@ def test_calibrate_an_hcl_corpus_task(tmp_path: Path) -> None:
     task = _calibrate_corpus_task(tmp_path, TF_HCL_CORPUS, "Pr3042", failures)
     assert [task.failures_of(n) for n in (1, 2)] == [[], [0]]
     assert task.method_of(2) == "error"
+
+
+def test_a_provider_validation_error_is_not_a_type_error(vocabulary: Vocabulary) -> None:
+    # dev-tf-hcl Pr5219: the AWS provider's "invalid value for name" is about the name, not its type.
+    doc = (
+        "1. Critical Failure — Security Group Naming\n\n"
+        "```\n│ Error: invalid value for name (cannot begin with sg-)\n```\n"
+    )
+    (item,) = _items(doc)
+    failures = [_failure("HCL006", "aws_db_instance.db: 'multi_az' takes a bool, not the string 'yes'")]
+    assert match_items([item], failures, {}, vocabulary)[0] == []
