@@ -579,16 +579,20 @@ def _same_kind(
     item: WrittenItem, failures: Sequence[Failure], names: list[set[str]], vocabulary: Vocabulary
 ) -> set[int]:
     """Failures of an error kind the item quotes (Terraform's "Unsupported argument", cfn-lint's
-    `E3012`): those that share a name with the item, or the task's only failure of that kind."""
+    `E3012`): those that share a name with the item, or the task's only failure of that kind when
+    the quoted error names nothing to compare."""
     text = "\n".join((item.title, item.text, *item.errors, *item.quoted_code))
     # A lint code is specific enough to be read in the prose too ("would fail cfn-lint (E3504)").
     codes = set(_LINT_CODE.findall(text))
     chosen: set[int] = set()
+    # An error that names things (an argument, a resource) is another error when it shares none of them.
+    names_quoted = bool(_salient("\n".join((*item.errors, *item.quoted_code)))[1])
     kinds = [k for k in vocabulary.kinds if k.in_item(item)]
     for kind in kinds:
         of_kind = [i for i, f in enumerate(failures) if kind.of_failure(f)]
         sharing = {i for i in of_kind if _names_in(text, _code_names(failures[i], names[i], vocabulary))}
-        chosen |= sharing or (set(of_kind) if len(of_kind) == 1 else set())
+        only = set(of_kind) if len(of_kind) == 1 and not names_quoted else set()
+        chosen |= sharing or only
     chosen |= {i for i, f in enumerate(failures) if check_id_of(f.rule_id) in codes}
     return chosen
 

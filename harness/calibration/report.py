@@ -404,7 +404,7 @@ def _method() -> list[str]:
         "2. **error**: an error the item quotes shares its exception type and a name with a failure's error "
         "(or two names); or the item quotes an error of a kind the failure is of (Terraform's \"Unsupported "
         "argument\", cfn-lint's `E3012`: `data/error_kinds.toml`) and shares a name with it, or it is the "
-        "task's only failure of that kind.",
+        "task's only failure of that kind and the quoted error names nothing to compare.",
         "3. **keyword**: the item's title or quoted errors contain a phrase the rule declares in "
         "`calibration_keywords.toml`; only for failures that point at no line, or items whose quoted code "
         "is not in the answer (code found elsewhere means the item is about something else).",

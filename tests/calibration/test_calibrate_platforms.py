@@ -269,3 +269,9 @@ def test_a_provider_validation_error_is_not_a_type_error(vocabulary: Vocabulary)
     (item,) = _items(doc)
     failures = [_failure("HCL006", "aws_db_instance.db: 'multi_az' takes a bool, not the string 'yes'")]
     assert match_items([item], failures, {}, vocabulary)[0] == []
+
+
+def test_the_only_failure_of_a_kind_about_other_names_does_not_match(vocabulary: Vocabulary) -> None:
+    (item,) = _items(UNSUPPORTED)  # about `log_destination_arn` on aws_flow_log
+    failures = [_failure("HCL003", "logs: has no argument 'acl_policy'")]
+    assert match_items([item], failures, {}, vocabulary)[0] == []
