@@ -292,7 +292,10 @@ def wrong_literal_type(ctx: GradeContext) -> Iterator[Hit]:
 def undeclared_reference(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: `var.x`, `local.x`, `module.x`, `data.type.name`, `aws_type.name` or a
     provider alias (`provider = aws.west`) that the root module does not declare, with the
-    closest declared name. Modules' own outputs are not checked (modules are not expanded).
+    closest declared name, and a `provider` given as an expression (`local.providers[each.key]`),
+    which Terraform refuses as an invalid provider reference. Modules' own outputs are not checked
+    (modules are not expanded); provider aliases only when the module configures that provider
+    (the tasks keep theirs in a provider.tf of their own).
 
     Why it matters: Terraform stops at validate with "Reference to undeclared input variable"
     (or resource, local value, module, provider configuration).

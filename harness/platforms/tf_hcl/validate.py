@@ -292,11 +292,26 @@ def _provider_aliases(module: Module) -> Iterator[Diagnostic]:
         for b in module.blocks
         if b.kind == "provider" and b.labels and isinstance(b.body.get("alias"), str)
     }
+    expressions: set[str] = set()
     for block in module.blocks:
         ref = block.body.get("provider") if block.kind in ("resource", "data") else None
         if not isinstance(ref, str):
             continue
         name = ref.removeprefix("${").removesuffix("}").strip()
+        if not _PROVIDER_REF.fullmatch(name) and not re.fullmatch(r"[a-z][a-z0-9-]*", name):
+            if name in expressions:  # one finding for the expression, however many use it
+                continue
+            expressions.add(name)
+            # `provider = local.providers[each.key]`: Terraform takes no expression here.
+            yield _diag(
+                block,
+                "undeclared",
+                f"{_name(block)}: provider {name} is an expression; `provider` takes a provider "
+                "configuration written as `<name>.<alias>` (Invalid provider reference)",
+                _address(block),
+                line=_attr_line(block, "provider"),
+            )
+            continue
         # A module that configures no provider of that name gets it from a file the task keeps
         # (the tasks' own provider.tf): its aliases are not known here.
         if _PROVIDER_REF.fullmatch(name) and name.split(".")[0] in configured and name not in aliases:
