@@ -64,8 +64,8 @@ class Module:
 
 
 def root_dir(paths: list[str]) -> str | None:
-    """The folder Terraform runs in: among folders holding `.tf` files outside `modules/`, the
-    one that configures a provider or backend (by its text), else the one with most files."""
+    """The folder Terraform runs in: among folders holding `.tf` files outside `modules/`, the one
+    with most of them (the shallowest on a tie)."""
     folders: dict[str, int] = {}
     for path in paths:
         if path.endswith(".tf") and "modules" not in path.split("/")[:-1]:
