@@ -66,6 +66,7 @@ BUILTIN_FAMILIES = (
     "graders.tests.static",
     "graders.requirements.rules",
     "graders.tests.run",
+    "graders.hcl.schema",
 )
 
 
@@ -197,6 +198,7 @@ FAMILY_PLATFORMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("graders.requirements.", (CDKTF_PYTHON, TF_HCL)),
     ("graders.aws.", (CDKTF_PYTHON, TF_HCL)),
     ("graders.security.", (CDKTF_PYTHON, TF_HCL)),
+    ("graders.hcl.", (TF_HCL,)),
 )
 
 

@@ -25,6 +25,7 @@ from graders.sites import resource_hit
 from graders.synth.environment_causes import build_step
 from graders.terraform_model import UNRESOLVED, Resource, Stack
 from harness.core.findings import Category, Severity
+from harness.platforms.names import CDKTF_PYTHON
 
 LAMBDA_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg"
 FILE_FUNCTION = re.compile(r"file(?:base64)?(?:sha256|md5|sha1|sha512)?\(\s*\"([^\"]+)\"\s*\)")
@@ -114,6 +115,8 @@ def _path_is_wrong(why: str) -> bool:
     fix_minutes=15,
     needs="terraform",
     version=4,
+    # Asset paths are resolved as cdktf lays them out (cdktf.out/stacks/<stack>/).
+    platforms=(CDKTF_PYTHON,),
 )
 def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an `aws_lambda_function` (or `aws_lambda_layer_version`) whose `filename`

@@ -13,6 +13,7 @@ from graders.terraform_model import Resource, Stack
 from graders.wording import counted, plural
 from harness.core.findings import Category, Severity
 from harness.platforms.cdktf_python.locate import Span
+from harness.platforms.names import CDKTF_PYTHON
 
 R53_DOCS = "https://docs.aws.amazon.com/Route53/latest"
 
@@ -188,6 +189,8 @@ def reserved_domain_name(ctx: GradeContext) -> Iterator[Hit]:
     fix_minutes=5,
     needs="terraform",
     version=2,
+    # The suffix is the CDKTF tasks' convention (ENVIRONMENT_SUFFIX in the app's environment).
+    platforms=(CDKTF_PYTHON,),
 )
 def global_name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an S3 bucket, Cognito domain or IAM role, policy, user, group or instance

@@ -11,14 +11,18 @@ the rule raise, which the registry records as an ERROR outcome: never a failure 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +85,44 @@ def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECO
     return sorted(failed, key=_check_order)
 
 
+# Scans of an answer's own files started ahead of its rules (`scan_files_ahead`), by what they
+# scan: checkov runs in its own process, so it overlaps the parse and validation of the answer.
+# A few at most are kept; one no rule asked for is dropped with the oldest.
+MAX_AHEAD = 8
+_ahead: OrderedDict[str, Future[list[dict[str, Any]]]] = OrderedDict()
+_ahead_lock = threading.Lock()
+_ahead_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkov-ahead")
+
+
+def _files_key(files: dict[str, str], framework: str) -> str:
+    return hashlib.sha256(json.dumps([framework, sorted(files.items())]).encode()).hexdigest()
+
+
+def scan_files_ahead(files: dict[str, str], framework: str) -> None:
+    """Start `run_checkov_files(files, framework)` in the background; the call itself then takes
+    the result."""
+    key = _files_key(files, framework)
+    with _ahead_lock:
+        if key in _ahead:
+            return
+        _ahead[key] = _ahead_pool.submit(_scan_files, dict(files), framework, TIMEOUT_SECONDS)
+        while len(_ahead) > MAX_AHEAD:
+            _ahead.popitem(last=False)
+
+
 def run_checkov_files(
     files: dict[str, str], framework: str, timeout: float = TIMEOUT_SECONDS
 ) -> list[dict[str, Any]]:
     """checkov's failed checks over an answer's own files (`.tf`, a template), read by the
     platform's framework; each gets `path` (workspace-relative) and `lines` (first, last)."""
+    with _ahead_lock:
+        ahead = _ahead.pop(_files_key(files, framework), None)
+    if ahead is not None:
+        return ahead.result()
+    return _scan_files(files, framework, timeout)
+
+
+def _scan_files(files: dict[str, str], framework: str, timeout: float) -> list[dict[str, Any]]:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="iacgrade-checkov-") as tmp:
         root = Path(tmp)
@@ -101,9 +138,20 @@ def run_checkov_files(
     for report in reports:
         for check in (report.get("results") or {}).get("failed_checks") or []:
             lines = check.get("file_line_range") or [0, 0]
-            path = str(check.get("file_path", "")).lstrip("/")
+            path = _relative_to_scan(check, tmp)
             failed.append({**check, "path": path, "lines": (int(lines[0]), int(lines[-1]))})
     return sorted(failed, key=lambda c: (c["path"], c["lines"], str(c.get("check_id", ""))))
+
+
+def _relative_to_scan(check: dict[str, Any], scanned: str) -> str:
+    """The workspace path of the file a check names: checkov gives it absolute or relative to
+    its own working directory (`../iacgrade-checkov-x/main.tf`), not to the scanned folder, whose
+    unique name marks where the workspace path starts."""
+    for key in ("file_abs_path", "file_path"):
+        parts = str(check.get(key) or "").replace("\\", "/").split("/")
+        if Path(scanned).name in parts:
+            return "/".join(parts[len(parts) - parts[::-1].index(Path(scanned).name) :])
+    return str(check.get("file_path", "")).lstrip("/")
 
 
 def without_nulls(value: Any) -> Any:

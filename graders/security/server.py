@@ -30,13 +30,14 @@ def main() -> int:
     os.dup2(2, 1)
     # Ctrl-C at the terminal reaches the whole process group; the grader decides when this ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from checkov.main import Checkov  # type: ignore[import-not-found]  # checkov has its own venv
+    from checkov.main import DEFAULT_RUNNERS, Checkov  # type: ignore[import-not-found]  # own venv
 
     protocol.write(json.dumps({"ready": True}) + "\n")
     protocol.flush()
     for line in sys.stdin:
         try:
             request = json.loads(line)
+            _forget_last_scan(DEFAULT_RUNNERS)
             captured = io.StringIO()
             with contextlib.redirect_stdout(captured):
                 rc = Checkov(["-d", str(request["dir"]), *request.get("args", [])]).run()
@@ -48,6 +49,18 @@ def main() -> int:
         protocol.write(json.dumps(reply) + "\n")
         protocol.flush()
     return 0
+
+
+# What a checkov runner keeps of its last scan: the terraform runner reuses it when set, so a warm
+# process would report every later `.tf` folder as the first one it scanned.
+_SCAN_STATE = ("definitions", "context", "breadcrumbs")
+
+
+def _forget_last_scan(runners: list[object]) -> None:
+    for runner in runners:
+        for attr in _SCAN_STATE:
+            if getattr(runner, attr, None) is not None:
+                setattr(runner, attr, None)
 
 
 if __name__ == "__main__":

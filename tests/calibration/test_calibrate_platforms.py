@@ -125,8 +125,8 @@ def test_template_and_hcl_places_in_a_message_are_failure_spans() -> None:
 def test_the_rule_table_holds_the_rules_of_the_runs_platforms() -> None:
     everything, hcl = _catalogue(), _catalogue((TF_HCL,))
     # PY rules read Python source: no HCL run can fire them. TF rules read the Terraform model both map into.
-    assert {"PY001", "TF001"} <= set(everything)
-    assert "TF001" in hcl and "PY001" not in hcl
+    assert {"PY001", "TF005"} <= set(everything)
+    assert "TF005" in hcl and "PY001" not in hcl
 
 
 def _task(metadata: dict[str, str]) -> TaskCalibration:
