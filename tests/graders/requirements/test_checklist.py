@@ -193,3 +193,25 @@ def test_code_fences_state_no_requirement() -> None:
     # Pr7824 L155-170: code examples.
     prompt = "```python\n# WRONG:\n# force_destroy=False  # Will block cleanup\n```\n"
     assert checklist(prompt) == []
+
+
+def test_a_forbidden_resource_and_alternatives_to_document_are_no_requirement() -> None:
+    # dev-tf-hcl Pr7163 L79 and L94-96: health checks are forbidden, failover is only documented.
+    prompt = (
+        "### Constraints\n\n"
+        "- Do not create Route53 health checks (they don't work with RDS DNS endpoints)\n\n"
+        "Alternative approaches for DNS failover (document in README):\n"
+        "- Application-level health checks with Route53 updates via Lambda\n"
+        "- Manual DNS updates triggered by CloudWatch alarms\n"
+    )
+    assert checklist(prompt) == []
+    # The same subject asked for plainly still counts.
+    [asked] = checklist("- Set up Route53 health checks for the primary endpoint\n")
+    assert (asked.rule_id, asked.aspect) == ("REQ002", "health_checks")
+
+
+def test_a_lifecycle_expiry_is_no_request_to_empty_buckets_on_destroy() -> None:
+    # dev-tf-hcl Pr1444 L21, against dev Pr6739 L110.
+    assert _only("- Apply lifecycle rules to delete objects older than 365 days.\n", "destroy") == []
+    [destroy] = _only("- S3 buckets must be configured for automatic deletion on stack destroy\n", "destroy")
+    assert destroy.aspect == "force_destroy"
