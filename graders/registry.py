@@ -33,7 +33,7 @@ from harness.core.findings import (
 from harness.core.plugins import import_plugins
 from harness.core.synth import PLACEHOLDER_MARKER
 from harness.platforms.cdktf_python.locate import statement_span
-from harness.platforms.names import CDKTF_PYTHON, TF_HCL
+from harness.platforms.names import CDKTF_PYTHON, CFN, TF_HCL
 
 if TYPE_CHECKING:
     from graders.context import GradeContext
@@ -66,6 +66,7 @@ BUILTIN_FAMILIES = (
     "graders.tests.static",
     "graders.requirements.rules",
     "graders.tests.run",
+    "graders.cfn.template",
 )
 
 
@@ -196,7 +197,9 @@ FAMILY_PLATFORMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("graders.terraform.", (CDKTF_PYTHON, TF_HCL)),
     ("graders.requirements.", (CDKTF_PYTHON, TF_HCL)),
     ("graders.aws.", (CDKTF_PYTHON, TF_HCL)),
-    ("graders.security.", (CDKTF_PYTHON, TF_HCL)),
+    # checkov scans a template itself (`--framework cloudformation`, Platform.scan_input).
+    ("graders.security.", (CDKTF_PYTHON, TF_HCL, CFN)),
+    ("graders.cfn.", (CFN,)),
 )
 
 
