@@ -77,3 +77,39 @@ def test_only_a_python_launcher_has_an_interpreter(tmp_path: Path) -> None:
     assert script_interpreter([str(script)]) is None
     assert script_interpreter(["/bin/false"]) is None
     assert script_interpreter(["a", "b"]) is None
+
+
+OPEN_SSH_TEMPLATE = """Resources:
+  Ssh:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: ssh
+      SecurityGroupIngress:
+        - IpProtocol: tcp
+          FromPort: 22
+          ToPort: 22
+          CidrIp: 0.0.0.0/0
+"""
+
+
+def test_the_server_alternating_frameworks_finds_what_a_process_per_scan_finds(
+    stack_dir: str, tmp_path: Path
+) -> None:
+    """A CDKTF stack (terraform_json) and a template (cloudformation) scanned in turn on one warm
+    server: each scan finds what a fresh checkov process finds, so no runner state carries over."""
+    command = checkov_command()
+    if script_interpreter(command) is None:
+        pytest.skip("checkov here is not a Python script: there is no server to compare")
+    template_dir = tmp_path / "template"
+    (template_dir / "lib").mkdir(parents=True)
+    (template_dir / "lib" / "TapStack.yml").write_text(OPEN_SSH_TEMPLATE, encoding="utf-8")
+    cfn_args = ["--framework", "cloudformation", *ARGS[2:]]
+    scans = [(stack_dir, ARGS), (str(template_dir), cfn_args)] * 2
+    runner = CheckovRunner()
+    try:
+        served = [runner.scan(command, d, a, 120) for d, a in scans]
+    finally:
+        runner.close()
+    expected = [checkov_runner._scan_by_process(command, d, a, 120) for d, a in scans[:2]] * 2
+    assert ("CKV_AWS_24", "AWS::EC2::SecurityGroup.Ssh") in failed(expected[1].stdout)
+    assert [failed(s.stdout) for s in served] == [failed(e.stdout) for e in expected]
