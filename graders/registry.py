@@ -67,6 +67,7 @@ BUILTIN_FAMILIES = (
     "graders.requirements.rules",
     "graders.tests.run",
     "graders.cfn.template",
+    "graders.cfn.lambdas",
 )
 
 

@@ -33,10 +33,13 @@ def severity_table() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def graded(code: str) -> tuple[Severity, Category] | None:
-    """A cfn-lint check's severity and category, None when its findings are dropped."""
+def graded(code: str, message: str = "") -> tuple[Severity, Category] | None:
+    """A cfn-lint check's severity and category, None when its findings (or this message of
+    them) are dropped."""
     table = severity_table()
     if code in table.get("drop", {}):
+        return None
+    if any(part in message for part in table.get("drop_messages", {}).get(code, {}).get("containing", ())):
         return None
     override = table.get("overrides", {}).get(code, {})
     severity = override.get("severity") or table["classes"].get(code[:1])
@@ -177,7 +180,7 @@ def cfn_lint_check_failed(ctx: GradeContext) -> Iterator[Hit]:
     for d in synth.diagnostics:
         if d.tool != "cfn-lint":
             continue
-        grade = graded(d.code)
+        grade = graded(d.code, d.message)
         if grade is None:
             continue
         yield _lint_hit(ctx, d, *grade)
