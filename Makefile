@@ -79,9 +79,11 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 # Grades BENCH_TASKS corpus tasks by hand-style processes, cold and from cache; writes bench/results.json.
+# Then the per-answer cost of CloudFormation answers (dev-cfn-yaml) in one warm process.
 BENCH_TASKS ?= 20
 bench: setup
 	$(BIN)/python scripts/bench.py --tasks $(BENCH_TASKS)
+	$(BIN)/python scripts/bench_cfn.py
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache

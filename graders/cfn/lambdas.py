@@ -41,7 +41,9 @@ def _defines(code: str, runtime: str, name: str) -> bool | None:
     id="CFN004",
     name="inline-handler-not-defined",
     title="The Lambda handler is not in its inline code",
-    severity=Severity.CRITICAL,
+    # High, not Critical: the stack deploys (CloudFormation never runs the code); the function
+    # fails when it is called.
+    severity=Severity.HIGH,
     category=Category.API_CONSISTENCY,
     rationale=(
         "The function's Handler names a module or function its inline ZipFile code does not have, "
@@ -49,8 +51,8 @@ def _defines(code: str, runtime: str, name: str) -> bool | None:
     ),
     docs=ZIPFILE_DOCS,
     impact=(
-        "Deployment Blocker: Every invocation fails with Runtime.ImportModuleError or HandlerNotFound",
-        "Integration Failure: Custom resources backed by the function never answer, the stack hangs",
+        "Integration Failure: Every invocation fails with Runtime.ImportModuleError or HandlerNotFound",
+        "Deployment Risk: A custom resource backed by the function never answers and its stack waits",
     ),
     fix_minutes=2,
     needs="terraform",

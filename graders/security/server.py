@@ -30,13 +30,17 @@ def main() -> int:
     os.dup2(2, 1)
     # Ctrl-C at the terminal reaches the whole process group; the grader decides when this ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from checkov.main import Checkov  # type: ignore[import-not-found]  # checkov has its own venv
+    # checkov has its own venv.
+    from checkov import main as checkov_main  # type: ignore[import-not-found]
+
+    Checkov = checkov_main.Checkov
 
     protocol.write(json.dumps({"ready": True}) + "\n")
     protocol.flush()
     for line in sys.stdin:
         try:
             request = json.loads(line)
+            _fresh_runners(checkov_main, request.get("args", []))
             captured = io.StringIO()
             with contextlib.redirect_stdout(captured):
                 rc = Checkov(["-d", str(request["dir"]), *request.get("args", [])]).run()
@@ -48,6 +52,17 @@ def main() -> int:
         protocol.write(json.dumps(reply) + "\n")
         protocol.flush()
     return 0
+
+
+def _fresh_runners(checkov_main: object, args: list[str]) -> None:
+    """New instances of the runners of the scan's frameworks. checkov keeps one instance of each
+    runner for the process (`DEFAULT_RUNNERS`), and its CloudFormation runner parses templates
+    only when it holds none yet: a second scan would report the first scan's templates."""
+    frameworks = {args[i + 1] for i, a in enumerate(args[:-1]) if a == "--framework"}
+    runners = getattr(checkov_main, "DEFAULT_RUNNERS", [])
+    for i, runner in enumerate(runners):
+        if getattr(runner, "check_type", None) in frameworks:
+            runners[i] = type(runner)()
 
 
 if __name__ == "__main__":

@@ -95,21 +95,27 @@ OPEN_SSH_TEMPLATE = """Resources:
 def test_the_server_alternating_frameworks_finds_what_a_process_per_scan_finds(
     stack_dir: str, tmp_path: Path
 ) -> None:
-    """A CDKTF stack (terraform_json) and a template (cloudformation) scanned in turn on one warm
-    server: each scan finds what a fresh checkov process finds, so no runner state carries over."""
+    """A CDKTF stack (terraform_json) and two templates (cloudformation) scanned in turn on one
+    warm server: each scan finds what a fresh checkov process finds, so no runner state (checkov
+    keeps its parsed templates on its runner) carries over from one scan to the next."""
     command = checkov_command()
     if script_interpreter(command) is None:
         pytest.skip("checkov here is not a Python script: there is no server to compare")
-    template_dir = tmp_path / "template"
-    (template_dir / "lib").mkdir(parents=True)
-    (template_dir / "lib" / "TapStack.yml").write_text(OPEN_SSH_TEMPLATE, encoding="utf-8")
+    templates = []
+    for name, port in (("ssh", 22), ("rdp", 3389)):
+        folder = tmp_path / name
+        (folder / "lib").mkdir(parents=True)
+        text = OPEN_SSH_TEMPLATE.replace("22", str(port))
+        (folder / "lib" / "TapStack.yml").write_text(text, encoding="utf-8")
+        templates.append(str(folder))
     cfn_args = ["--framework", "cloudformation", *ARGS[2:]]
-    scans = [(stack_dir, ARGS), (str(template_dir), cfn_args)] * 2
+    scans = [(stack_dir, ARGS), (templates[0], cfn_args), (stack_dir, ARGS), (templates[1], cfn_args)]
     runner = CheckovRunner()
     try:
-        served = [runner.scan(command, d, a, 120) for d, a in scans]
+        served = [failed(runner.scan(command, d, a, 120).stdout) for d, a in scans]
     finally:
         runner.close()
-    expected = [checkov_runner._scan_by_process(command, d, a, 120) for d, a in scans[:2]] * 2
-    assert ("CKV_AWS_24", "AWS::EC2::SecurityGroup.Ssh") in failed(expected[1].stdout)
-    assert [failed(s.stdout) for s in served] == [failed(e.stdout) for e in expected]
+    expected = [failed(checkov_runner._scan_by_process(command, d, a, 120).stdout) for d, a in scans]
+    assert ("CKV_AWS_24", "AWS::EC2::SecurityGroup.Ssh") in expected[1]
+    assert ("CKV_AWS_25", "AWS::EC2::SecurityGroup.Ssh") in expected[3]
+    assert served == expected
