@@ -11,14 +11,18 @@ the rule raise, which the registry records as an ERROR outcome: never a failure 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +85,48 @@ def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECO
     return sorted(failed, key=_check_order)
 
 
+# Scans started ahead of the rule that reads them (`prefetch_files`), by what they scan; only the
+# last few are kept, so a scan no rule asks for (a result served from the cache) is let go.
+_PREFETCHED: OrderedDict[str, Future[list[dict[str, Any]]]] = OrderedDict()
+_PREFETCH_KEEP = 4
+_prefetch_lock = threading.Lock()
+_prefetch_pool: ThreadPoolExecutor | None = None
+
+
+def prefetch_files(files: dict[str, str], framework: str) -> None:
+    """Start checkov on an answer's own files now, in the background, so that its scan (its own
+    process) overlaps the platform's validation in this one; `run_checkov_files` then waits for it."""
+    global _prefetch_pool
+    key = _files_key(files, framework)
+    with _prefetch_lock:
+        if key in _PREFETCHED:
+            return
+        if _prefetch_pool is None:
+            _prefetch_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkov-prefetch")
+        _PREFETCHED[key] = _prefetch_pool.submit(_scan_files, dict(files), framework, TIMEOUT_SECONDS)
+        while len(_PREFETCHED) > _PREFETCH_KEEP:
+            _PREFETCHED.popitem(last=False)
+
+
 def run_checkov_files(
     files: dict[str, str], framework: str, timeout: float = TIMEOUT_SECONDS
 ) -> list[dict[str, Any]]:
     """checkov's failed checks over an answer's own files (`.tf`, a template), read by the
-    platform's framework; each gets `path` (workspace-relative) and `lines` (first, last)."""
+    platform's framework; each gets `path` (workspace-relative) and `lines` (first, last). A scan
+    `prefetch_files` started for the same files is waited for rather than run again."""
+    with _prefetch_lock:
+        started = _PREFETCHED.pop(_files_key(files, framework), None)
+    if started is not None:
+        return started.result(timeout=timeout)
+    return _scan_files(files, framework, timeout)
+
+
+def _files_key(files: dict[str, str], framework: str) -> str:
+    payload = json.dumps({"files": files, "framework": framework}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _scan_files(files: dict[str, str], framework: str, timeout: float) -> list[dict[str, Any]]:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="iacgrade-checkov-") as tmp:
         root = Path(tmp)

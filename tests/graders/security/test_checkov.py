@@ -65,3 +65,17 @@ def test_checkov_reads_an_answers_own_files_in_their_framework() -> None:
     assert [(c["path"], c["lines"], c["resource"]) for c in ssh] == [
         ("lib/main.tf", (1, 9), "aws_security_group.ssh")
     ]
+
+
+def test_a_prefetched_scan_is_the_scan_the_rule_gets() -> None:
+    files = {"lib/main.tf": OPEN_SSH_TF}
+    scan.prefetch_files(files, "terraform")
+    assert scan._files_key(files, "terraform") in scan._PREFETCHED
+    prefetched = scan.run_checkov_files(files, "terraform")
+    assert scan._files_key(files, "terraform") not in scan._PREFETCHED
+
+    def seen(checks: list[dict[str, object]]) -> list[tuple[object, ...]]:
+        return [(c["check_id"], c["path"], c["lines"], c["resource"]) for c in checks]
+
+    assert seen(prefetched) == seen(scan.run_checkov_files(files, "terraform"))
+    assert any(c["check_id"] == "CKV_AWS_24" for c in prefetched)
