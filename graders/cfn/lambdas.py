@@ -56,6 +56,8 @@ def _defines(code: str, runtime: str, name: str) -> bool | None:
     ),
     fix_minutes=2,
     needs="terraform",
+    # 2: High rather than Critical.
+    version=2,
     platforms=(CFN,),
 )
 def inline_handler_not_defined(ctx: GradeContext) -> Iterator[Hit]:
