@@ -32,7 +32,7 @@ _LANGUAGES = ("yaml", "yml", "json")
 class CloudFormation:
     name = CFN
     label = "CloudFormation"
-    code_kind = "CloudFormation template"
+    code_kind = "template"
     main_kind = "template"
 
     def matches(self, metadata: Mapping[str, Any]) -> bool:
