@@ -25,6 +25,7 @@ FAMILY_FOLDERS = {
     "security": ("SEC",),
     "tests": ("TST",),
     "requirements": ("REQ",),
+    "hcl": ("HCL",),
 }
 _REGISTRY_END = "\n)\n"
 

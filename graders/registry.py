@@ -66,6 +66,7 @@ BUILTIN_FAMILIES = (
     "graders.tests.static",
     "graders.requirements.rules",
     "graders.tests.run",
+    "graders.hcl.schema",
     "graders.cfn.template",
     "graders.cfn.lambdas",
 )
@@ -200,6 +201,7 @@ FAMILY_PLATFORMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("graders.aws.", (CDKTF_PYTHON, TF_HCL)),
     # checkov scans a template itself (`--framework cloudformation`, Platform.scan_input).
     ("graders.security.", (CDKTF_PYTHON, TF_HCL, CFN)),
+    ("graders.hcl.", (TF_HCL,)),
     ("graders.cfn.", (CFN,)),
 )
 

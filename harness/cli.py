@@ -324,8 +324,12 @@ def platforms() -> None:
 @app.command()
 def calibrate(
     run_dir: Annotated[Path, typer.Argument(help="A run directory (`iacgrade run --out`).")],
-    corpus_dir: Annotated[
-        Path, typer.Argument(help="The tasks it graded, with written analyses (`MODEL_FAILURES.md`).")
+    corpus_dirs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="The corpora whose tasks it graded, with written analyses (`MODEL_FAILURES.md`); "
+            "a task is looked up in each, in order."
+        ),
     ],
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Where calibration.md/.csv go (default: RUN_DIR).")
@@ -340,11 +344,11 @@ def calibrate(
     from harness.calibration.report import calibrate as run_calibration
 
     try:
-        check_inputs(run_dir, corpus_dir, keywords)
+        check_inputs(run_dir, corpus_dirs, keywords)
     except CalibrationError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_USAGE) from exc
-    summary = run_calibration(run_dir, corpus_dir, out, keywords=keywords)
+    summary = run_calibration(run_dir, corpus_dirs, out, keywords=keywords)
     crit, crit_high = summary.recall_of("Critical"), summary.recall_of("Critical", "High")
     console.print(
         f"{counted(len(summary.compared), 'task')} compared; "

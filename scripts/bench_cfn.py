@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from graders.context import GradeContext  # noqa: E402
 from graders.registry import load_rules, run_rules  # noqa: E402
-from graders.security.scan import prefetch_files, run_checkov_files  # noqa: E402
+from graders.security.scan import run_checkov_files, scan_files_ahead  # noqa: E402
 from harness.core.tasks import load_task  # noqa: E402
 from harness.pipeline.materialise import build_workspace  # noqa: E402
 from harness.platforms.base import SynthSettings  # noqa: E402
@@ -66,7 +66,7 @@ def main() -> int:
             scan = platform.scan_input(ws) if ws.has_code else None
             if scan is not None:
                 # As the pipeline does (harness/pipeline/grade.py): checkov overlaps cfn-lint.
-                prefetch_files(scan.files, scan.framework)
+                scan_files_ahead(scan.files, scan.framework)
             if ws.has_code:
                 synth = platform.plan_synth(ws, SynthSettings(env=region, timeout=60), None).in_process()
             synthed = time.perf_counter()

@@ -9,6 +9,7 @@ REPO = TESTS.parent
 # The archived tasks live beside the repository (../shared), never inside it.
 SHARED = REPO.parent / "shared"
 DEV_CORPUS = SHARED / "corpus" / "dev"
+TF_HCL_CORPUS = SHARED / "corpus" / "dev-tf-hcl"
 CFN_CORPUS = SHARED / "corpus" / "dev-cfn-yaml"
 SEED_ANALYSIS = SHARED / "reference" / "seed-analysis.md"
 TASKS = REPO / "tasks"

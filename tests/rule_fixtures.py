@@ -13,7 +13,7 @@ import json
 import re
 import tomllib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from harness.core.workspace import Workspace
 from harness.platforms.base import SynthSettings
 from harness.platforms.cdktf_python.platform import CdktfPython
 from harness.platforms.cfn.platform import CloudFormation
+from harness.platforms.tf_hcl.platform import TerraformHcl, synthesize
 
 # tests/rules/<family>/<RULE_ID>/: family is the rule's grader package (graders/<family>/).
 RULES_DIR = Path(__file__).parent / "rules"
@@ -95,13 +96,20 @@ class Case:
         }
 
     def context(self) -> GradeContext:
+        metadata_path = self.path / METADATA_FILE
+        metadata = json.loads(metadata_path.read_text(encoding="utf-8")) if metadata_path.is_file() else {}
         ws = workspace_of(self.files(), task_id=f"{self.rule_id}-{self.name}", origin="answer:fixture")
+        if not ws.has_code and TerraformHcl().matches(metadata):
+            ws = replace(ws, platform=TerraformHcl.name)
         synth_path = self.path / "synth.json"
         if synth_path.is_file():
             synth = SynthResult.from_reply(json.loads(synth_path.read_text(encoding="utf-8")))
         elif ws.platform == CloudFormation.name and ws.has_code:
             # A template is linted and mapped in process by real cfn-lint: nothing to save.
             synth = CloudFormation().plan_synth(ws, SynthSettings(env={}, timeout=60), None).in_process()
+        elif ws.platform == TerraformHcl.name and ws.has_code:
+            # HCL is parsed and validated in process: the real result, never a saved one.
+            synth = synthesize(ws.files)
         else:
             synth = SynthResult(status=SynthStatus.SKIPPED if not ws.has_code else SynthStatus.OK)
         # The environment the fixture assumes (Settings fields), when not the default profile's.
@@ -111,9 +119,8 @@ class Case:
             if settings_path.is_file()
             else Settings()
         )
-        prompt_path, metadata_path = self.path / PROMPT_FILE, self.path / METADATA_FILE
+        prompt_path = self.path / PROMPT_FILE
         prompt = prompt_path.read_text(encoding="utf-8") if prompt_path.is_file() else ""
-        metadata = json.loads(metadata_path.read_text(encoding="utf-8")) if metadata_path.is_file() else {}
         return GradeContext(ws, synth, metadata=metadata, settings=settings, prompt=prompt)
 
     def case(self) -> dict[str, Any]:
@@ -206,7 +213,12 @@ def _severity_mismatches(located: list[Finding], markers: list[Marker]) -> list[
 
 def workspace_of(answer: dict[str, str], task_id: str = "t", origin: str = "answer:test") -> Workspace:
     """The model-side workspace of answer files, laid out as the CDKTF-Python platform does (as
-    the CloudFormation platform does when they hold a template and no Python)."""
+    the Terraform HCL platform does when they are `.tf` files and no Python, as the
+    CloudFormation platform does when they hold a template and no Python)."""
+    hcl = TerraformHcl()
+    if hcl.has_code(answer) and not any(p.endswith(".py") for p in answer):
+        layout = hcl.layout(answer, {}, {p: origin for p in answer})
+        return Workspace.from_layout(task_id, "model", layout, platform=hcl.name)
     cfn = CloudFormation()
     if not any(p.endswith(".py") for p in answer) and (cfn.has_code(answer) or _cfn_case(task_id)):
         origins = {p: origin for p in answer}

@@ -115,6 +115,8 @@ def _path_is_wrong(why: str) -> bool:
     fix_minutes=15,
     needs="terraform",
     version=4,
+    # Asset paths are resolved as cdktf lays them out (cdktf.out/stacks/<stack>/).
+    platforms=(CDKTF_PYTHON,),
 )
 def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an `aws_lambda_function` (or `aws_lambda_layer_version`) whose `filename`

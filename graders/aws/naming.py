@@ -191,6 +191,8 @@ def reserved_domain_name(ctx: GradeContext) -> Iterator[Hit]:
     fix_minutes=5,
     needs="terraform",
     version=2,
+    # The suffix is the CDKTF tasks' convention (ENVIRONMENT_SUFFIX in the app's environment).
+    platforms=(CDKTF_PYTHON,),
 )
 def global_name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an S3 bucket, Cognito domain or IAM role, policy, user, group or instance

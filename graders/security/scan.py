@@ -85,45 +85,41 @@ def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECO
     return sorted(failed, key=_check_order)
 
 
-# Scans started ahead of the rule that reads them (`prefetch_files`), by what they scan; only the
-# last few are kept, so a scan no rule asks for (a result served from the cache) is let go.
-_PREFETCHED: OrderedDict[str, Future[list[dict[str, Any]]]] = OrderedDict()
-_PREFETCH_KEEP = 4
-_prefetch_lock = threading.Lock()
-_prefetch_pool: ThreadPoolExecutor | None = None
+# Scans of an answer's own files started ahead of its rules (`scan_files_ahead`), by what they
+# scan: checkov runs in its own process, so it overlaps the parse and validation of the answer.
+# A few at most are kept; one no rule asked for is dropped with the oldest.
+MAX_AHEAD = 8
+_ahead: OrderedDict[str, Future[list[dict[str, Any]]]] = OrderedDict()
+_ahead_lock = threading.Lock()
+_ahead_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkov-ahead")
 
 
-def prefetch_files(files: dict[str, str], framework: str) -> None:
-    """Start checkov on an answer's own files now, in the background, so that its scan (its own
-    process) overlaps the platform's validation in this one; `run_checkov_files` then waits for it."""
-    global _prefetch_pool
+def _files_key(files: dict[str, str], framework: str) -> str:
+    return hashlib.sha256(json.dumps([framework, sorted(files.items())]).encode()).hexdigest()
+
+
+def scan_files_ahead(files: dict[str, str], framework: str) -> None:
+    """Start `run_checkov_files(files, framework)` in the background; the call itself then takes
+    the result."""
     key = _files_key(files, framework)
-    with _prefetch_lock:
-        if key in _PREFETCHED:
+    with _ahead_lock:
+        if key in _ahead:
             return
-        if _prefetch_pool is None:
-            _prefetch_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkov-prefetch")
-        _PREFETCHED[key] = _prefetch_pool.submit(_scan_files, dict(files), framework, TIMEOUT_SECONDS)
-        while len(_PREFETCHED) > _PREFETCH_KEEP:
-            _PREFETCHED.popitem(last=False)
+        _ahead[key] = _ahead_pool.submit(_scan_files, dict(files), framework, TIMEOUT_SECONDS)
+        while len(_ahead) > MAX_AHEAD:
+            _ahead.popitem(last=False)
 
 
 def run_checkov_files(
     files: dict[str, str], framework: str, timeout: float = TIMEOUT_SECONDS
 ) -> list[dict[str, Any]]:
     """checkov's failed checks over an answer's own files (`.tf`, a template), read by the
-    platform's framework; each gets `path` (workspace-relative) and `lines` (first, last). A scan
-    `prefetch_files` started for the same files is waited for rather than run again."""
-    with _prefetch_lock:
-        started = _PREFETCHED.pop(_files_key(files, framework), None)
-    if started is not None:
-        return started.result(timeout=timeout)
+    platform's framework; each gets `path` (workspace-relative) and `lines` (first, last)."""
+    with _ahead_lock:
+        ahead = _ahead.pop(_files_key(files, framework), None)
+    if ahead is not None:
+        return ahead.result()
     return _scan_files(files, framework, timeout)
-
-
-def _files_key(files: dict[str, str], framework: str) -> str:
-    payload = json.dumps({"files": files, "framework": framework}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _scan_files(files: dict[str, str], framework: str, timeout: float) -> list[dict[str, Any]]:
@@ -142,9 +138,20 @@ def _scan_files(files: dict[str, str], framework: str, timeout: float) -> list[d
     for report in reports:
         for check in (report.get("results") or {}).get("failed_checks") or []:
             lines = check.get("file_line_range") or [0, 0]
-            path = str(check.get("file_path", "")).lstrip("/")
+            path = _relative_to_scan(check, tmp)
             failed.append({**check, "path": path, "lines": (int(lines[0]), int(lines[-1]))})
     return sorted(failed, key=lambda c: (c["path"], c["lines"], str(c.get("check_id", ""))))
+
+
+def _relative_to_scan(check: dict[str, Any], scanned: str) -> str:
+    """The workspace path of the file a check names: checkov gives it absolute or relative to
+    its own working directory (`../iacgrade-checkov-x/main.tf`), not to the scanned folder, whose
+    unique name marks where the workspace path starts."""
+    for key in ("file_abs_path", "file_path"):
+        parts = str(check.get(key) or "").replace("\\", "/").split("/")
+        if Path(scanned).name in parts:
+            return "/".join(parts[len(parts) - parts[::-1].index(Path(scanned).name) :])
+    return str(check.get("file_path", "")).lstrip("/")
 
 
 def without_nulls(value: Any) -> Any:
@@ -235,9 +242,7 @@ def _address(index: list[tuple[int, str]], first_line: int, resource: str) -> st
     needs="terraform",
     # 2: each finding carries its checkov check id (`SEC:CKV_AWS_24`) rather than SEC001.
     # 3: checkov reads the JSON without cdktf's nulls, which hid open ingress blocks from it.
-    # 4: the warm server gives each scan fresh runners (it reported a first template's checks for
-    # every later one).
-    version=4,
+    version=3,
     runs_checks=True,
 )
 def checkov_security_check_failed(ctx: GradeContext) -> Iterator[Hit]:

@@ -30,17 +30,14 @@ def main() -> int:
     os.dup2(2, 1)
     # Ctrl-C at the terminal reaches the whole process group; the grader decides when this ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # checkov has its own venv.
-    from checkov import main as checkov_main  # type: ignore[import-not-found]
-
-    Checkov = checkov_main.Checkov
+    from checkov.main import DEFAULT_RUNNERS, Checkov  # type: ignore[import-not-found]  # own venv
 
     protocol.write(json.dumps({"ready": True}) + "\n")
     protocol.flush()
     for line in sys.stdin:
         try:
             request = json.loads(line)
-            _fresh_runners(checkov_main, request.get("args", []))
+            _forget_last_scan(DEFAULT_RUNNERS)
             captured = io.StringIO()
             with contextlib.redirect_stdout(captured):
                 rc = Checkov(["-d", str(request["dir"]), *request.get("args", [])]).run()
@@ -54,15 +51,16 @@ def main() -> int:
     return 0
 
 
-def _fresh_runners(checkov_main: object, args: list[str]) -> None:
-    """New instances of the runners of the scan's frameworks. checkov keeps one instance of each
-    runner for the process (`DEFAULT_RUNNERS`), and its CloudFormation runner parses templates
-    only when it holds none yet: a second scan would report the first scan's templates."""
-    frameworks = {args[i + 1] for i, a in enumerate(args[:-1]) if a == "--framework"}
-    runners = getattr(checkov_main, "DEFAULT_RUNNERS", [])
-    for i, runner in enumerate(runners):
-        if getattr(runner, "check_type", None) in frameworks:
-            runners[i] = type(runner)()
+# What a checkov runner keeps of its last scan: the terraform runner reuses it when set, so a warm
+# process would report every later `.tf` folder as the first one it scanned.
+_SCAN_STATE = ("definitions", "context", "breadcrumbs")
+
+
+def _forget_last_scan(runners: list[object]) -> None:
+    for runner in runners:
+        for attr in _SCAN_STATE:
+            if getattr(runner, attr, None) is not None:
+                setattr(runner, attr, None)
 
 
 if __name__ == "__main__":

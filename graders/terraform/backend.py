@@ -10,6 +10,7 @@ from graders.registry import Hit, rule
 from graders.sites import stack_class_span
 from harness.core.findings import Category, Location, Severity
 from harness.platforms.cdktf_python.locate import quote
+from harness.platforms.names import CDKTF_PYTHON
 
 BACKEND_DOCS = (
     "https://developer.hashicorp.com/terraform/language/backend/s3",
@@ -38,6 +39,8 @@ BACKEND_DOCS = (
     fix_minutes=10,
     # 3: the S3 backend's encryption and locking moved to TF005 and TF006.
     version=3,
+    # A missing backend is read as cdktf writes it (its own `local` fallback).
+    platforms=(CDKTF_PYTHON,),
 )
 def missing_remote_state_backend(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a stack with no remote state backend, or a backend other than S3. An S3
@@ -183,7 +186,9 @@ def _s3_backends(ctx: GradeContext) -> Iterator[tuple[str, dict[str, Any], Locat
     """(stack, S3 backend block, site, evidence) of every stack that stores state in S3."""
     for stack, doc in sorted((ctx.terraform or {}).items()):
         backends = (doc.get("terraform") or {}).get("backend") or {}
-        if "s3" in backends:
+        # `backend "s3" {}` in HCL is a partial configuration: bucket, encryption and locking come
+        # from `terraform init -backend-config`, which no answer shows (cdktf always writes them).
+        if backends.get("s3"):
             where, evidence = _stack_site(ctx, stack)
             yield stack, backends["s3"] or {}, where, evidence
 

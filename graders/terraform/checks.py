@@ -14,6 +14,7 @@ from graders.terraform_model import INTERPOLATION, Stack, strings
 from harness.core.findings import Category, Location, Severity
 from harness.core.profile import LATEST
 from harness.platforms.cdktf_python.locate import Span, callee_name, iter_calls, quote, statement_span
+from harness.platforms.names import CDKTF_PYTHON
 
 TF_DOCS = "https://developer.hashicorp.com/terraform"
 
@@ -168,6 +169,8 @@ def stack_without_outputs(ctx: GradeContext) -> Iterator[Hit]:
     impact=("Deployment Blocker: `terraform plan` fails (Reference to undeclared resource)",),
     fix_minutes=5,
     needs="terraform",
+    # HCL answers get HCL007, which reads the expressions as written rather than as synthesized.
+    platforms=(CDKTF_PYTHON,),
 )
 def reference_to_undeclared_object(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a resource whose `provider` names an alias no provider block declares, or

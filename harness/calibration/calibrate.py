@@ -58,12 +58,28 @@ _GENERIC_LINES = {
     "app.synth()",
     "app=App()",
     "fromconstructsimportConstruct",
+    # The skeleton of every HCL module and CloudFormation template.
+    "terraform{",
+    "required_providers{",
+    "Resources:",
+    "Properties:",
+    "Parameters:",
+    "Outputs:",
+    "AWSTemplateFormatVersion:'2010-09-09'",
+    'AWSTemplateFormatVersion:"2010-09-09"',
+    '"AWSTemplateFormatVersion":"2010-09-09"',
+    '"Resources":{',
+    '"Properties":{',
 }
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{3,}")
 _EXCEPTION = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b")
 _IDENT_ANY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_PATH_IN_TEXT = re.compile(r"[\w.-]*(?:/[\w.-]+)+(?::\d+)?|[\w-]+\.py(?::\d+)?")
-_PLACE = re.compile(r"(?P<path>[\w./-]+\.py):(?P<line>\d+)")
+# The answers' source files on every platform: Python, HCL, CloudFormation templates, TypeScript.
+_SOURCE_EXT = r"(?:py|tf|tfvars|hcl|ya?ml|json|ts|js)"
+_PATH_IN_TEXT = re.compile(r"[\w.-]*(?:/[\w.-]+)+(?::\d+)?|[\w-]+\." + _SOURCE_EXT + r"\b(?::\d+)?")
+_PLACE = re.compile(r"(?P<path>[\w./-]+\." + _SOURCE_EXT + r"):(?P<line>\d+)")
+# cfn-lint's check ids as reviewers quote them ("E3012") and as its failures carry them ("CFN:E3012").
+_LINT_CODE = re.compile(r"\b[EWI]\d{4}\b")
 # Words of any failure message or item: they tell no two failures apart.
 _STOP_WORDS = {
     "about",
@@ -140,11 +156,43 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class ErrorKind:
+    """A kind of validate or deploy error, in the words reviewers quote and the failures carry."""
+
+    name: str
+    written: tuple[str, ...]
+    failure: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+
+    def in_item(self, item: WrittenItem) -> bool:
+        text = "\n".join((item.title, *item.errors, *item.quoted_code))
+        return any(_has_phrase(text, p) for p in self.written)
+
+    def of_failure(self, failure: Failure) -> bool:
+        if failure.rule_id in self.rules:
+            return True
+        text = f"{failure.error}\n{failure.message}"
+        return any(_has_phrase(text, p) for p in (*self.written, *self.failure))
+
+
+def load_error_kinds() -> tuple[ErrorKind, ...]:
+    """The built-in error kinds (`data/error_kinds.toml`)."""
+    path = package_files("harness.calibration") / "data" / "error_kinds.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return tuple(
+        ErrorKind(name, tuple(k.get("written", ())), tuple(k.get("failure", ())), tuple(k.get("rules", ())))
+        for name, k in data.get("kinds", {}).items()
+    )
+
+
+@dataclass(frozen=True)
 class Vocabulary:
-    """Rule keywords (the registered rules' metadata) and item topics (`calibration_keywords.toml`)."""
+    """Rule keywords (the registered rules' metadata), item topics (`calibration_keywords.toml`) and
+    error kinds (`error_kinds.toml`)."""
 
     rules: dict[str, tuple[str, ...]]
     topics: tuple[Topic, ...]
+    kinds: tuple[ErrorKind, ...] = ()
 
     @classmethod
     def load(cls, path: Path | None = None) -> Vocabulary:
@@ -164,7 +212,7 @@ class Vocabulary:
             Topic(name, tuple(t.get("phrases", ())), t.get("hint", ""))
             for name, t in data.get("topics", {}).items()
         )
-        return cls(rules=rules, topics=topics)
+        return cls(rules=rules, topics=topics, kinds=load_error_kinds())
 
     def keywords_of(self, rule_id: str) -> tuple[str, ...]:
         """A finding's keywords: its rule's, or for a check id (SEC:CKV_AWS_18) those of the rule
@@ -507,6 +555,8 @@ def match_items(
                 if len(subjects[i] & quoted) >= 2 and (related(i) or _names_in(prose, subjects[i]))
             }
         by_error = {i for i, f in enumerate(failures) if errors_agree(item.errors, f.error)}
+        if not by_error:
+            by_error = _same_kind(item, failures, names, vocabulary)
         # An item whose quoted code is found in the answer, but not where a failure points, is about
         # something else: keywords may only tie it to failures that point at no line.
         by_keyword = _narrowed(
@@ -523,6 +573,34 @@ def match_items(
                 matches.extend(Match(item.number, i, method) for i in sorted(chosen))
                 break
     return matches, cited_by_item
+
+
+def _same_kind(
+    item: WrittenItem, failures: Sequence[Failure], names: list[set[str]], vocabulary: Vocabulary
+) -> set[int]:
+    """Failures of an error kind the item quotes (Terraform's "Unsupported argument", cfn-lint's
+    `E3012`): those that share a name with the item, or the task's only failure of that kind when
+    the quoted error names nothing to compare."""
+    text = "\n".join((item.title, item.text, *item.errors, *item.quoted_code))
+    # A lint code is specific enough to be read in the prose too ("would fail cfn-lint (E3504)").
+    codes = set(_LINT_CODE.findall(text))
+    chosen: set[int] = set()
+    # An error that names things (an argument, a resource) is another error when it shares none of them.
+    names_quoted = bool(_salient("\n".join((*item.errors, *item.quoted_code)))[1])
+    kinds = [k for k in vocabulary.kinds if k.in_item(item)]
+    for kind in kinds:
+        of_kind = [i for i, f in enumerate(failures) if kind.of_failure(f)]
+        sharing = {i for i in of_kind if _names_in(text, _code_names(failures[i], names[i], vocabulary))}
+        only = set(of_kind) if len(of_kind) == 1 and not names_quoted else set()
+        chosen |= sharing or only
+    chosen |= {i for i, f in enumerate(failures) if check_id_of(f.rule_id) in codes}
+    return chosen
+
+
+def _code_names(failure: Failure, names: set[str], vocabulary: Vocabulary) -> list[str]:
+    # The rule's keywords say what kind of failure it is, not which one.
+    keywords = set(vocabulary.keywords_of(failure.rule_id))
+    return [n for n in names if len(n) >= 4 and n not in keywords]
 
 
 def _narrowed(chosen: set[int], item_words: set[str], failure_words: list[set[str]]) -> set[int]:
@@ -572,12 +650,22 @@ def model_files(task_dir: Path) -> dict[str, str]:
     return dict(build_workspace(task, "model", platform).files) if platform else {}
 
 
-def calibrate_task(result: TaskResult, corpus_dir: Path, vocabulary: Vocabulary) -> TaskCalibration:
-    """Parse one task's written analysis and match it to the task's failures."""
+Corpora = Path | Sequence[Path]
+
+
+def corpus_dirs(corpora: Corpora) -> tuple[Path, ...]:
+    """One corpus directory or several (a run may grade the tasks of several corpora)."""
+    return (corpora,) if isinstance(corpora, Path) else tuple(corpora)
+
+
+def calibrate_task(result: TaskResult, corpora: Corpora, vocabulary: Vocabulary) -> TaskCalibration:
+    """Parse one task's written analysis (in the first corpus that holds the task) and match it to
+    the task's failures."""
     tc = TaskCalibration(task_id=result.task_id, result=result)
-    task_dir = corpus_dir / result.task_id
-    if not task_dir.is_dir():
-        tc.notes.append(f"not in the corpus: {task_dir}")
+    dirs = corpus_dirs(corpora)
+    task_dir = next((d / result.task_id for d in dirs if (d / result.task_id).is_dir()), None)
+    if task_dir is None:
+        tc.notes.append(f"not in the corpus: {', '.join(str(d / result.task_id) for d in dirs)}")
         return tc
     tc.training_quality = _training_quality(task_dir, result)
     path = find_written_analysis(task_dir)
@@ -707,6 +795,8 @@ class CalibrationSummary:
     correlation: Correlation
     records: list[dict[str, Any]]  # the rows of calibration.csv
     training: TrainingAgreement | None = None
+    platforms: tuple[str, ...] = ()  # the compared answers' platforms; empty: not all are registered
+    corpus_dirs: tuple[Path, ...] = ()  # every corpus the run's tasks were looked up in; corpus_dir first
 
     @property
     def compared(self) -> list[TaskCalibration]:
@@ -722,12 +812,15 @@ class CalibrationError(HarnessError):
     """The inputs of a calibration are unusable: a missing directory, a run without results."""
 
 
-def check_inputs(run_dir: Path, corpus_dir: Path, keywords: Path | None = None) -> None:
-    """Raise `CalibrationError` unless the run holds results and the corpus (and vocabulary) exist."""
+def check_inputs(run_dir: Path, corpora: Corpora, keywords: Path | None = None) -> None:
+    """Raise `CalibrationError` unless the run holds results and the corpora (and vocabulary) exist."""
     if not run_dir.is_dir():
         raise CalibrationError(f"no such run directory: {run_dir}")
-    if not corpus_dir.is_dir():
-        raise CalibrationError(f"no such corpus directory: {corpus_dir}")
+    if not corpus_dirs(corpora):
+        raise CalibrationError("no corpus directory given")
+    for corpus_dir in corpus_dirs(corpora):
+        if not corpus_dir.is_dir():
+            raise CalibrationError(f"no such corpus directory: {corpus_dir}")
     if keywords is not None and not keywords.is_file():
         raise CalibrationError(f"no such vocabulary file: {keywords}")
     if next(run_dir.glob("*/result.json"), None) is None:
@@ -737,15 +830,15 @@ def check_inputs(run_dir: Path, corpus_dir: Path, keywords: Path | None = None) 
 
 
 def summarise_run(
-    run_dir: Path, corpus_dir: Path, out_dir: Path | None = None, *, keywords: Path | None = None
+    run_dir: Path, corpora: Corpora, out_dir: Path | None = None, *, keywords: Path | None = None
 ) -> CalibrationSummary:
-    """Measure agreement between a run's failures and the corpus's written analyses; links in the
+    """Measure agreement between a run's failures and the corpora's written analyses; links in the
     summary are relative to `out_dir` (default: the run directory), where harness.calibration.report
     writes it."""
     out = out_dir or run_dir
     vocabulary = Vocabulary.load(keywords)
-    tasks = [calibrate_task(r, corpus_dir, vocabulary) for r in load_results(run_dir)]
-    return summarise(tasks, run_dir, corpus_dir, out, vocabulary)
+    tasks = [calibrate_task(r, corpora, vocabulary) for r in load_results(run_dir)]
+    return summarise(tasks, run_dir, corpora, out, vocabulary)
 
 
 def _link(target: Path, out_dir: Path, line: int | None = None) -> str:
@@ -758,7 +851,7 @@ def _severity_key(item: WrittenItem) -> str:
 
 
 def summarise(
-    tasks: list[TaskCalibration], run_dir: Path, corpus_dir: Path, out_dir: Path, vocabulary: Vocabulary
+    tasks: list[TaskCalibration], run_dir: Path, corpora: Corpora, out_dir: Path, vocabulary: Vocabulary
 ) -> CalibrationSummary:
     """Aggregate per-task matches into the report's tables."""
     compared = [t for t in tasks if t.compared]
@@ -783,7 +876,8 @@ def summarise(
             records.append(_item_record(t, item, hits, ours, out_dir))
         for i, f in enumerate(t.result.failures):
             records.append(_failure_record(t, i, f, run_dir, out_dir))
-    rules = _rule_rows(compared)
+    platforms = run_platforms(compared)
+    rules = _rule_rows(compared, platforms)
     topics = _topic_rows(topic_items, vocabulary)
     by_name = {row.topic: row for row in topics}
     groups = []
@@ -810,7 +904,8 @@ def summarise(
     groups.sort(key=lambda g: (-len(g[1]), g[0].topic))
     return CalibrationSummary(
         run_dir=run_dir,
-        corpus_dir=corpus_dir,
+        corpus_dir=corpus_dirs(corpora)[0],
+        corpus_dirs=corpus_dirs(corpora),
         out_dir=out_dir,
         tasks=tasks,
         shapes=dict(shapes.most_common()),
@@ -824,6 +919,7 @@ def summarise(
         correlation=correlate(tasks),
         training=agree_training(tasks),
         records=records,
+        platforms=platforms,
     )
 
 
@@ -876,10 +972,24 @@ def _failure_record(
     }
 
 
-def _catalogue() -> dict[str, tuple[str, str]]:
-    """Title and severity of every installed rule, so rules that never fired still get a row. A
-    stored run is calibrated even when the rule catalogue cannot be imported: its failures carry
-    their own titles."""
+def run_platforms(tasks: Iterable[TaskCalibration]) -> tuple[str, ...]:
+    """The registered platforms of the tasks' answers (from each result's task metadata); empty when
+    some task's platform is not registered here, so no rule is left out on a guess."""
+    from harness.platforms.registry import platform_for
+
+    found: set[str] = set()
+    for t in tasks:
+        platform = platform_for(t.result.metadata)
+        if platform is None:
+            return ()
+        found.add(platform.name)
+    return tuple(sorted(found))
+
+
+def _catalogue(platforms: tuple[str, ...] = ()) -> dict[str, tuple[str, str]]:
+    """Title and severity of every installed rule that applies to one of `platforms` (all when
+    empty), so rules that never fired still get a row. A stored run is calibrated even when the rule
+    catalogue cannot be imported: its failures carry their own titles."""
     from graders.registry import load_rules
 
     try:
@@ -889,11 +999,16 @@ def _catalogue() -> dict[str, tuple[str, str]]:
         return {}
     # A rule that runs outside checks (SEC001) gets no row: its findings carry the checks' ids
     # (SEC:CKV_AWS_18), and each check gets a row of its own.
-    return {rid: (r.meta.title, r.meta.severity.value) for rid, r in rules.items() if not r.meta.runs_checks}
+    return {
+        rid: (r.meta.title, r.meta.severity.value)
+        for rid, r in rules.items()
+        if not r.meta.runs_checks and (not platforms or any(r.meta.applies_to(p) for p in platforms))
+    }
 
 
-def _rule_rows(compared: list[TaskCalibration]) -> list[RuleRow]:
-    catalogue = _catalogue()
+def _rule_rows(compared: list[TaskCalibration], platforms: tuple[str, ...] = ()) -> list[RuleRow]:
+    # Rules that fired always get a row; of the others, only those that could have fired on the run.
+    catalogue = _catalogue(platforms)
     ids = set(catalogue) | {f.rule_id for t in compared for f in t.result.failures}
     rows = []
     for rid in sorted(ids):

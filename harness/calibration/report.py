@@ -19,6 +19,7 @@ from graders.wording import counted
 from harness.calibration.calibrate import (
     SEVERITY_ORDER,
     CalibrationSummary,
+    Corpora,
     ItemRef,
     MissRef,
     TopicRow,
@@ -50,11 +51,11 @@ MISSES_SHOWN_PER_RULE = 15
 
 
 def calibrate(
-    run_dir: Path, corpus_dir: Path, out_dir: Path | None = None, *, keywords: Path | None = None
+    run_dir: Path, corpora: Corpora, out_dir: Path | None = None, *, keywords: Path | None = None
 ) -> CalibrationSummary:
-    """Measure agreement between a run's failures and the corpus's written analyses; write
+    """Measure agreement between a run's failures and the corpora's written analyses; write
     `out_dir/calibration.md` and `out_dir/calibration.csv` (out_dir defaults to the run directory)."""
-    summary = summarise_run(run_dir, corpus_dir, out_dir, keywords=keywords)
+    summary = summarise_run(run_dir, corpora, out_dir, keywords=keywords)
     write_calibration(summary)
     return summary
 
@@ -112,7 +113,12 @@ def _overview(s: CalibrationSummary) -> list[str]:
     with_analysis = [t for t in s.tasks if t.analysis is not None]
     not_compared = [t for t in with_analysis if not t.compared and t.analysis and t.analysis.items]
     lines = [
-        f"Run `{s.run_dir}` against the written analyses (`MODEL_FAILURES.md`) of corpus `{s.corpus_dir}`.",
+        f"Run `{s.run_dir}` against the written analyses (`MODEL_FAILURES.md`) of "
+        + (
+            f"corpus `{s.corpus_dir}`."
+            if len(s.corpus_dirs) <= 1
+            else f"corpora {', '.join(f'`{d}`' for d in s.corpus_dirs)}."
+        ),
         "",
         f"- Tasks in the run: {len(s.tasks)} ({', '.join(f'{n} {k}' for k, n in sorted(statuses.items()))}).",
         f"- Tasks with a written analysis: {len(with_analysis)}; compared (graded, with written items): "
@@ -221,6 +227,11 @@ def _per_rule(s: CalibrationSummary) -> list[str]:
         "Failures on compared tasks; *precision* is the share of a rule's failures some written item "
         "matched; *not written about* are the candidates for reviewer misses listed below.",
         "",
+        *(
+            [f"Rules that apply to {', '.join(f'`{p}`' for p in s.platforms)}, and any other that fired.", ""]
+            if s.platforms
+            else []
+        ),
         *_table(header, rows),
         "",
     ]
@@ -391,7 +402,9 @@ def _method() -> list[str]:
         "description), an iacgrade failure points at those lines (within two lines), and the item names "
         "something the failure names (a symbol of its message or error, or one of its rule's keywords).",
         "2. **error**: an error the item quotes shares its exception type and a name with a failure's error "
-        "(or two names).",
+        "(or two names); or the item quotes an error of a kind the failure is of (Terraform's \"Unsupported "
+        "argument\", cfn-lint's `E3012`: `data/error_kinds.toml`) and shares a name with it, or it is the "
+        "task's only failure of that kind and the quoted error names nothing to compare.",
         "3. **keyword**: the item's title or quoted errors contain a phrase the rule declares in "
         "`calibration_keywords.toml`; only for failures that point at no line, or items whose quoted code "
         "is not in the answer (code found elsewhere means the item is about something else).",

@@ -17,6 +17,14 @@ Reviewers write these documents in several shapes; measured on the dev corpus (3
   or `**Files**` field naming a path and lines, as `lib/x.py (line 167-170)`, `lib/x.py:97-99` or
   `stacks/x.py, lines 216 and 228`.
 
+The Terraform HCL and CloudFormation corpora (40 documents each) add: item headings decorated or
+rated before their number (`### 🔴 **Issue 1: ...**`, `## **FAULT #1: ...**`, `## Critical Failure #1:`,
+`### FAILURE-01:`, `## Fault 2:`); severity inside the emphasis (`**Severity: HIGH - ...**`), as a label
+alone (`**Critical Severity**`), in list entries (`- **Impact**: ❌ **CRITICAL** - ...`, `- SEVERE: ...`)
+or in the title (`Critical Failure: ...`, `... - CRITICAL MISSING`); numbered lists below a title that
+rates them ("# Critical Infrastructure Failures"); items with no heading at all (`1. Critical Failure —
+Title`, `— Failure 3`), rated by a summary that names them by number (`Critical: 3 (Failures 1, 3, 7)`).
+
 The parser keeps what a calibration needs: title, severity as written and normalised, the code
 the reviewer quotes as the model's, the errors quoted, and the prose (for keyword matching).
 """
@@ -25,33 +33,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from harness.calibration.item_spans import HEADING, Span, find_spans
+from harness.calibration.severity import severity_from_text
 from harness.core.findings import Severity
 from harness.core.mdblocks import CodeBlock, scan_blocks
 
 WRITTEN_NAMES = ("MODEL_FAILURES.md",)
 
-_HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")
-# `1. Title`, `Issue 3: Title`, `Bug #2: Title`, `Failure 4 - Title`: an item heading.
-_ITEM_HEADING = re.compile(
-    r"^(?:(?P<num>\d{1,3})\.\s+|(?:issue|bug|failure|error|problem|finding)\s*#?\s*(?P<num2>\d{1,3})\s*[:.\-–—]\s*)"
-    r"(?P<title>.+)$",
-    re.IGNORECASE,
-)
-# Items below these headings describe what went right or what to do next, not failures.
-_NOT_FAILURES = re.compile(
-    r"strength|worked well|positive|lesson|recommend|prevention|best practice|success criteria|"
-    r"next step|not required|by design|what model should|key takeaway|improvements? in (?:the )?ideal|"
-    r"^(?:executive )?summary$|^overview$",
-    re.IGNORECASE,
-)
-# A heading above list-shaped items (the fallback shape) says it lists failures.
-# (plural: "Knowledge Gap" or "Issue Description" head explanations, "Critical Errors Identified" a list).
-_FAILURE_SECTION = re.compile(r"\b(?:errors|failures|issues|gaps|problems|bugs|mistakes)\b", re.IGNORECASE)
 _LABEL = re.compile(r"^ {0,3}\*\*(?P<label>[^*\n]{2,80}?)\s*:?\s*\*\*\s*:?\s*(?P<rest>.*)$")
-_LIST_ITEM = re.compile(r"^(?:(?P<num>\d{1,3})\.|[-*])\s+(?P<text>\S.*)$")
+# A summary line rating items by their numbers: `- Critical: 3 (Failures 1, 3, 7)`.
+_BREAKDOWN = re.compile(
+    r"^\s*[-*]?\s*(?P<sev>critical|high|medium|low)\s*:\s*\d+\s*"
+    r"\((?:failures?|issues?|items?|faults?|errors?)\s+(?P<numbers>\d+(?:\s*(?:,|and)\s*\d+)*)\)",
+    re.IGNORECASE,
+)
 
 # What a labelled part of an item holds. Order matters: "Error in MODEL_RESPONSE" is the model's code.
 _ROLE_MODEL = re.compile(
@@ -72,9 +70,29 @@ _ROLE_LOCATION = re.compile(r"^(?:location|files?|lines?)$", re.IGNORECASE)
 # `**Impact**: High - Security`: a severity only when the field starts with a severity word.
 _ROLE_IMPACT = re.compile(r"^impact$", re.IGNORECASE)
 # A path with a source extension, then optional line numbers: `:97-99`, `, lines 216 and 228`, `(line 5)`.
-_PATH = re.compile(r"(?P<path>[\w.-]+(?:/[\w.-]+)*\.(?:py|json|ts|js|yaml|yml|tf|md))")
+_PATH = re.compile(r"(?P<path>[\w.-]+(?:/[\w.-]+)*\.(?:py|json|ts|js|yaml|yml|tfvars|tf|hcl|md))")
 _LINES = re.compile(r"^[`\s]*(?::|,?\s*\(?lines?\s+)(?P<spec>\d+(?:\s*(?:-|–|and|,)\s*\d+)*)", re.IGNORECASE)
 _ROLE_CATEGORY = re.compile(r"^category", re.IGNORECASE)
+_INNER_VALUE = re.compile(r"^(?P<label>severity|impact level|priority)\s*:\s*(?P<value>\S.*)$", re.IGNORECASE)
+# A label that is the severity itself: "**Critical Severity**", "**High Priority**".
+_SEVERITY_LABEL = re.compile(
+    r"^(?:critical|high|medium|low|major|minor)\s+(?:severity|priority)$", re.IGNORECASE
+)
+# A severity field written as a list entry: "- **Impact**: ❌ **CRITICAL** - Incomplete solution".
+_LIST_FIELD = re.compile(
+    r"^\s*[-*]\s+\*\*(?P<label>severity|impact level|priority|impact)\s*:?\s*\*\*\s*:?\s*(?P<value>.+)$",
+    re.IGNORECASE,
+)
+# A sub-entry that opens with a severity in capitals: "- CRITICAL: the listener is HTTP only".
+_LIST_SEVERITY = re.compile(r"^\s*[-*]\s+(?P<word>CRITICAL|HIGH|MEDIUM|LOW|SEVERE|MAJOR|MINOR)\s*:")
+# A title that opens or closes with its severity: "Critical Failure: ...", "CRITICAL COMPLIANCE VIOLATION",
+# "Network ACLs Security Layer - CRITICAL MISSING".
+_TITLE_SEVERITY_PREFIX = re.compile(
+    r"^(?P<sev>critical|high|medium|low|major|minor)(?:\s+(?:failure|issue|error|bug|fault|problem)s?)?"
+    r"\s*[:—–]\s*|^(?-i:(?P<caps>CRITICAL)\s+(?=[A-Z]{2,}))",
+    re.IGNORECASE,
+)
+_TITLE_SEVERITY_SUFFIX = re.compile(r"\s[-–—]\s+(?P<sev>CRITICAL|HIGH|MEDIUM|LOW)(?:\s+[A-Z]+)*$")
 
 # A comment line that splits one code block into the model's side and the fix's side.
 _MARKER_MODEL = re.compile(
@@ -92,13 +110,6 @@ _ERROR_IN_PROSE = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b(?::[^\n`]{0
 _ERROR_QUOTED = re.compile(r"error[^\"\n]{0,30}\"(?P<q>[^\"\n]{8,200})\"", re.IGNORECASE)
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
 
-# Severity words, in the order they are looked for (the first word found decides).
-_SEVERITY_WORDS: tuple[tuple[re.Pattern[str], Severity], ...] = (
-    (re.compile(r"\bcritical\b|\bblocker\b|\bblocks deployment\b", re.IGNORECASE), Severity.CRITICAL),
-    (re.compile(r"\bhigh\b|\bmajor\b|\bsevere\b", re.IGNORECASE), Severity.HIGH),
-    (re.compile(r"\bmedium\b|\bmoderate\b", re.IGNORECASE), Severity.MEDIUM),
-    (re.compile(r"\blow\b|\bminor\b|\btrivial\b", re.IGNORECASE), Severity.LOW),
-)
 _TRAILING_PAREN = re.compile(r"\s*\((?P<inner>[^()]*)\)\s*$")
 _DECORATION = re.compile(r"[✅❌⚠️🔴🟠🟡🟢]|\b(?:FIXED|RESOLVED|IMPLEMENTED)\b\s*$")
 
@@ -144,19 +155,6 @@ def find_written_analysis(task_dir: Path) -> Path | None:
     return None
 
 
-def severity_from_text(text: str) -> Severity | None:
-    """The severity a phrase names first ("HIGH (Blocks Deployment)" -> High), or None."""
-    found = [(m.start(), s) for pattern, s in _SEVERITY_WORDS if (m := pattern.search(text))]
-    return min(found, key=lambda f: f[0])[1] if found else None
-
-
-@dataclass
-class _Heading:
-    index: int  # 0-based line index
-    level: int
-    text: str
-
-
 @dataclass
 class _Part:
     """A labelled stretch of an item: what it holds, its prose, and its code blocks."""
@@ -173,22 +171,14 @@ def parse_written(text: str, path: str = "") -> WrittenAnalysis:
     lines = text.splitlines()
     blocks = scan_blocks(lines)
     in_block = _block_lines(blocks, len(lines))
-    headings = [
-        _Heading(i, len(m["hashes"]), m["text"])
-        for i, line in enumerate(lines)
-        if not in_block[i] and (m := _HEADING.match(line))
-    ]
-    spans = _item_spans(headings, len(lines))
-    heading_style = _heading_style(headings, spans)
-    if not spans:
-        spans = _list_spans(lines, in_block, headings)
-        heading_style = "list" if spans else "none"
+    spans, heading_style = find_spans(lines, in_block)
     items: list[WrittenItem] = []
     label_styles: list[str] = []
-    for number, (start, end, title, context) in enumerate(spans, start=1):
-        parts = _parts(lines, blocks, in_block, start + 1, end)
+    for number, span in enumerate(spans, start=1):
+        parts = _parts(lines, blocks, in_block, span.start + 1, span.end)
         label_styles.append(_label_style(parts))
-        items.append(_item(number, start, title, context, parts))
+        items.append(_item(number, span, parts))
+    items = _rate_from_breakdown(items, spans, lines, in_block)
     shape = f"{heading_style}/{_dominant(label_styles)}" if items else "none"
     return WrittenAnalysis(items=tuple(items), shape=shape, path=path)
 
@@ -201,57 +191,24 @@ def _block_lines(blocks: Sequence[CodeBlock], n: int) -> list[bool]:
     return inside
 
 
-def _item_spans(headings: list[_Heading], n_lines: int) -> list[tuple[int, int, str, list[str]]]:
-    """(start, end, title, enclosing heading texts) of each item heading; items never nest."""
-    spans: list[tuple[int, int, str, list[str]]] = []
-    stack: list[_Heading] = []
-    open_item: _Heading | None = None
-    for k, h in enumerate(headings):
-        while stack and stack[-1].level >= h.level:
-            stack.pop()
-        if open_item is not None and h.level <= open_item.level:
-            open_item = None
-        match = _ITEM_HEADING.match(h.text)
-        excluded = any(_NOT_FAILURES.search(a.text) for a in stack)
-        if match and open_item is None and not excluded:
-            end = next((g.index for g in headings[k + 1 :] if g.level <= h.level), n_lines)
-            spans.append((h.index, end, match["title"], [a.text for a in stack]))
-            open_item = h
-        stack.append(h)
-    return spans
-
-
-def _heading_style(headings: list[_Heading], spans: list[tuple[int, int, str, list[str]]]) -> str:
-    starts = {s[0] for s in spans}
-    texts = [h.text for h in headings if h.index in starts]
-    numbered = sum(1 for t in texts if t[:1].isdigit())
-    return "numbered" if numbered * 2 >= len(texts) else "issue-headings"
-
-
-def _list_spans(
-    lines: list[str], in_block: list[bool], headings: list[_Heading]
-) -> list[tuple[int, int, str, list[str]]]:
-    """Items written as list entries under a heading that announces failures (the fallback shape)."""
-    spans: list[tuple[int, int, str, list[str]]] = []
-    bounds = [h.index for h in headings] + [len(lines)]
-    for h, nxt in zip(headings, bounds[1:], strict=False):
-        if not _FAILURE_SECTION.search(h.text) or _NOT_FAILURES.search(h.text):
-            continue
-        entries = [i for i in range(h.index + 1, nxt) if not in_block[i] and _LIST_ITEM.match(lines[i])]
-        for j, i in enumerate(entries):
-            end = entries[j + 1] if j + 1 < len(entries) else nxt
-            entry = _LIST_ITEM.match(lines[i])
-            assert entry is not None
-            spans.append((i, end, _entry_title(entry["text"]), [h.text]))
-    return spans
-
-
-def _entry_title(text: str) -> str:
-    bold = re.match(r"\*\*(?P<t>[^*]+)\*\*", text)
-    if bold:
-        return bold["t"].strip()
-    sentence = re.split(r"(?<=[.;:])\s", text, maxsplit=1)[0]
-    return sentence[:120].rstrip(".;:")
+def _rate_from_breakdown(
+    items: list[WrittenItem], spans: list[Span], lines: list[str], in_block: list[bool]
+) -> list[WrittenItem]:
+    """Rate unrated items from a breakdown that names them by number: `Critical: 3 (Failures 1, 3, 7)`."""
+    rated: dict[int, str] = {}
+    for i, line in enumerate(lines):
+        if not in_block[i] and (m := _BREAKDOWN.match(line)):
+            for n in re.findall(r"\d+", m["numbers"]):
+                rated.setdefault(int(n), m["sev"])
+    if not rated:
+        return items
+    out = []
+    for item, span in zip(items, spans, strict=True):
+        written = rated.get(span.written_number) if span.written_number is not None else None
+        if item.severity is None and not item.severity_text and written:
+            item = replace(item, severity_text=written, severity=severity_from_text(written))
+        out.append(item)
+    return out
 
 
 def _parts(
@@ -270,16 +227,21 @@ def _parts(
             i += 1
             continue
         line = lines[i]
-        heading = _HEADING.match(line)
+        heading = HEADING.match(line)
         label = _LABEL.match(line)
         if heading:
             part = _Part(role=_role(heading["text"]), label=heading["text"], by_heading=True)
             part.prose.append(heading["text"])  # "### Issue: Incorrect Class Names" says what it is about
             parts.append(part)
         elif label:
-            parts.append(_Part(role=_role(label["label"]), label=label["label"]))
-            if label["rest"].strip():
-                parts[-1].prose.append(label["rest"])
+            name, rest = label["label"], label["rest"]
+            # "**Severity: CRITICAL - Deployment Will Fail**": the value sits inside the emphasis.
+            inner = _INNER_VALUE.match(name)
+            if inner and not rest.strip():
+                name, rest = inner["label"], inner["value"]
+            parts.append(_Part(role=_role(name), label=name))
+            if rest.strip():
+                parts[-1].prose.append(rest)
         else:
             parts[-1].prose.append(line)
         i += 1
@@ -319,9 +281,10 @@ def _dominant(styles: list[str]) -> str:
     return max(set(styles), key=lambda s: (styles.count(s), s)) if styles else "prose"
 
 
-def _item(number: int, start: int, raw_title: str, context: list[str], parts: list[_Part]) -> WrittenItem:
-    title, heading_severity = _clean_title(raw_title)
-    severity_text = _severity_text(parts, heading_severity, context)
+def _item(number: int, span: Span, parts: list[_Part]) -> WrittenItem:
+    start = span.start
+    title, heading_severity = _clean_title(span.title)
+    severity_text = _severity_text(parts, heading_severity or span.severity, span.context)
     model_code: list[str] = []
     other_code: list[str] = []
     errors: list[str] = []
@@ -330,8 +293,7 @@ def _item(number: int, start: int, raw_title: str, context: list[str], parts: li
     for part in parts:
         prose.extend(part.prose)
         if part.role in ("model", "none", "other"):
-            for span in _INLINE_CODE.findall("\n".join(part.prose)):
-                inline.append(span)
+            inline.extend(_INLINE_CODE.findall("\n".join(part.prose)))
         if part.role == "error":
             errors.extend(p.strip() for p in part.prose if p.strip())
         for block in part.blocks:
@@ -387,12 +349,21 @@ def _clean_title(raw: str) -> tuple[str, str]:
     if paren and (severity_from_text(paren["inner"]) or re.fullmatch(r"[A-Z][A-Z /-]+", paren["inner"])):
         severity = paren["inner"].strip()
         title = title[: paren.start()].strip()
+    elif prefix := _TITLE_SEVERITY_PREFIX.match(title):
+        if prefix["caps"]:
+            severity = prefix["caps"]  # the capitals are part of the title: keep them there
+        else:
+            severity, title = prefix.group(0).strip(" :—–"), title[prefix.end() :]
+    elif suffix := _TITLE_SEVERITY_SUFFIX.search(title):
+        severity, title = suffix.group(0).strip(" -–—"), title[: suffix.start()]
     return title.rstrip(" -:"), severity
 
 
 def _severity_text(parts: list[_Part], heading_severity: str, context: list[str]) -> str:
     """Severity as written, from the most specific place that states one."""
     for part in parts:
+        if part.role == "severity" and _SEVERITY_LABEL.match(part.label.strip()):
+            return part.label.strip()
         if part.role == "severity" and part.prose:
             return _first_line(part.prose)
     if heading_severity:
@@ -400,6 +371,8 @@ def _severity_text(parts: list[_Part], heading_severity: str, context: list[str]
     for part in parts:
         if part.role == "impact" and part.prose and severity_from_text(_first_line(part.prose).split(" ")[0]):
             return _first_line(part.prose)
+    if listed := _listed_severity(parts):
+        return listed
     for part in parts:
         if part.role == "category" and part.prose and severity_from_text(_first_line(part.prose)):
             return _first_line(part.prose)
@@ -407,6 +380,21 @@ def _severity_text(parts: list[_Part], heading_severity: str, context: list[str]
         if severity_from_text(heading):
             return heading.strip()
     return ""
+
+
+def _listed_severity(parts: list[_Part]) -> str:
+    """A severity written in the item's list entries: a `- **Impact**:` field, else a `- CRITICAL:` entry."""
+    lines = [line for part in parts for line in part.prose]
+    for line in lines:
+        field = _LIST_FIELD.match(line)
+        if not field:
+            continue
+        value = _DECORATION.sub("", field["value"].replace("**", "")).strip()
+        # An impact is a severity only when it opens with one ("HIGH - ...", not "High cost of ...").
+        first = value.split(" ")[0] if field["label"].lower() == "impact" else value
+        if severity_from_text(first):
+            return value
+    return next((m["word"] for line in lines if (m := _LIST_SEVERITY.match(line))), "")
 
 
 def _first_line(prose: list[str]) -> str:

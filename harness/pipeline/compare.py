@@ -146,13 +146,23 @@ def _failure(f: Finding, model: Side, ideal: Side) -> Failure:
     )
 
 
+# Fence languages of quoted files that are not Python (the default): Terraform and templates.
+_QUOTE_LANGUAGES = {".tf": "hcl", ".tfvars": "hcl", ".yaml": "yaml", ".yml": "yaml"}
+
+
+def _quote(path: str, line: int | None, code: str) -> CodeQuote:
+    language = next((lang for ext, lang in _QUOTE_LANGUAGES.items() if path.endswith(ext)), None)
+    quoted = CodeQuote(path=path, line=line, code=code)
+    return quoted.model_copy(update={"language": language}) if language else quoted
+
+
 def _model_code(f: Finding, model: Side) -> CodeQuote | None:
     if f.evidence:
-        return CodeQuote(path=f.location.path or "", line=f.location.line, code=f.evidence)
+        return _quote(f.location.path or "", f.location.line, f.evidence)
     if model.workspace and f.location.path and f.location.line:
         end = f.location.end_line or f.location.line
         code = quote(model.workspace.files, Span(f.location.path, f.location.line, end))
-        return CodeQuote(path=f.location.path, line=f.location.line, code=code) if code.strip() else None
+        return _quote(f.location.path, f.location.line, code) if code.strip() else None
     return None
 
 
@@ -166,6 +176,6 @@ def _ideal_fix(f: Finding, ideal: Side) -> tuple[CodeQuote | None, str]:
         span = ideal.locate(anchor)
         if span is not None:
             code = quote(ideal.workspace.files, span)
-            return CodeQuote(path=span.path, line=span.start, code=code), ""
+            return _quote(span.path, span.start, code), ""
     what = (f.fix_anchor or f.anchor).partition(":")[2] or "this construct"
     return None, f"The IDEAL_RESPONSE has no counterpart of `{what}`: it does not have this failure."

@@ -11,7 +11,7 @@ from pathlib import Path
 from graders.context import GradeContext, Settings
 from graders.registry import RuleRun, rules_version, run_rules
 from graders.requirements.outcome import requirement_checks
-from graders.security.scan import prefetch_files
+from graders.security.scan import scan_files_ahead
 from harness.core.errors import HarnessError, TaskLoadError
 from harness.core.findings import Finding, Outcome, RuleOutcome, is_environment
 from harness.core.profile import (
@@ -123,7 +123,7 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
     timings: dict[str, float] = {}
     model_ws = build_workspace(task, "model", platform)
     ideal_ws = build_workspace(task, "ideal", platform) if task.has_reference else None
-    _prefetch_scans(platform, (model_ws, ideal_ws))
+    _scan_ahead(platform, model_ws, ideal_ws)
 
     ideal_synth = _synth(ideal_ws, sandbox, options, timings) if ideal_ws else None
     reference = Reference(ideal_ws, failed=ideal_synth is not None and not ideal_synth.ok)
@@ -214,13 +214,13 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
     )
 
 
-def _prefetch_scans(platform: Platform, workspaces: tuple[Workspace | None, ...]) -> None:
-    """Start checkov on the answers' own files (a platform that scans its files, not synthesized
-    JSON) while their validation runs in this process: its scan is a process of its own."""
+def _scan_ahead(platform: Platform, *workspaces: Workspace | None) -> None:
+    """Start checkov on the answers' own files while they are built, for a platform that scans
+    them rather than a synthesized JSON (the scan runs in checkov's process)."""
     for ws in workspaces:
         scan = platform.scan_input(ws) if ws is not None and ws.has_code else None
-        if scan is not None and scan.files:
-            prefetch_files(scan.files, scan.framework)
+        if scan is not None:
+            scan_files_ahead(scan.files, scan.framework)
 
 
 def _run_rules(ctx: GradeContext, options: GradeOptions) -> RuleRun:

@@ -378,3 +378,261 @@ def test_location_fields_and_impact_severity() -> None:
         "High - Security and compliance requirement",
         Severity.HIGH,
     )
+
+
+# --- shapes of the Terraform HCL and CloudFormation corpora ---------------------------------------
+
+
+def test_decorated_fault_headings_and_a_value_inside_the_emphasis() -> None:
+    doc = """# MODEL_RESPONSE.md Analysis - Critical Faults Identified
+
+## **FAULT #1: Missing DynamoDB Table**
+
+**Severity: CRITICAL - Architecture Incomplete**
+
+## **FAULT #2: Incorrect Lambda Permission SourceArn**
+
+**Severity: HIGH - Deployment Will Fail**
+
+## 🔴 **Issue 3: File Location Non-Compliance**
+- **Problem**: in `tap_stack.tf` instead of `main.tf`
+
+## 🟡 **Issue 4: Provider Alias Inconsistency**
+- **Problem**: mixed names
+"""
+    items = parse_written(doc).items
+    assert [i.title for i in items] == [
+        "Missing DynamoDB Table",
+        "Incorrect Lambda Permission SourceArn",
+        "File Location Non-Compliance",
+        "Provider Alias Inconsistency",
+    ]
+    critical, high, medium = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM
+    assert [i.severity for i in items] == [critical, high, critical, medium]
+    assert items[0].severity_text == "CRITICAL - Architecture Incomplete"
+
+
+def test_severity_before_the_item_word_and_in_the_title() -> None:
+    doc = """# Model Failures
+
+## Critical Failure #1: Route53 Health Checks Incompatibility
+
+### Problem Description
+
+**Severity:** CRITICAL - Deployment Blocker
+
+## FAILURE-02: EventBridge Input Invalid JSON Syntax
+
+**Severity:** MEDIUM
+
+## Fault 3: Hardcoded Configuration
+
+## 4. Critical Failure: Invalid Dynamic Provider Configuration
+
+## 5. Network ACLs Security Layer - CRITICAL MISSING
+
+## 6. CRITICAL COMPLIANCE VIOLATION
+
+## 7. High Availability Across Zones
+
+## 8. Critical Resources Lack Backups
+"""
+    items = parse_written(doc).items
+    assert [(i.title, i.severity) for i in items] == [
+        ("Route53 Health Checks Incompatibility", Severity.CRITICAL),
+        ("EventBridge Input Invalid JSON Syntax", Severity.MEDIUM),
+        ("Hardcoded Configuration", None),
+        ("Invalid Dynamic Provider Configuration", Severity.CRITICAL),
+        ("Network ACLs Security Layer", Severity.CRITICAL),
+        ("CRITICAL COMPLIANCE VIOLATION", Severity.CRITICAL),
+        # "High Availability" names a topic, not a severity.
+        ("High Availability Across Zones", None),
+        # Only capitals make a leading "CRITICAL" a severity: "Critical Resources" is a topic.
+        ("Critical Resources Lack Backups", None),
+    ]
+
+
+def test_severity_label_alone_and_severity_in_list_entries() -> None:
+    doc = """# Failures
+
+## Critical Failures
+
+### 1. Parameter Management Failures
+**Critical Severity**
+- Hardcoded values
+
+### 2. S3 Bucket Configuration Deficiencies
+**High Severity**
+
+### 3. Production-Readiness Gaps
+- **Issue**: no alarms
+- **Impact**: 🟡 **HIGH** - Not suitable for production use
+
+### 4. Monitoring Shortcomings
+- **Impact**: Operational blindness in critical paths
+
+### 5. Wrong Naming
+- Names clash with the critical resources of other stacks.
+"""
+    items = parse_written(doc).items
+    assert [i.severity for i in items] == [
+        Severity.CRITICAL,
+        Severity.HIGH,
+        Severity.HIGH,
+        # An impact that does not open with a severity says nothing: the group heading decides.
+        Severity.CRITICAL,
+        Severity.CRITICAL,
+    ]
+    assert items[2].severity_text == "HIGH - Not suitable for production use"
+
+
+def test_list_items_below_a_title_that_rates_them() -> None:
+    doc = """# Critical Infrastructure Failures in the Original Template
+
+## Security Vulnerabilities
+
+1. **Exposed Credentials Risk**
+   - CRITICAL: `DBMasterUsername` parameter was set to `NoEcho: false`
+   - IMPACT: unauthorized access
+
+2. **Inadequate Access Controls**
+   - SEVERE: Overly permissive IAM roles
+
+## Architectural Flaws
+
+1. **Missing Components**
+   - MISSING: Conditions section
+"""
+    parsed = parse_written(doc)
+    assert parsed.shape == "list/prose"
+    assert [(i.title, i.severity) for i in parsed.items] == [
+        ("Exposed Credentials Risk", Severity.CRITICAL),
+        ("Inadequate Access Controls", Severity.HIGH),
+        # No severity of its own: the title above rates it.
+        ("Missing Components", Severity.CRITICAL),
+    ]
+
+
+@pytest.mark.parametrize("title", ["Model Failures Log", "Model Failures: High-Level Review"])
+def test_a_title_that_rates_nothing_does_not_make_its_lists_items(title: str) -> None:
+    doc = f"# {title}\n\n## Context\n\n1. **Stack**: CDKTF\n2. **Region**: us-east-1\n"
+    assert parse_written(doc).items == ()
+
+
+def test_bare_numbered_items_led_by_a_severity() -> None:
+    doc = """1. Critical Failure — Security Group Naming Convention
+Root Cause
+
+The name starts with "sg-".
+
+2. Medium Failure: Model used wrong DB Engine version
+
+3. The critical path was slow, as the log shows.
+"""
+    parsed = parse_written(doc)
+    assert parsed.shape == "bare/prose"
+    assert [(i.title, i.severity, i.line) for i in parsed.items] == [
+        ("Security Group Naming Convention", Severity.CRITICAL, 1),
+        ("Model used wrong DB Engine version", Severity.MEDIUM, 6),
+    ]
+
+
+def test_dash_failure_lines_rated_by_a_breakdown() -> None:
+    doc = """— Failure 1
+Problem: Circular dependency among [CloudTrail, BackupBucket].
+Solution: Broke the loop.
+
+— Failure 2
+Problem: Invalid resource type `AWS::S3::BucketReplicationConfiguration`.
+
+— Failure 3
+Problem: `ConfigRecorder` failed — unsupported property `RoleArn`.
+
+Summary
+- Severity breakdown (qualitative):
+  - Critical: 2 (Failures 1, 2)
+  - Low: 1 (Failure 3)
+"""
+    items = parse_written(doc).items
+    assert [(i.title, i.severity) for i in items] == [
+        ("Circular dependency among [CloudTrail, BackupBucket].", Severity.CRITICAL),
+        ("Invalid resource type AWS::S3::BucketReplicationConfiguration.", Severity.CRITICAL),
+        ("ConfigRecorder failed — unsupported property RoleArn.", Severity.LOW),
+    ]
+
+
+def test_issues_identified_and_recommendations_lists_items_but_not_its_summary() -> None:
+    doc = """# Issues Identified and Recommendations
+
+## 1. Incorrect ProjectName Parameter Pattern
+
+The pattern allows capitals.
+
+## 2. Outdated Lambda Runtime Version
+
+## Summary of Critical Issues
+
+1. **Security**: Incomplete ARN formats
+2. **Consistency**: Mixed case naming
+
+## Key Learning Points
+
+### 1. Parameter Design
+"""
+    items = parse_written(doc).items
+    assert [(i.title, i.severity) for i in items] == [
+        ("Incorrect ProjectName Parameter Pattern", None),
+        ("Outdated Lambda Runtime Version", None),
+    ]
+
+
+def test_a_category_heading_beside_the_items_rates_those_after_it() -> None:
+    doc = """# Production Deployment Issues
+
+## Error Category: Critical - KMS Key Policy Configuration
+
+## 1. KMS Key Missing Encryption Context
+
+## Error Category: Configuration - Resource Dependency Management
+
+## 2. Missing KMS Key Reference
+"""
+    items = parse_written(doc).items
+    assert [(i.title, i.severity) for i in items] == [
+        ("KMS Key Missing Encryption Context", Severity.CRITICAL),
+        ("Missing KMS Key Reference", None),
+    ]
+
+
+def test_a_document_without_headings_that_numbers_its_failures() -> None:
+    doc = """Generated response by the model had below failures -
+
+1. Deployment failed because the backend bucket was not available.
+
+2. Model failed while setting up the flow logs with the below error -
+
+```
+│ Error: Unsupported argument
+│ An argument named "log_destination_arn" is not expected here.
+```
+"""
+    parsed = parse_written(doc)
+    assert parsed.shape == "bare/prose"
+    assert [(i.title, i.severity) for i in parsed.items] == [
+        ("Deployment failed because the backend bucket was not available", None),
+        ("Model failed while setting up the flow logs with the below error", None),
+    ]
+    assert any("Unsupported argument" in e for e in parsed.items[1].errors)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        # A numbered list after prose that announces no failures: steps, not items.
+        "To deploy the stack:\n\n1. Run terraform init.\n2. Run terraform apply.\n",
+        # A document with headings keeps to its headings.
+        "# Notes\n\nBelow were the model failures -\n\n1. The bucket name was wrong.\n",
+    ],
+)
+def test_numbered_lines_that_are_not_failure_items(doc: str) -> None:
+    assert parse_written(doc).items == ()

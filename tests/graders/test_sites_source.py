@@ -52,7 +52,7 @@ def test_an_attribute_the_platform_placed_is_pointed_at_alone() -> None:
 def test_rules_run_on_the_platforms_their_family_reads() -> None:
     rules = load_rules()
     assert rules["PY002"].meta.platforms == (CDKTF_PYTHON,)
-    assert rules["TF001"].meta.applies_to(TF_HCL) and not rules["TF001"].meta.applies_to(CFN)
+    assert rules["TF005"].meta.applies_to(TF_HCL) and not rules["TF005"].meta.applies_to(CFN)
     assert family_platforms("graders.some_pack.rules") == ()
     # Every shipped rule names its platforms, by itself or through its family: none reads a
     # platform's answers by accident.

@@ -67,15 +67,54 @@ def test_checkov_reads_an_answers_own_files_in_their_framework() -> None:
     ]
 
 
-def test_a_prefetched_scan_is_the_scan_the_rule_gets() -> None:
-    files = {"lib/main.tf": OPEN_SSH_TF}
-    scan.prefetch_files(files, "terraform")
-    assert scan._files_key(files, "terraform") in scan._PREFETCHED
-    prefetched = scan.run_checkov_files(files, "terraform")
-    assert scan._files_key(files, "terraform") not in scan._PREFETCHED
+_OPEN_SSH_HCL = """\
+resource "aws_security_group" "sg" {
+  name = "sg"
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"""
+_OPEN_SSH_JSON = {
+    "s": {
+        "resource": {
+            "aws_security_group": {
+                "sg": {
+                    "name": "sg",
+                    "ingress": [
+                        {"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}
+                    ],
+                }
+            }
+        }
+    }
+}
 
-    def seen(checks: list[dict[str, object]]) -> list[tuple[object, ...]]:
-        return [(c["check_id"], c["path"], c["lines"], c["resource"]) for c in checks]
 
-    assert seen(prefetched) == seen(scan.run_checkov_files(files, "terraform"))
-    assert any(c["check_id"] == "CKV_AWS_24" for c in prefetched)
+def test_the_warm_checkov_reads_each_scan_in_its_own_framework() -> None:
+    """HCL (`terraform`) and synthesized JSON (`terraform_json`) scans alternate on one warm
+    server, as a run grading both platforms makes them: each finds the open SSH port of the
+    folder it is given (checkov's terraform runner once kept its first folder's definitions and
+    reported them for every later one), at the lines of its own file."""
+    for name in ("sg", "web"):
+        hcl = scan.run_checkov_files({"main.tf": _OPEN_SSH_HCL.replace('"sg"', f'"{name}"')}, "terraform")
+        ssh = [c for c in hcl if c["check_id"] == "CKV_AWS_24"]
+        assert [(c["path"], c["lines"], c["resource"]) for c in ssh] == [
+            ("main.tf", (1, 9), f"aws_security_group.{name}")
+        ]
+        synthesized = scan.run_checkov(_OPEN_SSH_JSON)
+        assert [c["address"] for c in synthesized if c["check_id"] == "CKV_AWS_24"] == [
+            "aws_security_group.sg"
+        ]
+
+
+def test_a_scan_started_ahead_is_the_one_the_rule_gets() -> None:
+    files = {"main.tf": _OPEN_SSH_HCL.replace('"sg"', '"ahead"')}
+    scan.scan_files_ahead(files, "terraform")
+    assert scan._files_key(files, "terraform") in scan._ahead
+    found = scan.run_checkov_files(files, "terraform")
+    assert scan._files_key(files, "terraform") not in scan._ahead  # taken, not kept
+    assert "aws_security_group.ahead" in {c["resource"] for c in found if c["check_id"] == "CKV_AWS_24"}

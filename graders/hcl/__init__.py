@@ -1,0 +1,1 @@
+"""Rules for Terraform HCL answers: what parsing and the schema validation found."""

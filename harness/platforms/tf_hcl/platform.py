@@ -1,0 +1,170 @@
+"""Terraform HCL on the AWS provider: the platform the pipeline asks (harness/platforms/base.py).
+
+Nothing of the answer runs: its root module is parsed with python-hcl2, mapped into the
+Terraform JSON the rules read and validated against the provider schema, all in process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.core.extraction import Extraction
+from harness.core.source import Span
+from harness.core.synth import Frame, SynthRequest, SynthResult, SynthStatus
+from harness.core.workspace import ProjectLayout, Workspace
+from harness.platforms.base import Locator, Reference, ScanInput, SynthSettings
+from harness.platforms.names import TF_HCL
+from harness.platforms.registry import register_platform
+from harness.platforms.tf_hcl import foreign
+from harness.platforms.tf_hcl.extract import extract_files, is_terraform
+from harness.platforms.tf_hcl.lines import scan_blocks
+from harness.platforms.tf_hcl.model import read_module, root_dir, to_terraform_json
+from harness.platforms.tf_hcl.schema import load_schema, schema_digest
+from harness.platforms.tf_hcl.validate import validate
+
+TOOLCHAIN_DISTS = ("python-hcl2", "lark")
+PARSE_ERROR = "HCLParseError"
+# The stack name of a root module written at the top of the answer.
+TOP = "."
+_CODE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class HclSynth:
+    """Parse and validate `ws` in process; the request is never sent to a sandbox."""
+
+    ws: Workspace
+
+    @property
+    def request(self) -> SynthRequest:
+        return SynthRequest(
+            id=f"{self.ws.task_id}:{self.ws.side}", files=dict(self.ws.files), entry=self.ws.entry
+        )
+
+    @property
+    def runs_tests(self) -> bool:
+        return False
+
+    def finish(self, result: SynthResult) -> SynthResult:
+        return result
+
+    def in_process(self) -> SynthResult:
+        return synthesize(self.ws.files)
+
+
+def synthesize(files: Mapping[str, str]) -> SynthResult:
+    """The root module as one stack of Terraform JSON with its schema diagnostics, or the first
+    file that does not parse as the synth's error."""
+    module = read_module(files)
+    if module.errors:
+        first = module.errors[0]
+        text = files.get(first.file, "").splitlines()
+        code = text[first.line - 1].strip() if 0 < first.line <= len(text) else ""
+        more = f" (and {len(module.errors) - 1} more file(s))" if len(module.errors) > 1 else ""
+        return SynthResult(
+            status=SynthStatus.ERROR,
+            error_type=PARSE_ERROR,
+            message=f"{first.file}:{first.line}: {first.message}{more}",
+            frame=Frame(file=first.file, line=first.line, code=code),
+        )
+    schema = load_schema()
+    doc = to_terraform_json(module, schema)
+    return SynthResult(
+        status=SynthStatus.OK,
+        stacks={module.root or TOP: doc},
+        stacks_strategy="entry",
+        diagnostics=validate(module, schema),
+    )
+
+
+@register_platform
+class TerraformHcl:
+    name = TF_HCL
+    label = "Terraform HCL"
+    code_kind = "HCL"
+    main_kind = "root module"
+
+    def matches(self, metadata: Mapping[str, Any]) -> bool:
+        platform = str(metadata.get("platform", "")).lower()
+        language = str(metadata.get("language", "")).lower()
+        return platform in ("tf", "terraform") and language == "hcl"
+
+    def extract(self, markdown: str) -> Extraction:
+        return extract_files(markdown)
+
+    def has_code(self, files: Mapping[str, str]) -> bool:
+        return any(p.endswith(".tf") for p in files)
+
+    def default_env(self) -> dict[str, str]:
+        return {}
+
+    def plan_synth(self, ws: Workspace, settings: SynthSettings, reference: Reference | None) -> HclSynth:
+        return HclSynth(ws)
+
+    def locator(self, ws: Workspace) -> Locator:
+        def locate(anchor: str) -> Span | None:
+            kind, _, address = anchor.partition(":")
+            if kind not in ("resource", "construct"):
+                return None
+            labels = tuple(address.removeprefix("data.").split("."))
+            block_kind = "data" if address.startswith("data.") else "resource"
+            for path, text in sorted(ws.files.items()):
+                if path.endswith(".tf"):
+                    for block in scan_blocks(text):
+                        if block.kind == block_kind and block.labels == labels:
+                            return Span(path, block.line, block.end_line)
+            return None
+
+        return locate
+
+    def toolchain(self) -> dict[str, str]:
+        """python-hcl2 and Lark, the provider schema and this platform's own code."""
+        versions: dict[str, str] = {}
+        for dist in TOOLCHAIN_DISTS:
+            try:
+                versions[dist] = importlib.metadata.version(dist)
+            except importlib.metadata.PackageNotFoundError:
+                versions[dist] = "absent"
+        versions["schema"] = schema_digest()
+        for path in sorted(_CODE.glob("*.py")):
+            versions[f"tf_hcl/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        return versions
+
+    def scan_input(self, ws: Workspace) -> ScanInput | None:
+        return ScanInput(
+            files={p: t for p, t in ws.files.items() if p.endswith(".tf")}, framework="terraform"
+        )
+
+    def foreign_code(self, files: Mapping[str, str], policy: Mapping[str, Any]) -> tuple[str, str] | None:
+        return foreign.foreign_code(files, policy)
+
+    def layout(
+        self, answer_files: Mapping[str, str], task_files: Mapping[str, str], origins: Mapping[str, str]
+    ) -> ProjectLayout:
+        """The answer over the task's files; the entry is the root module's folder."""
+        files = {**task_files, **answer_files}
+        where = {**{p: "task" for p in task_files}, **{p: origins.get(p, "answer") for p in answer_files}}
+        root = root_dir(sorted(p for p in files if is_terraform(p)))
+        notes: tuple[str, ...] = ()
+        tf = sorted(p for p in files if p.endswith(".tf"))
+        if root is not None and any(
+            posixpath.dirname(p) != root and "modules" not in p.split("/") for p in tf
+        ):
+            notes = (f"only the .tf files in {root or TOP!r} form the root module; the others are not read",)
+        return ProjectLayout(
+            files=files,
+            origins=where,
+            entry=(root or TOP) if root is not None else "",
+            entry_source="answer",
+            stack_module=None,
+            # The pipeline grades a reference that has a main unit to build: here the root
+            # module, named as its stack is.
+            stack_class=(root or TOP) if root is not None else None,
+            notes=notes,
+        )
