@@ -8,7 +8,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 RUN_DIR ?= out/demo
 
-.PHONY: new-rule rules-doc fixtures-synth checkov refresh-data setup demo test test-fast lint format image docker-engine bench bench-hcl clean help
+.PHONY: new-rule rules-doc fixtures-synth checkov refresh-data setup demo test test-fast lint format image docker-engine bench bench-hcl bench-cfn clean help
 
 help:
 	@echo "make demo    install, then grade the example tasks in tasks/ and print where the reports are"
@@ -79,15 +79,21 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 # Grades BENCH_TASKS corpus tasks by hand-style processes, cold and from cache; writes bench/results.json.
+# Then the per-answer cost of CloudFormation answers (dev-cfn-yaml) in one warm process.
 BENCH_TASKS ?= 20
 bench: setup
 	$(BIN)/python scripts/bench.py --tasks $(BENCH_TASKS)
 	$(BIN)/python scripts/bench_hcl.py
+	$(BIN)/python scripts/bench_cfn.py
 
 # Per-answer cost of the Terraform HCL answers (parse, validate, rules, checkov) in one process;
 # writes bench/hcl.json.
 bench-hcl: setup
 	$(BIN)/python scripts/bench_hcl.py
+
+# Per-answer cost of the CloudFormation answers (cfn-lint, mapping, rules, checkov) in one process.
+bench-cfn: setup
+	$(BIN)/python scripts/bench_cfn.py
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache

@@ -33,7 +33,7 @@ from harness.core.findings import (
 from harness.core.plugins import import_plugins
 from harness.core.synth import PLACEHOLDER_MARKER
 from harness.platforms.cdktf_python.locate import statement_span
-from harness.platforms.names import CDKTF_PYTHON, TF_HCL
+from harness.platforms.names import CDKTF_PYTHON, CFN, TF_HCL
 
 if TYPE_CHECKING:
     from graders.context import GradeContext
@@ -67,6 +67,8 @@ BUILTIN_FAMILIES = (
     "graders.requirements.rules",
     "graders.tests.run",
     "graders.hcl.schema",
+    "graders.cfn.template",
+    "graders.cfn.lambdas",
 )
 
 
@@ -197,8 +199,10 @@ FAMILY_PLATFORMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("graders.terraform.", (CDKTF_PYTHON, TF_HCL)),
     ("graders.requirements.", (CDKTF_PYTHON, TF_HCL)),
     ("graders.aws.", (CDKTF_PYTHON, TF_HCL)),
-    ("graders.security.", (CDKTF_PYTHON, TF_HCL)),
+    # checkov scans a template itself (`--framework cloudformation`, Platform.scan_input).
+    ("graders.security.", (CDKTF_PYTHON, TF_HCL, CFN)),
     ("graders.hcl.", (TF_HCL,)),
+    ("graders.cfn.", (CFN,)),
 )
 
 

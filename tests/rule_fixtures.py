@@ -21,7 +21,9 @@ from graders.context import GradeContext, Settings
 from harness.core.findings import Finding
 from harness.core.synth import SynthResult, SynthStatus
 from harness.core.workspace import Workspace
+from harness.platforms.base import SynthSettings
 from harness.platforms.cdktf_python.platform import CdktfPython
+from harness.platforms.cfn.platform import CloudFormation
 from harness.platforms.tf_hcl.platform import TerraformHcl, synthesize
 
 # tests/rules/<family>/<RULE_ID>/: family is the rule's grader package (graders/<family>/).
@@ -102,6 +104,9 @@ class Case:
         synth_path = self.path / "synth.json"
         if synth_path.is_file():
             synth = SynthResult.from_reply(json.loads(synth_path.read_text(encoding="utf-8")))
+        elif ws.platform == CloudFormation.name and ws.has_code:
+            # A template is linted and mapped in process by real cfn-lint: nothing to save.
+            synth = CloudFormation().plan_synth(ws, SynthSettings(env={}, timeout=60), None).in_process()
         elif ws.platform == TerraformHcl.name and ws.has_code:
             # HCL is parsed and validated in process: the real result, never a saved one.
             synth = synthesize(ws.files)
@@ -208,17 +213,31 @@ def _severity_mismatches(located: list[Finding], markers: list[Marker]) -> list[
 
 def workspace_of(answer: dict[str, str], task_id: str = "t", origin: str = "answer:test") -> Workspace:
     """The model-side workspace of answer files, laid out as the CDKTF-Python platform does (as
-    the Terraform HCL platform does when they are `.tf` files and no Python)."""
+    the Terraform HCL platform does when they are `.tf` files and no Python, as the
+    CloudFormation platform does when they hold a template and no Python)."""
     hcl = TerraformHcl()
     if hcl.has_code(answer) and not any(p.endswith(".py") for p in answer):
         layout = hcl.layout(answer, {}, {p: origin for p in answer})
         return Workspace.from_layout(task_id, "model", layout, platform=hcl.name)
+    cfn = CloudFormation()
+    if not any(p.endswith(".py") for p in answer) and (cfn.has_code(answer) or _cfn_case(task_id)):
+        origins = {p: origin for p in answer}
+        if not cfn.has_code(answer):
+            return Workspace(
+                task_id, "model", dict(answer), origins, "", "", None, None, has_code=False, platform=cfn.name
+            )
+        return Workspace.from_layout(task_id, "model", cfn.layout(answer, {}, origins), platform=cfn.name)
     if not any(p.endswith(".py") for p in answer):
         origins = {p: origin for p in answer}
         return Workspace(task_id, "model", dict(answer), origins, "", "", None, None, has_code=False)
     return Workspace.from_layout(
         task_id, "model", CdktfPython().layout(answer, {}, {p: origin for p in answer})
     )
+
+
+def _cfn_case(task_id: str) -> bool:
+    # A CFN rule's case with no template (CFN001) is still a CloudFormation answer.
+    return task_id.startswith("CFN")
 
 
 def family_of(rule_id: str) -> str:

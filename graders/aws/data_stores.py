@@ -12,6 +12,7 @@ from graders.registry import Hit, rule
 from graders.sites import resource_hit
 from graders.terraform_model import UNRESOLVED, Resource, Stack
 from harness.core.findings import Category, Severity
+from harness.platforms.names import CDKTF_PYTHON, CFN, TF_HCL
 
 # Aurora MySQL is the only engine with backtrack; "aurora" is the MySQL 5.6-compatible legacy name.
 BACKTRACK_ENGINES = ("aurora", "aurora-mysql")
@@ -37,6 +38,8 @@ BACKTRACK_ENGINES = ("aurora", "aurora-mysql")
     ),
     fix_minutes=2,
     needs="terraform",
+    # Reads the mapped template of a CloudFormation answer too (harness/platforms/cfn/mapping.py).
+    platforms=(CDKTF_PYTHON, TF_HCL, CFN),
 )
 def aurora_backtrack_unsupported(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: `backtrack_window` > 0 on an `aws_rds_cluster` that has a
@@ -124,6 +127,8 @@ ENGINE_VERSION_DOCS = (
     fix_minutes=2,
     needs="terraform",
     version=2,
+    # Reads the mapped template of a CloudFormation answer too (harness/platforms/cfn/mapping.py).
+    platforms=(CDKTF_PYTHON, TF_HCL, CFN),
 )
 def engine_version_not_offered(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an `engine_version` that the service does not offer for the engine: RDS and

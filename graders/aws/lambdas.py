@@ -25,7 +25,7 @@ from graders.sites import resource_hit
 from graders.synth.environment_causes import build_step
 from graders.terraform_model import UNRESOLVED, Resource, Stack
 from harness.core.findings import Category, Severity
-from harness.platforms.names import CDKTF_PYTHON
+from harness.platforms.names import CDKTF_PYTHON, CFN, TF_HCL
 
 LAMBDA_DOCS = "https://docs.aws.amazon.com/lambda/latest/dg"
 FILE_FUNCTION = re.compile(r"file(?:base64)?(?:sha256|md5|sha1|sha512)?\(\s*\"([^\"]+)\"\s*\)")
@@ -320,6 +320,8 @@ def _handler_problem(use: PackageUse, handler: str) -> tuple[str, str] | None:
     impact=("Deployment Blocker: CreateFunction rejects the runtime",),
     fix_minutes=2,
     needs="terraform",
+    # Reads the mapped template of a CloudFormation answer too (harness/platforms/cfn/mapping.py).
+    platforms=(CDKTF_PYTHON, TF_HCL, CFN),
 )
 def lambda_runtime_not_creatable(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: `runtime` of an `aws_lambda_function` that is not in Lambda's runtime list

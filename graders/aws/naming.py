@@ -13,7 +13,7 @@ from graders.terraform_model import Resource, Stack
 from graders.wording import counted, plural
 from harness.core.findings import Category, Severity
 from harness.platforms.cdktf_python.locate import Span
-from harness.platforms.names import CDKTF_PYTHON
+from harness.platforms.names import CDKTF_PYTHON, CFN, TF_HCL
 
 R53_DOCS = "https://docs.aws.amazon.com/Route53/latest"
 
@@ -125,6 +125,8 @@ def _fixed_by_aws(res: Resource, name: str) -> bool:
     ),
     fix_minutes=5,
     needs="terraform",
+    # Reads the mapped template of a CloudFormation answer too (harness/platforms/cfn/mapping.py).
+    platforms=(CDKTF_PYTHON, TF_HCL, CFN),
 )
 def reserved_domain_name(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an `aws_route53_zone` (or a `data.aws_route53_zone` lookup) whose name is

@@ -13,6 +13,7 @@ from graders.terraform_model import UNRESOLVED, Resource, Stack
 from graders.wording import plural
 from harness.core.findings import Category, Location, Severity
 from harness.platforms.cdktf_python.locate import Span
+from harness.platforms.names import CDKTF_PYTHON, CFN, TF_HCL
 
 EC2_DOCS = "https://docs.aws.amazon.com/vpc/latest/userguide"
 _PROTOCOLS = {"-1": "-1", "all": "-1", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
@@ -45,6 +46,8 @@ class _Rule:
     ),
     fix_minutes=3,
     needs="terraform",
+    # Reads the mapped template of a CloudFormation answer too (harness/platforms/cfn/mapping.py).
+    platforms=(CDKTF_PYTHON, TF_HCL, CFN),
 )
 def security_group_duplicate_permission(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: one security group that would hold the same permission (direction,

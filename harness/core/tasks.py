@@ -119,7 +119,7 @@ def load_task(path: Path) -> Task:
         ideal_archives=ideal_archives,
         metadata=metadata,
         shared_files=_shared_files(path, task_id) if layout == "project" else {},
-        written_analysis=_read_optional(docs_dir / "MODEL_FAILURES.md", task_id),
+        written_analysis=_read_analysis(docs_dir / "MODEL_FAILURES.md", task_id),
         layout=layout,
     )
 
@@ -154,6 +154,17 @@ def _read_text(path: Path, task_id: str) -> str:
 
 def _read_optional(path: Path, task_id: str) -> str | None:
     return _read_text(path, task_id) if path.is_file() else None
+
+
+def _read_analysis(path: Path, task_id: str) -> str | None:
+    """The reviewer's written analysis: prose nothing is built from, so a stray byte of another
+    encoding (a Windows quote) is replaced rather than making the whole task invalid."""
+    try:
+        return _read_optional(path, task_id)
+    except TaskLoadError:
+        if not path.is_file() or path.stat().st_size > MAX_TEXT_BYTES:
+            raise
+        return path.read_bytes().decode("utf-8", errors="replace")
 
 
 def _read_tree(root: Path, task_id: str) -> dict[str, str]:

@@ -15,7 +15,11 @@ from harness.core.plugins import import_plugins
 from harness.platforms.base import Platform
 
 # The shipped platforms, the default first: a task whose metadata names no platform is its.
-BUILTIN_PLATFORMS = ("harness.platforms.cdktf_python.platform", "harness.platforms.tf_hcl.platform")
+BUILTIN_PLATFORMS = (
+    "harness.platforms.cdktf_python.platform",
+    "harness.platforms.tf_hcl.platform",
+    "harness.platforms.cfn.platform",
+)
 
 _REGISTRY: dict[str, Platform] = {}
 _loaded = False

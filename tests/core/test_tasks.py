@@ -74,6 +74,12 @@ def test_non_utf8_answer_is_a_clear_error(tmp_path: Path) -> None:
         load_task(root)
 
 
+def test_a_written_analysis_with_a_stray_byte_still_loads(tmp_path: Path) -> None:
+    root = _task(tmp_path, **{"PROMPT.md": "p", "MODEL_RESPONSE.md": "```yaml\nResources: {}\n```\n"})
+    (root / "MODEL_FAILURES.md").write_bytes(b"The model\x92s template is cut off.")
+    assert load_task(root).written_analysis == "The model\ufffds template is cut off."
+
+
 def test_discover_expands_a_directory_of_tasks(tmp_path: Path) -> None:
     for name in ("a", "b"):
         (tmp_path / name).mkdir()

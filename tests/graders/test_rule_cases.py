@@ -18,7 +18,7 @@ REQUIRED_DOC_SECTIONS = ("What it flags", "Why it matters", "Bad", "Good", "Refe
 
 def test_rule_ids_follow_the_family_scheme() -> None:
     for rule_id, r in RULES.items():
-        assert re.fullmatch(r"(SYN|ENV|PY|TF|HCL|AWS|SEC|TST|REQ)\d{3}", rule_id), rule_id
+        assert re.fullmatch(r"(SYN|ENV|PY|TF|HCL|AWS|SEC|TST|REQ|CFN)\d{3}", rule_id), rule_id
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", r.meta.name), r.meta.name
         assert r.meta.rationale and r.meta.title
 

@@ -77,3 +77,45 @@ def test_only_a_python_launcher_has_an_interpreter(tmp_path: Path) -> None:
     assert script_interpreter([str(script)]) is None
     assert script_interpreter(["/bin/false"]) is None
     assert script_interpreter(["a", "b"]) is None
+
+
+OPEN_SSH_TEMPLATE = """Resources:
+  Ssh:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: ssh
+      SecurityGroupIngress:
+        - IpProtocol: tcp
+          FromPort: 22
+          ToPort: 22
+          CidrIp: 0.0.0.0/0
+"""
+
+
+def test_the_server_alternating_frameworks_finds_what_a_process_per_scan_finds(
+    stack_dir: str, tmp_path: Path
+) -> None:
+    """A CDKTF stack (terraform_json) and two templates (cloudformation) scanned in turn on one
+    warm server: each scan finds what a fresh checkov process finds, so no runner state (checkov
+    keeps its parsed templates on its runner) carries over from one scan to the next."""
+    command = checkov_command()
+    if script_interpreter(command) is None:
+        pytest.skip("checkov here is not a Python script: there is no server to compare")
+    templates = []
+    for name, port in (("ssh", 22), ("rdp", 3389)):
+        folder = tmp_path / name
+        (folder / "lib").mkdir(parents=True)
+        text = OPEN_SSH_TEMPLATE.replace("22", str(port))
+        (folder / "lib" / "TapStack.yml").write_text(text, encoding="utf-8")
+        templates.append(str(folder))
+    cfn_args = ["--framework", "cloudformation", *ARGS[2:]]
+    scans = [(stack_dir, ARGS), (templates[0], cfn_args), (stack_dir, ARGS), (templates[1], cfn_args)]
+    runner = CheckovRunner()
+    try:
+        served = [failed(runner.scan(command, d, a, 120).stdout) for d, a in scans]
+    finally:
+        runner.close()
+    expected = [failed(checkov_runner._scan_by_process(command, d, a, 120).stdout) for d, a in scans]
+    assert ("CKV_AWS_24", "AWS::EC2::SecurityGroup.Ssh") in expected[1]
+    assert ("CKV_AWS_25", "AWS::EC2::SecurityGroup.Ssh") in expected[3]
+    assert served == expected

@@ -1,0 +1,1 @@
+"""CFN: CloudFormation templates: their presence, their parse and cfn-lint's findings."""

@@ -1,0 +1,1 @@
+"""CloudFormation templates (YAML or JSON), validated with cfn-lint in process."""
