@@ -221,6 +221,11 @@ class Stack:
     def variables(self) -> dict[str, dict[str, Any]]:
         return dict(self.doc.get("variable") or {})
 
+    @property
+    def modules(self) -> dict[str, dict[str, Any]]:
+        """The module calls: what they create is not in this JSON (modules are not expanded)."""
+        return {k: v for k, v in (self.doc.get("module") or {}).items() if isinstance(v, dict)}
+
     def resource(self, address: str) -> Resource | None:
         return self._by_address.get(address)
 

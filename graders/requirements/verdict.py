@@ -75,6 +75,11 @@ def absent(
         imported = provider_modules(ctx)
         if any(t.removeprefix("aws_") in imported for t in types):
             return unchecked(f"{what}, but the synthesized JSON may be partial and the source imports it")
+    called = sorted(m for stack in ctx.tf.stacks.values() for m in stack.modules)
+    if called:
+        # A module's resources are not in the JSON: `module "vpc"` may well create the subnets.
+        shown = ", ".join(f"`{m}`" for m in called[:3])
+        return unchecked(f"{what}, but the answer calls modules ({shown}) whose resources are not read")
     stack = next(iter(ctx.tf.stacks), "")
     return unmet([Culprit(what, stack, error=error, reported_by=reported_by)])
 

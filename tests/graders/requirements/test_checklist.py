@@ -215,3 +215,13 @@ def test_a_lifecycle_expiry_is_no_request_to_empty_buckets_on_destroy() -> None:
     assert _only("- Apply lifecycle rules to delete objects older than 365 days.\n", "destroy") == []
     [destroy] = _only("- S3 buckets must be configured for automatic deletion on stack destroy\n", "destroy")
     assert destroy.aspect == "force_destroy"
+
+
+def test_a_negation_inside_a_paragraph_leaves_its_requirements() -> None:
+    # dev Pr4778 L5: "can't handle the load" negates nothing the line asks for.
+    line = (
+        "They need complete encryption of all data (both at rest and in transit). "
+        "Their current setup can't handle the load.\n"
+    )
+    assert checklist(line) != []
+    assert checklist("Route53 TCP health checks cannot monitor RDS endpoints because:\n") == []
