@@ -342,6 +342,11 @@ class TerraformModel:
     def __bool__(self) -> bool:
         return bool(self.stacks)
 
+    def module_calls(self) -> list[str]:
+        """The modules any stack calls. Their resources are not in the JSON, so a rule that
+        reports something absent cannot tell from it alone."""
+        return sorted({m for stack in self.stacks.values() for m in stack.modules})
+
     def resources(self, *types: str) -> Iterator[tuple[Stack, Resource]]:
         """Every managed resource (of `types`, when given) with its stack."""
         for stack in self.stacks.values():

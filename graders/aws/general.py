@@ -121,7 +121,7 @@ def _service_key(name: str) -> str:
     ),
     fix_minutes=30,
     needs="terraform",
-    version=2,
+    version=3,
 )
 def required_service_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: each service of the task's `metadata.json` `aws_services` with no resource
@@ -130,7 +130,8 @@ def required_service_missing(ctx: GradeContext) -> Iterator[Hit]:
     is not judged here: the pipeline sets `AWS_REGION` when it synthesizes. When the JSON may be
     partial (the entry failed, the stacks come from a fallback or repaired run, or a stack class
     of the source built no stack), a service whose provider module the answer imports is not
-    reported: the part the synth did not reach may create it.
+    reported: the part the synth did not reach may create it. An answer that calls modules is not
+    judged: their resources are not read.
 
     Why it matters: the answer does not build what was asked; the reviewers count it as missing
     functionality.
@@ -142,6 +143,9 @@ def required_service_missing(ctx: GradeContext) -> Iterator[Hit]:
 
     References: the Terraform AWS provider's resource list.
     """
+    if ctx.tf.module_calls():
+        # What the modules create is not in the JSON: any missing service may be theirs.
+        return
     services = load("service_resources.json")["services"]
     types = {res.type for _stack, res in ctx.tf.resources()}
     where, evidence = stack_class_site(ctx)

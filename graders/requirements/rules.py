@@ -132,6 +132,7 @@ _PROMPT_DOC = "https://developer.hashicorp.com/terraform/cdktf"
     fix_minutes=15,
     needs="terraform",
     keywords=("single-region", "wrong region", "region mismatch", "instead of single", "unrequested region"),
+    version=2,
 )
 def resources_outside_prompt_regions(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an AWS provider (or a resource's own `region`) whose region the answer wrote
@@ -170,6 +171,7 @@ def resources_outside_prompt_regions(ctx: GradeContext) -> Iterator[Hit]:
     fix_minutes=20,
     needs="terraform",
     keywords=("multi-az", "availability zone", "failover", "route 53 health check", "high availability"),
+    version=2,
 )
 def multi_az_or_failover_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: where the prompt asks for it, subnets of a VPC in fewer availability zones
@@ -204,7 +206,7 @@ def multi_az_or_failover_missing(ctx: GradeContext) -> Iterator[Hit]:
     fix_minutes=15,
     needs="terraform",
     keywords=("customer-managed", "customer managed", "encryption at rest", "cmk", "key rotation"),
-    version=2,
+    version=3,
 )
 def encryption_requirement_unmet(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: where the prompt asks for it, no `aws_kms_key` at all when the prompt asks for
@@ -248,6 +250,7 @@ def encryption_requirement_unmet(ctx: GradeContext) -> Iterator[Hit]:
         "alarm action",
         "missing alarm",
     ),
+    version=2,
 )
 def monitoring_requirement_unmet(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: where the prompt asks for it, no CloudWatch alarm, or none on the metrics of
@@ -282,6 +285,7 @@ def monitoring_requirement_unmet(ctx: GradeContext) -> Iterator[Hit]:
     fix_minutes=5,
     needs="terraform",
     keywords=("tagging", "required tag", "missing tag", "tags"),
+    version=2,
 )
 def required_tags_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a taggable resource (its provider class accepts `tags`) that carries neither
@@ -313,6 +317,7 @@ def required_tags_missing(ctx: GradeContext) -> Iterator[Hit]:
     fix_minutes=5,
     needs="terraform",
     keywords=("output", "TerraformOutput", "stack outputs"),
+    version=2,
 )
 def required_outputs_missing(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an output the prompt lists ("Outputs: VPC ID, all subnet IDs, and NAT
@@ -349,6 +354,7 @@ def required_outputs_missing(ctx: GradeContext) -> Iterator[Hit]:
     fix_minutes=5,
     needs="terraform",
     keywords=("backup", "point-in-time", "pitr", "versioning", "retention period"),
+    version=2,
 )
 def backup_requirement_unmet(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: where the prompt asks for it, a database whose `backup_retention_period` is
@@ -393,6 +399,7 @@ def backup_requirement_unmet(ctx: GradeContext) -> Iterator[Hit]:
         "teardown",
         "automatic deletion",
     ),
+    version=2,
 )
 def teardown_requirement_unmet(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an S3 bucket without `force_destroy=True` where the prompt asks for buckets
@@ -428,6 +435,7 @@ def teardown_requirement_unmet(ctx: GradeContext) -> Iterator[Hit]:
     fix_minutes=15,
     needs="terraform",
     keywords=("nat gateway", "public subnet", "private subnet", "subnet"),
+    version=2,
 )
 def subnet_layout_differs_from_prompt(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: where the prompt asks for it, no public subnet (none routes to an internet
@@ -462,6 +470,7 @@ def subnet_layout_differs_from_prompt(ctx: GradeContext) -> Iterator[Hit]:
     fix_minutes=10,
     needs="terraform",
     keywords=("least privilege", "least-privilege", "wildcard", "overly permissive", "overly broad"),
+    version=2,
 )
 def iam_wildcards_despite_least_privilege(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: where the prompt asks for least privilege, an IAM policy statement allowing a
@@ -499,6 +508,7 @@ def iam_wildcards_despite_least_privilege(ctx: GradeContext) -> Iterator[Hit]:
     fix_minutes=20,
     needs="terraform",
     keywords=("replication", "cross-region replication", "global table"),
+    version=2,
 )
 def replication_requirement_unmet(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an S3 bucket the prompt asks to replicate (named by a word of its name, else

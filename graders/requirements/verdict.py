@@ -75,7 +75,7 @@ def absent(
         imported = provider_modules(ctx)
         if any(t.removeprefix("aws_") in imported for t in types):
             return unchecked(f"{what}, but the synthesized JSON may be partial and the source imports it")
-    called = sorted(m for stack in ctx.tf.stacks.values() for m in stack.modules)
+    called = ctx.tf.module_calls()
     if called:
         # A module's resources are not in the JSON: `module "vpc"` may well create the subnets.
         shown = ", ".join(f"`{m}`" for m in called[:3])

@@ -1,0 +1,25 @@
+provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_iam_role" "fn" {
+  name = "processor-dev"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "lambda.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+
+resource "aws_lambda_function" "processor" {
+  function_name = "processor-dev"
+  role          = aws_iam_role.fn.arn
+  runtime       = "python3.12"
+  handler       = "index.handler"
+  filename      = "lambda.zip"
+}
+
+# The queue is the module's: its resources are not read, so SQS is not reported missing.
+module "queue" {
+  source = "./modules/queue"
+  name   = "orders-dev"
+}
