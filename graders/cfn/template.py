@@ -154,6 +154,7 @@ def template_does_not_parse(ctx: GradeContext) -> Iterator[Hit]:
     needs="synth",
     runs_checks=True,
     platforms=(CFN,),
+    version=2,
 )
 def cfn_lint_check_failed(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: each finding of cfn-lint (run in process on the template, for the region
@@ -177,12 +178,16 @@ def cfn_lint_check_failed(ctx: GradeContext) -> Iterator[Hit]:
     synth = ctx.synth
     if synth is None or synth.status is not SynthStatus.OK:
         return
+    seen: set[tuple[str, str, int]] = set()
     for d in synth.diagnostics:
         if d.tool != "cfn-lint":
             continue
         grade = graded(d.code, d.message)
-        if grade is None:
+        # One finding per check and place: cfn-lint reports a value once per schema keyword it
+        # breaks (the name pattern, then the length pattern), which is one mistake.
+        if grade is None or (d.code, d.address, d.line) in seen:
             continue
+        seen.add((d.code, d.address, d.line))
         yield _lint_hit(ctx, d, *grade)
 
 
