@@ -225,3 +225,10 @@ def test_a_negation_inside_a_paragraph_leaves_its_requirements() -> None:
     )
     assert checklist(line) != []
     assert checklist("Route53 TCP health checks cannot monitor RDS endpoints because:\n") == []
+
+
+def test_one_environments_sizing_is_not_judged_in_the_default_one() -> None:
+    # dev-tf-hcl Pr7163 L66: the answer is graded in its default (test) environment.
+    assert checklist("- Production environment: db.r6g.large, multi-AZ, full monitoring\n") == []
+    [asked] = checklist("- RDS database with multi-AZ deployment\n")
+    assert asked.aspect == "multi_az"
