@@ -15,6 +15,7 @@ from typing import Any
 
 SCHEMA_FILE = "aws_schema.json.gz"
 REMOVED_FILE = "removed_in_v6.toml"
+TEMPLATE_FILE = "task_template.toml"
 
 
 class Schema:
@@ -64,11 +65,23 @@ def _removed() -> dict[str, Any]:
 
 
 @cache
+def template_variables() -> frozenset[str]:
+    """The variables the task template declares for every answer (data/task_template.toml)."""
+    text = (
+        resources.files("harness.platforms.tf_hcl")
+        .joinpath("data", TEMPLATE_FILE)
+        .read_text(encoding="utf-8")
+    )
+    return frozenset(tomllib.loads(text)["variables"])
+
+
+@cache
 def load_schema() -> Schema:
     return Schema(json.loads(gzip.decompress(_raw())), _removed())
 
 
 @cache
 def schema_digest() -> str:
-    removed = resources.files("harness.platforms.tf_hcl").joinpath("data", REMOVED_FILE).read_bytes()
+    data = resources.files("harness.platforms.tf_hcl").joinpath("data")
+    removed = data.joinpath(REMOVED_FILE).read_bytes() + data.joinpath(TEMPLATE_FILE).read_bytes()
     return hashlib.sha256(_raw() + removed).hexdigest()[:16]

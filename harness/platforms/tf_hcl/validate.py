@@ -25,7 +25,7 @@ from typing import Any
 
 from harness.core.synth import Diagnostic
 from harness.platforms.tf_hcl.model import BLOCK_MARK, Module, RawBlock
-from harness.platforms.tf_hcl.schema import Schema, close
+from harness.platforms.tf_hcl.schema import Schema, close, template_variables
 
 TOOL = "hcl-schema"
 PROVIDER_PREFIX = "aws_"
@@ -252,7 +252,13 @@ def _describe(value: Any) -> str:
 
 
 def _references(module: Module, schema: Schema) -> Iterator[Diagnostic]:
-    declared: dict[str, set[str]] = {"var": set(), "local": set(), "module": set(), "data": set()}
+    # The task template's variables are there whether or not the answer declares them.
+    declared: dict[str, set[str]] = {
+        "var": set(template_variables()),
+        "local": set(),
+        "module": set(),
+        "data": set(),
+    }
     resources: set[str] = set()
     for block in module.blocks:
         if block.kind == "variable" and block.labels:
