@@ -121,7 +121,7 @@ def _backend_span(ctx: GradeContext, arg: str) -> Span | None:
     ),
     fix_minutes=10,
     needs="terraform",
-    version=3,
+    version=4,
 )
 def stack_without_outputs(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a synthesized stack that creates resources but declares no output (the
@@ -136,15 +136,15 @@ def stack_without_outputs(ctx: GradeContext) -> Iterator[Hit]:
 
     References: CDKTF variables and outputs.
     """
+    # Said in the answer's own terms: a cdktf construct, or the HCL block.
+    output = "`TerraformOutput`" if ctx.platform == CDKTF_PYTHON else "`output` block"
     for stack in ctx.tf.stacks.values():
         if stack.resources and not stack.declared_outputs:
             span = stack_class_span(ctx, stack.name)
             # No count in the message: one answer with several such stacks is one failure
             # listed at each stack (harness.pipeline.merge.merge_places).
             yield Hit(
-                message=(
-                    f"Stack `{stack.name}` creates resources and declares no `TerraformOutput` of its own."
-                ),
+                message=(f"Stack `{stack.name}` creates resources and declares no {output} of its own."),
                 location=Location(path=span.path, line=span.start, stack=stack.name)
                 if span
                 else Location(stack=stack.name),
