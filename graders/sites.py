@@ -120,7 +120,7 @@ def _template_matches(template: str, cid: str) -> bool:
 def site(ctx: GradeContext, res: Resource, attr: str | None = None, index: int | None = None) -> Site:
     """Location, evidence and anchor for a finding on `res`, pointing at `attr` (and its
     `index`-th list element) in the source when the answer wrote it as a keyword argument."""
-    placed = source_site(ctx, res, attr)
+    placed = source_site(ctx, res, attr, index)
     if placed is not None:
         return placed
     anchor = f"construct:{res.construct_id}"
@@ -151,21 +151,28 @@ def site(ctx: GradeContext, res: Resource, attr: str | None = None, index: int |
 
 def source_block(res: Resource) -> dict[str, Any] | None:
     """Where a platform that maps its answers into the Terraform model (HCL, a template) wrote
-    the resource: `{"file", "line", "end_line", "attrs": {attr: line}}` under `//`."""
+    the resource: `{"file", "line", "end_line", "attrs": {attr: line}}` under `//`, and
+    `"items": {attr: [line, ...]}` for a nested block written more than once."""
     meta = res.config.get("//")
     found = meta.get("source") if isinstance(meta, dict) else None
     return found if isinstance(found, dict) and found.get("file") and found.get("line") else None
 
 
-def source_site(ctx: GradeContext, res: Resource, attr: str | None = None) -> Site | None:
+def source_site(
+    ctx: GradeContext, res: Resource, attr: str | None = None, index: int | None = None
+) -> Site | None:
     """The site of a resource its platform placed itself (see `source_block`), at `attr`'s own
-    line when the platform recorded one; None for a resource cdktf synthesized."""
+    line when the platform recorded one (its `index`-th block's, when written more than once);
+    None for a resource cdktf synthesized."""
     block = source_block(res)
     if block is None:
         return None
     path, start = str(block["file"]), int(block["line"])
     end = int(block.get("end_line") or start)
     attr_line = (block.get("attrs") or {}).get(attr) if attr else None
+    items = (block.get("items") or {}).get(attr) if attr and index is not None else None
+    if isinstance(items, list) and index is not None and 0 <= index < len(items):
+        attr_line = items[index]
     if isinstance(attr_line, int) and attr_line > 0:
         start = end = attr_line
     span = Span(path, start, end)

@@ -15,13 +15,15 @@ _HEREDOC = re.compile(r"<<-?([A-Za-z_][\w-]*)\s*$")
 @dataclass
 class BlockLines:
     """One top-level block: its kind and labels, first and last line, its direct attributes' lines
-    and its nested blocks' lines (first occurrence of each name)."""
+    and its nested blocks' lines (first occurrence of each name), and the lines of each nested
+    block written more than once (`ingress { }` twice: the list's elements, in order)."""
 
     kind: str
     labels: tuple[str, ...]
     line: int
     end_line: int
     attrs: dict[str, int] = field(default_factory=dict)
+    repeats: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _depth_changes(text: str) -> list[tuple[int, int, int]]:
@@ -91,7 +93,10 @@ def scan_blocks(text: str) -> list[BlockLines]:
         elif start == 1 and current is not None:
             attr = _ATTR.match(line)
             if attr is not None:
-                current.attrs.setdefault(attr["name"], number)
+                name = attr["name"]
+                if name in current.attrs:
+                    current.repeats.setdefault(name, [current.attrs[name]]).append(number)
+                current.attrs.setdefault(name, number)
         if current is not None and end <= 0:
             current.end_line = number
             current = None

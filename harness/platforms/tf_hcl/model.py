@@ -174,14 +174,15 @@ def to_terraform_json(module: Module, schema: Schema | None) -> dict[str, Any]:
         if block.kind in ("resource", "data") and len(block.labels) == 2:
             rtype, name = block.labels
             if block.lines is not None:
-                body["//"] = {
-                    "source": {
-                        "file": block.file,
-                        "line": block.lines.line,
-                        "end_line": block.lines.end_line,
-                        "attrs": dict(block.lines.attrs),
-                    }
+                source: dict[str, Any] = {
+                    "file": block.file,
+                    "line": block.lines.line,
+                    "end_line": block.lines.end_line,
+                    "attrs": dict(block.lines.attrs),
                 }
+                if block.lines.repeats:
+                    source["items"] = {k: list(v) for k, v in block.lines.repeats.items()}
+                body["//"] = {"source": source}
             provider = body.get("provider")
             if isinstance(provider, str):  # `aws.west`, as cdktf writes it, not `${aws.west}`
                 body["provider"] = provider.removeprefix("${").removesuffix("}").strip()

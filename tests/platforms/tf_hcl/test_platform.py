@@ -97,6 +97,15 @@ def test_maps_the_module_into_terraform_json_with_source_lines() -> None:
     assert result.diagnostics == []
 
 
+def test_a_block_written_twice_keeps_the_line_of_each() -> None:
+    text = MAIN.replace("  ingress {", "  egress {\n  }\n  ingress {\n  }\n  ingress {", 1)
+    group = synthesize({"main.tf": text}).stacks["."]["resource"]["aws_security_group"]["web"]
+    source = group["//"]["source"]
+    # The list's elements in order: a finding on the second block points at the second block.
+    assert source["items"] == {"ingress": [28, 30]}
+    assert source["attrs"]["ingress"] == 28
+
+
 def test_hcl_that_does_not_parse_is_a_synth_error_at_its_line() -> None:
     result = synthesize({"main.tf": 'resource "aws_s3_bucket" "b" {\n  bucket =\n}\n'})
     assert result.status is SynthStatus.ERROR
