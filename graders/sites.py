@@ -15,7 +15,7 @@ from typing import Any
 
 from graders.context import GradeContext
 from graders.registry import CALL_REPAIRS, Hit
-from graders.terraform_model import Resource, Stack
+from graders.terraform_model import Provider, Resource, Stack
 from harness.core.findings import Location
 from harness.platforms.cdktf_python.locate import Span, construct_id, iter_calls, quote, statement_span
 
@@ -153,7 +153,11 @@ def source_block(res: Resource) -> dict[str, Any] | None:
     """Where a platform that maps its answers into the Terraform model (HCL, a template) wrote
     the resource: `{"file", "line", "end_line", "attrs": {attr: line}}` under `//`, and
     `"items": {attr: [line, ...]}` for a nested block written more than once."""
-    meta = res.config.get("//")
+    return _placed(res.config)
+
+
+def _placed(config: Mapping[str, Any]) -> dict[str, Any] | None:
+    meta = config.get("//")
     found = meta.get("source") if isinstance(meta, dict) else None
     return found if isinstance(found, dict) and found.get("file") and found.get("line") else None
 
@@ -184,6 +188,18 @@ def source_site(
         stack=res.stack,
     )
     return Site(location, quote(ctx.workspace.files, span), f"resource:{res.address}")
+
+
+def provider_site(ctx: GradeContext, provider: Provider, attr: str) -> tuple[Location, str] | None:
+    """The location and quoted line of a provider's `attr` where its platform placed the provider
+    block (an HCL `provider` block); None for a provider cdktf synthesized."""
+    block = _placed(provider.config)
+    if block is None:
+        return None
+    line = (block.get("attrs") or {}).get(attr)
+    start = line if isinstance(line, int) and line > 0 else int(block["line"])
+    span = Span(str(block["file"]), start, start)
+    return Location(path=span.path, line=start, stack=provider.stack), quote(ctx.workspace.files, span)
 
 
 def spans_text(ctx: GradeContext, spans: list[Span]) -> str:

@@ -151,7 +151,7 @@ def _as_list(value: Any) -> list[Any]:
     ),
     fix_minutes=5,
     needs="terraform",
-    version=2,
+    version=3,
 )
 def iam_policy_invalid(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: policy documents of IAM policies, role policies, trust policies and

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness.core.synth import SynthStatus
@@ -187,3 +189,32 @@ def test_threads_parsing_at_once_get_their_own_results() -> None:
     alone = [parse_text(t) for t in texts]
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(parse_text, texts)) == alone
+
+
+def test_a_jsonencoded_literal_is_the_json_it_evaluates_to() -> None:
+    text = (
+        'resource "aws_iam_policy" "p" {\n'
+        "  policy = jsonencode({\n"
+        '    Version   = "2012-10-17"\n'
+        '    Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = aws_s3_bucket.b.arn }]\n'
+        "  })\n"
+        "}\n"
+        'resource "aws_iam_policy" "q" {\n'
+        '  policy = jsonencode({ Statement = [for a in var.actions : { Effect = "Allow", Action = a }] })\n'
+        "}\n"
+    )
+    policies = synthesize({"main.tf": text}).stacks["."]["resource"]["aws_iam_policy"]
+    # As cdktf writes a json.dumps document: a reference stays a `${...}` string inside it.
+    assert json.loads(policies["p"]["policy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "${aws_s3_bucket.b.arn}"}],
+    }
+    # Statements only apply computes: the expression stays as written, for rules to leave alone.
+    assert policies["q"]["policy"].startswith("${jsonencode(")
+
+
+def test_a_provider_block_keeps_its_lines() -> None:
+    text = 'provider "aws" {\n  alias  = "west"\n  region = "us-west-2"\n}\n'
+    (provider,) = synthesize({"main.tf": text}).stacks["."]["provider"]["aws"]
+    assert provider["region"] == "us-west-2"
+    assert provider["//"]["source"]["attrs"]["region"] == 3
