@@ -218,3 +218,19 @@ def test_a_provider_block_keeps_its_lines() -> None:
     (provider,) = synthesize({"main.tf": text}).stacks["."]["provider"]["aws"]
     assert provider["region"] == "us-west-2"
     assert provider["//"]["source"]["attrs"]["region"] == 3
+
+
+def test_packages_are_listed_from_the_answers_files_where_terraform_runs() -> None:
+    text = (
+        'data "archive_file" "code" {\n  type = "zip"\n  source_dir = "${path.module}/src"\n'
+        '  output_path = "code.zip"\n}\n'
+        'resource "aws_lambda_function" "f" {\n  filename = "build/f.zip"\n}\n'
+    )
+    files = {"infra/main.tf": text, "infra/src/app.py": "def handler(e, c):\n    return e\n"}
+    result = synthesize(files)
+    assert list(result.stacks) == ["infra"]
+    packages = result.packages or {}
+    assert packages["infra/src"].kind == "dir"
+    assert packages["infra/src"].python == {"app.py": ["handler"]}
+    # An archive the answer does not ship is missing, not empty.
+    assert packages["infra/build/f.zip"].kind == "missing"
