@@ -174,7 +174,6 @@ def to_terraform_json(module: Module, schema: Schema | None) -> dict[str, Any]:
         body = plain(block.body, _block_schema(schema, block))
         if block.kind in ("resource", "data") and len(block.labels) == 2:
             rtype, name = block.labels
-            body = decoded_json(body)
             if block.lines is not None:
                 body["//"] = {"source": _source(block.file, block.lines)}
             provider = body.get("provider")
@@ -226,11 +225,8 @@ _SHAPE_KEYS = frozenset({"Statement", "Effect"})
 def decoded_json(value: Any) -> Any:
     """`jsonencode({...})` of a literal as the JSON string it evaluates to, as cdktf writes a
     `json.dumps` document: interpolations inside stay `${...}` strings. Anything else, or a
-    literal whose shape only apply knows, as written."""
-    if isinstance(value, dict):
-        return {k: decoded_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [decoded_json(v) for v in value]
+    literal whose shape only apply knows, as written. The Terraform JSON keeps the expression:
+    a rule that reads such documents decodes them itself."""
     match = _JSONENCODE.fullmatch(value.strip()) if isinstance(value, str) else None
     if match is None:
         return value

@@ -41,7 +41,13 @@ def list_packages(doc: Mapping[str, Any], root: str, files: Mapping[str, str]) -
     return found
 
 
+# Archives: an answer's text files cannot hold one, whatever a file of that name reads as.
+_ARCHIVES = (".zip", ".jar")
+
+
 def describe(key: str, files: Mapping[str, str]) -> Package:
+    if key.lower().endswith(_ARCHIVES):
+        return Package(kind="unreadable" if key in files else "missing")
     if key in files:
         base = posixpath.basename(key)
         return Package(kind="file", members=[base], python=_python({base: files[key]}))

@@ -10,6 +10,7 @@ from harness.core.synth import SynthStatus
 from harness.platforms.names import TF_HCL
 from harness.platforms.registry import platform_for
 from harness.platforms.tf_hcl.extract import extract_files
+from harness.platforms.tf_hcl.model import decoded_json
 from harness.platforms.tf_hcl.platform import PARSE_ERROR, TerraformHcl, synthesize
 from tests.paths import SHARED
 
@@ -204,13 +205,15 @@ def test_a_jsonencoded_literal_is_the_json_it_evaluates_to() -> None:
         "}\n"
     )
     policies = synthesize({"main.tf": text}).stacks["."]["resource"]["aws_iam_policy"]
-    # As cdktf writes a json.dumps document: a reference stays a `${...}` string inside it.
-    assert json.loads(policies["p"]["policy"]) == {
+    # The Terraform JSON keeps the expression; a rule decodes it, as cdktf writes json.dumps:
+    # a reference stays a `${...}` string inside the document.
+    assert policies["p"]["policy"].startswith("${jsonencode(")
+    assert json.loads(decoded_json(policies["p"]["policy"])) == {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "${aws_s3_bucket.b.arn}"}],
     }
-    # Statements only apply computes: the expression stays as written, for rules to leave alone.
-    assert policies["q"]["policy"].startswith("${jsonencode(")
+    # Statements only apply computes: left as written, for rules to leave alone.
+    assert decoded_json(policies["q"]["policy"]) == policies["q"]["policy"]
 
 
 def test_a_provider_block_keeps_its_lines() -> None:
@@ -232,5 +235,7 @@ def test_packages_are_listed_from_the_answers_files_where_terraform_runs() -> No
     packages = result.packages or {}
     assert packages["infra/src"].kind == "dir"
     assert packages["infra/src"].python == {"app.py": ["handler"]}
-    # An archive the answer does not ship is missing, not empty.
+    # An archive the answer does not ship is missing, not empty; one it does cannot be read as text.
     assert packages["infra/build/f.zip"].kind == "missing"
+    files["infra/build/f.zip"] = "PK\x03\x04"
+    assert (synthesize(files).packages or {})["infra/build/f.zip"].kind == "unreadable"
