@@ -151,8 +151,9 @@ def site(ctx: GradeContext, res: Resource, attr: str | None = None, index: int |
 
 def source_block(res: Resource) -> dict[str, Any] | None:
     """Where a platform that maps its answers into the Terraform model (HCL, a template) wrote
-    the resource: `{"file", "line", "end_line", "attrs": {attr: line}}` under `//`, and
-    `"items": {attr: [line, ...]}` for a nested block written more than once."""
+    the resource: `{"file", "line", "end_line", "attrs": {attr: line}}` under `//`, with
+    `"ends": {attr: last line}` for a value written over several lines and
+    `"items": {attr: [[line, last line], ...]}` for a nested block written more than once."""
     return _placed(res.config)
 
 
@@ -174,11 +175,13 @@ def source_site(
     path, start = str(block["file"]), int(block["line"])
     end = int(block.get("end_line") or start)
     attr_line = (block.get("attrs") or {}).get(attr) if attr else None
+    attr_end = (block.get("ends") or {}).get(attr, attr_line) if attr else None
     items = (block.get("items") or {}).get(attr) if attr and index is not None else None
     if isinstance(items, list) and index is not None and 0 <= index < len(items):
-        attr_line = items[index]
+        attr_line, attr_end = items[index]
     if isinstance(attr_line, int) and attr_line > 0:
-        start = end = attr_line
+        start = attr_line
+        end = attr_end if isinstance(attr_end, int) and attr_end >= attr_line else attr_line
     span = Span(path, start, end)
     location = Location(
         path=path,

@@ -210,8 +210,10 @@ def _source(file: str, lines: BlockLines) -> dict[str, Any]:
         "end_line": lines.end_line,
         "attrs": dict(lines.attrs),
     }
+    if lines.ends:
+        source["ends"] = lines.ends
     if lines.repeats:
-        source["items"] = {k: list(v) for k, v in lines.repeats.items()}
+        source["items"] = {k: [list(span) for span in v] for k, v in lines.repeats.items()}
     return source
 
 
