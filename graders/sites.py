@@ -15,7 +15,7 @@ from typing import Any
 
 from graders.context import GradeContext
 from graders.registry import CALL_REPAIRS, Hit
-from graders.terraform_model import Resource, Stack
+from graders.terraform_model import Provider, Resource, Stack
 from harness.core.findings import Location
 from harness.platforms.cdktf_python.locate import Span, construct_id, iter_calls, quote, statement_span
 
@@ -120,7 +120,7 @@ def _template_matches(template: str, cid: str) -> bool:
 def site(ctx: GradeContext, res: Resource, attr: str | None = None, index: int | None = None) -> Site:
     """Location, evidence and anchor for a finding on `res`, pointing at `attr` (and its
     `index`-th list element) in the source when the answer wrote it as a keyword argument."""
-    placed = source_site(ctx, res, attr)
+    placed = source_site(ctx, res, attr, index)
     if placed is not None:
         return placed
     anchor = f"construct:{res.construct_id}"
@@ -151,23 +151,37 @@ def site(ctx: GradeContext, res: Resource, attr: str | None = None, index: int |
 
 def source_block(res: Resource) -> dict[str, Any] | None:
     """Where a platform that maps its answers into the Terraform model (HCL, a template) wrote
-    the resource: `{"file", "line", "end_line", "attrs": {attr: line}}` under `//`."""
-    meta = res.config.get("//")
+    the resource: `{"file", "line", "end_line", "attrs": {attr: line}}` under `//`, with
+    `"ends": {attr: last line}` for a value written over several lines and
+    `"items": {attr: [[line, last line], ...]}` for a nested block written more than once."""
+    return _placed(res.config)
+
+
+def _placed(config: Mapping[str, Any]) -> dict[str, Any] | None:
+    meta = config.get("//")
     found = meta.get("source") if isinstance(meta, dict) else None
     return found if isinstance(found, dict) and found.get("file") and found.get("line") else None
 
 
-def source_site(ctx: GradeContext, res: Resource, attr: str | None = None) -> Site | None:
+def source_site(
+    ctx: GradeContext, res: Resource, attr: str | None = None, index: int | None = None
+) -> Site | None:
     """The site of a resource its platform placed itself (see `source_block`), at `attr`'s own
-    line when the platform recorded one; None for a resource cdktf synthesized."""
+    line when the platform recorded one (its `index`-th block's, when written more than once);
+    None for a resource cdktf synthesized."""
     block = source_block(res)
     if block is None:
         return None
     path, start = str(block["file"]), int(block["line"])
     end = int(block.get("end_line") or start)
     attr_line = (block.get("attrs") or {}).get(attr) if attr else None
+    attr_end = (block.get("ends") or {}).get(attr, attr_line) if attr else None
+    items = (block.get("items") or {}).get(attr) if attr and index is not None else None
+    if isinstance(items, list) and index is not None and 0 <= index < len(items):
+        attr_line, attr_end = items[index]
     if isinstance(attr_line, int) and attr_line > 0:
-        start = end = attr_line
+        start = attr_line
+        end = attr_end if isinstance(attr_end, int) and attr_end >= attr_line else attr_line
     span = Span(path, start, end)
     location = Location(
         path=path,
@@ -177,6 +191,18 @@ def source_site(ctx: GradeContext, res: Resource, attr: str | None = None) -> Si
         stack=res.stack,
     )
     return Site(location, quote(ctx.workspace.files, span), f"resource:{res.address}")
+
+
+def provider_site(ctx: GradeContext, provider: Provider, attr: str) -> tuple[Location, str] | None:
+    """The location and quoted line of a provider's `attr` where its platform placed the provider
+    block (an HCL `provider` block); None for a provider cdktf synthesized."""
+    block = _placed(provider.config)
+    if block is None:
+        return None
+    line = (block.get("attrs") or {}).get(attr)
+    start = line if isinstance(line, int) and line > 0 else int(block["line"])
+    span = Span(str(block["file"]), start, start)
+    return Location(path=span.path, line=start, stack=provider.stack), quote(ctx.workspace.files, span)
 
 
 def spans_text(ctx: GradeContext, spans: list[Span]) -> str:

@@ -98,8 +98,11 @@ class Case:
     def context(self) -> GradeContext:
         metadata_path = self.path / METADATA_FILE
         metadata = json.loads(metadata_path.read_text(encoding="utf-8")) if metadata_path.is_file() else {}
-        ws = workspace_of(self.files(), task_id=f"{self.rule_id}-{self.name}", origin="answer:fixture")
-        if not ws.has_code and TerraformHcl().matches(metadata):
+        hcl_task = TerraformHcl().matches(metadata)
+        ws = workspace_of(
+            self.files(), task_id=f"{self.rule_id}-{self.name}", origin="answer:fixture", hcl_task=hcl_task
+        )
+        if not ws.has_code and hcl_task:
             ws = replace(ws, platform=TerraformHcl.name)
         synth_path = self.path / "synth.json"
         if synth_path.is_file():
@@ -211,12 +214,15 @@ def _severity_mismatches(located: list[Finding], markers: list[Marker]) -> list[
     return out
 
 
-def workspace_of(answer: dict[str, str], task_id: str = "t", origin: str = "answer:test") -> Workspace:
+def workspace_of(
+    answer: dict[str, str], task_id: str = "t", origin: str = "answer:test", *, hcl_task: bool = False
+) -> Workspace:
     """The model-side workspace of answer files, laid out as the CDKTF-Python platform does (as
-    the Terraform HCL platform does when they are `.tf` files and no Python, as the
-    CloudFormation platform does when they hold a template and no Python)."""
+    the Terraform HCL platform does when they are `.tf` files and no Python, or `.tf` files of a
+    Terraform HCL task with its Lambda code in Python; as the CloudFormation platform does when
+    they hold a template and no Python)."""
     hcl = TerraformHcl()
-    if hcl.has_code(answer) and not any(p.endswith(".py") for p in answer):
+    if hcl.has_code(answer) and (hcl_task or not any(p.endswith(".py") for p in answer)):
         layout = hcl.layout(answer, {}, {p: origin for p in answer})
         return Workspace.from_layout(task_id, "model", layout, platform=hcl.name)
     cfn = CloudFormation()

@@ -12,7 +12,7 @@ from typing import Any
 from graders.constraints import all_regions, load
 from graders.context import GradeContext
 from graders.registry import Hit, rule
-from graders.sites import resource_hit, stack_class_site
+from graders.sites import provider_site, resource_hit, stack_class_site
 from graders.terraform_model import UNRESOLVED, is_token
 from graders.wording import plural
 from harness.core.findings import Category, Severity
@@ -35,6 +35,7 @@ AZ = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)([a-z])$")
     docs=("https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html",),
     impact=("Deployment Blocker: The provider cannot be configured or the subnet/instance is rejected",),
     fix_minutes=3,
+    version=2,
     needs="terraform",
 )
 def invalid_region_or_zone(ctx: GradeContext) -> Iterator[Hit]:
@@ -57,7 +58,7 @@ def invalid_region_or_zone(ctx: GradeContext) -> Iterator[Hit]:
         for provider in stack.providers:
             region = provider.region
             if provider.name == "aws" and region and region not in regions:
-                where, evidence = stack_class_site(ctx, stack.name)
+                where, evidence = provider_site(ctx, provider, "region") or stack_class_site(ctx, stack.name)
                 yield Hit(
                     message=f"Provider `{provider.ref}` of stack `{stack.name}` uses region `{region}`, "
                     "which is no AWS region.",

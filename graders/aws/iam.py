@@ -16,6 +16,8 @@ from graders.sites import resource_hit
 from graders.terraform_model import MASK, UNRESOLVED, Resource, Stack, is_token, masked
 from graders.wording import plural
 from harness.core.findings import Category, Severity
+from harness.platforms.names import TF_HCL
+from harness.platforms.tf_hcl.model import decoded_json
 
 IAM_DOCS = "https://docs.aws.amazon.com/IAM/latest/UserGuide"
 # (resource type, attribute holding a policy JSON, kind): identity policies may not name a
@@ -151,7 +153,7 @@ def _as_list(value: Any) -> list[Any]:
     ),
     fix_minutes=5,
     needs="terraform",
-    version=2,
+    version=3,
 )
 def iam_policy_invalid(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: policy documents of IAM policies, role policies, trust policies and
@@ -192,6 +194,9 @@ def _check_policy(
     kind: str,
     actions: dict[str, set[str]],
 ) -> Iterator[Hit]:
+    if ctx.workspace.platform == TF_HCL:
+        # HCL's usual `policy = jsonencode({...})`, read as the document it evaluates to.
+        value = decoded_json(value)
     doc = parse_policy(stack, value)
     if doc is None:
         return

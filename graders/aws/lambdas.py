@@ -235,7 +235,7 @@ def lambda_package_missing(ctx: GradeContext) -> Iterator[Hit]:
     ),
     fix_minutes=5,
     needs="terraform",
-    version=3,
+    version=4,
 )
 def lambda_handler_not_in_package(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: a Python Lambda whose `handler` (`module.function`) names a module that is

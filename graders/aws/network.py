@@ -45,6 +45,7 @@ class _Rule:
         "Training Quality Impact: Medium - demonstrates need to avoid duplicate rules",
     ),
     fix_minutes=3,
+    version=2,
     needs="terraform",
     # Reads the mapped template of a CloudFormation answer too (harness/platforms/cfn/mapping.py).
     platforms=(CDKTF_PYTHON, TF_HCL, CFN),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from graders.context import GradeContext
 from graders.terraform_model import Resource, Stack
 from harness.core.synth import Package
+from harness.platforms.names import TF_HCL
 
 # `${path.module}` and friends are the folder Terraform runs in for a root module.
 PATH_PREFIX = re.compile(r"^\$\{path\.(?:module|root|cwd)\}/")
@@ -29,14 +30,16 @@ def stack_dir(stack: Stack) -> str:
     return f"cdktf.out/stacks/{stack.name}"
 
 
-def package_key(stack: Stack, path: str) -> str:
-    """`path` as the workspace-relative file Terraform opens (the worker's listing key)."""
+def package_key(stack: Stack, path: str, module_dir: str | None = None) -> str:
+    """`path` as the workspace-relative file Terraform opens (the worker's listing key), from
+    `module_dir` when Terraform runs in the answer's own folder (an HCL root module) rather
+    than in the stack's output folder."""
     path = PATH_PREFIX.sub("", path)
     if posixpath.isabs(path):
         # os.path.abspath() at synth time points into the synthesizing machine's project folder;
         # only the part inside the project says anything about the answer.
         return path.split(SYNTH_PROJECT_DIR, 1)[1] if SYNTH_PROJECT_DIR in path else path
-    return posixpath.normpath(posixpath.join(stack_dir(stack), path))
+    return posixpath.normpath(posixpath.join(stack_dir(stack) if module_dir is None else module_dir, path))
 
 
 def raw_path(stack: Stack, res: Resource, attr: str) -> str | None:
@@ -67,7 +70,9 @@ def function_package(ctx: GradeContext, stack: Stack, res: Resource) -> PackageU
     path = _indirect_source(stack, res) or raw_path(stack, res, "filename")
     if path is None:
         return None
-    key = package_key(stack, path)
+    # An HCL answer's stack is its root module, named by its folder: Terraform runs there.
+    module_dir = stack.name if ctx.workspace.platform == TF_HCL else None
+    key = package_key(stack, path, module_dir)
     shown = key if posixpath.isabs(PATH_PREFIX.sub("", path)) else path
     return PackageUse(key, shown, (listing or {}).get(key))
 

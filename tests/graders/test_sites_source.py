@@ -49,6 +49,25 @@ def test_an_attribute_the_platform_placed_is_pointed_at_alone() -> None:
     assert site(_ctx(), _bucket(), "tags").location.line == 1
 
 
+def test_the_nth_of_a_block_written_several_times_is_pointed_at() -> None:
+    bucket = _bucket()
+    bucket.config["//"]["source"]["items"] = {"force_destroy": [[2, 2], [3, 4]]}
+    found = site(_ctx(), bucket, "force_destroy", 1)
+    assert (found.location.line, found.location.end_line) == (3, 4)
+    assert site(_ctx(), bucket, "force_destroy", 0).location.line == 2
+    # An index past what was written falls back to the attribute's first line.
+    assert site(_ctx(), bucket, "force_destroy", 5).location.line == 3
+
+
+def test_a_value_over_several_lines_is_quoted_whole() -> None:
+    bucket = _bucket()
+    bucket.config["//"]["source"]["attrs"]["bucket"] = 2
+    bucket.config["//"]["source"]["ends"] = {"bucket": 3}
+    found = site(_ctx(), bucket, "bucket")
+    assert (found.location.line, found.location.end_line) == (2, 3)
+    assert found.evidence.splitlines()[-1].strip() == "force_destroy = true"
+
+
 def test_rules_run_on_the_platforms_their_family_reads() -> None:
     rules = load_rules()
     assert rules["PY002"].meta.platforms == (CDKTF_PYTHON,)

@@ -15,13 +15,25 @@ _HEREDOC = re.compile(r"<<-?([A-Za-z_][\w-]*)\s*$")
 @dataclass
 class BlockLines:
     """One top-level block: its kind and labels, first and last line, its direct attributes' lines
-    and its nested blocks' lines (first occurrence of each name)."""
+    and its nested blocks' lines (first occurrence of each name), and the first and last line of
+    every occurrence (`ingress { }` twice: the list's elements, in order)."""
 
     kind: str
     labels: tuple[str, ...]
     line: int
     end_line: int
     attrs: dict[str, int] = field(default_factory=dict)
+    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    @property
+    def ends(self) -> dict[str, int]:
+        """The last line of each name's first occurrence, where it is not its first line."""
+        return {k: v[0][1] for k, v in self.spans.items() if v[0][1] != v[0][0]}
+
+    @property
+    def repeats(self) -> dict[str, list[tuple[int, int]]]:
+        """The spans of each nested block written more than once."""
+        return {k: list(v) for k, v in self.spans.items() if len(v) > 1}
 
 
 def _depth_changes(text: str) -> list[tuple[int, int, int]]:
@@ -80,6 +92,7 @@ def scan_blocks(text: str) -> list[BlockLines]:
     lines = text.splitlines()
     blocks: list[BlockLines] = []
     current: BlockLines | None = None
+    open_attr: str | None = None  # an attribute or nested block whose value goes on past its line
     for number, start, end in _depth_changes(text):
         line = lines[number - 1]
         if start == 0:
@@ -91,8 +104,16 @@ def scan_blocks(text: str) -> list[BlockLines]:
         elif start == 1 and current is not None:
             attr = _ATTR.match(line)
             if attr is not None:
-                current.attrs.setdefault(attr["name"], number)
+                name = attr["name"]
+                current.attrs.setdefault(name, number)
+                current.spans.setdefault(name, []).append((number, number))
+                open_attr = name if end > 1 else None
+        elif current is not None and open_attr is not None and end <= 1:
+            first, _ = current.spans[open_attr][-1]
+            current.spans[open_attr][-1] = (first, number)
+            open_attr = None
         if current is not None and end <= 0:
+            open_attr = None
             current.end_line = number
             current = None
     return blocks

@@ -11,6 +11,7 @@ model's resolver follows `var.`/`local.` references itself.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import threading
@@ -174,14 +175,7 @@ def to_terraform_json(module: Module, schema: Schema | None) -> dict[str, Any]:
         if block.kind in ("resource", "data") and len(block.labels) == 2:
             rtype, name = block.labels
             if block.lines is not None:
-                body["//"] = {
-                    "source": {
-                        "file": block.file,
-                        "line": block.lines.line,
-                        "end_line": block.lines.end_line,
-                        "attrs": dict(block.lines.attrs),
-                    }
-                }
+                body["//"] = {"source": _source(block.file, block.lines)}
             provider = body.get("provider")
             if isinstance(provider, str):  # `aws.west`, as cdktf writes it, not `${aws.west}`
                 body["provider"] = provider.removeprefix("${").removesuffix("}").strip()
@@ -194,6 +188,9 @@ def to_terraform_json(module: Module, schema: Schema | None) -> dict[str, Any]:
         elif block.kind in ("output", "module") and block.labels:
             doc.setdefault(block.kind, {})[block.labels[0]] = body
         elif block.kind == "provider" and block.labels:
+            if block.lines is not None:
+                # Where a finding on the provider (its region) points.
+                body["//"] = {"source": _source(block.file, block.lines)}
             doc.setdefault("provider", {}).setdefault(block.labels[0], []).append(body)
         elif block.kind == "locals":
             doc.setdefault("locals", {}).update(body)
@@ -204,6 +201,57 @@ def to_terraform_json(module: Module, schema: Schema | None) -> dict[str, Any]:
             if "region" in config:
                 config["region"] = _named_value(doc, config["region"])
     return doc
+
+
+def _source(file: str, lines: BlockLines) -> dict[str, Any]:
+    source: dict[str, Any] = {
+        "file": file,
+        "line": lines.line,
+        "end_line": lines.end_line,
+        "attrs": dict(lines.attrs),
+    }
+    if lines.ends:
+        source["ends"] = lines.ends
+    if lines.repeats:
+        source["items"] = {k: [list(span) for span in v] for k, v in lines.repeats.items()}
+    return source
+
+
+_JSONENCODE = re.compile(r"\$\{\s*jsonencode\((?P<literal>.*)\)\s*\}", re.DOTALL)
+_WHOLE_TOKEN = re.compile(r"\$\{.*\}", re.DOTALL)
+# Keys whose value a reader needs as written: a statement list or an Effect that only apply
+# computes (`[for ...]`, `var.allow ? "Allow" : "Deny"`) leaves the document unknowable.
+_SHAPE_KEYS = frozenset({"Statement", "Effect"})
+
+
+def decoded_json(value: Any) -> Any:
+    """`jsonencode({...})` of a literal as the JSON string it evaluates to, as cdktf writes a
+    `json.dumps` document: interpolations inside stay `${...}` strings. Anything else, or a
+    literal whose shape only apply knows, as written. The Terraform JSON keeps the expression:
+    a rule that reads such documents decodes them itself."""
+    match = _JSONENCODE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return value
+    try:
+        literal = parse_text(f"x = {match['literal']}").get("x")
+    except Exception:  # noqa: BLE001 - python-hcl2 raises lark's errors and others: keep as written
+        return value
+    if not isinstance(literal, dict | list) or not _shape_known(literal):
+        return value
+    return json.dumps(literal)
+
+
+def _shape_known(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_shape_known(v) for v in value)
+    if not isinstance(value, dict):
+        return True
+    for key, item in value.items():
+        if key in _SHAPE_KEYS and isinstance(item, str) and _WHOLE_TOKEN.fullmatch(item):
+            return False
+        if not _shape_known(item):
+            return False
+    return True
 
 
 _NAMED = re.compile(r"\$\{\s*(var|local)\.([A-Za-z_][\w-]*)\s*\}")

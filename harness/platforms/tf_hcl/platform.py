@@ -25,6 +25,7 @@ from harness.platforms.tf_hcl import foreign
 from harness.platforms.tf_hcl.extract import extract_files, is_terraform
 from harness.platforms.tf_hcl.lines import scan_blocks
 from harness.platforms.tf_hcl.model import read_module, root_dir, to_terraform_json
+from harness.platforms.tf_hcl.packages import list_packages
 from harness.platforms.tf_hcl.schema import load_schema, schema_digest
 from harness.platforms.tf_hcl.validate import validate
 
@@ -78,6 +79,7 @@ def synthesize(files: Mapping[str, str]) -> SynthResult:
     return SynthResult(
         status=SynthStatus.OK,
         stacks={module.root or TOP: doc},
+        packages=list_packages(doc, module.root, files),
         stacks_strategy="entry",
         diagnostics=validate(module, schema),
     )

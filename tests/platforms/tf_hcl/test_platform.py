@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness.core.synth import SynthStatus
 from harness.platforms.names import TF_HCL
 from harness.platforms.registry import platform_for
 from harness.platforms.tf_hcl.extract import extract_files
+from harness.platforms.tf_hcl.model import decoded_json
 from harness.platforms.tf_hcl.platform import PARSE_ERROR, TerraformHcl, synthesize
 from tests.paths import SHARED
 
@@ -89,12 +92,22 @@ def test_maps_the_module_into_terraform_json_with_source_lines() -> None:
         "line": 10,
         "end_line": 15,
         "attrs": {"bucket": 11, "tags": 12},
+        "ends": {"tags": 14},  # a value written over several lines, as far as it goes
     }
     # A block the schema allows once is a dict, as cdktf writes it; a repeatable one a list.
     versioning = doc["resource"]["aws_s3_bucket_versioning"]["data"]
     assert versioning["versioning_configuration"] == {"status": "Enabled"}
     assert isinstance(doc["resource"]["aws_security_group"]["web"]["ingress"], list)
     assert result.diagnostics == []
+
+
+def test_a_block_written_twice_keeps_the_line_of_each() -> None:
+    text = MAIN.replace("  ingress {", "  egress {\n  }\n  ingress {\n  }\n  ingress {", 1)
+    group = synthesize({"main.tf": text}).stacks["."]["resource"]["aws_security_group"]["web"]
+    source = group["//"]["source"]
+    # The list's elements in order: a finding on the second block points at the second block.
+    assert source["items"] == {"ingress": [[28, 29], [30, 34]]}
+    assert source["attrs"]["ingress"] == 28
 
 
 def test_hcl_that_does_not_parse_is_a_synth_error_at_its_line() -> None:
@@ -178,3 +191,52 @@ def test_threads_parsing_at_once_get_their_own_results() -> None:
     alone = [parse_text(t) for t in texts]
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(parse_text, texts)) == alone
+
+
+def test_a_jsonencoded_literal_is_the_json_it_evaluates_to() -> None:
+    text = (
+        'resource "aws_iam_policy" "p" {\n'
+        "  policy = jsonencode({\n"
+        '    Version   = "2012-10-17"\n'
+        '    Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = aws_s3_bucket.b.arn }]\n'
+        "  })\n"
+        "}\n"
+        'resource "aws_iam_policy" "q" {\n'
+        '  policy = jsonencode({ Statement = [for a in var.actions : { Effect = "Allow", Action = a }] })\n'
+        "}\n"
+    )
+    policies = synthesize({"main.tf": text}).stacks["."]["resource"]["aws_iam_policy"]
+    # The Terraform JSON keeps the expression; a rule decodes it, as cdktf writes json.dumps:
+    # a reference stays a `${...}` string inside the document.
+    assert policies["p"]["policy"].startswith("${jsonencode(")
+    assert json.loads(decoded_json(policies["p"]["policy"])) == {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "${aws_s3_bucket.b.arn}"}],
+    }
+    # Statements only apply computes: left as written, for rules to leave alone.
+    assert decoded_json(policies["q"]["policy"]) == policies["q"]["policy"]
+
+
+def test_a_provider_block_keeps_its_lines() -> None:
+    text = 'provider "aws" {\n  alias  = "west"\n  region = "us-west-2"\n}\n'
+    (provider,) = synthesize({"main.tf": text}).stacks["."]["provider"]["aws"]
+    assert provider["region"] == "us-west-2"
+    assert provider["//"]["source"]["attrs"]["region"] == 3
+
+
+def test_packages_are_listed_from_the_answers_files_where_terraform_runs() -> None:
+    text = (
+        'data "archive_file" "code" {\n  type = "zip"\n  source_dir = "${path.module}/src"\n'
+        '  output_path = "code.zip"\n}\n'
+        'resource "aws_lambda_function" "f" {\n  filename = "build/f.zip"\n}\n'
+    )
+    files = {"infra/main.tf": text, "infra/src/app.py": "def handler(e, c):\n    return e\n"}
+    result = synthesize(files)
+    assert list(result.stacks) == ["infra"]
+    packages = result.packages or {}
+    assert packages["infra/src"].kind == "dir"
+    assert packages["infra/src"].python == {"app.py": ["handler"]}
+    # An archive the answer does not ship is missing, not empty; one it does cannot be read as text.
+    assert packages["infra/build/f.zip"].kind == "missing"
+    files["infra/build/f.zip"] = "PK\x03\x04"
+    assert (synthesize(files).packages or {})["infra/build/f.zip"].kind == "unreadable"

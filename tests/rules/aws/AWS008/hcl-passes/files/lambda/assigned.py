@@ -1,0 +1,5 @@
+def lambda_handler(event, context):
+    return {}
+
+
+handler = lambda_handler
