@@ -2,7 +2,8 @@
 
 Each resource of a type in `data/terraform_mapping.toml` becomes `resource.<terraform type>.<logical
 id>`, with its properties as arguments, and a `//` entry that says where it is in the template
-(`source`: file, lines, each argument's line) so findings quote the template. Intrinsic functions
+(`source`: file, lines, each argument's line) so findings quote the template, and the `Condition`
+it is created under (`metadata.condition`). Intrinsic functions
 become what Terraform would hold: `Ref` of a parameter reads `var.<name>` (its `Default` becomes the
 variable's default), of a resource `${<type>.<id>.<attribute>}`, of `AWS::Region` the region the
 template deploys to; `Fn::Sub` keeps its `${...}` placeholders, resolved where they name a
@@ -54,8 +55,11 @@ def to_terraform(template: Mapping[str, Any], path: str, region: str) -> dict[st
         spec = types[str(body["Type"])]
         props = body.get("Properties")
         config, attrs = converter.arguments(props if isinstance(props, Mapping) else {}, spec)
+        metadata = {"path": f"{_stem(path)}/{logical}"}
+        if isinstance(body.get("Condition"), str):
+            metadata["condition"] = str(body["Condition"])
         config["//"] = {
-            "metadata": {"path": f"{_stem(path)}/{logical}"},
+            "metadata": metadata,
             "source": {"file": path, "line": _line(logical), "end_line": _end_line(body), "attrs": attrs},
         }
         out.setdefault(spec["terraform"], {})[str(logical)] = config

@@ -38,8 +38,11 @@ Resources:
       Handler: index.handler
       KmsKeyArn: !Ref AWS::NoValue
       VpcConfig: !If [WithVpc, {SecurityGroupIds: [!Ref Sg]}, !Ref AWS::NoValue]
+  Handle:
+    Type: AWS::CloudFormation::WaitConditionHandle
   Queue:
     Type: AWS::SQS::Queue
+    Condition: WithVpc
 """
 
 
@@ -51,11 +54,17 @@ def _doc() -> dict[str, Any]:
 
 def test_only_mapped_types_enter_the_model_with_their_template_lines() -> None:
     doc = _doc()
-    assert sorted(doc["resource"]) == ["aws_lambda_function", "aws_security_group"]
+    assert sorted(doc["resource"]) == ["aws_lambda_function", "aws_security_group", "aws_sqs_queue"]
     sg = doc["resource"]["aws_security_group"]["Sg"]
     assert sg["//"]["source"]["file"] == "lib/TapStack.yml"
     assert sg["//"]["source"]["line"] == 11
     assert sg["//"]["source"]["attrs"]["ingress"] == 15
+
+
+def test_a_resource_keeps_the_condition_it_is_created_under() -> None:
+    doc = _doc()
+    assert doc["resource"]["aws_sqs_queue"]["Queue"]["//"]["metadata"]["condition"] == "WithVpc"
+    assert "condition" not in doc["resource"]["aws_security_group"]["Sg"]["//"]["metadata"]
 
 
 def test_properties_take_terraform_names_and_shapes() -> None:
