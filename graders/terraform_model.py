@@ -137,13 +137,6 @@ class Resource:
         return path.rsplit("/", 1)[-1] if path else self.name
 
     @property
-    def condition(self) -> str:
-        """The CloudFormation `Condition` the resource is created under ("" when always created):
-        two resources under different conditions may never exist together."""
-        meta = (self.config.get("//") or {}).get("metadata") or {}
-        return str(meta.get("condition", ""))
-
-    @property
     def provider_ref(self) -> str:
         """`aws` or `aws.<alias>`: cdktf always writes it for resources of an aliased provider."""
         return str(self.config.get("provider") or self.type.split("_", 1)[0])

@@ -298,15 +298,11 @@ def name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
     impact=("Deployment Blocker: The second create call fails with an 'already exists' error",),
     fix_minutes=5,
     needs="terraform",
-    version=2,
-    # Reads the mapped template of a CloudFormation answer too (harness/platforms/cfn/mapping.py).
-    platforms=(CDKTF_PYTHON, TF_HCL, CFN),
 )
 def duplicate_physical_name(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: two resources of the same type, in any of the answer's stacks, whose
     literal names are equal within the namespace AWS keeps them unique in (S3: everywhere; IAM:
-    the account; others: the provider's region). In a CloudFormation template, resources created
-    under different `Condition`s are not compared: they may be alternatives.
+    the account; others: the provider's region).
 
     Why it matters: the second create fails (`BucketAlreadyOwnedByYou`, `EntityAlreadyExists`,
     `ResourceConflictException`), typically in multi-region stacks that reuse one name.
@@ -317,12 +313,11 @@ def duplicate_physical_name(ctx: GradeContext) -> Iterator[Hit]:
 
     References: IAM quotas and name requirements.
     """
-    seen: dict[tuple[str, str, str, str], tuple[Stack, Resource]] = {}
+    seen: dict[tuple[str, str, str], tuple[Stack, Resource]] = {}
     for stack, res, name in _named(ctx):
         scope = NAMED[res.type][1]
         where = "*" if scope in GLOBAL_SCOPES else (stack.region_of(res) or "?")
-        # Templates: resources under different conditions may be alternatives, never both created.
-        key = (res.type, where, name, res.condition)
+        key = (res.type, where, name)
         if key not in seen:
             seen[key] = (stack, res)
             continue

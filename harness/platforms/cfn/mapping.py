@@ -2,8 +2,7 @@
 
 Each resource of a type in `data/terraform_mapping.toml` becomes `resource.<terraform type>.<logical
 id>`, with its properties as arguments, and a `//` entry that says where it is in the template
-(`source`: file, lines, each argument's line) so findings quote the template, and the `Condition`
-it is created under (`metadata.condition`). Intrinsic functions
+(`source`: file, lines, each argument's line) so findings quote the template. Intrinsic functions
 become what Terraform would hold: `Ref` of a parameter reads `var.<name>` (its `Default` becomes the
 variable's default), of a resource `${<type>.<id>.<attribute>}`, of `AWS::Region` the region the
 template deploys to; `Fn::Sub` keeps its `${...}` placeholders, resolved where they name a
@@ -55,11 +54,8 @@ def to_terraform(template: Mapping[str, Any], path: str, region: str) -> dict[st
         spec = types[str(body["Type"])]
         props = body.get("Properties")
         config, attrs = converter.arguments(props if isinstance(props, Mapping) else {}, spec)
-        metadata = {"path": f"{_stem(path)}/{logical}"}
-        if isinstance(body.get("Condition"), str):
-            metadata["condition"] = str(body["Condition"])
         config["//"] = {
-            "metadata": metadata,
+            "metadata": {"path": f"{_stem(path)}/{logical}"},
             "source": {"file": path, "line": _line(logical), "end_line": _end_line(body), "attrs": attrs},
         }
         out.setdefault(spec["terraform"], {})[str(logical)] = config
@@ -83,7 +79,7 @@ class _Converter:
         attrs: dict[str, int] = {}
         for key, value in props.items():
             name = self._name(str(key), spec)
-            converted = self.value(value, spec)
+            converted = self.value(value, _KEEP_KEYS if key in (spec.get("verbatim") or ()) else spec)
             if converted is _DROP:
                 continue
             config[name] = self._shaped(name, converted, spec)
@@ -93,9 +89,13 @@ class _Converter:
         return config, attrs
 
     def _name(self, key: str, spec: Mapping[str, Any]) -> str:
+        if spec.get("keep_keys"):
+            return key
         return str((spec.get("rename") or {}).get(key) or snake(key))
 
     def _shaped(self, name: str, value: Any, spec: Mapping[str, Any]) -> Any:
+        if spec.get("keep_keys"):
+            return value
         if name == "tags" and isinstance(value, list):
             return {str(t.get("key")): t.get("value") for t in value if isinstance(t, dict) and "key" in t}
         if name in (spec.get("lists") or ()) and not isinstance(value, list):
@@ -117,7 +117,7 @@ class _Converter:
             out: dict[str, Any] = {}
             for key, item in value.items():
                 name = self._name(str(key), spec)
-                converted = self.value(item, spec)
+                converted = self.value(item, _KEEP_KEYS if key in (spec.get("verbatim") or ()) else spec)
                 if converted is not _DROP:
                     out[name] = self._shaped(name, converted, spec)
             return out
@@ -170,6 +170,11 @@ class _Converter:
             return OPAQUE
 
         return _SUB_NAME.sub(replace, text)
+
+
+# How the value of a `verbatim` property is read: its keys are the answer's own (environment
+# variable names, a policy document's `Statement`), kept as written; only its functions convert.
+_KEEP_KEYS: Mapping[str, Any] = {"keep_keys": True}
 
 
 class _Drop:

@@ -38,11 +38,13 @@ Resources:
       Handler: index.handler
       KmsKeyArn: !Ref AWS::NoValue
       VpcConfig: !If [WithVpc, {SecurityGroupIds: [!Ref Sg]}, !Ref AWS::NoValue]
+      Environment:
+        Variables:
+          TABLE_NAME: !Ref Queue
   Handle:
     Type: AWS::CloudFormation::WaitConditionHandle
   Queue:
     Type: AWS::SQS::Queue
-    Condition: WithVpc
 """
 
 
@@ -61,10 +63,9 @@ def test_only_mapped_types_enter_the_model_with_their_template_lines() -> None:
     assert sg["//"]["source"]["attrs"]["ingress"] == 15
 
 
-def test_a_resource_keeps_the_condition_it_is_created_under() -> None:
-    doc = _doc()
-    assert doc["resource"]["aws_sqs_queue"]["Queue"]["//"]["metadata"]["condition"] == "WithVpc"
-    assert "condition" not in doc["resource"]["aws_security_group"]["Sg"]["//"]["metadata"]
+def test_keys_of_a_verbatim_property_stay_as_written() -> None:
+    fn = _doc()["resource"]["aws_lambda_function"]["Fn"]
+    assert fn["environment"] == {"variables": {"TABLE_NAME": "${aws_sqs_queue.Queue.id}"}}
 
 
 def test_properties_take_terraform_names_and_shapes() -> None:
