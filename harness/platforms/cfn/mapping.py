@@ -5,9 +5,9 @@ id>`, with its properties as arguments, and a `//` entry that says where it is i
 (`source`: file, lines, each argument's line) so findings quote the template. Intrinsic functions
 become what Terraform would hold: `Ref` of a parameter reads `var.<name>` (its `Default` becomes the
 variable's default), of a resource `${<type>.<id>.<attribute>}`, of `AWS::Region` the region the
-template deploys to; `Fn::Sub` keeps its `${...}` placeholders, resolved where they name a
-parameter or the region; anything else (`Fn::If`, `Fn::FindInMap`, ...) is a token no rule reads
-as a literal.
+template deploys to (`AWS::Partition` its partition); `Fn::Sub` keeps its `${...}` placeholders,
+resolved where they name a parameter, the region or the partition; anything else (`Fn::If`,
+`Fn::FindInMap`, ...) is a token no rule reads as a literal.
 """
 
 from __future__ import annotations
@@ -71,6 +71,9 @@ class _Converter:
         self.declared = declared
         self.params = params
         self.region = region
+        # The partition the region belongs to (what `AWS::Partition` is in an ARN).
+        prefixes: dict[str, str] = mapping()["partitions"]
+        self.partition = next((p for pre, p in prefixes.items() if region.startswith(pre)), "aws")
 
     def arguments(
         self, props: Mapping[str, Any], spec: Mapping[str, Any]
@@ -132,6 +135,8 @@ class _Converter:
             return _DROP
         if name == "AWS::Region":
             return self.region
+        if name == "AWS::Partition":
+            return self.partition
         if name in self.params:
             return f"${{var.{name}}}"
         body = self.declared.get(name)
@@ -165,6 +170,8 @@ class _Converter:
                 return found if isinstance(found, str) else OPAQUE
             if name == "AWS::Region":
                 return self.region
+            if name == "AWS::Partition":
+                return self.partition
             if name in self.params:
                 return f"${{var.{name}}}"
             return OPAQUE

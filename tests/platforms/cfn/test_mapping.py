@@ -84,3 +84,28 @@ def test_intrinsic_functions_become_references_variables_or_opaque_tokens() -> N
     assert fn["vpc_config"] == OPAQUE
     assert "kms_key_arn" not in fn  # Ref AWS::NoValue removes the property
     assert doc["variable"]["Suffix"] == {"default": "dev"}
+
+
+POLICIES = """Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      ManagedPolicyArns:
+        - !Sub 'arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess'
+      Policies:
+        - PolicyName: read
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: s3:GetObject
+                Resource: '*'
+"""
+
+
+def test_policy_documents_keep_iam_keys_and_arns_name_the_regions_partition() -> None:
+    template, errors = lint.decode(POLICIES)
+    assert not errors
+    role = to_terraform(template, "lib/TapStack.yml", "cn-north-1")["resource"]["aws_iam_role"]["Role"]
+    assert role["managed_policy_arns"] == ["arn:aws-cn:iam::aws:policy/ReadOnlyAccess"]
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    assert role["inline_policy"] == [{"name": "read", "policy": {"Statement": [statement]}}]
