@@ -2,7 +2,8 @@
 
 Each resource of a type in `data/terraform_mapping.toml` becomes `resource.<terraform type>.<logical
 id>`, with its properties as arguments, and a `//` entry that says where it is in the template
-(`source`: file, lines, each argument's line) so findings quote the template. Intrinsic functions
+(`source`: file, lines, each argument's line) so findings quote the template; the stack's own `//`
+lists the Terraform types a template can be mapped to (`modelled_types`). Intrinsic functions
 become what Terraform would hold: `Ref` of a parameter reads `var.<name>` (its `Default` becomes the
 variable's default), of a resource `${<type>.<id>.<attribute>}`, of `AWS::Region` the region the
 template deploys to (`AWS::Partition` its partition); `Fn::Sub` keeps its `${...}` placeholders,
@@ -60,6 +61,8 @@ def to_terraform(template: Mapping[str, Any], path: str, region: str) -> dict[st
         }
         out.setdefault(spec["terraform"], {})[str(logical)] = config
     doc: dict[str, Any] = {"resource": out} if out else {}
+    # What the model can hold at all: a type outside it is not missing, only not mapped.
+    doc["//"] = {"modelled_types": sorted({str(t["terraform"]) for t in types.values()})}
     variables = {str(n): _variable(p) for n, p in params.items() if isinstance(p, Mapping)}
     if variables:
         doc["variable"] = variables
