@@ -283,6 +283,8 @@ def role_statements(stack: Stack, role: Resource) -> list[Grant] | None:
     """The Allow statements the stack's policies give `role`, or None when some policy cannot be
     read before apply (then nothing can be concluded)."""
     grants: list[Grant] = []
+    if any(is_token(b) for b in _as_list(role.get("inline_policy"))):
+        return None  # a template's `Fn::If` among the role's policies: which ones apply is unknown
     docs: list[Any] = [b.get("policy") for b in role.blocks("inline_policy")]
     arns: list[Any] = list(_as_list(role.get("managed_policy_arns")))
     for res in stack.resources:
@@ -290,7 +292,8 @@ def role_statements(stack: Stack, role: Resource) -> list[Grant] | None:
             res.get("roles")
         ):
             continue
-        if res.type == "aws_iam_role_policy":
+        # A template's managed policy names the roles it is attached to (Terraform's has no `roles`).
+        if res.type in ("aws_iam_role_policy", "aws_iam_policy"):
             docs.append(res.get("policy"))
         elif res.type in ("aws_iam_role_policy_attachment", "aws_iam_policy_attachment"):
             arns.append(res.get("policy_arn"))

@@ -407,7 +407,9 @@ DEAD_LETTER_ACTIONS: dict[str, tuple[str, ...]] = {
     ),
     fix_minutes=5,
     needs="terraform",
-    version=2,
+    version=3,
+    # Reads the mapped template of a CloudFormation answer too (harness/platforms/cfn/mapping.py).
+    platforms=(CDKTF_PYTHON, TF_HCL, CFN),
 )
 def execution_role_missing_trigger_permissions(ctx: GradeContext) -> Iterator[Hit]:
     """What it flags: an `aws_lambda_event_source_mapping` from an SQS queue, DynamoDB stream or
@@ -419,7 +421,8 @@ def execution_role_missing_trigger_permissions(ctx: GradeContext) -> Iterator[Hi
     role may not write traces (`xray:PutTraceSegments`, `xray:PutTelemetryRecords`). The role's
     grants are read from inline policies, role policies, attached customer policies, policy
     documents and the AWS managed Lambda policies; when one of them cannot be read, nothing is
-    concluded.
+    concluded. On a CloudFormation template active tracing is not checked (a deployed template
+    ran traced functions without X-Ray permissions).
 
     Why it matters: Lambda checks the role when the mapping, the function or its configuration is
     created: "InvalidParameterValueException: The provided execution role does not have
@@ -453,14 +456,20 @@ def execution_role_missing_trigger_permissions(ctx: GradeContext) -> Iterator[Hi
             if hit:
                 yield hit
         for fn in stack.of_type("aws_lambda_function"):
-            for attr, needed, what in _function_wiring(stack, fn):
+            for attr, needed, what in _function_wiring(stack, fn, tracing=ctx.platform != CFN):
                 hit = _missing(ctx, stack, fn, needed, what, fn, attr)
                 if hit:
                     yield hit
 
 
-def _function_wiring(stack: Stack, fn: Resource) -> Iterator[tuple[str, tuple[str, ...], str]]:
-    """(attribute, actions the role needs, what needs them) for the function's own settings."""
+def _function_wiring(
+    stack: Stack, fn: Resource, *, tracing: bool
+) -> Iterator[tuple[str, tuple[str, ...], str]]:
+    """(attribute, actions the role needs, what needs them) for the function's own settings.
+
+    `tracing`: whether active tracing is checked. Not on templates: a deployed CloudFormation
+    reference (dev-cfn-yaml Pr3672) runs five functions with `TracingConfig: Active` whose roles
+    hold no X-Ray action, so CloudFormation is not observed to refuse them."""
     if any(b.get("subnet_ids") for b in fn.blocks("vpc_config")):
         yield "vpc_config", VPC_ACTIONS, "its `vpc_config`"
     for block in fn.blocks("dead_letter_config"):
@@ -478,7 +487,7 @@ def _function_wiring(stack: Stack, fn: Resource) -> Iterator[tuple[str, tuple[st
                 DEAD_LETTER_ACTIONS[target.type],
                 f"its dead-letter target `{target.address}`",
             )
-    if any(stack.resolve(b.get("mode")) == "Active" for b in fn.blocks("tracing_config")):
+    if tracing and any(stack.resolve(b.get("mode")) == "Active" for b in fn.blocks("tracing_config")):
         yield "tracing_config", TRACING_ACTIONS, "its active X-Ray tracing (`tracing_config`)"
 
 

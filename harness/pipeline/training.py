@@ -291,7 +291,25 @@ def _judged_services(metadata: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
 
 def _present(judged: dict[str, tuple[str, ...]], stacks: Mapping[str, Mapping[str, Any]]) -> set[str]:
     types = {res.type for _stack, res in TerraformModel(stacks).resources()}
-    return {name for name, prefixes in judged.items() if any(t.startswith(prefixes) for t in types)}
+    present = {name for name, prefixes in judged.items() if any(t.startswith(prefixes) for t in types)}
+    modelled = _modelled_types(stacks)
+    if modelled is None:
+        return present
+    # A stack mapped from another language (a template) holds only the types its mapping knows: a
+    # service none of whose types it can hold is not seen missing.
+    unseen = {name for name, prefixes in judged.items() if not any(t.startswith(prefixes) for t in modelled)}
+    return present | unseen
+
+
+def _modelled_types(stacks: Mapping[str, Mapping[str, Any]]) -> set[str] | None:
+    """The Terraform types the stacks' mapping can hold (their `//` `modelled_types`), or None
+    when the stacks are Terraform itself."""
+    found = [
+        stack["//"]["modelled_types"]
+        for stack in stacks.values()
+        if isinstance(stack.get("//"), Mapping) and isinstance(stack["//"].get("modelled_types"), list)
+    ]
+    return {str(t) for types in found for t in types} if found else None
 
 
 def _service_key(name: str) -> str:

@@ -245,6 +245,18 @@ def test_missing_services_needs_the_model_json_and_a_reference_that_has_them() -
     )
 
 
+def test_a_service_the_mapped_model_cannot_hold_is_not_seen_missing() -> None:
+    # A template mapped into Terraform JSON holds only the mapping's types (its `modelled_types`).
+    lambda_only = _stack({"aws_lambda_function": {"f": {}}})
+    partial = {"tap": {**lambda_only, "//": {"modelled_types": ["aws_lambda_function", "aws_sqs_queue"]}}}
+    score = score_training(_inputs(metadata=SERVICES, model_stacks=partial, ideal_stacks=RICH), POLICY)
+    assert score.items[1].label == FIXES_LABEL
+    every = ["aws_dynamodb_table", "aws_lambda_function", "aws_s3_bucket", "aws_sqs_queue"]
+    whole = {"tap": {**lambda_only, "//": {"modelled_types": every}}}
+    score = score_training(_inputs(metadata=SERVICES, model_stacks=whole, ideal_stacks=RICH), POLICY)
+    assert score.items[1].label == "Missing half of the required services"
+
+
 def test_missing_services_are_not_judged_on_json_an_environment_gap_cut_short() -> None:
     half = {"tap": _stack({"aws_s3_bucket": {"b": {}}})}
     cut = _inputs(metadata=SERVICES, model_stacks=half, ideal_stacks=RICH, model_env_gap=True)

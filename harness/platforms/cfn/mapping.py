@@ -2,12 +2,13 @@
 
 Each resource of a type in `data/terraform_mapping.toml` becomes `resource.<terraform type>.<logical
 id>`, with its properties as arguments, and a `//` entry that says where it is in the template
-(`source`: file, lines, each argument's line) so findings quote the template. Intrinsic functions
+(`source`: file, lines, each argument's line) so findings quote the template; the stack's own `//`
+lists the Terraform types a template can be mapped to (`modelled_types`). Intrinsic functions
 become what Terraform would hold: `Ref` of a parameter reads `var.<name>` (its `Default` becomes the
 variable's default), of a resource `${<type>.<id>.<attribute>}`, of `AWS::Region` the region the
-template deploys to; `Fn::Sub` keeps its `${...}` placeholders, resolved where they name a
-parameter or the region; anything else (`Fn::If`, `Fn::FindInMap`, ...) is a token no rule reads
-as a literal.
+template deploys to (`AWS::Partition` its partition); `Fn::Sub` keeps its `${...}` placeholders,
+resolved where they name a parameter, the region or the partition; anything else (`Fn::If`,
+`Fn::FindInMap`, ...) is a token no rule reads as a literal.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def to_terraform(template: Mapping[str, Any], path: str, region: str) -> dict[st
         }
         out.setdefault(spec["terraform"], {})[str(logical)] = config
     doc: dict[str, Any] = {"resource": out} if out else {}
+    # What the model can hold at all: a type outside it is not missing, only not mapped.
+    doc["//"] = {"modelled_types": sorted({str(t["terraform"]) for t in types.values()})}
     variables = {str(n): _variable(p) for n, p in params.items() if isinstance(p, Mapping)}
     if variables:
         doc["variable"] = variables
@@ -71,6 +74,9 @@ class _Converter:
         self.declared = declared
         self.params = params
         self.region = region
+        # The partition the region belongs to (what `AWS::Partition` is in an ARN).
+        prefixes: dict[str, str] = mapping()["partitions"]
+        self.partition = next((p for pre, p in prefixes.items() if region.startswith(pre)), "aws")
 
     def arguments(
         self, props: Mapping[str, Any], spec: Mapping[str, Any]
@@ -79,7 +85,7 @@ class _Converter:
         attrs: dict[str, int] = {}
         for key, value in props.items():
             name = self._name(str(key), spec)
-            converted = self.value(value, spec)
+            converted = self.value(value, _KEEP_KEYS if key in (spec.get("verbatim") or ()) else spec)
             if converted is _DROP:
                 continue
             config[name] = self._shaped(name, converted, spec)
@@ -89,9 +95,13 @@ class _Converter:
         return config, attrs
 
     def _name(self, key: str, spec: Mapping[str, Any]) -> str:
+        if spec.get("keep_keys"):
+            return key
         return str((spec.get("rename") or {}).get(key) or snake(key))
 
     def _shaped(self, name: str, value: Any, spec: Mapping[str, Any]) -> Any:
+        if spec.get("keep_keys"):
+            return value
         if name == "tags" and isinstance(value, list):
             return {str(t.get("key")): t.get("value") for t in value if isinstance(t, dict) and "key" in t}
         if name in (spec.get("lists") or ()) and not isinstance(value, list):
@@ -113,7 +123,7 @@ class _Converter:
             out: dict[str, Any] = {}
             for key, item in value.items():
                 name = self._name(str(key), spec)
-                converted = self.value(item, spec)
+                converted = self.value(item, _KEEP_KEYS if key in (spec.get("verbatim") or ()) else spec)
                 if converted is not _DROP:
                     out[name] = self._shaped(name, converted, spec)
             return out
@@ -128,6 +138,8 @@ class _Converter:
             return _DROP
         if name == "AWS::Region":
             return self.region
+        if name == "AWS::Partition":
+            return self.partition
         if name in self.params:
             return f"${{var.{name}}}"
         body = self.declared.get(name)
@@ -161,11 +173,18 @@ class _Converter:
                 return found if isinstance(found, str) else OPAQUE
             if name == "AWS::Region":
                 return self.region
+            if name == "AWS::Partition":
+                return self.partition
             if name in self.params:
                 return f"${{var.{name}}}"
             return OPAQUE
 
         return _SUB_NAME.sub(replace, text)
+
+
+# How the value of a `verbatim` property is read: its keys are the answer's own (environment
+# variable names, a policy document's `Statement`), kept as written; only its functions convert.
+_KEEP_KEYS: Mapping[str, Any] = {"keep_keys": True}
 
 
 class _Drop:

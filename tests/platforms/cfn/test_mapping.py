@@ -38,6 +38,11 @@ Resources:
       Handler: index.handler
       KmsKeyArn: !Ref AWS::NoValue
       VpcConfig: !If [WithVpc, {SecurityGroupIds: [!Ref Sg]}, !Ref AWS::NoValue]
+      Environment:
+        Variables:
+          TABLE_NAME: !Ref Queue
+  Handle:
+    Type: AWS::CloudFormation::WaitConditionHandle
   Queue:
     Type: AWS::SQS::Queue
 """
@@ -51,11 +56,16 @@ def _doc() -> dict[str, Any]:
 
 def test_only_mapped_types_enter_the_model_with_their_template_lines() -> None:
     doc = _doc()
-    assert sorted(doc["resource"]) == ["aws_lambda_function", "aws_security_group"]
+    assert sorted(doc["resource"]) == ["aws_lambda_function", "aws_security_group", "aws_sqs_queue"]
     sg = doc["resource"]["aws_security_group"]["Sg"]
     assert sg["//"]["source"]["file"] == "lib/TapStack.yml"
     assert sg["//"]["source"]["line"] == 11
     assert sg["//"]["source"]["attrs"]["ingress"] == 15
+
+
+def test_keys_of_a_verbatim_property_stay_as_written() -> None:
+    fn = _doc()["resource"]["aws_lambda_function"]["Fn"]
+    assert fn["environment"] == {"variables": {"TABLE_NAME": "${aws_sqs_queue.Queue.id}"}}
 
 
 def test_properties_take_terraform_names_and_shapes() -> None:
@@ -74,3 +84,28 @@ def test_intrinsic_functions_become_references_variables_or_opaque_tokens() -> N
     assert fn["vpc_config"] == OPAQUE
     assert "kms_key_arn" not in fn  # Ref AWS::NoValue removes the property
     assert doc["variable"]["Suffix"] == {"default": "dev"}
+
+
+POLICIES = """Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      ManagedPolicyArns:
+        - !Sub 'arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess'
+      Policies:
+        - PolicyName: read
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: s3:GetObject
+                Resource: '*'
+"""
+
+
+def test_policy_documents_keep_iam_keys_and_arns_name_the_regions_partition() -> None:
+    template, errors = lint.decode(POLICIES)
+    assert not errors
+    role = to_terraform(template, "lib/TapStack.yml", "cn-north-1")["resource"]["aws_iam_role"]["Role"]
+    assert role["managed_policy_arns"] == ["arn:aws-cn:iam::aws:policy/ReadOnlyAccess"]
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    assert role["inline_policy"] == [{"name": "read", "policy": {"Statement": [statement]}}]
