@@ -45,7 +45,14 @@ def load_platforms() -> dict[str, Platform]:
     if not _loaded:
         import_plugins(BUILTIN_PLATFORMS, "iacgrade.platforms")
         _loaded = True
-    return dict(_REGISTRY)
+    # Ordered as BUILTIN_PLATFORMS, whatever imported a platform's module first (a grader
+    # reading one of its helpers may): the default stays the first built-in.
+    return dict(sorted(_REGISTRY.items(), key=lambda item: _rank(item[1])))
+
+
+def _rank(platform: Platform) -> int:
+    module = type(platform).__module__
+    return BUILTIN_PLATFORMS.index(module) if module in BUILTIN_PLATFORMS else len(BUILTIN_PLATFORMS)
 
 
 def registered() -> list[Platform]:
