@@ -80,6 +80,22 @@ class PlainSynth:
 
 
 @dataclass(frozen=True)
+class InProcessSynth:
+    """A plan for a platform whose build runs none of the answer's code: `build` gives the result
+    here and `request` (what the result is cached and reported under) is never sent."""
+
+    request: SynthRequest
+    build: Callable[[], SynthResult]
+    runs_tests: bool = False
+
+    def finish(self, result: SynthResult) -> SynthResult:
+        return result
+
+    def in_process(self) -> SynthResult:
+        return self.build()
+
+
+@dataclass(frozen=True)
 class ScanInput:
     """What the security scanner reads for one answer: files as the platform's own framework
     understands them (`.tf` for checkov's "terraform", a template for "cloudformation")."""

@@ -16,7 +16,7 @@ from typing import Any
 from harness.core.extraction import Extraction
 from harness.core.source import Span
 from harness.core.workspace import ProjectLayout, Workspace
-from harness.platforms.base import Locator, Reference, ScanInput, SynthSettings
+from harness.platforms.base import InProcessSynth, Locator, Reference, ScanInput, SynthSettings
 from harness.platforms.cfn import foreign, lint, synth_plan
 from harness.platforms.cfn.extract import extract_templates
 from harness.platforms.cfn.templates import template_paths, templates_of
@@ -51,7 +51,7 @@ class CloudFormation:
 
     def plan_synth(
         self, ws: Workspace, settings: SynthSettings, reference: Reference | None
-    ) -> synth_plan.CfnSynth:
+    ) -> InProcessSynth:
         return synth_plan.plan_synth(ws, settings)
 
     def locator(self, ws: Workspace) -> Locator:

@@ -9,11 +9,11 @@ as diagnostics for the CFN rule family.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from functools import partial
 
 from harness.core.synth import Frame, SynthRequest, SynthResult, SynthStatus
 from harness.core.workspace import Workspace
-from harness.platforms.base import SynthSettings
+from harness.platforms.base import InProcessSynth, SynthSettings
 from harness.platforms.cfn import lint
 from harness.platforms.cfn.mapping import to_terraform
 from harness.platforms.cfn.templates import templates_of
@@ -21,58 +21,46 @@ from harness.platforms.cfn.templates import templates_of
 PARSE_ERROR_TYPE = "TemplateParseError"
 
 
-@dataclass(frozen=True)
-class CfnSynth:
-    request: SynthRequest
-    workspace: Workspace
-    region: str
-
-    @property
-    def runs_tests(self) -> bool:
-        return False
-
-    def finish(self, result: SynthResult) -> SynthResult:
-        return result
-
-    def in_process(self) -> SynthResult:
-        start = time.perf_counter()
-        diagnostics = []
-        stacks = {}
-        for path in templates_of(self.workspace):
-            text = self.workspace.files[path]
-            found, errors = lint.lint(path, text, self.region)
-            if errors:
-                first = errors[0]
-                return SynthResult(
-                    status=SynthStatus.ERROR,
-                    strategy="cfn-lint",
-                    error_type=PARSE_ERROR_TYPE,
-                    message=f"{path} does not parse: {first.message}",
-                    frame=Frame(file=path, line=first.line or 1, code=_line(text, first.line)),
-                    diagnostics=errors,
-                    seconds=round(time.perf_counter() - start, 3),
-                    worker="in-process",
-                )
-            diagnostics.extend(found)
-            template, _ = lint.decode(text)
-            stacks[_stack_name(path)] = to_terraform(template, path, self.region)
-        return SynthResult(
-            status=SynthStatus.OK,
-            strategy="cfn-lint",
-            stacks=stacks,
-            stacks_strategy="template",
-            diagnostics=diagnostics,
-            seconds=round(time.perf_counter() - start, 3),
-            worker="in-process",
-        )
+def lint_and_map(ws: Workspace, region: str) -> SynthResult:
+    """Every template of `ws` linted and mapped; the first that does not decode is the error."""
+    start = time.perf_counter()
+    diagnostics = []
+    stacks = {}
+    for path in templates_of(ws):
+        text = ws.files[path]
+        found, errors = lint.lint(path, text, region)
+        if errors:
+            first = errors[0]
+            return SynthResult(
+                status=SynthStatus.ERROR,
+                strategy="cfn-lint",
+                error_type=PARSE_ERROR_TYPE,
+                message=f"{path} does not parse: {first.message}",
+                frame=Frame(file=path, line=first.line or 1, code=_line(text, first.line)),
+                diagnostics=errors,
+                seconds=round(time.perf_counter() - start, 3),
+                worker="in-process",
+            )
+        diagnostics.extend(found)
+        template, _ = lint.decode(text)
+        stacks[_stack_name(path)] = to_terraform(template, path, region)
+    return SynthResult(
+        status=SynthStatus.OK,
+        strategy="cfn-lint",
+        stacks=stacks,
+        stacks_strategy="template",
+        diagnostics=diagnostics,
+        seconds=round(time.perf_counter() - start, 3),
+        worker="in-process",
+    )
 
 
-def plan_synth(ws: Workspace, settings: SynthSettings) -> CfnSynth:
+def plan_synth(ws: Workspace, settings: SynthSettings) -> InProcessSynth:
     region = settings.env.get("AWS_REGION") or lint.DEFAULT_REGION
     request = SynthRequest(
         id=f"{ws.task_id}:{ws.side}", files=dict(ws.files), entry=ws.entry, env=settings.env
     )
-    return CfnSynth(request=request, workspace=ws, region=region)
+    return InProcessSynth(request, partial(lint_and_map, ws, region))
 
 
 def _stack_name(path: str) -> str:

@@ -10,7 +10,7 @@ import hashlib
 import importlib.metadata
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from harness.core.extraction import Extraction
 from harness.core.source import Span
 from harness.core.synth import Frame, SynthRequest, SynthResult, SynthStatus
 from harness.core.workspace import ProjectLayout, Workspace
-from harness.platforms.base import Locator, Reference, ScanInput, SynthSettings
+from harness.platforms.base import InProcessSynth, Locator, Reference, ScanInput, SynthSettings
 from harness.platforms.names import TF_HCL
 from harness.platforms.registry import register_platform
 from harness.platforms.tf_hcl import foreign
@@ -34,29 +34,6 @@ PARSE_ERROR = "HCLParseError"
 # The stack name of a root module written at the top of the answer.
 TOP = "."
 _CODE = Path(__file__).resolve().parent
-
-
-@dataclass(frozen=True)
-class HclSynth:
-    """Parse and validate `ws` in process; the request is never sent to a sandbox."""
-
-    ws: Workspace
-
-    @property
-    def request(self) -> SynthRequest:
-        return SynthRequest(
-            id=f"{self.ws.task_id}:{self.ws.side}", files=dict(self.ws.files), entry=self.ws.entry
-        )
-
-    @property
-    def runs_tests(self) -> bool:
-        return False
-
-    def finish(self, result: SynthResult) -> SynthResult:
-        return result
-
-    def in_process(self) -> SynthResult:
-        return synthesize(self.ws.files)
 
 
 def synthesize(files: Mapping[str, str]) -> SynthResult:
@@ -106,8 +83,12 @@ class TerraformHcl:
     def default_env(self) -> dict[str, str]:
         return {}
 
-    def plan_synth(self, ws: Workspace, settings: SynthSettings, reference: Reference | None) -> HclSynth:
-        return HclSynth(ws)
+    def plan_synth(
+        self, ws: Workspace, settings: SynthSettings, reference: Reference | None
+    ) -> InProcessSynth:
+        """Parse and validate `ws` in process; the request is never sent to a sandbox."""
+        request = SynthRequest(id=f"{ws.task_id}:{ws.side}", files=dict(ws.files), entry=ws.entry)
+        return InProcessSynth(request, partial(synthesize, ws.files))
 
     def locator(self, ws: Workspace) -> Locator:
         def locate(anchor: str) -> Span | None:
