@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import hashlib
-import importlib.metadata
 import json
 import re
 import sys
@@ -23,6 +21,7 @@ from harness.platforms.cdktf_python.pysource import find_entry_points, find_stac
 from harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV
 from harness.platforms.names import CDKTF_PYTHON
 from harness.platforms.registry import register_platform
+from harness.platforms.toolchain import dist_versions, file_digests
 
 # What the answers run against; a new version of any changes every synth key.
 TOOLCHAIN_DISTS = (
@@ -84,16 +83,12 @@ class CdktfPython:
 
     def toolchain(self) -> dict[str, str]:
         """Python, the pinned packages and the worker's own code."""
-        versions = {"python": ".".join(map(str, sys.version_info[:3]))}
-        for dist in TOOLCHAIN_DISTS:
-            try:
-                versions[dist] = importlib.metadata.version(dist)
-            except importlib.metadata.PackageNotFoundError:
-                versions[dist] = "absent"
         code = [_WORKER / "worker.py", *sorted((_WORKER / "worker_lib").glob("*.py"))]
-        for path in code:
-            versions[f"worker/{path.relative_to(_WORKER).as_posix()}"] = _file_hash(path)
-        return versions
+        return {
+            "python": ".".join(map(str, sys.version_info[:3])),
+            **dist_versions(TOOLCHAIN_DISTS),
+            **file_digests(_WORKER, code, "worker"),
+        }
 
     def scan_input(self, ws: Workspace) -> ScanInput | None:
         return None
@@ -179,10 +174,3 @@ def _is_data_folder(parts: list[str]) -> bool:
     # Lambda handler folders are packaged as zips, not imported: a stray __init__ there is harmless
     # but also pointless, and folder names like "payment-processor" are not valid packages.
     return any("-" in p or p in ("lambda", "lambdas", "functions") for p in parts)
-
-
-def _file_hash(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return "missing"

@@ -7,7 +7,6 @@ template's resources are mapped into the Terraform model for the AWS rules (mapp
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +21,7 @@ from harness.platforms.cfn.extract import extract_templates
 from harness.platforms.cfn.templates import template_paths, templates_of
 from harness.platforms.names import CFN
 from harness.platforms.registry import register_platform
+from harness.platforms.toolchain import file_digests
 
 _HERE = Path(__file__).resolve().parent
 _PLATFORMS = ("cfn", "cloudformation")
@@ -59,10 +59,12 @@ class CloudFormation:
 
     def toolchain(self) -> dict[str, str]:
         """Python, cfn-lint, and this platform's own code and data."""
-        versions = {"python": ".".join(map(str, sys.version_info[:3])), "cfn-lint": lint.version()}
-        for path in sorted([*_HERE.glob("*.py"), *(_HERE / "data").glob("*.toml")]):
-            versions[f"cfn/{path.relative_to(_HERE).as_posix()}"] = _file_hash(path)
-        return versions
+        own = sorted([*_HERE.glob("*.py"), *(_HERE / "data").glob("*.toml")])
+        return {
+            "python": ".".join(map(str, sys.version_info[:3])),
+            "cfn-lint": lint.version(),
+            **file_digests(_HERE, own, "cfn"),
+        }
 
     def scan_input(self, ws: Workspace) -> ScanInput | None:
         return ScanInput(files={p: ws.files[p] for p in templates_of(ws)}, framework="cloudformation")
@@ -106,10 +108,3 @@ def _find_resource(ws: Workspace, anchor: str) -> Span | None:
                 if start is not None and end is not None:
                     return Span(path, start.line + 1, max(start.line + 1, end.line))
     return None
-
-
-def _file_hash(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return "missing"

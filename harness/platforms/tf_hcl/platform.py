@@ -6,8 +6,6 @@ Terraform JSON the rules read and validated against the provider schema, all in 
 
 from __future__ import annotations
 
-import hashlib
-import importlib.metadata
 import posixpath
 from collections.abc import Mapping
 from functools import partial
@@ -28,6 +26,7 @@ from harness.platforms.tf_hcl.model import read_module, root_dir, to_terraform_j
 from harness.platforms.tf_hcl.packages import list_packages
 from harness.platforms.tf_hcl.schema import load_schema, schema_digest
 from harness.platforms.tf_hcl.validate import validate
+from harness.platforms.toolchain import dist_versions, file_digests
 
 TOOLCHAIN_DISTS = ("python-hcl2", "lark")
 PARSE_ERROR = "HCLParseError"
@@ -108,16 +107,11 @@ class TerraformHcl:
 
     def toolchain(self) -> dict[str, str]:
         """python-hcl2 and Lark, the provider schema and this platform's own code."""
-        versions: dict[str, str] = {}
-        for dist in TOOLCHAIN_DISTS:
-            try:
-                versions[dist] = importlib.metadata.version(dist)
-            except importlib.metadata.PackageNotFoundError:
-                versions[dist] = "absent"
-        versions["schema"] = schema_digest()
-        for path in sorted(_CODE.glob("*.py")):
-            versions[f"tf_hcl/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-        return versions
+        return {
+            **dist_versions(TOOLCHAIN_DISTS),
+            "schema": schema_digest(),
+            **file_digests(_CODE, sorted(_CODE.glob("*.py")), "tf_hcl"),
+        }
 
     def scan_input(self, ws: Workspace) -> ScanInput | None:
         return ScanInput(
