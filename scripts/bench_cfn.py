@@ -21,14 +21,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from graders.context import GradeContext  # noqa: E402
-from graders.registry import load_rules, run_rules  # noqa: E402
-from graders.security.scan import run_checkov_files, scan_files_ahead  # noqa: E402
-from harness.core.tasks import load_task  # noqa: E402
-from harness.pipeline.materialise import build_workspace  # noqa: E402
-from harness.platforms.base import SynthSettings  # noqa: E402
-from harness.platforms.cfn import lint  # noqa: E402
-from harness.platforms.registry import platform_for  # noqa: E402
+from iacgrade.graders.context import GradeContext  # noqa: E402
+from iacgrade.graders.registry import load_rules, run_rules  # noqa: E402
+from iacgrade.graders.security.scan import run_checkov_files, scan_files_ahead  # noqa: E402
+from iacgrade.harness.core.tasks import load_task  # noqa: E402
+from iacgrade.harness.pipeline.materialise import build_workspace  # noqa: E402
+from iacgrade.harness.platforms.base import SynthSettings  # noqa: E402
+from iacgrade.harness.platforms.cfn import lint  # noqa: E402
+from iacgrade.harness.platforms.registry import platform_for  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "dev-cfn-yaml"
 WARM_TEMPLATE = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
@@ -65,7 +65,7 @@ def main() -> int:
             synth = None
             scan = platform.scan_input(ws) if ws.has_code else None
             if scan is not None:
-                # As the pipeline does (harness/pipeline/grade.py): checkov overlaps cfn-lint.
+                # As the pipeline does (iacgrade/harness/pipeline/grade.py): checkov overlaps cfn-lint.
                 scan_files_ahead(scan.files, scan.framework)
             if ws.has_code:
                 synth = platform.plan_synth(ws, SynthSettings(env=region, timeout=60), None).in_process()

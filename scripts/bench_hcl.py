@@ -23,15 +23,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from graders.context import GradeContext  # noqa: E402 - the repository goes on the path first
-from graders.registry import load_rules, run_rules  # noqa: E402
-from graders.security.scan import run_checkov_files, scan_files_ahead  # noqa: E402
-from harness.core.tasks import discover, load_task  # noqa: E402
-from harness.pipeline.materialise import build_workspace  # noqa: E402
-from harness.platforms.registry import platform_for  # noqa: E402
-from harness.platforms.tf_hcl.model import parse_text  # noqa: E402
-from harness.platforms.tf_hcl.platform import synthesize  # noqa: E402
-from harness.platforms.tf_hcl.schema import load_schema  # noqa: E402
+from iacgrade.graders.context import GradeContext  # noqa: E402 - the repository goes on the path first
+from iacgrade.graders.registry import load_rules, run_rules  # noqa: E402
+from iacgrade.graders.security.scan import run_checkov_files, scan_files_ahead  # noqa: E402
+from iacgrade.harness.core.tasks import discover, load_task  # noqa: E402
+from iacgrade.harness.pipeline.materialise import build_workspace  # noqa: E402
+from iacgrade.harness.platforms.registry import platform_for  # noqa: E402
+from iacgrade.harness.platforms.tf_hcl.model import parse_text  # noqa: E402
+from iacgrade.harness.platforms.tf_hcl.platform import synthesize  # noqa: E402
+from iacgrade.harness.platforms.tf_hcl.schema import load_schema  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "dev-tf-hcl"
 TARGET_SECONDS = 0.5

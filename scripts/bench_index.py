@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 _PROBE = """
 import json, time
 start = time.perf_counter()
-from harness.platforms.cdktf_python.provider_api import load_index
+from iacgrade.harness.platforms.cdktf_python.provider_api import load_index
 index = load_index()
 loaded = time.perf_counter()
 route_table = index.lookup("cdktf_cdktf_provider_aws.route_table", "RouteTable")

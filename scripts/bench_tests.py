@@ -16,11 +16,11 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from harness.core.tasks import load_task
-from harness.pipeline.grade import GradeOptions, synth_plan
-from harness.pipeline.materialise import build_workspace
-from harness.platforms.registry import platform_for
-from harness.sandbox import make_sandbox
+from iacgrade.harness.core.tasks import load_task
+from iacgrade.harness.pipeline.grade import GradeOptions, synth_plan
+from iacgrade.harness.pipeline.materialise import build_workspace
+from iacgrade.harness.platforms.registry import platform_for
+from iacgrade.harness.sandbox import make_sandbox
 
 
 def as_graded(run_dir: Path) -> dict[str, Any]:

@@ -6,7 +6,7 @@ property its Terraform argument, struct-typed properties are nested blocks (a st
 one; a list of structs: any number) and the rest are arguments. Run it when the pinned provider
 package changes: `python scripts/build_hcl_schema.py`.
 
-Compact layout, read by harness/platforms/tf_hcl/schema.py:
+Compact layout, read by iacgrade/harness/platforms/tf_hcl/schema.py:
 
     {"meta": {...}, "resource": {type: S}, "data": {type: S}, "provider": {"aws": S}}
     S = {"a": {argument: [type, required]}, "b": {block: [S, required, single]}}
@@ -23,9 +23,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.platforms.cdktf_python.provider_api import find_assemblies, read_assembly
+from iacgrade.harness.platforms.cdktf_python.provider_api import find_assemblies, read_assembly
 
-OUT = Path(__file__).resolve().parents[1] / "harness/platforms/tf_hcl/data/aws_schema.json.gz"
+OUT = Path(__file__).resolve().parents[1] / "iacgrade/harness/platforms/tf_hcl/data/aws_schema.json.gz"
 PACKAGE = "cdktf_cdktf_provider_aws"
 _TYPE_LINK = re.compile(r"docs/(resources|data-sources)/\w+ (aws_\w+)\}")
 _ARG_LINK = re.compile(r"#(\w+) \w+#\w+\}")

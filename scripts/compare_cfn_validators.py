@@ -25,13 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.calibration.written import WrittenItem, parse_written
-from harness.core.findings import Severity
-from harness.core.tasks import load_task
-from harness.pipeline.materialise import build_workspace
-from harness.platforms.cfn import lint
-from harness.platforms.cfn.templates import templates_of
-from harness.platforms.registry import platform_for
+from iacgrade.harness.calibration.written import WrittenItem, parse_written
+from iacgrade.harness.core.findings import Severity
+from iacgrade.harness.core.tasks import load_task
+from iacgrade.harness.pipeline.materialise import build_workspace
+from iacgrade.harness.platforms.cfn import lint
+from iacgrade.harness.platforms.cfn.templates import templates_of
+from iacgrade.harness.platforms.registry import platform_for
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Regenerate the machine-made constraint data in graders/aws/data/ from packages on PyPI.
+"""Regenerate the machine-made constraint data in iacgrade/graders/aws/data/ from packages on PyPI.
 
 Sources (each output file records its source, the package version and the date):
 - botocore's endpoint data and service models: AWS regions, the Lambda `Runtime` enum.
@@ -22,13 +22,13 @@ from importlib import import_module, metadata
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parent.parent / "graders" / "aws" / "data"
+DATA = Path(__file__).resolve().parent.parent / "iacgrade" / "graders" / "aws" / "data"
 
 
 def _write(name: str, payload: dict[str, Any]) -> None:
     path = DATA / name
     path.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"wrote {path.relative_to(DATA.parent.parent)}")
+    print(f"wrote {path.relative_to(DATA.parents[3])}")
 
 
 def _header(source: str, package: str) -> dict[str, str]:

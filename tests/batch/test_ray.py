@@ -13,15 +13,21 @@ import pandas as pd
 import pytest
 import ray
 
-from harness.batch.executor import ThreadExecutor
-from harness.batch.ray import EXIT_ON_TASK_ENV, MAX_ATTEMPTS, RayExecutor, materialize, read_task_files
-from harness.batch.runner import run_batch
-from harness.core.errors import SandboxError
-from harness.core.results import TaskResult, TaskStatus
-from harness.pipeline.cached import StoredSynth
-from harness.pipeline.grade import GradeOptions
-from harness.sandbox.local import LocalSandbox
-from reports.writers import RUN_FACT_COLUMNS
+from iacgrade.harness.batch.executor import ThreadExecutor
+from iacgrade.harness.batch.ray import (
+    EXIT_ON_TASK_ENV,
+    MAX_ATTEMPTS,
+    RayExecutor,
+    materialize,
+    read_task_files,
+)
+from iacgrade.harness.batch.runner import run_batch
+from iacgrade.harness.core.errors import SandboxError
+from iacgrade.harness.core.results import TaskResult, TaskStatus
+from iacgrade.harness.pipeline.cached import StoredSynth
+from iacgrade.harness.pipeline.grade import GradeOptions
+from iacgrade.harness.sandbox.local import LocalSandbox
+from iacgrade.reports.writers import RUN_FACT_COLUMNS
 from tests.paths import TASKS
 
 # Renamed copies, so the run directory's folders cannot be confused with the examples' own.
@@ -102,7 +108,7 @@ def test_a_lost_actor_is_replaced_and_its_task_graded(
 ) -> None:
     # Read by the actors, which inherit the environment of the Ray instance the run starts.
     monkeypatch.setenv(EXIT_ON_TASK_ENV, "ray-clean-site")
-    caplog.set_level(logging.WARNING, logger="harness.batch.ray")
+    caplog.set_level(logging.WARNING, logger="iacgrade.harness.batch.ray")
     summary = run_batch([tasks], tmp_path / "run", ray_executor(1))
     assert any("ray-clean-site died (attempt 1)" in m for m in caplog.messages)
     by_id = {r.task_id: r for r in summary.results}
@@ -148,7 +154,16 @@ def test_regrade_on_ray_grades_from_stored_synth_output_without_a_sandbox(
     shutil.copytree(run_dir, on_threads)
 
     # No cache: the synth output can only come from the stored result.json, shipped to the actor.
-    cli = [sys.executable, "-m", "harness.cli", "run", str(tasks), "--out", str(run_dir), "--regrade"]
+    cli = [
+        sys.executable,
+        "-m",
+        "iacgrade.harness.cli",
+        "run",
+        str(tasks),
+        "--out",
+        str(run_dir),
+        "--regrade",
+    ]
     proc = subprocess.run(
         [*cli, "--executor", "ray", "--sandbox", "local", "--no-cache"],
         capture_output=True,
@@ -195,7 +210,16 @@ def test_ray_actors_can_grade_in_the_docker_sandbox(tasks: Path, tmp_path: Path)
 )
 def test_cli_refuses_executor_misuse(args: list[str], tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "run", str(TASKS), "--out", str(tmp_path / "o"), *args],
+        [
+            sys.executable,
+            "-m",
+            "iacgrade.harness.cli",
+            "run",
+            str(TASKS),
+            "--out",
+            str(tmp_path / "o"),
+            *args,
+        ],
         capture_output=True,
         text=True,
         timeout=120,

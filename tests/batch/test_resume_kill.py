@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.results import TaskResult
-from reports.writers import TIMING_COLUMNS
+from iacgrade.harness.core.results import TaskResult
+from iacgrade.reports.writers import TIMING_COLUMNS
 from tests.paths import REPO
 
 pytestmark = pytest.mark.synth
@@ -41,7 +41,7 @@ RUN_TIMEOUT = 600
 
 def command(tasks: Path, out: Path) -> list[str]:
     # No cache: each run must do its own grading, or the comparison would prove nothing.
-    cli = [sys.executable, "-m", "harness.cli", "run", str(tasks), "--out", str(out)]
+    cli = [sys.executable, "-m", "iacgrade.harness.cli", "run", str(tasks), "--out", str(out)]
     return [*cli, "--sandbox", "local", "--jobs", "1", "--no-cache"]
 
 

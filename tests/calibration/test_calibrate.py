@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.calibration.calibrate import (
+from iacgrade.harness.calibration.calibrate import (
     TaskCalibration,
     Vocabulary,
     cite_lines,
@@ -18,10 +18,10 @@ from harness.calibration.calibrate import (
     failure_spans,
     match_items,
 )
-from harness.calibration.report import CSV_COLUMNS, calibrate
-from harness.calibration.written import WrittenItem, parse_written
-from harness.core.findings import Category, Location, Severity
-from harness.core.results import CodeQuote, Failure, Score, TaskResult, TaskStatus
+from iacgrade.harness.calibration.report import CSV_COLUMNS, calibrate
+from iacgrade.harness.calibration.written import WrittenItem, parse_written
+from iacgrade.harness.core.findings import Category, Location, Severity
+from iacgrade.harness.core.results import CodeQuote, Failure, Score, TaskResult, TaskStatus
 from tests.paths import DEV_CORPUS
 
 STACK = """from cdktf import TerraformStack
@@ -448,7 +448,7 @@ def test_keyword_match_picks_the_failure_the_item_is_about(vocabulary: Vocabular
 
 
 def test_rule_keywords_come_from_the_rule_metadata() -> None:
-    from graders.registry import load_rules
+    from iacgrade.graders.registry import load_rules
 
     rules = load_rules()
     assert all(r.meta.keywords for r in rules.values())
@@ -478,7 +478,7 @@ CORPUS = DEV_CORPUS
 def test_real_corpus_items_match_findings_on_their_cited_lines(vocabulary: Vocabulary) -> None:
     """Pr4773's reviewer quotes the provider imports and the Kinesis call iacgrade flags; the CloudTrail
     bucket policy it also writes about is nothing iacgrade checks."""
-    from harness.calibration.calibrate import model_files
+    from iacgrade.harness.calibration.calibrate import model_files
 
     task = CORPUS / "Pr4773"
     items = parse_written((task / "lib" / "MODEL_FAILURES.md").read_text()).items

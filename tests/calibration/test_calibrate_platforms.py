@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness.calibration.calibrate import (
+from iacgrade.harness.calibration.calibrate import (
     TaskCalibration,
     Vocabulary,
     _catalogue,
@@ -18,12 +18,12 @@ from harness.calibration.calibrate import (
     match_items,
     run_platforms,
 )
-from harness.calibration.report import calibrate
-from harness.calibration.written import WrittenItem, parse_written
-from harness.cli import app
-from harness.core.findings import Category, Location, Severity
-from harness.core.results import Failure, Score, TaskResult, TaskStatus
-from harness.platforms.names import CDKTF_PYTHON, TF_HCL
+from iacgrade.harness.calibration.report import calibrate
+from iacgrade.harness.calibration.written import WrittenItem, parse_written
+from iacgrade.harness.cli import app
+from iacgrade.harness.core.findings import Category, Location, Severity
+from iacgrade.harness.core.results import Failure, Score, TaskResult, TaskStatus
+from iacgrade.harness.platforms.names import CDKTF_PYTHON, TF_HCL
 from tests.paths import CFN_CORPUS, TF_HCL_CORPUS
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.calibration.written import find_written_analysis, parse_written, severity_from_text
-from harness.core.findings import Severity
+from iacgrade.harness.calibration.written import find_written_analysis, parse_written, severity_from_text
+from iacgrade.harness.core.findings import Severity
 from tests.paths import DEV_CORPUS, SEED_ANALYSIS
 
 CORPUS = DEV_CORPUS

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.calibration.written import find_written_analysis, parse_written
+from iacgrade.harness.calibration.written import find_written_analysis, parse_written
 from tests.paths import CFN_CORPUS, DEV_CORPUS, TF_HCL_CORPUS
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"

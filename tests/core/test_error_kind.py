@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from graders.registry import Hit, Rule, RuleMeta, impact_for
-from harness.core.findings import Category, ErrorKind, Finding, Severity
-from harness.core.results import RESULT_SCHEMA_VERSION, TaskResult
+from iacgrade.graders.registry import Hit, Rule, RuleMeta, impact_for
+from iacgrade.harness.core.findings import Category, ErrorKind, Finding, Severity
+from iacgrade.harness.core.results import RESULT_SCHEMA_VERSION, TaskResult
 
 
 def _rule(needs: str, severity: Severity = Severity.CRITICAL, impact: tuple[str, ...] = ()) -> Rule:

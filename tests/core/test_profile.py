@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from graders.context import Settings
-from graders.registry import run_rules
-from harness.core.profile import (
+from iacgrade.graders.context import Settings
+from iacgrade.graders.registry import run_rules
+from iacgrade.harness.core.profile import (
     ProfileError,
     configured_profile,
     environment,
@@ -17,8 +17,8 @@ from harness.core.profile import (
     parse_date,
     shipped_profiles,
 )
-from harness.pipeline.grade import GradeOptions, in_environment
-from harness.platforms.registry import default_platform
+from iacgrade.harness.pipeline.grade import GradeOptions, in_environment
+from iacgrade.harness.platforms.registry import default_platform
 from tests.rule_fixtures import rule_case
 
 

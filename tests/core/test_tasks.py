@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.errors import TaskLoadError
-from harness.core.tasks import discover, load_task
+from iacgrade.harness.core.errors import TaskLoadError
+from iacgrade.harness.core.tasks import discover, load_task
 from tests.paths import DEV_CORPUS
 
 CORPUS = DEV_CORPUS
@@ -103,8 +103,8 @@ def test_every_corpus_task_loads_or_says_why() -> None:
 
 
 def test_a_refused_unsafe_path_is_noted_on_the_workspace(tmp_path: Path) -> None:
-    from harness.pipeline.materialise import build_workspace
-    from harness.platforms.registry import platform_for
+    from iacgrade.harness.pipeline.materialise import build_workspace
+    from iacgrade.harness.platforms.registry import platform_for
 
     task_dir = tmp_path / "t"
     task_dir.mkdir()

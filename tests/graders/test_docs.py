@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from graders.docs import DOC_PATH, builtin_rules, first_sentence, render
+from iacgrade.graders.docs import DOC_PATH, builtin_rules, first_sentence, render
 
 
 def test_rules_doc_is_current() -> None:
-    assert DOC_PATH.read_text(encoding="utf-8") == render(), "run `python -m graders.docs`"
+    assert DOC_PATH.read_text(encoding="utf-8") == render(), "run `python -m iacgrade.graders.docs`"
 
 
 def test_rules_doc_lists_every_builtin_rule_with_its_file() -> None:

@@ -8,14 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from graders import new_rule as scaffold
+from iacgrade.graders import new_rule as scaffold
 from tests.paths import REPO
 from tests.rule_fixtures import Case
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    for rel in ("graders/registry.py", "graders/aws/naming.py", "graders/terraform/backend.py"):
+    for rel in (
+        "iacgrade/graders/registry.py",
+        "iacgrade/graders/aws/naming.py",
+        "iacgrade/graders/terraform/backend.py",
+    ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / rel, tmp_path / rel)
     return tmp_path
@@ -23,16 +27,16 @@ def root(tmp_path: Path) -> Path:
 
 def test_a_new_module_is_written_listed_and_given_fixture_folders(root: Path) -> None:
     written = scaffold.new_rule("aws022", "aws", root=root)
-    module = root / "graders" / "aws" / "aws022.py"
+    module = root / "iacgrade" / "graders" / "aws" / "aws022.py"
     assert module in written
     tree = ast.parse(module.read_text(encoding="utf-8"))
     func = next(n for n in tree.body if isinstance(n, ast.FunctionDef))
     assert ast.unparse(func.decorator_list[0]).startswith("rule(id='AWS022'")
     for section in ("What it flags:", "Why it matters:", "Bad:", "Good:", "References:"):
         assert section in (ast.get_docstring(func) or "")
-    registry = (root / "graders" / "registry.py").read_text(encoding="utf-8")
+    registry = (root / "iacgrade" / "graders" / "registry.py").read_text(encoding="utf-8")
     families = ast.literal_eval(registry.split("BUILTIN_FAMILIES = ")[1].split("\n)\n")[0] + "\n)")
-    assert families[-1] == "graders.aws.aws022" and "graders.aws.naming" in families
+    assert families[-1] == "iacgrade.graders.aws.aws022" and "iacgrade.graders.aws.naming" in families
     rule_dir = root / "tests" / "rules" / "aws" / "AWS022"
     passes, fails = Case("AWS022", "passes", rule_dir / "passes"), Case("AWS022", "fails", rule_dir / "fails")
     assert {p.relative_to(root).as_posix() for p in written[1:]} == {
@@ -47,12 +51,14 @@ def test_a_new_module_is_written_listed_and_given_fixture_folders(root: Path) ->
 
 
 def test_a_rule_joins_the_named_module_of_its_family(root: Path) -> None:
-    before = (root / "graders" / "aws" / "naming.py").read_text(encoding="utf-8")
+    before = (root / "iacgrade" / "graders" / "aws" / "naming.py").read_text(encoding="utf-8")
     scaffold.new_rule("AWS022", "aws", module="naming", root=root)
-    after = (root / "graders" / "aws" / "naming.py").read_text(encoding="utf-8")
+    after = (root / "iacgrade" / "graders" / "aws" / "naming.py").read_text(encoding="utf-8")
     assert after.startswith(before.rstrip("\n")) and 'id="AWS022"' in after
     ast.parse(after)
-    assert "graders.aws.aws022" not in (root / "graders" / "registry.py").read_text(encoding="utf-8")
+    assert "iacgrade.graders.aws.aws022" not in (root / "iacgrade" / "graders" / "registry.py").read_text(
+        encoding="utf-8"
+    )
 
 
 @pytest.mark.parametrize(

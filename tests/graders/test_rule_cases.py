@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from graders.registry import load_rules, run_rules
-from harness.core.findings import Outcome
+from iacgrade.graders.registry import load_rules, run_rules
+from iacgrade.harness.core.findings import Outcome
 from tests.paths import REPO
 from tests.rule_fixtures import Case, all_cases, family_of, mismatches, rule_cases
 
@@ -73,7 +73,7 @@ def test_rule_source_points_at_its_declaration(rule_id: str) -> None:
 
 
 def test_a_check_id_names_the_rule_that_ran_it() -> None:
-    from graders.registry import declaring_rule
+    from iacgrade.graders.registry import declaring_rule
 
     assert declaring_rule("SEC:CKV_AWS_18") == "SEC001"
     assert declaring_rule("TF001") == "TF001"
@@ -82,7 +82,7 @@ def test_a_check_id_names_the_rule_that_ran_it() -> None:
 
 
 def test_a_hit_naming_a_check_gets_the_check_id_only_from_a_rule_that_runs_checks() -> None:
-    from graders.registry import Hit
+    from iacgrade.graders.registry import Hit
 
     sec = RULES["SEC001"].to_finding(Hit(message="m", check="CKV_AWS_18", check_name="Ensure logging"))
     assert (sec.rule_id, sec.check_name) == ("SEC:CKV_AWS_18", "Ensure logging")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.findings import Category, Finding, Location, Severity
-from harness.core.synth import Frame, SynthResult, SynthStatus
+from iacgrade.harness.core.findings import Category, Finding, Location, Severity
+from iacgrade.harness.core.synth import Frame, SynthResult, SynthStatus
 from tests.rule_fixtures import Case, Marker, markers_in, mismatches
 from tests.rule_synth import drift, hand_made, stored, write
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.sandbox.local import LocalSandbox
+from iacgrade.harness.sandbox.local import LocalSandbox
 from tests.rule_fixtures import Case
 from tests.rule_synth import drift, hand_made, synth_case, synth_cases
 

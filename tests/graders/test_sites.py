@@ -1,12 +1,13 @@
-"""graders/sites.py: findings on a stack point at the class that built it, in a multi-stack answer."""
+"""iacgrade/graders/sites.py: findings on a stack point at the class that built it, in a multi-stack
+answer."""
 
 from __future__ import annotations
 
-from graders.aws.general import invalid_region_or_zone
-from graders.context import GradeContext
-from graders.sites import stack_class_site, stack_class_span
-from harness.core.synth import SynthResult, SynthStatus
-from harness.core.workspace import Workspace
+from iacgrade.graders.aws.general import invalid_region_or_zone
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.sites import stack_class_site, stack_class_span
+from iacgrade.harness.core.synth import SynthResult, SynthStatus
+from iacgrade.harness.core.workspace import Workspace
 
 MAIN = """from cdktf import TerraformStack
 
@@ -89,8 +90,8 @@ class TapStack(TerraformStack):
 
 
 def test_a_resource_whose_call_a_repair_changed_is_told_apart() -> None:
-    from graders.sites import built_by_repaired_call, repaired_among
-    from harness.core.synth import Blocker
+    from iacgrade.graders.sites import built_by_repaired_call, repaired_among
+    from iacgrade.harness.core.synth import Blocker
 
     answer = workspace({"lib/tap_stack.py": ROUTES})
     stacks = {"s": {"resource": {"aws_route_table_association": {"rta": {"route_table_id": "x"}}}}}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from graders.context import GradeContext
-from graders.registry import family_platforms, load_rules
-from graders.sites import site
-from graders.terraform_model import Resource
-from harness.core.workspace import Workspace
-from harness.platforms.names import CDKTF_PYTHON, CFN, TF_HCL
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import family_platforms, load_rules
+from iacgrade.graders.sites import site
+from iacgrade.graders.terraform_model import Resource
+from iacgrade.harness.core.workspace import Workspace
+from iacgrade.harness.platforms.names import CDKTF_PYTHON, CFN, TF_HCL
 
 MAIN_TF = 'resource "aws_s3_bucket" "logs" {\n  bucket = "logs"\n  force_destroy = true\n}\n'
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from graders.sites import construct_call
-from graders.terraform_model import UNRESOLVED, TerraformModel
+from iacgrade.graders.sites import construct_call
+from iacgrade.graders.terraform_model import UNRESOLVED, TerraformModel
 
 STACK = {
     "provider": {"aws": [{"region": "us-east-1"}, {"alias": "west", "region": "us-west-2"}]},
@@ -75,7 +75,7 @@ def test_a_construct_id_in_several_stack_classes_resolves_in_the_stacks_own_clas
 
 
 def test_masked_replaces_each_interpolation_whole_and_leaves_an_open_one() -> None:
-    from graders.terraform_model import MASK, masked
+    from iacgrade.graders.terraform_model import MASK, masked
 
     raw = '"${replace(aws_s3_bucket.b.arn, "}", "")}/*"'
     assert masked(raw) == f'"{MASK}/*"'

@@ -12,21 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from graders.context import GradeContext
-from graders.registry import Hit, Rule, RuleMeta
-from harness.batch.executor import ThreadExecutor
-from harness.batch.plan import load_finished
-from harness.batch.runner import run_batch
-from harness.core.findings import Category, Outcome, Severity
-from harness.core.results import TaskResult, TaskStatus
-from harness.core.synth import SynthResult, SynthStatus
-from harness.core.workspace import Workspace
-from harness.pipeline.cache import CACHE_FORMAT, ResultCache, answer_key, synth_key
-from harness.pipeline.cached import NOT_STORED, CachedSandbox, StoredSynth, run_rules_cached
-from harness.pipeline.grade import GradeOptions
-from harness.sandbox.base import Sandbox, SynthRequest
-from harness.sandbox.local import LocalSandbox
-from reports.writers import TIMING_COLUMNS, results_row
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import Hit, Rule, RuleMeta
+from iacgrade.harness.batch.executor import ThreadExecutor
+from iacgrade.harness.batch.plan import load_finished
+from iacgrade.harness.batch.runner import run_batch
+from iacgrade.harness.core.findings import Category, Outcome, Severity
+from iacgrade.harness.core.results import TaskResult, TaskStatus
+from iacgrade.harness.core.synth import SynthResult, SynthStatus
+from iacgrade.harness.core.workspace import Workspace
+from iacgrade.harness.pipeline.cache import CACHE_FORMAT, ResultCache, answer_key, synth_key
+from iacgrade.harness.pipeline.cached import NOT_STORED, CachedSandbox, StoredSynth, run_rules_cached
+from iacgrade.harness.pipeline.grade import GradeOptions
+from iacgrade.harness.sandbox.base import Sandbox, SynthRequest
+from iacgrade.harness.sandbox.local import LocalSandbox
+from iacgrade.reports.writers import TIMING_COLUMNS, results_row
 from tests.paths import REPO
 
 ROOT = REPO
@@ -253,7 +253,7 @@ def test_a_second_run_with_a_new_out_dir_does_not_synthesize(
 
     # The command line: a warm cache grades without a worker, and --regrade without a cache
     # works from the synth output stored in the run directory.
-    cli = [sys.executable, "-m", "harness.cli", "run", "--sandbox", "local"]
+    cli = [sys.executable, "-m", "iacgrade.harness.cli", "run", "--sandbox", "local"]
     warm = subprocess.run(
         [*cli, str(CLEAN_TASK), "--out", str(tmp_path / "run3"), "--cache-dir", str(tmp_path / "cache")],
         capture_output=True,
@@ -272,7 +272,7 @@ def test_a_second_run_with_a_new_out_dir_does_not_synthesize(
         [
             sys.executable,
             "-m",
-            "harness.cli",
+            "iacgrade.harness.cli",
             "grade",
             str(CLEAN_TASK),
             "--out",
@@ -331,7 +331,7 @@ def test_a_second_run_with_a_new_out_dir_does_not_synthesize(
 
 
 def test_a_cached_sandbox_promises_the_isolation_of_the_one_it_wraps(tmp_path: Path) -> None:
-    from harness.sandbox.base import Isolation
+    from iacgrade.harness.sandbox.base import Isolation
 
     class Walled(Sandbox):
         name = "walled"
@@ -351,7 +351,7 @@ def test_a_cached_sandbox_promises_the_isolation_of_the_one_it_wraps(tmp_path: P
 def test_rule_data_of_any_family_is_part_of_the_rules_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from harness.pipeline import cache
+    from iacgrade.harness.pipeline import cache
 
     for family in ("aws", "tests"):
         (tmp_path / family / "data").mkdir(parents=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.core.findings import Category, Finding, Severity
-from harness.pipeline.compare import Side, compare
+from iacgrade.harness.core.findings import Category, Finding, Severity
+from iacgrade.harness.pipeline.compare import Side, compare
 
 
 def _finding(rule: str, anchor: str, message: str, error: str = "") -> Finding:

@@ -2,7 +2,7 @@
 
 A model finding is a failure only where the reference got it right; one the reference shares is
 set apart, and what only the reference has is kept to show a suspect reference. Everything goes
-through `compare(...)` and `Side(...)` as the pipeline calls them (harness/pipeline/grade.py);
+through `compare(...)` and `Side(...)` as the pipeline calls them (iacgrade/harness/pipeline/grade.py);
 `side()` below is the one place a test builds a Side.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.core.findings import Category, Finding, Location, Severity
-from harness.core.results import Failure
-from harness.pipeline.compare import UNCHECKED_DIFFERENT, UNCHECKED_SAME, Comparison, Side, compare
-from harness.platforms.registry import platform_named
+from iacgrade.harness.core.findings import Category, Finding, Location, Severity
+from iacgrade.harness.core.results import Failure
+from iacgrade.harness.pipeline.compare import UNCHECKED_DIFFERENT, UNCHECKED_SAME, Comparison, Side, compare
+from iacgrade.harness.platforms.registry import platform_named
 from tests.rule_fixtures import workspace_of
 
 HEAD = "from cdktf import TerraformStack\nfrom cdktf_cdktf_provider_aws.s3_bucket import S3Bucket\n\n\n"
@@ -82,7 +82,7 @@ def secret(construct: str, address: str, attribute: str = "master_password") -> 
 
 
 def checkov(check: str, construct: str, address: str, name: str) -> Finding:
-    """A checkov finding as graders/security/scan.py reports it."""
+    """A checkov finding as iacgrade/graders/security/scan.py reports it."""
     return finding(
         f"SEC:{check}",
         f"checkov:{check}:{construct}",

@@ -12,13 +12,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.batch.executor import ThreadExecutor
-from harness.batch.runner import run_batch
-from harness.core.results import TaskResult, TaskStatus
-from harness.core.synth import SynthStatus
-from harness.pipeline.grade import GradeOptions, grade_path
-from harness.sandbox.local import LocalSandbox
-from reports.markdown import render_analysis
+from iacgrade.harness.batch.executor import ThreadExecutor
+from iacgrade.harness.batch.runner import run_batch
+from iacgrade.harness.core.results import TaskResult, TaskStatus
+from iacgrade.harness.core.synth import SynthStatus
+from iacgrade.harness.pipeline.grade import GradeOptions, grade_path
+from iacgrade.harness.sandbox.local import LocalSandbox
+from iacgrade.reports.markdown import render_analysis
 from tests.paths import REPO
 
 ROOT = REPO
@@ -143,7 +143,7 @@ def test_cli_grade_writes_the_report(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "harness.cli",
+            "iacgrade.harness.cli",
             "grade",
             str(TASKS / "clean-s3-static-site"),
             "--out",
@@ -167,7 +167,7 @@ def test_cli_grade_writes_the_report(tmp_path: Path) -> None:
 def test_cli_exit_codes_for_usage_and_invalid_tasks(tmp_path: Path) -> None:
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "harness.cli", *args],
+            [sys.executable, "-m", "iacgrade.harness.cli", *args],
             capture_output=True,
             text=True,
             timeout=600,
@@ -178,4 +178,4 @@ def test_cli_exit_codes_for_usage_and_invalid_tasks(tmp_path: Path) -> None:
     assert cli("rules", "NOPE999").returncode == 2
     rules = cli("rules", "SYN001")
     assert rules.returncode == 0 and "What it flags" in rules.stdout
-    assert "Source: graders/synth/outcome.py:" in rules.stdout
+    assert "Source: iacgrade/graders/synth/outcome.py:" in rules.stdout

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.core.synth import SynthResult, SynthStatus, TestRun
-from harness.pipeline.grade import GradeOptions, grade_path
-from harness.sandbox.base import Sandbox, SynthRequest
-from reports.markdown import synthesis_lines
+from iacgrade.harness.core.synth import SynthResult, SynthStatus, TestRun
+from iacgrade.harness.pipeline.grade import GradeOptions, grade_path
+from iacgrade.harness.sandbox.base import Sandbox, SynthRequest
+from iacgrade.reports.markdown import synthesis_lines
 
 STACK = """\
 from cdktf import TerraformStack

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from harness.core.findings import Category, ErrorKind, Location, Severity
-from harness.core.results import Failure
-from harness.pipeline.merge import merge_failures, order_failures
+from iacgrade.harness.core.findings import Category, ErrorKind, Location, Severity
+from iacgrade.harness.core.results import Failure
+from iacgrade.harness.pipeline.merge import merge_failures, order_failures
 
 
 def failure(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.core.findings import Category, Location, Severity
-from harness.core.results import Failure
-from harness.pipeline.score import Rubric, score_failures
+from iacgrade.harness.core.findings import Category, Location, Severity
+from iacgrade.harness.core.results import Failure
+from iacgrade.harness.pipeline.score import Rubric, score_failures
 
 
 def _failure(severity: Severity, title: str = "t") -> Failure:

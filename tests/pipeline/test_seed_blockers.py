@@ -13,11 +13,11 @@ import re
 
 import pytest
 
-from harness.core.results import Failure, TaskResult, TaskStatus
-from harness.core.synth import SynthStatus
-from harness.pipeline.grade import GradeOptions, grade_path
-from harness.sandbox.local import LocalSandbox
-from reports.markdown import render_analysis
+from iacgrade.harness.core.results import Failure, TaskResult, TaskStatus
+from iacgrade.harness.core.synth import SynthStatus
+from iacgrade.harness.pipeline.grade import GradeOptions, grade_path
+from iacgrade.harness.sandbox.local import LocalSandbox
+from iacgrade.reports.markdown import render_analysis
 from tests.paths import REPO
 
 ROOT = REPO

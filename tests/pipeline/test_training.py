@@ -11,10 +11,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from graders.terraform_model import TerraformModel
-from harness.core.findings import Category, Location, Severity
-from harness.core.results import Failure, Score, ScoreItem, TaskResult, TaskStatus
-from harness.pipeline.training import (
+from iacgrade.graders.terraform_model import TerraformModel
+from iacgrade.harness.core.findings import Category, Location, Severity
+from iacgrade.harness.core.results import Failure, Score, ScoreItem, TaskResult, TaskStatus
+from iacgrade.harness.pipeline.training import (
     COMPLEXITY_LABEL,
     FIXES_LABEL,
     MINOR,
@@ -27,9 +27,9 @@ from harness.pipeline.training import (
     fix_points,
     score_training,
 )
-from harness.pipeline.training_graph import read_traits
-from harness.platforms.registry import platform_for
-from reports import render_analysis, write_results_csv
+from iacgrade.harness.pipeline.training_graph import read_traits
+from iacgrade.harness.platforms.registry import platform_for
+from iacgrade.reports import render_analysis, write_results_csv
 from tests.paths import GOLDEN, REPO
 
 POLICY = TrainingPolicy.load()
@@ -115,7 +115,7 @@ def _item(score: Score, label: str) -> ScoreItem:
 
 
 def test_policy_file_names_its_source_and_date() -> None:
-    text = (REPO / "harness" / "data" / "training_policy.toml").read_text()
+    text = (REPO / "iacgrade" / "harness" / "data" / "training_policy.toml").read_text()
     assert 'date = "2026-12-04"' in text and "source = " in text
     assert POLICY.base == 8 and POLICY.blockers == {
         "wrong_platform": 3,

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from harness.core import plugins
-from harness.core.extraction import ExtractedFile, Extraction
-from harness.core.results import TaskStatus
-from harness.core.source import Span
-from harness.core.synth import Diagnostic, SynthRequest, SynthResult, SynthStatus
-from harness.core.workspace import ProjectLayout, Workspace
-from harness.pipeline.grade import GradeOptions, grade_path
-from harness.platforms import registry
-from harness.platforms.base import Locator, PlainSynth, Reference, ScanInput, SynthSettings
-from harness.sandbox.base import Sandbox
+from iacgrade.harness.core import plugins
+from iacgrade.harness.core.extraction import ExtractedFile, Extraction
+from iacgrade.harness.core.results import TaskStatus
+from iacgrade.harness.core.source import Span
+from iacgrade.harness.core.synth import Diagnostic, SynthRequest, SynthResult, SynthStatus
+from iacgrade.harness.core.workspace import ProjectLayout, Workspace
+from iacgrade.harness.pipeline.grade import GradeOptions, grade_path
+from iacgrade.harness.platforms import registry
+from iacgrade.harness.platforms.base import Locator, PlainSynth, Reference, ScanInput, SynthSettings
+from iacgrade.harness.sandbox.base import Sandbox
 
 TOY_JSON = {"resource": {"aws_s3_bucket": {"logs": {"bucket": "logs"}}}}
 
@@ -173,7 +173,7 @@ def test_a_task_no_platform_takes_is_invalid_and_names_the_supported_ones(tmp_pa
 def test_the_cli_lists_the_registered_platforms() -> None:
     from typer.testing import CliRunner
 
-    from harness.cli import app
+    from iacgrade.harness.cli import app
 
     out = CliRunner().invoke(app, ["platforms"])
     assert out.exit_code == 0, out.output

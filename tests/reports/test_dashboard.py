@@ -19,12 +19,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from graders.registry import load_rules
-from harness.core.findings import Category, ErrorKind, Location, Severity
-from harness.core.results import Failure, Score, SideResult, TaskResult, TaskStatus
-from harness.core.synth import SynthResult, SynthStatus
-from reports.dashboard import DashboardError, render_dashboard, run_labels, write_dashboard
-from reports.writers import (
+from iacgrade.graders.registry import load_rules
+from iacgrade.harness.core.findings import Category, ErrorKind, Location, Severity
+from iacgrade.harness.core.results import Failure, Score, SideResult, TaskResult, TaskStatus
+from iacgrade.harness.core.synth import SynthResult, SynthStatus
+from iacgrade.reports.dashboard import DashboardError, render_dashboard, run_labels, write_dashboard
+from iacgrade.reports.writers import (
     BASE_COLUMNS,
     CATEGORY_COLUMNS,
     FINDINGS_COLUMNS,

@@ -14,15 +14,31 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.core.atomic import write_text_atomic
-from harness.core.findings import Category, ErrorKind, Finding, Location, Outcome, RuleOutcome, Severity
-from harness.core.results import CodeQuote, Failure, Score, ScoreItem, SideResult, TaskResult, TaskStatus
-from harness.core.synth import SynthResult, SynthStatus
-from reports import render_analysis, results_row, write_results_csv, write_task_outputs
-from reports.markdown import ERROR_LABELS, fenced, impact_item, place_count, signed, tidy_markdown
-from reports.nouns import resource_noun
-from reports.positives import model_positives
-from reports.writers import BASE_COLUMNS, METADATA_COLUMNS
+from iacgrade.harness.core.atomic import write_text_atomic
+from iacgrade.harness.core.findings import (
+    Category,
+    ErrorKind,
+    Finding,
+    Location,
+    Outcome,
+    RuleOutcome,
+    Severity,
+)
+from iacgrade.harness.core.results import (
+    CodeQuote,
+    Failure,
+    Score,
+    ScoreItem,
+    SideResult,
+    TaskResult,
+    TaskStatus,
+)
+from iacgrade.harness.core.synth import SynthResult, SynthStatus
+from iacgrade.reports import render_analysis, results_row, write_results_csv, write_task_outputs
+from iacgrade.reports.markdown import ERROR_LABELS, fenced, impact_item, place_count, signed, tidy_markdown
+from iacgrade.reports.nouns import resource_noun
+from iacgrade.reports.positives import model_positives
+from iacgrade.reports.writers import BASE_COLUMNS, METADATA_COLUMNS
 from tests.paths import GOLDEN
 
 UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -446,7 +462,8 @@ def test_failures_are_numbered_across_sections_worst_first() -> None:
     rendered = render_analysis(seed_like_result())
     failures = [h for h in _headings(rendered, 3) if re.match(r"\d+\. ", h)]
     assert [int(h.split(".")[0]) for h in failures] == [1, 2, 3, 4, 5, 6]
-    # The Critical failures keep the order they come in (harness.pipeline.merge.order_failures decides
+    # The Critical failures keep the order they come in (iacgrade.harness.pipeline.merge.order_failures
+    # decides
     # it); then High, Medium, Low.
     rule_ids = [re.search(r"(\w+)\)$", h).group(1) for h in failures]
     assert rule_ids == ["SYN001", "AWS003", "PY005", "TF010", "PY020", "PY031"]

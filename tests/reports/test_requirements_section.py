@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from harness.core.results import RequirementCheck, RequirementStatus, SideResult, TaskResult, TaskStatus
-from reports import render_analysis
+from iacgrade.harness.core.results import (
+    RequirementCheck,
+    RequirementStatus,
+    SideResult,
+    TaskResult,
+    TaskStatus,
+)
+from iacgrade.reports import render_analysis
 
 
 def _check(line: int, aspect: str, status: RequirementStatus, **extra: object) -> RequirementCheck:

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from harness.core.findings import Category, ErrorKind, Severity
-from harness.core.results import CodeQuote, TaskStatus
-from reports.sarif import (
+from iacgrade.harness.core.findings import Category, ErrorKind, Severity
+from iacgrade.harness.core.results import CodeQuote, TaskStatus
+from iacgrade.reports.sarif import (
     FINGERPRINT_KEY,
     SARIF_NAME,
     fingerprint,
@@ -94,7 +94,7 @@ def test_task_sarif_shape() -> None:
 
 
 def test_rules_come_from_the_registry() -> None:
-    from graders.registry import load_rules
+    from iacgrade.graders.registry import load_rules
 
     rules = {r["id"]: r for r in task_sarif(make_result("T", 1.0))["runs"][0]["tool"]["driver"]["rules"]}
     assert set(load_rules()) <= set(rules)

@@ -8,7 +8,7 @@ import pytest
 def require_sandbox_image() -> None:
     """Fail, never skip, naming the fix when the engine or the current sandbox image is missing:
     `make test` starts the one and builds the other before pytest."""
-    from harness.sandbox.image import image_status
+    from iacgrade.harness.sandbox.image import image_status
 
     status = image_status()
     if not status.usable:

@@ -1,4 +1,4 @@
-"""Every sandbox passes every check of harness/sandbox/conformance.py.
+"""Every sandbox passes every check of iacgrade/harness/sandbox/conformance.py.
 
 One sandbox of one slot per kind serves the module: with one slot, "the next request" always
 runs on the worker that replaced a lost one. The checks that lose a worker come last in `CHECKS`,
@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.core.synth import SynthResult
-from harness.sandbox import conformance
-from harness.sandbox.base import Isolation, Sandbox, SynthRequest
-from harness.sandbox.pool import WorkerPoolSandbox
+from iacgrade.harness.core.synth import SynthResult
+from iacgrade.harness.sandbox import conformance
+from iacgrade.harness.sandbox.base import Isolation, Sandbox, SynthRequest
+from iacgrade.harness.sandbox.pool import WorkerPoolSandbox
 from tests.sandbox import require_sandbox_image
 
 # The worker's hard limit comes this long after the app's own: short, so the stubborn app ends soon.
@@ -24,10 +24,10 @@ HARD_GRACE_SECONDS = 3.0
 
 def make_sandbox(kind: str) -> WorkerPoolSandbox:
     if kind == "local":
-        from harness.sandbox.local import LocalSandbox
+        from iacgrade.harness.sandbox.local import LocalSandbox
 
         return LocalSandbox(slots=1, hard_grace=HARD_GRACE_SECONDS)
-    from harness.sandbox.docker import DockerSandbox
+    from iacgrade.harness.sandbox.docker import DockerSandbox
 
     require_sandbox_image()
     return DockerSandbox(slots=1, hard_grace=HARD_GRACE_SECONDS)

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from docker.errors import NotFound
 
-from harness.core.synth import SynthStatus
-from harness.sandbox.base import SynthRequest
-from harness.sandbox.conformance import observed, probe_files
-from harness.sandbox.docker import LABEL, DockerSandbox, Limits
-from harness.sandbox.image import BASE_IMAGE, engine_client
+from iacgrade.harness.core.synth import SynthStatus
+from iacgrade.harness.sandbox.base import SynthRequest
+from iacgrade.harness.sandbox.conformance import observed, probe_files
+from iacgrade.harness.sandbox.docker import LABEL, DockerSandbox, Limits
+from iacgrade.harness.sandbox.image import BASE_IMAGE, engine_client
 from tests import env_apps
 from tests.env_apps import APPS
 from tests.sandbox import require_sandbox_image

@@ -11,7 +11,7 @@ Each case checks three things: the task got a result that says what happened, no
 sandbox changed (marker files, the hash of /etc/passwd, the host listener), and the clean task after
 it scored 10.
 
-The local sandbox is no wall (see `harness/sandbox/local.py`): its worker runs as this user (root
+The local sandbox is no wall (see `iacgrade/harness/sandbox/local.py`): its worker runs as this user (root
 here) with the host's file system, and with no memory or process limits. So locally only the
 cases that cannot harm the machine run:
 
@@ -43,9 +43,9 @@ from typing import Any
 
 import pytest
 
-from harness.platforms.cdktf_python.extract import extract_files
-from harness.platforms.cdktf_python.worker.worker import force_remove, remove_tree
-from harness.sandbox.local import network_isolation
+from iacgrade.harness.platforms.cdktf_python.extract import extract_files
+from iacgrade.harness.platforms.cdktf_python.worker.worker import force_remove, remove_tree
+from iacgrade.harness.sandbox.local import network_isolation
 from tests.paths import HOSTILE, REPO
 
 pytestmark = pytest.mark.docker
@@ -175,7 +175,7 @@ def summary(batch: Batch) -> str:
 
 @pytest.fixture(scope="module")
 def docker_batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
-    from harness.sandbox.image import image_status
+    from iacgrade.harness.sandbox.image import image_status
 
     status = image_status()
     if not status.usable:

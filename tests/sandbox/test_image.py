@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.errors import SandboxError
-from harness.sandbox import image
-from harness.sandbox.image import (
+from iacgrade.harness.core.errors import SandboxError
+from iacgrade.harness.sandbox import image
+from iacgrade.harness.sandbox.image import (
     IMAGE_REPO,
     REPO_ROOT,
     REQUIREMENTS,

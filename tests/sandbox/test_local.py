@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.synth import SynthResult, SynthStatus
-from harness.sandbox.base import SynthRequest
-from harness.sandbox.local import DIR_PREFIX, OWNER_FILE, LocalSandbox
+from iacgrade.harness.core.synth import SynthResult, SynthStatus
+from iacgrade.harness.sandbox.base import SynthRequest
+from iacgrade.harness.sandbox.local import DIR_PREFIX, OWNER_FILE, LocalSandbox
 from tests import env_apps
 from tests.env_apps import APPS
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from graders.aws.name_limits import _compiled, name_limits
-from graders.constraints import load
+from iacgrade.graders.aws.name_limits import _compiled, name_limits
+from iacgrade.graders.constraints import load
 
 
 def test_every_limit_has_a_source_an_attribute_and_a_readable_pattern() -> None:

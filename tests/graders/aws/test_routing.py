@@ -1,11 +1,12 @@
-"""The VPC routing graph rules read (graders/aws/routing.py): what it concludes, and where it refuses to."""
+"""The VPC routing graph rules read (iacgrade/graders/aws/routing.py): what it concludes, and where it
+refuses to."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from graders.aws.routing import endpoint_services, leaves_vpc, subnet_tables, table_routes
-from graders.terraform_model import TerraformModel
+from iacgrade.graders.aws.routing import endpoint_services, leaves_vpc, subnet_tables, table_routes
+from iacgrade.graders.terraform_model import TerraformModel
 
 
 def _stack(resources: dict[str, dict[str, Any]]) -> Any:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.constraints import load, version_offered
-from harness.sandbox.local import LocalSandbox
+from iacgrade.graders.constraints import load, version_offered
+from iacgrade.harness.sandbox.local import LocalSandbox
 from tests.paths import TASKS
 
 SEED = TASKS / "seed-multi-region-dr"
@@ -42,7 +42,7 @@ def test_data_files_name_their_source() -> None:
 
 @pytest.mark.synth
 def test_seed_reports_every_deploy_time_failure_with_the_ideal_fix(local_sandbox: LocalSandbox) -> None:
-    from harness.pipeline.grade import GradeOptions, grade_path
+    from iacgrade.harness.pipeline.grade import GradeOptions, grade_path
 
     result = grade_path(SEED, local_sandbox, GradeOptions())
     # A route finding may be folded into the PY005 finding about the dict that caused it.
@@ -70,7 +70,7 @@ def test_lambda_package_severity_tells_a_wrong_path_from_an_absent_package(tmp_p
     import json
     import shutil
 
-    from graders.registry import run_rules
+    from iacgrade.graders.registry import run_rules
     from tests.rule_fixtures import Case, rule_case
 
     case = tmp_path / "AWS007-abs"
@@ -102,7 +102,7 @@ def test_an_absent_package_is_critical_where_no_build_step_can_supply_it(
     import json
     import shutil
 
-    from graders.registry import run_rules
+    from iacgrade.graders.registry import run_rules
     from tests.rule_fixtures import Case, rule_case
 
     case = tmp_path / "AWS007-case"
@@ -122,7 +122,7 @@ def test_an_absent_package_is_critical_where_no_build_step_can_supply_it(
 
 
 def test_engine_version_finding_cites_only_its_service_document() -> None:
-    from graders.registry import run_rules
+    from iacgrade.graders.registry import run_rules
     from tests.rule_fixtures import rule_case
 
     findings = run_rules(rule_case("AWS002", "fails").context(), only=["AWS002"]).findings
@@ -136,7 +136,7 @@ def test_engine_version_finding_cites_only_its_service_document() -> None:
 def test_a_name_built_from_a_suffix_variable_is_the_entry_points_defect() -> None:
     from dataclasses import replace
 
-    from graders.registry import run_rules
+    from iacgrade.graders.registry import run_rules
     from tests.rule_fixtures import rule_case
 
     ctx = rule_case("AWS009", "fails").context()
@@ -156,7 +156,7 @@ def test_a_role_name_aws_requires_exactly_needs_no_suffix() -> None:
     import copy
     from dataclasses import replace
 
-    from graders.registry import run_rules
+    from iacgrade.graders.registry import run_rules
     from tests.rule_fixtures import rule_case
 
     ctx = rule_case("AWS009", "fails").context()
@@ -176,7 +176,7 @@ def test_a_package_the_answers_own_steps_build_is_not_missing(tmp_path: Path) ->
     import shutil
     from dataclasses import replace
 
-    from graders.registry import run_rules
+    from iacgrade.graders.registry import run_rules
     from tests.rule_fixtures import Case, rule_case
 
     case = tmp_path / "AWS007-built"

@@ -7,13 +7,13 @@ import re
 
 import pytest
 
-from graders.context import GradeContext
-from graders.registry import run_rules
-from harness.core.findings import Finding, Outcome, Severity
-from harness.core.tasks import discover, load_task
-from harness.pipeline.materialise import build_workspace
-from harness.platforms.registry import platform_for
-from harness.sandbox.local import LocalSandbox
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import run_rules
+from iacgrade.harness.core.findings import Finding, Outcome, Severity
+from iacgrade.harness.core.tasks import discover, load_task
+from iacgrade.harness.pipeline.materialise import build_workspace
+from iacgrade.harness.platforms.registry import platform_for
+from iacgrade.harness.sandbox.local import LocalSandbox
 from tests.paths import DEV_CORPUS, TASKS
 from tests.rule_fixtures import workspace_of
 
@@ -222,7 +222,7 @@ PROVIDER_API_ERRORS = ("ImportError", "TypeError", "AttributeError")
 @pytest.mark.synth
 def test_every_provider_api_synth_error_is_flagged_statically(local_sandbox: LocalSandbox) -> None:
     """Synthesize the corpus: each provider-API error is found at its statement; references stay clean."""
-    from harness.pipeline.grade import GradeOptions, synth_plan
+    from iacgrade.harness.pipeline.grade import GradeOptions, synth_plan
 
     missed: list[str] = []
     total = 0
@@ -268,7 +268,7 @@ def _provider_api_error(error_type: str, message: str) -> bool:
 def _flagged_at(ctx: GradeContext, path: str, line: int, found: list[Finding]) -> bool:
     import ast
 
-    from harness.platforms.cdktf_python.locate import statement_span
+    from iacgrade.harness.platforms.cdktf_python.locate import statement_span
 
     text = ctx.workspace.files.get(path, "")
     span = statement_span(ast.parse(text), path, line)

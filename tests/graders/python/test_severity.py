@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from graders.context import GradeContext
-from graders.registry import run_rules
-from harness.core.findings import Finding, Severity
-from harness.core.synth import SynthResult, SynthStatus
-from harness.pipeline.compare import Side, compare
-from harness.pipeline.merge import merge_failures
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import run_rules
+from iacgrade.harness.core.findings import Finding, Severity
+from iacgrade.harness.core.synth import SynthResult, SynthStatus
+from iacgrade.harness.pipeline.compare import Side, compare
+from iacgrade.harness.pipeline.merge import merge_failures
 from tests.rule_fixtures import workspace_of
 
 HEAD = "from cdktf import TerraformStack\nfrom constructs import Construct\n"

@@ -1,4 +1,4 @@
-"""graders/python/shapes.py on its own: literal values against the real provider API index.
+"""iacgrade/graders/python/shapes.py on its own: literal values against the real provider API index.
 
 Each case is one construct call as an answer writes it; the value of one argument is checked
 against that parameter's type reference the way PY004/PY005 check it (`api_calls.check_call`).
@@ -10,9 +10,9 @@ import ast
 
 import pytest
 
-from graders.python.shapes import ShapeChecker, ValueReport
-from graders.python.symbols import file_symbols, resolve_type
-from harness.platforms.cdktf_python.provider_api import ApiIndex, Ref, load_index
+from iacgrade.graders.python.shapes import ShapeChecker, ValueReport
+from iacgrade.graders.python.symbols import file_symbols, resolve_type
+from iacgrade.harness.platforms.cdktf_python.provider_api import ApiIndex, Ref, load_index
 
 HEAD = """\
 from cdktf import AssetType, TerraformAsset

@@ -3,7 +3,7 @@ with the requirement it must (or must not) give."""
 
 from __future__ import annotations
 
-from graders.requirements.checklist import Requirement, checklist
+from iacgrade.graders.requirements.checklist import Requirement, checklist
 
 
 def _only(prompt: str, kind: str) -> list[Requirement]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from graders.registry import load_rules, run_rule
-from graders.requirements.outcome import requirement_checks
-from harness.core.results import RequirementStatus
+from iacgrade.graders.registry import load_rules, run_rule
+from iacgrade.graders.requirements.outcome import requirement_checks
+from iacgrade.harness.core.results import RequirementStatus
 from tests.rule_fixtures import rule_case
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from graders.requirements.storage import _keyless
-from graders.requirements.verdict import Culprit
-from graders.terraform_model import Resource
-from harness.core.findings import Severity
+from iacgrade.graders.requirements.storage import _keyless
+from iacgrade.graders.requirements.verdict import Culprit
+from iacgrade.graders.terraform_model import Resource
+from iacgrade.harness.core.findings import Severity
 
 
 def _culprit(rtype: str, **config: object) -> Culprit:

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from graders.registry import run_rules
-from graders.security import scan
-from harness.core.errors import GraderError
-from harness.core.findings import Outcome
+from iacgrade.graders.registry import run_rules
+from iacgrade.graders.security import scan
+from iacgrade.harness.core.errors import GraderError
+from iacgrade.harness.core.findings import Outcome
 from tests.rule_fixtures import rule_case
 
 

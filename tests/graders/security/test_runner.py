@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from graders.security import runner as checkov_runner
-from graders.security.runner import CheckovRunner, script_interpreter
-from graders.security.scan import checkov_command
+from iacgrade.graders.security import runner as checkov_runner
+from iacgrade.graders.security.runner import CheckovRunner, script_interpreter
+from iacgrade.graders.security.scan import checkov_command
 
 ARGS = ["--framework", "terraform_json", "-o", "json", "--quiet", "--compact", "--skip-download"]
 STACK = {

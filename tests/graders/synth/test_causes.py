@@ -1,4 +1,4 @@
-"""graders/synth/causes.py on its own: each SYN001 cause from the error a synth reports.
+"""iacgrade/graders/synth/causes.py on its own: each SYN001 cause from the error a synth reports.
 
 The messages are real: replies of the synth worker on corpus answers, the errors reviewers quote
 in the corpus's MODEL_FAILURES.md, and what the pinned toolchain raises (cdktf 0.21, provider-aws
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from graders.synth.causes import CAUSES, called_name, classify
-from harness.core.findings import Category
-from harness.core.synth import SynthResult, SynthStatus
+from iacgrade.graders.synth.causes import CAUSES, called_name, classify
+from iacgrade.harness.core.findings import Category
+from iacgrade.harness.core.synth import SynthResult, SynthStatus
 
 ANSWER = {"TapStack", "NetworkStack", "create_bucket"}  # classes and functions the answer defines
 

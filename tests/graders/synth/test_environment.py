@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from graders.context import GradeContext
-from graders.registry import run_rules
-from graders.synth.causes import classify
-from graders.synth.environment_causes import build_step, environment_cause, prose
-from harness.core.findings import Category, Finding, Severity
-from harness.core.results import SideResult
-from harness.core.synth import Blocker, Frame, SynthResult, SynthStatus
-from harness.pipeline.compare import Side, compare
-from reports.markdown import synthesis_text
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import run_rules
+from iacgrade.graders.synth.causes import classify
+from iacgrade.graders.synth.environment_causes import build_step, environment_cause, prose
+from iacgrade.harness.core.findings import Category, Finding, Severity
+from iacgrade.harness.core.results import SideResult
+from iacgrade.harness.core.synth import Blocker, Frame, SynthResult, SynthStatus
+from iacgrade.harness.pipeline.compare import Side, compare
+from iacgrade.reports.markdown import synthesis_text
 from tests.rule_fixtures import workspace_of
 
 STACK = "lib/tap_stack.py"

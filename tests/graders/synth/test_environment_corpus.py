@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from graders.context import GradeContext
-from graders.registry import run_rules
-from graders.synth.environment_causes import environment_cause
-from harness.pipeline.grade import GradeOptions, synth_plan
-from harness.sandbox.local import LocalSandbox
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import run_rules
+from iacgrade.graders.synth.environment_causes import environment_cause
+from iacgrade.harness.pipeline.grade import GradeOptions, synth_plan
+from iacgrade.harness.sandbox.local import LocalSandbox
 from tests.corpus import synthesizable
 
 pytestmark = [pytest.mark.synth, pytest.mark.corpus]

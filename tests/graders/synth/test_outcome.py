@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from graders.context import GradeContext
-from graders.registry import run_rules
-from harness.core.findings import Finding
-from harness.core.synth import Frame, SynthResult, SynthStatus
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import run_rules
+from iacgrade.harness.core.findings import Finding
+from iacgrade.harness.core.synth import Frame, SynthResult, SynthStatus
 from tests.rule_fixtures import workspace_of
 
 STACK = """\

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graders.tests.asks import first_asks, from_archive, prompt_asks
+from iacgrade.graders.tests.asks import first_asks, from_archive, prompt_asks
 
 PROMPT = """# Task
 - **Code Quality**: Python code, well-tested, properly documented

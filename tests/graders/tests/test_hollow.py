@@ -6,8 +6,8 @@ import ast
 
 import pytest
 
-from graders.tests.hollow import NO_ASSERT, ONLY_TRUE, hollow_tests
-from graders.tests.suite import SuiteModule, collected
+from iacgrade.graders.tests.hollow import NO_ASSERT, ONLY_TRUE, hollow_tests
+from iacgrade.graders.tests.suite import SuiteModule, collected
 
 
 def _hollow(source: str) -> dict[str, str]:

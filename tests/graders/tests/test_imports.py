@@ -7,7 +7,13 @@ import sys
 
 import pytest
 
-from graders.tests.imports import Project, judged_syntax_error, keyword_in_path, module_names, unresolved
+from iacgrade.graders.tests.imports import (
+    Project,
+    judged_syntax_error,
+    keyword_in_path,
+    module_names,
+    unresolved,
+)
 
 FILES = {
     "lib/__init__.py": "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from graders.tests.outputs import fakes, hard_coded, output_reads, reads_outputs, uses_aws
+from iacgrade.graders.tests.outputs import fakes, hard_coded, output_reads, reads_outputs, uses_aws
 
 
 def test_moto_uses_are_found_where_they_fake() -> None:

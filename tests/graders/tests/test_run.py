@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from graders.context import GradeContext
-from graders.registry import load_rules, run_rule
-from graders.tests.run import environment_gap, signature
-from harness.core.findings import ErrorKind, Finding
-from harness.core.synth import Frame, SynthResult, SynthStatus, TestCase, TestOutcome, TestRun
-from harness.pipeline.compare import Side, compare
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import load_rules, run_rule
+from iacgrade.graders.tests.run import environment_gap, signature
+from iacgrade.harness.core.findings import ErrorKind, Finding
+from iacgrade.harness.core.synth import Frame, SynthResult, SynthStatus, TestCase, TestOutcome, TestRun
+from iacgrade.harness.pipeline.compare import Side, compare
 from tests.rule_fixtures import workspace_of
 
 STACK = "class TapStack:\n    pass\n"

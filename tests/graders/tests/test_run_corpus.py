@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from harness.core.errors import TaskLoadError
-from harness.core.findings import ErrorKind
-from harness.core.profile import load_profile
-from harness.core.tasks import discover, load_task
-from harness.pipeline.grade import GradeOptions, grade_path
-from harness.pipeline.materialise import build_workspace
-from harness.platforms.cdktf_python.unit_tests import unit_test_files
-from harness.platforms.registry import platform_for
-from harness.sandbox.local import LocalSandbox
+from iacgrade.harness.core.errors import TaskLoadError
+from iacgrade.harness.core.findings import ErrorKind
+from iacgrade.harness.core.profile import load_profile
+from iacgrade.harness.core.tasks import discover, load_task
+from iacgrade.harness.pipeline.grade import GradeOptions, grade_path
+from iacgrade.harness.pipeline.materialise import build_workspace
+from iacgrade.harness.platforms.cdktf_python.unit_tests import unit_test_files
+from iacgrade.harness.platforms.registry import platform_for
+from iacgrade.harness.sandbox.local import LocalSandbox
 from tests.corpus import CORPUS
 
 pytestmark = pytest.mark.corpus

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from graders.context import GradeContext
-from graders.registry import load_rules, run_rule
-from harness.core.synth import SynthResult, SynthStatus
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import load_rules, run_rule
+from iacgrade.harness.core.synth import SynthResult, SynthStatus
 from tests.rule_fixtures import workspace_of
 
 STACK = "class TapStack:\n    pass\n"

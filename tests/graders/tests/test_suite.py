@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from graders.tests.suite import (
+from iacgrade.graders.tests.suite import (
     INTEGRATION,
     UNIT,
     collected,

@@ -1,6 +1,7 @@
 """Re-grading the same inputs gives the same results: seeded draws, a fixed clock, no worker paths.
 
-Unit tests of harness/platforms/cdktf_python/worker/worker_lib/determinism.py and scrub.py; a synth test
+Unit tests of iacgrade/harness/platforms/cdktf_python/worker/worker_lib/determinism.py and scrub.py; a synth
+test
 through two fresh local workers; and a corpus test that grades the dev corpus (every second task unless
 IACGRADE_DETERMINISM_TASKS says otherwise) twice and compares every output.
 """
@@ -23,15 +24,19 @@ from typing import Any
 
 import pytest
 
-from graders.context import GradeContext, Settings
-from harness.core.results import RUN_FACTS, without_run_facts
-from harness.core.synth import SynthResult
-from harness.pipeline.cache import synth_key
-from harness.platforms.cdktf_python.worker.worker_lib.determinism import reproducible, seed_for, set_mtimes
-from harness.platforms.cdktf_python.worker.worker_lib.scrub import Scrubber
-from harness.sandbox.base import SynthRequest
-from harness.sandbox.local import LocalSandbox
-from reports.writers import FINDINGS_CSV_NAME, RESULTS_CSV_NAME, RUN_FACT_COLUMNS
+from iacgrade.graders.context import GradeContext, Settings
+from iacgrade.harness.core.results import RUN_FACTS, without_run_facts
+from iacgrade.harness.core.synth import SynthResult
+from iacgrade.harness.pipeline.cache import synth_key
+from iacgrade.harness.platforms.cdktf_python.worker.worker_lib.determinism import (
+    reproducible,
+    seed_for,
+    set_mtimes,
+)
+from iacgrade.harness.platforms.cdktf_python.worker.worker_lib.scrub import Scrubber
+from iacgrade.harness.sandbox.base import SynthRequest
+from iacgrade.harness.sandbox.local import LocalSandbox
+from iacgrade.reports.writers import FINDINGS_CSV_NAME, RESULTS_CSV_NAME, RUN_FACT_COLUMNS
 from tests.paths import DEV_CORPUS, REPO
 
 CORPUS = DEV_CORPUS
@@ -226,7 +231,7 @@ def test_the_clock_is_part_of_the_synth_key() -> None:
 
 
 def test_rules_judge_at_the_date_the_pipeline_sets() -> None:
-    from harness.core.workspace import Workspace
+    from iacgrade.harness.core.workspace import Workspace
 
     ws = Workspace("t", "model", {}, {}, "", "", None, None, has_code=False)
     metadata = {"startedAt": "2025-03-01T10:00:00Z"}
@@ -360,7 +365,7 @@ def _grade(tasks: list[Path], out: Path, hash_seed: str) -> None:
     jobs = os.environ.get("IACGRADE_DETERMINISM_JOBS", "2")
     # Another hash seed for each run: an output that follows set order would differ.
     env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "harness.cli", "run", *map(str, tasks), "--out", str(out)]
+    command = [sys.executable, "-m", "iacgrade.harness.cli", "run", *map(str, tasks), "--out", str(out)]
     command += ["--jobs", jobs, "--sandbox", "local", "--no-cache"]
     done = subprocess.run(
         command, env=env, cwd=REPO, capture_output=True, text=True, timeout=3600, check=False

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from graders.context import GradeContext
-from graders.registry import run_rules
-from harness.core.extraction import ExtractedFile, Extraction
-from harness.core.mdblocks import parse_fence, scan_blocks
-from harness.core.tasks import Task
-from harness.pipeline.materialise import build_workspace
-from harness.platforms.cdktf_python.extract import extract_files, normalise_path
-from harness.platforms.cdktf_python.platform import CdktfPython
-from harness.platforms.cdktf_python.pysource import find_truncation
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import run_rules
+from iacgrade.harness.core.extraction import ExtractedFile, Extraction
+from iacgrade.harness.core.mdblocks import parse_fence, scan_blocks
+from iacgrade.harness.core.tasks import Task
+from iacgrade.harness.pipeline.materialise import build_workspace
+from iacgrade.harness.platforms.cdktf_python.extract import extract_files, normalise_path
+from iacgrade.harness.platforms.cdktf_python.platform import CdktfPython
+from iacgrade.harness.platforms.cdktf_python.pysource import find_truncation
 from tests.paths import DEV_CORPUS
 
 CORPUS = DEV_CORPUS

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.synth import SynthResult, SynthStatus
-from harness.pipeline.cache import ResultCache
-from harness.platforms.cdktf_python.worker.worker_lib.packages import list_packages, top_level_names
-from harness.sandbox.base import SynthRequest
-from harness.sandbox.local import LocalSandbox
+from iacgrade.harness.core.synth import SynthResult, SynthStatus
+from iacgrade.harness.pipeline.cache import ResultCache
+from iacgrade.harness.platforms.cdktf_python.worker.worker_lib.packages import list_packages, top_level_names
+from iacgrade.harness.sandbox.base import SynthRequest
+from iacgrade.harness.sandbox.local import LocalSandbox
 
 
 def _app(tmp_path: Path, doc: dict[str, object]) -> tuple[Path, Path]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from graders.context import GradeContext
-from graders.registry import run_rules
-from harness.core.tasks import load_task
-from harness.pipeline.grade import GradeOptions, synth_plan
-from harness.pipeline.materialise import build_workspace
-from harness.platforms.registry import platform_for
-from harness.sandbox.local import LocalSandbox
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import run_rules
+from iacgrade.harness.core.tasks import load_task
+from iacgrade.harness.pipeline.grade import GradeOptions, synth_plan
+from iacgrade.harness.pipeline.materialise import build_workspace
+from iacgrade.harness.platforms.registry import platform_for
+from iacgrade.harness.sandbox.local import LocalSandbox
 from tests.paths import DEV_CORPUS
 
 pytestmark = [pytest.mark.synth, pytest.mark.corpus]

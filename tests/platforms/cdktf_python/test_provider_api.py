@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.platforms.cdktf_python import provider_api
-from harness.platforms.cdktf_python.provider_api import (
+from iacgrade.harness.platforms.cdktf_python import provider_api
+from iacgrade.harness.platforms.cdktf_python.provider_api import (
     ApiIndex,
     camel_case,
     find_assemblies,

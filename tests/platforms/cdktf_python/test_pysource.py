@@ -8,8 +8,8 @@ from textwrap import dedent
 
 import pytest
 
-from harness.platforms.cdktf_python.extract import extract_files
-from harness.platforms.cdktf_python.pysource import (
+from iacgrade.harness.platforms.cdktf_python.extract import extract_files
+from iacgrade.harness.platforms.cdktf_python.pysource import (
     StackClass,
     find_entry_points,
     find_stack_classes,

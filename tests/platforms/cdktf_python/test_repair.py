@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.results import TaskResult
-from harness.core.synth import SynthStatus
-from harness.pipeline.cache import synth_key
-from harness.pipeline.grade import GradeOptions, grade_path
-from harness.platforms.cdktf_python.provider_api import load_index
-from harness.platforms.cdktf_python.repair import plan_import_repairs
-from harness.sandbox.base import SynthRequest
-from harness.sandbox.local import LocalSandbox
-from reports.markdown import render_analysis
+from iacgrade.harness.core.results import TaskResult
+from iacgrade.harness.core.synth import SynthStatus
+from iacgrade.harness.pipeline.cache import synth_key
+from iacgrade.harness.pipeline.grade import GradeOptions, grade_path
+from iacgrade.harness.platforms.cdktf_python.provider_api import load_index
+from iacgrade.harness.platforms.cdktf_python.repair import plan_import_repairs
+from iacgrade.harness.sandbox.base import SynthRequest
+from iacgrade.harness.sandbox.local import LocalSandbox
+from iacgrade.reports.markdown import render_analysis
 from tests.paths import REPO
 
 ROOT = REPO

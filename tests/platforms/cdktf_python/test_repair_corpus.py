@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.pipeline.grade import GradeOptions, synth_plan
-from harness.sandbox.local import LocalSandbox
+from iacgrade.harness.pipeline.grade import GradeOptions, synth_plan
+from iacgrade.harness.sandbox.local import LocalSandbox
 from tests.corpus import synthesizable
 
 pytestmark = [pytest.mark.synth, pytest.mark.corpus]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.platforms.base import SynthSettings
-from harness.platforms.cdktf_python.synth_plan import plan_synth
-from harness.platforms.cdktf_python.unit_tests import TEST_SECONDS_CAP, is_unit_test
+from iacgrade.harness.platforms.base import SynthSettings
+from iacgrade.harness.platforms.cdktf_python.synth_plan import plan_synth
+from iacgrade.harness.platforms.cdktf_python.unit_tests import TEST_SECONDS_CAP, is_unit_test
 from tests.rule_fixtures import workspace_of
 
 STACK = "from cdktf import TerraformStack\n\n\nclass TapStack(TerraformStack):\n    pass\n"

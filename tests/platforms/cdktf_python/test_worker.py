@@ -21,12 +21,12 @@ from typing import Any
 
 import pytest
 
-from harness.sandbox.local import default_jsii_cache, worker_env
+from iacgrade.harness.sandbox.local import default_jsii_cache, worker_env
 from tests.paths import REPO
 
 pytestmark = pytest.mark.synth
 
-WORKER = REPO / "harness" / "platforms" / "cdktf_python" / "worker" / "worker.py"
+WORKER = REPO / "iacgrade" / "harness" / "platforms" / "cdktf_python" / "worker" / "worker.py"
 START_TIMEOUT = 300.0
 
 STACK = """\

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from graders.context import GradeContext
-from graders.registry import run_rules
-from harness.core.synth import PLACEHOLDER_MARKER, SynthResult
-from harness.core.workspace import Workspace
-from harness.pipeline.grade import GradeOptions, grade_path
-from harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV
-from harness.sandbox.base import SynthRequest
-from harness.sandbox.local import LocalSandbox
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import run_rules
+from iacgrade.harness.core.synth import PLACEHOLDER_MARKER, SynthResult
+from iacgrade.harness.core.workspace import Workspace
+from iacgrade.harness.pipeline.grade import GradeOptions, grade_path
+from iacgrade.harness.platforms.cdktf_python.worker.worker import DEFAULT_ENV
+from iacgrade.harness.sandbox.base import SynthRequest
+from iacgrade.harness.sandbox.local import LocalSandbox
 from tests.rule_fixtures import workspace_of
 
 pytestmark = pytest.mark.synth

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from harness.core.synth import SynthResult, SynthStatus, TestOutcome
-from harness.platforms.cdktf_python.worker.worker_lib.unit_tests import summarise
-from harness.sandbox.base import Sandbox, SynthRequest
-from harness.sandbox.pool import WorkerPoolSandbox
+from iacgrade.harness.core.synth import SynthResult, SynthStatus, TestOutcome
+from iacgrade.harness.platforms.cdktf_python.worker.worker_lib.unit_tests import summarise
+from iacgrade.harness.sandbox.base import Sandbox, SynthRequest
+from iacgrade.harness.sandbox.pool import WorkerPoolSandbox
 from tests.rule_fixtures import rule_case
 from tests.rule_synth import synth_case
 
@@ -117,11 +117,11 @@ def test_runs_that_stop_early_say_why() -> None:
 )
 def sandbox(request: pytest.FixtureRequest) -> Iterator[WorkerPoolSandbox]:
     if request.param == "local":
-        from harness.sandbox.local import LocalSandbox
+        from iacgrade.harness.sandbox.local import LocalSandbox
 
         box: WorkerPoolSandbox = LocalSandbox(slots=1)
     else:
-        from harness.sandbox.docker import DockerSandbox
+        from iacgrade.harness.sandbox.docker import DockerSandbox
         from tests.sandbox import require_sandbox_image
 
         require_sandbox_image()

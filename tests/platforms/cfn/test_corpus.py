@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from graders.context import GradeContext
-from graders.registry import load_rules, run_rules
-from harness.core.findings import Outcome, Severity
-from harness.core.synth import SynthStatus
-from harness.core.tasks import discover, load_task
-from harness.pipeline.materialise import build_workspace
-from harness.platforms.base import SynthSettings
-from harness.platforms.registry import platform_for
+from iacgrade.graders.context import GradeContext
+from iacgrade.graders.registry import load_rules, run_rules
+from iacgrade.harness.core.findings import Outcome, Severity
+from iacgrade.harness.core.synth import SynthStatus
+from iacgrade.harness.core.tasks import discover, load_task
+from iacgrade.harness.pipeline.materialise import build_workspace
+from iacgrade.harness.platforms.base import SynthSettings
+from iacgrade.harness.platforms.registry import platform_for
 from tests.paths import CFN_CORPUS
 
 pytestmark = pytest.mark.corpus

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.platforms.cfn import lint
-from harness.platforms.cfn.mapping import OPAQUE, to_terraform
+from iacgrade.harness.platforms.cfn import lint
+from iacgrade.harness.platforms.cfn.mapping import OPAQUE, to_terraform
 
 TEMPLATE = """Parameters:
   Suffix:

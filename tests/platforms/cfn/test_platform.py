@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from harness.core.synth import SynthResult, SynthStatus
-from harness.core.workspace import Workspace
-from harness.platforms.base import SynthSettings
-from harness.platforms.cfn.platform import CloudFormation
-from harness.platforms.registry import platform_for
+from iacgrade.harness.core.synth import SynthResult, SynthStatus
+from iacgrade.harness.core.workspace import Workspace
+from iacgrade.harness.platforms.base import SynthSettings
+from iacgrade.harness.platforms.cfn.platform import CloudFormation
+from iacgrade.harness.platforms.registry import platform_for
 
 TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'
 Parameters:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from harness.core.results import TaskStatus
-from harness.pipeline.grade import GradeOptions, grade_path
-from harness.sandbox.local import LocalSandbox
+from iacgrade.harness.core.results import TaskStatus
+from iacgrade.harness.pipeline.grade import GradeOptions, grade_path
+from iacgrade.harness.sandbox.local import LocalSandbox
 from tests.paths import TASKS
 
 

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from harness.core.synth import SynthStatus
-from harness.platforms.names import TF_HCL
-from harness.platforms.registry import platform_for
-from harness.platforms.tf_hcl.extract import extract_files
-from harness.platforms.tf_hcl.model import decoded_json
-from harness.platforms.tf_hcl.platform import PARSE_ERROR, TerraformHcl, synthesize
+from iacgrade.harness.core.synth import SynthStatus
+from iacgrade.harness.platforms.names import TF_HCL
+from iacgrade.harness.platforms.registry import platform_for
+from iacgrade.harness.platforms.tf_hcl.extract import extract_files
+from iacgrade.harness.platforms.tf_hcl.model import decoded_json
+from iacgrade.harness.platforms.tf_hcl.platform import PARSE_ERROR, TerraformHcl, synthesize
 from tests.paths import SHARED
 
 HCL_CORPUS = SHARED / "corpus" / "dev-tf-hcl"
@@ -146,7 +146,7 @@ test_the_reference_arguments_are_never_unknown = pytest.mark.corpus(
 
 
 def test_checkov_scans_the_tf_files() -> None:
-    from harness.core.workspace import Workspace
+    from iacgrade.harness.core.workspace import Workspace
 
     layout = TerraformHcl().layout({"main.tf": MAIN, "lambda/x.py": "pass\n"}, {}, {})
     ws = Workspace.from_layout("t", "model", layout, platform=TF_HCL)
@@ -163,7 +163,7 @@ def test_arguments_provider_6_removed_are_valid_for_answers_written_for_5() -> N
 
 
 def test_an_answer_without_tf_files_on_another_framework_is_foreign() -> None:
-    from harness.pipeline.training import TrainingPolicy
+    from iacgrade.harness.pipeline.training import TrainingPolicy
 
     policy = TrainingPolicy.load()
     table = {**policy.platforms.get(TF_HCL, {}), "languages": policy.languages}
@@ -184,7 +184,7 @@ def test_threads_parsing_at_once_get_their_own_results() -> None:
     (without the platform's lock, 4 threads parsed about 1 in 10 of these files wrong)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from harness.platforms.tf_hcl.model import parse_text
+    from iacgrade.harness.platforms.tf_hcl.model import parse_text
 
     texts = [p.read_text(encoding="utf-8") for p in sorted(HCL_CORPUS.glob("*/ideal/lib/*.tf"))[:60]]
     assert len(texts) == 60

@@ -1,0 +1,1 @@
+"""iacgrade: grades Infrastructure-as-Code written by language models."""
