@@ -261,6 +261,10 @@ def run(
         f"{summary.skipped} reused from an earlier run; {summary.seconds:.1f} s"
     )
     console.print(f"results: {out / 'results.csv'}")
+    if cache is not None:
+        from iacgrade.harness.pipeline.cache_admin import auto_prune
+
+        auto_prune(cache_dir)
     raise typer.Exit(_exit_code(summary.results, single=False))
 
 
@@ -396,6 +400,54 @@ def image_status_cmd() -> None:
     for key, value in status.to_dict().items():
         typer.echo(f"{key}: {value}")
     raise typer.Exit(EXIT_OK if status.usable else EXIT_TASK)
+
+
+cache_app = typer.Typer(help="The result cache: what it holds, and pruning it.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="The result cache (default: $IACGRADE_CACHE/results, else ~/.cache/iacgrade/results).",
+    ),
+]
+
+
+@cache_app.command("info")
+def cache_info_cmd(cache_dir: CacheDirOpt = None) -> None:
+    """Where the cache is, its size and files, entries by kind, and its oldest and newest use."""
+    from iacgrade.harness.pipeline.cache_admin import cache_info, format_info
+
+    typer.echo(format_info(cache_info(cache_dir)))
+
+
+@cache_app.command("prune")
+def cache_prune_cmd(
+    max_size: Annotated[
+        str | None,
+        typer.Option(
+            "--max-size", help="Remove the least recently used entries down to this size (2G, 500M)."
+        ),
+    ] = None,
+    older_than: Annotated[
+        float | None, typer.Option("--older-than", min=0, help="Remove entries unused for this many days.")
+    ] = None,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Remove least recently used entries; without options, down to the cap every run keeps."""
+    from iacgrade.harness.pipeline.cache_admin import human_size, max_size_setting, parse_size, prune
+
+    try:
+        cap = parse_size(max_size) if max_size is not None else None
+    except ValueError as exc:
+        console.print(f"[red]--max-size: {exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from exc
+    if cap is None and older_than is None:
+        cap = max_size_setting()
+    report = prune(cache_dir, max_size=cap, older_than_days=older_than)
+    typer.echo(
+        f"removed {report.removed} entries ({human_size(report.freed)}); {human_size(report.size)} left"
+    )
 
 
 @app.command()

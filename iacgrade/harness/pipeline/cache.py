@@ -12,7 +12,9 @@ Two kinds of entry live under the cache root (default `~/.cache/iacgrade/results
   a bumped rule is re-run alone and the others are reused.
 
 Entries are written atomically (a temp file, then `os.replace`): a killed run leaves an entry
-whole or absent. An entry that does not read back is ignored and computed again. Outcomes that
+whole or absent. An entry that does not read back, or that a prune removed, is ignored and
+computed again. Reading an entry touches it, so its modification time is its last use
+(cache_admin.py prunes the least recently used). Outcomes that
 depend on the moment rather than the input (a timeout, a crash, a broken sandbox, a rule that
 raised) are never stored.
 """
@@ -174,10 +176,15 @@ class ResultCache:
             log.warning("cannot read cache entry %s: %s", path, exc)
             return None
         try:
-            return json.loads(text)
+            data = json.loads(text)
         except json.JSONDecodeError:
             log.warning("ignoring a corrupt cache entry: %s", path)
             return None
+        # Its modification time is its last use: what `iacgrade cache prune` removes last. A
+        # prune may have removed it since it was read; the read stands all the same.
+        with contextlib.suppress(OSError):
+            os.utime(path)
+        return data
 
     def _write(self, kind: str, key: str, data: Any) -> None:
         """Write atomically; a cache that cannot be written only costs speed, never a result."""
