@@ -3,6 +3,7 @@ and a pruned entry read as a miss."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -11,7 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from iacgrade.harness.cli import app
+from iacgrade.harness.core.results import TaskStatus, without_run_facts
 from iacgrade.harness.core.synth import SynthResult, SynthStatus
+from iacgrade.harness.pipeline import grade as grade_module
 from iacgrade.harness.pipeline.cache import CACHE_FORMAT, ResultCache
 from iacgrade.harness.pipeline.cache_admin import (
     DEFAULT_MAX_SIZE,
@@ -23,7 +26,9 @@ from iacgrade.harness.pipeline.cache_admin import (
     parse_size,
     prune,
 )
-from iacgrade.harness.pipeline.cached import run_rules_cached
+from iacgrade.harness.pipeline.cached import StoredSynth, run_rules_cached
+from iacgrade.harness.pipeline.grade import GradeOptions, grade_path
+from tests.paths import REPO
 from tests.pipeline.test_cache import Counted, context
 
 HOUR = 3600.0
@@ -158,3 +163,26 @@ def test_cache_commands(tmp_path: Path) -> None:
     assert pruned.exit_code == 0, pruned.output
     assert "removed 2 entries" in pruned.output
     assert not list(tmp_path.rglob("*.json"))
+
+
+@pytest.mark.parametrize("task", ["tf-hcl-logs-bucket", "cfn-orders-queue"])
+def test_an_answer_built_in_process_is_built_once_and_regraded_the_same(
+    task: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HCL parsed and validated, a template linted: stored like a worker's synth, and a cached
+    answer starts no checkov scan ahead of rules that will not run."""
+    scans: list[str] = []
+    monkeypatch.setattr(grade_module, "scan_files_ahead", lambda files, framework: scans.append(framework))
+    options = GradeOptions(cache=ResultCache(tmp_path / "cache"))
+    nowhere = StoredSynth(None, [])  # any request that reaches a sandbox fails the grading
+    first = grade_path(REPO / "tasks" / task, nowhere, options)
+    assert first.status is TaskStatus.GRADED and first.model is not None and first.model.synth is not None
+    assert first.model.synth.worker.startswith("in-process") or not first.model.synth.worker
+    started = len(scans)
+    assert started >= 1
+    again = grade_path(REPO / "tasks" / task, nowhere, options)
+    assert again.model is not None and again.model.synth is not None
+    assert again.model.synth.worker.startswith("cache:")
+    assert len(scans) == started
+    same = [without_run_facts(json.loads(r.model_dump_json())) for r in (first, again)]
+    assert same[0] == same[1]

@@ -145,6 +145,10 @@ class ResultCache:
             log.warning("ignoring a cache entry that is not a synth result: %s", self._path("synth", key))
             return None
 
+    def has_synth(self, key: str) -> bool:
+        """Whether a synth result is stored under `key` (without reading it)."""
+        return self._path("synth", key).is_file()
+
     def put_synth(self, key: str, result: SynthResult) -> None:
         if result.status in CACHEABLE_SYNTH:
             self._write("synth", key, result.model_dump(mode="json"))

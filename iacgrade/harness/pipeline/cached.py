@@ -5,6 +5,7 @@ cache and never reaches a worker (the sandboxes start workers on first use, so a
 all cache hits starts none). `StoredSynth` is what `--regrade` grades with: it answers from the
 cache or from the synth output kept in an earlier `result.json`, and never synthesizes at all.
 `run_rules_cached` runs only the rules whose stored output is missing or from another version.
+`in_process_cached` stores what a platform builds in process (no sandbox) the same way.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from iacgrade.harness.pipeline.cache import (
     sandbox_toolchain_id,
     synth_key,
 )
+from iacgrade.harness.platforms.base import InProcessSynth, PlannedSynth
 from iacgrade.harness.sandbox.base import Isolation, Sandbox, SynthRequest
 
 log = logging.getLogger(__name__)
@@ -135,6 +137,29 @@ class StoredSynth(Sandbox):
 
     def describe(self) -> dict[str, str]:
         return {"sandbox": self.name}
+
+
+def in_process_cached(planned: PlannedSynth, cache: ResultCache | None) -> SynthResult | None:
+    """`planned.in_process()`, from the cache when it holds the result. A platform that builds in
+    process (HCL parsed and validated, a template linted) takes seconds an answer that a cached
+    re-grade would otherwise spend again; its request and this interpreter's toolchain, which
+    holds the platform's packages and code, decide the result as they do a worker's."""
+    if cache is None or not isinstance(planned, InProcessSynth):
+        return planned.in_process()
+    key = synth_key(planned.request, local_toolchain_id())
+    stored = cache.get_synth(key)
+    if stored is not None:
+        return from_cache(stored)
+    result = planned.in_process()
+    cache.put_synth(key, result)
+    return result
+
+
+def stored_in_process(planned: PlannedSynth, cache: ResultCache | None) -> bool:
+    """Whether `in_process_cached` would answer `planned` from the cache."""
+    if cache is None or not isinstance(planned, InProcessSynth):
+        return False
+    return cache.has_synth(synth_key(planned.request, local_toolchain_id()))
 
 
 def regrade_toolchains(kind: str) -> list[str]:

@@ -27,7 +27,12 @@ from iacgrade.harness.core.synth import SynthRequest, SynthResult, SynthStatus
 from iacgrade.harness.core.tasks import Task, load_task
 from iacgrade.harness.core.workspace import Workspace
 from iacgrade.harness.pipeline.cache import ResultCache
-from iacgrade.harness.pipeline.cached import NOT_STORED, run_rules_cached
+from iacgrade.harness.pipeline.cached import (
+    NOT_STORED,
+    in_process_cached,
+    run_rules_cached,
+    stored_in_process,
+)
 from iacgrade.harness.pipeline.compare import Side, compare
 from iacgrade.harness.pipeline.materialise import build_workspace
 from iacgrade.harness.pipeline.merge import merge_failures, order_failures
@@ -124,7 +129,7 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
     timings: dict[str, float] = {}
     model_ws = build_workspace(task, "model", platform)
     ideal_ws = build_workspace(task, "ideal", platform) if task.has_reference else None
-    _scan_ahead(platform, model_ws, ideal_ws)
+    _scan_ahead(platform, options, model_ws, ideal_ws)
 
     ideal_synth = _synth(ideal_ws, sandbox, options, timings) if ideal_ws else None
     reference = Reference(ideal_ws, failed=ideal_synth is not None and not ideal_synth.ok)
@@ -215,12 +220,16 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
     )
 
 
-def _scan_ahead(platform: Platform, *workspaces: Workspace | None) -> None:
+def _scan_ahead(platform: Platform, options: GradeOptions, *workspaces: Workspace | None) -> None:
     """Start checkov on the answers' own files while they are built, for a platform that scans
-    them rather than a synthesized JSON (the scan runs in checkov's process)."""
+    them rather than a synthesized JSON (the scan runs in checkov's process). An answer whose
+    build is cached is not built now, and its rules' outputs are almost always cached with it:
+    a scan started for it would run for nothing (the SEC rule still scans it when it runs)."""
     for ws in workspaces:
-        scan = platform.scan_input(ws) if ws is not None and ws.has_code else None
-        if scan is not None:
+        if ws is None or not ws.has_code:
+            continue
+        scan = platform.scan_input(ws)
+        if scan is not None and not stored_in_process(synth_plan(ws, options), options.cache):
             scan_files_ahead(scan.files, scan.framework)
 
 
@@ -261,7 +270,7 @@ def _synth(
         )
     planned = synth_plan(ws, options, reference, run_tests)
     t0 = time.perf_counter()
-    local = planned.in_process()
+    local = in_process_cached(planned, options.cache)
     if local is not None:
         timings[f"synth_{ws.side}"] = round(time.perf_counter() - t0, 3)
         return planned.finish(local)

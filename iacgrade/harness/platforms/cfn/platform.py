@@ -9,12 +9,14 @@ template's resources are mapped into the Terraform model for the AWS rules (mapp
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from iacgrade.harness.core.extraction import Extraction
 from iacgrade.harness.core.source import Span
+from iacgrade.harness.core.synth import Diagnostic
 from iacgrade.harness.core.workspace import ProjectLayout, Workspace
 from iacgrade.harness.platforms.base import InProcessSynth, Locator, Reference, ScanInput, SynthSettings
 from iacgrade.harness.platforms.cfn import foreign, lint, synth_plan
@@ -56,7 +58,9 @@ class CloudFormation:
         return synth_plan.plan_synth(ws, settings)
 
     def locator(self, ws: Workspace) -> Locator:
-        return lambda anchor: _find_resource(ws, anchor)
+        # Each template decoded once, however many failures the comparison locates in it.
+        decode = cache(lambda path: lint.decode(ws.files[path]))
+        return lambda anchor: _find_resource(ws, anchor, decode)
 
     def toolchain(self) -> dict[str, str]:
         """Python, cfn-lint, and this platform's own code and data."""
@@ -94,13 +98,16 @@ class CloudFormation:
         )
 
 
-def _find_resource(ws: Workspace, anchor: str) -> Span | None:
-    """The lines of the resource an anchor names (`resource:<type>.<id>`, `construct:<id>`, `<id>`)."""
+def _find_resource(
+    ws: Workspace, anchor: str, decode: Callable[[str], tuple[Any, list[Diagnostic]]]
+) -> Span | None:
+    """The lines of the resource an anchor names (`resource:<type>.<id>`, `construct:<id>`, `<id>`);
+    `decode(path)` gives a template of `ws` with its line marks."""
     name = anchor.rpartition(":")[2].rpartition(".")[2]
     if not name:
         return None
     for path in templates_of(ws):
-        template, errors = lint.decode(ws.files[path])
+        template, errors = decode(path)
         body = (template or {}).get("Resources", {}) if not errors else {}
         for key, value in body.items() if isinstance(body, Mapping) else ():
             if str(key) == name:

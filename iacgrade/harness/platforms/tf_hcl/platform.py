@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -90,15 +90,18 @@ class TerraformHcl:
         return InProcessSynth(request, partial(synthesize, ws.files))
 
     def locator(self, ws: Workspace) -> Locator:
+        # Each file scanned once, however many failures the comparison locates in it.
+        blocks = cache(lambda path: scan_blocks(ws.files[path]))
+
         def locate(anchor: str) -> Span | None:
             kind, _, address = anchor.partition(":")
             if kind not in ("resource", "construct"):
                 return None
             labels = tuple(address.removeprefix("data.").split("."))
             block_kind = "data" if address.startswith("data.") else "resource"
-            for path, text in sorted(ws.files.items()):
+            for path in sorted(ws.files):
                 if path.endswith(".tf"):
-                    for block in scan_blocks(text):
+                    for block in blocks(path):
                         if block.kind == block_kind and block.labels == labels:
                             return Span(path, block.line, block.end_line)
             return None
