@@ -8,7 +8,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 RUN_DIR ?= out/demo
 
-.PHONY: new-rule rules-doc fixtures-synth checkov refresh-data setup demo test test-fast lint format image docker-engine bench bench-hcl bench-cfn clean help
+.PHONY: new-rule rules-doc fixtures-synth checkov refresh-data setup demo test test-fast lint format image docker-engine bench bench-hcl bench-cfn bench-regrade clean help
 
 help:
 	@echo "make demo    install, then grade the example tasks in tasks/ and print where the reports are"
@@ -85,6 +85,7 @@ bench: setup
 	$(BIN)/python scripts/bench.py --tasks $(BENCH_TASKS)
 	$(BIN)/python scripts/bench_hcl.py
 	$(BIN)/python scripts/bench_cfn.py
+	$(BIN)/python scripts/bench_regrade.py
 
 # Per-answer cost of the Terraform HCL answers (parse, validate, rules, checkov) in one process;
 # writes bench/hcl.json.
@@ -94,6 +95,11 @@ bench-hcl: setup
 # Per-answer cost of the CloudFormation answers (cfn-lint, mapping, rules, checkov) in one process.
 bench-cfn: setup
 	$(BIN)/python scripts/bench_cfn.py
+
+# Re-grading from the result cache: 1,000 task gradings timed (tasks/s, the projection to 1,000);
+# writes bench/regrade.json.
+bench-regrade: setup
+	$(BIN)/python scripts/bench_regrade.py
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache

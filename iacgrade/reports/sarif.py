@@ -9,7 +9,6 @@ results get their task id in front of the path to stay apart.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import re
@@ -212,8 +211,10 @@ def _prefixed(location: dict[str, Any], task_id: str) -> dict[str, Any]:
 
 def _rule_descriptors(failures: list[Failure]) -> list[dict[str, Any]]:
     """The whole catalogue, plus any rule a failure names that the catalogue lacks."""
-    # A copy: the catalogue is cached, and a caller may edit the document it gets.
-    descriptors = copy.deepcopy(dict(_catalogue()))
+    # A copy: the catalogue is cached, and a caller may edit the document it gets. Decoding its
+    # JSON text is a deep copy some twenty times faster than copy.deepcopy, and every task's log
+    # holds the whole catalogue (twice per task in a batch: its own log, then the run's).
+    descriptors: dict[str, dict[str, Any]] = json.loads(_catalogue_json())
     for f in failures:
         if f.rule_id not in descriptors and check_id_of(f.rule_id):
             descriptors[f.rule_id] = _check_descriptor(f)
@@ -246,6 +247,11 @@ def _check_descriptor(f: Failure) -> dict[str, Any]:
     if f.docs:
         descriptor["helpUri"] = f.docs[0]
     return descriptor
+
+
+@cache
+def _catalogue_json() -> str:
+    return json.dumps(dict(_catalogue()), ensure_ascii=False)
 
 
 @cache

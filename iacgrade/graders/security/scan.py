@@ -140,7 +140,11 @@ def _scan_files(files: dict[str, str], framework: str, timeout: float) -> list[d
             lines = check.get("file_line_range") or [0, 0]
             path = _relative_to_scan(check, tmp)
             failed.append({**check, "path": path, "lines": (int(lines[0]), int(lines[-1]))})
-    return sorted(failed, key=lambda c: (c["path"], c["lines"], str(c.get("check_id", ""))))
+    # The resource breaks ties: checkov reports the instances of one `for_each` block (same file,
+    # same lines) in the order its threads finish them.
+    return sorted(
+        failed, key=lambda c: (c["path"], c["lines"], str(c.get("check_id", "")), str(c.get("resource", "")))
+    )
 
 
 def _relative_to_scan(check: dict[str, Any], scanned: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import importlib.metadata
 import os
 import resource
@@ -441,8 +442,15 @@ class LocalSandbox(WorkerPoolSandbox[_Worker]):
         """Before any worker is up, the versions installed here, when the workers use this Python."""
         if os.path.realpath(self.python) != os.path.realpath(sys.executable):
             return {}
-        versions = {"python": ".".join(map(str, sys.version_info[:3]))}
-        for dist in ("cdktf", "cdktf-cdktf-provider-aws"):
-            with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-                versions[dist] = importlib.metadata.version(dist)
-        return versions
+        return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    """This interpreter's Python and CDKTF packages; read once, as every task's result reports them
+    (reading package metadata costs milliseconds a task in a batch that starts no worker)."""
+    versions = {"python": ".".join(map(str, sys.version_info[:3]))}
+    for dist in ("cdktf", "cdktf-cdktf-provider-aws"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            versions[dist] = importlib.metadata.version(dist)
+    return tuple(versions.items())
