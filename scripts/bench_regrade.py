@@ -3,9 +3,11 @@
 The corpora's tasks are graded once into a result cache of the benchmark's own (kept between runs
 under bench/regrade-cache, so a second `make bench` skips the fill), then N task gradings are
 timed in one `iacgrade run` from the outside, process start and the batch tables included: the
-tasks again under distinct ids (`<task>~<k>`, symlinks in a temporary folder) until N are
-reached, into a new run directory. It checks that every copy's result equals the filled run's,
-and prints tasks per second, seconds per task and the projection to 1,000 tasks.
+tasks again under distinct ids (`<k>~<task>`, symlinks in a temporary folder) until N are
+reached, into a new run directory. Copies of one task are graded a whole corpus apart, so what
+the process keeps of its last few answers (parsed sources) does not serve the next copy. It
+checks that every copy's result equals the filled run's, and prints tasks per second, seconds per
+task and the projection to 1,000 tasks.
 
     python scripts/bench_regrade.py                                 # HCL, CloudFormation and CDKTF dev
     python scripts/bench_regrade.py --tasks 200 --corpus ../shared/corpus/dev-tf-hcl
@@ -67,7 +69,7 @@ def copies(task_dirs: list[Path], n: int, folder: Path) -> int:
     folder.mkdir(parents=True)
     for i in range(n):
         task = task_dirs[i % len(task_dirs)]
-        (folder / f"{task.name}{SEP}{i // len(task_dirs)}").symlink_to(task.resolve())
+        (folder / f"{i // len(task_dirs)}{SEP}{task.name}").symlink_to(task.resolve())
     return n
 
 
@@ -96,7 +98,7 @@ def main() -> int:
             rows_by_task(work / "fill" / "results.csv"),
             rows_by_task(work / "regrade" / "results.csv"),
         )
-        differ = sorted(t for t, row in regraded.items() if filled.get(t.rpartition(SEP)[0]) != row)
+        differ = sorted(t for t, row in regraded.items() if filled.get(t.partition(SEP)[2]) != row)
     per_task = seconds / n
     results = {
         "tasks": len(task_dirs),

@@ -15,6 +15,7 @@ from typing import Any
 from iacgrade.harness.core.source import MAX_QUOTE_LINES
 from iacgrade.harness.core.source import Span as Span
 from iacgrade.harness.core.source import quote as quote
+from iacgrade.harness.platforms.cdktf_python.pysource import walked
 
 
 def callee_name(node: ast.Call) -> str:
@@ -69,7 +70,7 @@ def _size(node: ast.stmt) -> int:
 
 def iter_calls(trees: Mapping[str, ast.Module]) -> Iterator[tuple[str, ast.Call]]:
     for path, tree in trees.items():
-        for node in ast.walk(tree):
+        for node in walked(tree):
             if isinstance(node, ast.Call):
                 yield path, node
 

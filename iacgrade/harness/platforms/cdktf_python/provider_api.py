@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from iacgrade.harness.core.atomic import write_bytes_atomic
+from iacgrade.harness.platforms.cdktf_python.pysource import walked
 
 log = logging.getLogger(__name__)
 
@@ -570,7 +571,7 @@ class FailingImport:
 
 def failing_imports(tree: ast.Module, index: ApiIndex) -> Iterator[FailingImport]:
     """Every import of `tree` that names a provider module or name the index does not have."""
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if isinstance(node, ast.ImportFrom) and not node.level and node.module and index.owns(node.module):
             if not index.is_indexed_module(node.module):
                 yield FailingImport(node, node.module)

@@ -7,6 +7,7 @@ Nothing here imports or runs the answer. A file that does not parse is reported 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -38,8 +39,13 @@ def module_name(path: str) -> str:
     return ".".join(parts)
 
 
+# Grading one answer parses each of its files some twenty times over (layout, repair planning,
+# locators, the rules' sites and the requirement checks): the trees are kept for the last few
+# hundred texts. Every reader here only walks them; none may edit one.
+@functools.lru_cache(maxsize=256)
 def parse_source(text: str, path: str = "<answer>") -> ast.Module | SyntaxError:
-    """The syntax tree of one Python text, or the SyntaxError that stopped it (never raises)."""
+    """The syntax tree of one Python text, or the SyntaxError that stopped it (never raises). The
+    tree is shared with every other caller that parses the same text: read it, never change it."""
     try:
         return ast.parse(text, filename=path)
     except SyntaxError as exc:
@@ -47,6 +53,13 @@ def parse_source(text: str, path: str = "<answer>") -> ast.Module | SyntaxError:
     except (ValueError, RecursionError, MemoryError) as exc:
         # NUL bytes (ValueError on 3.11) and absurd nesting are syntax problems of the answer too.
         return SyntaxError(f"{type(exc).__name__}: {exc}", (path, 1, 1, ""))
+
+
+@functools.lru_cache(maxsize=256)
+def walked(tree: ast.AST) -> tuple[ast.AST, ...]:
+    """`ast.walk(tree)`, in its order, kept for the trees `parse_source` keeps: the locators and
+    the import checks walk one answer's trees again for every construct they look for."""
+    return tuple(ast.walk(tree))
 
 
 def parse_python(files: Mapping[str, str]) -> dict[str, ast.Module | SyntaxError]:
