@@ -24,6 +24,7 @@ from iacgrade.harness.platforms.cdktf_python.locate import (
     quote,
     statement_span,
 )
+from iacgrade.harness.platforms.cdktf_python.pysource import walked
 
 # How far past a stack class statement a signature span may reach (a backend belongs there).
 SIGNATURE_LINES = 12
@@ -112,7 +113,7 @@ def _in_class(trees: Mapping[str, ast.Module], found: tuple[str, ast.Call], with
         isinstance(node, ast.ClassDef)
         and node.name == cls
         and node.lineno <= call.lineno <= (node.end_lineno or node.lineno)
-        for node in ast.walk(trees[path])
+        for node in walked(trees[path])
     )
 
 

@@ -26,6 +26,7 @@ from iacgrade.graders.terraform_model import Resource, Stack
 from iacgrade.graders.wording import counted
 from iacgrade.harness.core.findings import Severity
 from iacgrade.harness.platforms.cdktf_python.locate import callee_name
+from iacgrade.harness.platforms.cdktf_python.pysource import walked
 
 # --- REQ001 regions -------------------------------------------------------------------------
 
@@ -73,10 +74,10 @@ def _provider_regions(ctx: GradeContext) -> list[tuple[str, ast.Call, set[str]]]
     """Each `AwsProvider(...)` call of the answer with the literal regions its `region` can be."""
     found: list[tuple[str, ast.Call, set[str]]] = []
     for path, tree in sorted(ctx.trees.items()):
-        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and callee_name(n) == "AwsProvider"]
+        calls = [n for n in walked(tree) if isinstance(n, ast.Call) and callee_name(n) == "AwsProvider"]
         if not calls:
             continue
-        functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        functions = [n for n in walked(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
         for call in calls:
             kw = next((k for k in call.keywords if k.arg == "region"), None)
             if kw is None:
