@@ -16,9 +16,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from iacgrade.graders.wording import counted
+from iacgrade.harness.core.extras import missing_extra
 from iacgrade.harness.core.results import TaskResult, TaskStatus
 
 app = typer.Typer(
@@ -219,6 +221,9 @@ def run(
     if executor != "ray" and address is not None:
         console.print("[red]--address needs --executor ray[/red]")
         raise typer.Exit(EXIT_USAGE)
+    if executor == "ray" and (needed := missing_extra("ray", "ray")):
+        console.print(f"[red]--executor ray: {escape(needed)}[/red]")
+        raise typer.Exit(EXIT_USAGE)
     missing = [p for p in paths if not p.exists()]
     if missing:
         console.print(f"[red]no such path: {', '.join(map(str, missing))}[/red]")
@@ -359,11 +364,23 @@ def calibrate(
 
 
 @app.command()
-def doctor() -> None:
+def doctor(
+    fix: Annotated[
+        bool,
+        typer.Option("--fix", help="First install what needs no root: checkov, in a venv of its own."),
+    ] = False,
+) -> None:
     """Check the Docker engine and images, Node, the toolchain pins, checkov and Chromium; exit 3
     when no sandbox is usable."""
-    from iacgrade.harness.doctor import render, run_checks
+    from iacgrade.harness.core.errors import HarnessError
+    from iacgrade.harness.doctor import apply_fixes, render, run_checks
 
+    if fix:
+        try:
+            for done in apply_fixes(progress=lambda line: console.print(line)):
+                console.print(done)
+        except HarnessError as exc:
+            console.print(f"[red]{exc}[/red]")
     with console.status("checking (starts the toolchain once, ~10 s)..."):
         report = run_checks()
     render(report, Console())

@@ -29,6 +29,7 @@ from typing import Any
 from iacgrade.graders.constraints import load
 from iacgrade.graders.context import GradeContext
 from iacgrade.graders.registry import Hit, rule
+from iacgrade.graders.security.install import venv_checkov
 from iacgrade.graders.security.runner import RUNNER
 from iacgrade.graders.sites import site
 from iacgrade.graders.terraform_model import Resource
@@ -46,17 +47,21 @@ STATS: list[tuple[float, int]] = []
 
 
 def checkov_command() -> list[str]:
-    """Where checkov is: `IACGRADE_CHECKOV`, else beside this interpreter, else on PATH."""
+    """Where checkov is: `IACGRADE_CHECKOV`, else beside this interpreter, else the venv
+    `iacgrade doctor --fix` made, else on PATH."""
     configured = os.environ.get("IACGRADE_CHECKOV")
     if configured:
         return [configured]
     beside = Path(sys.executable).with_name("checkov")
     if beside.is_file():
         return [str(beside)]
+    installed = venv_checkov()
+    if installed.is_file():
+        return [str(installed)]
     found = shutil.which("checkov")
     if found:
         return [found]
-    raise GraderError("checkov is not installed (pip install checkov, or set IACGRADE_CHECKOV)")
+    raise GraderError("checkov is not installed (run `iacgrade doctor --fix`, or set IACGRADE_CHECKOV)")
 
 
 def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECONDS) -> list[dict[str, Any]]:

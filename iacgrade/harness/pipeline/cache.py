@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from iacgrade.harness.core.atomic import write_text_atomic
+from iacgrade.harness.core.cachedir import cache_home
 from iacgrade.harness.core.errors import GraderError
 from iacgrade.harness.core.synth import SynthResult, SynthStatus
 from iacgrade.harness.platforms.registry import registered
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CACHE_ENV = "IACGRADE_CACHE"
 # Bumped when the layout or the meaning of a key changes; old entries are then never read.
 # 2: findings say where their error comes from (error_kind) and fit their impact to their severity.
 # 3: synth results say the seed and clock apps ran with, and hold no path of the worker's.
@@ -60,10 +60,7 @@ _GRADERS = _HARNESS.parent / "graders"
 
 def default_cache_dir() -> Path:
     """`$IACGRADE_CACHE/results`, else `$XDG_CACHE_HOME/iacgrade/results` (`~/.cache/...`)."""
-    base = os.environ.get(CACHE_ENV) or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "iacgrade"
-    )
-    return Path(base) / "results"
+    return cache_home() / "results"
 
 
 def digest(value: Any) -> str:
