@@ -65,7 +65,7 @@ test: setup
 	$(BIN)/pytest -q -ra --durations=15
 
 test-fast: setup
-	$(BIN)/pytest -q -ra -m "not synth and not docker and not corpus"
+	$(BIN)/pytest -q -ra -m "not synth and not docker and not corpus and not wheel"
 
 # The import contracts (layers, what graders and reports may import) are [tool.importlinter] in
 # pyproject.toml; mypy's settings are [tool.mypy] there.
