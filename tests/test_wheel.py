@@ -1,6 +1,6 @@
-"""The wheel, as a user gets it: built from the checkout, installed into a clean venv (dependencies
-from the package index), then run from outside the source tree. About a minute and a half: the
-install unpacks the AWS provider (~500 MB), bytecode left uncompiled."""
+"""The wheel, as a user gets it: built from the checkout, installed with its inspect extra into a
+clean venv (dependencies from the package index), then run from outside the source tree. About two
+minutes: the install unpacks the AWS provider (~500 MB), bytecode left uncompiled."""
 
 from __future__ import annotations
 
@@ -63,9 +63,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert len(wheels) == 1, wheels
     call([sys.executable, "-m", "venv", str(root / "venv")], 120, root, env)
     bin_dir = root / "venv" / "bin"
-    # Compiling ~500 MB of provider bindings to bytecode would triple the install time.
+    # Compiling ~500 MB of provider bindings to bytecode would triple the install time. With the
+    # inspect extra: its scorer is tested here, in a venv of its own (inspect_ai's s3fs pins an
+    # older botocore than the development venv's toolchain).
     call(
-        [str(bin_dir / "pip"), "install", "--quiet", "--no-compile", str(wheels[0])],
+        [str(bin_dir / "pip"), "install", "--quiet", "--no-compile", f"{wheels[0]}[inspect]"],
         INSTALL_TIMEOUT,
         root,
         env,
@@ -158,3 +160,58 @@ def test_ray_is_an_extra_the_plain_install_lacks(installed: Path, tmp_path: Path
     assert done.returncode == 2, done.stderr
     assert "pip install 'iacgrade[ray]'" in done.stderr
     assert not list((installed.parent / "lib").glob("python3*/site-packages/ray"))
+
+
+# Scores samples with the installed inspect_ai scorer, for real, on TaskStates built here (a whole
+# eval would call a model; inspect_ai's mock model counts tokens with an encoding it downloads).
+SCORER_PROBE = """
+import asyncio, json, sys
+from pathlib import Path
+
+from inspect_ai.model import ModelName, ModelOutput
+from inspect_ai.scorer import Target
+from inspect_ai.solver import TaskState
+
+from iacgrade.integrations.inspect_ai import iacgrade_scorer
+
+task_dir = Path(sys.argv[1])
+read = lambda name: (task_dir / name).read_text()
+score = iacgrade_scorer(sandbox="local", cache=False)
+
+
+def scored(sample_id, answer, metadata, reference=""):
+    state = TaskState(
+        model=ModelName("mockllm/model"), sample_id=sample_id, epoch=1, input=read("PROMPT.md"),
+        messages=[], target=Target(reference), output=ModelOutput.from_content("mockllm/model", answer),
+        metadata=metadata,
+    )
+    result = asyncio.run(score(state, Target(reference)))
+    return {"value": result.value, "metadata": result.metadata, "explanation": result.explanation}
+
+
+answer = read("MODEL_RESPONSE.md")
+print(json.dumps({
+    "by_task_dir": scored("by-dir", answer, {"task_dir": str(task_dir)}),
+    "by_sample": scored(7, answer, json.loads(read("metadata.json")), read("IDEAL_RESPONSE.md")),
+    "no_code": scored("refusal", "I cannot help with that.", {"task_dir": str(task_dir)}),
+}))
+"""
+
+
+def test_the_inspect_ai_scorer_scores_a_sample_as_iacgrade_grades_it(installed: Path, tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(SCORER_PROBE)
+    command = [str(installed / "python"), str(probe), str(HCL_TASK)]
+    got = json.loads(call(command, 300, tmp_path, clean_env(tmp_path)))
+    expected = iacgrade.grade(HCL_TASK, sandbox="local", cache_dir=tmp_path / "checkout-cache")
+    assert expected.score is not None
+    failures = [f.rule_id for f in expected.failures]
+    # The task named by the sample's metadata, or the sample itself (input, target, metadata).
+    for way in ("by_task_dir", "by_sample"):
+        assert got[way]["value"] == expected.score.value, way
+        assert [f["rule_id"] for f in got[way]["metadata"]["failures"]] == failures, way
+        assert got[way]["metadata"]["status"] == "graded"
+    # An answer with no code is wrong, not ungradable: 0, and why.
+    assert got["no_code"]["value"] == 0.0
+    assert got["no_code"]["metadata"]["status"] == "invalid"
+    assert "no answer" in got["no_code"]["explanation"]
