@@ -35,6 +35,7 @@ _EXPORTS = {
     "Rubric": "iacgrade.harness.pipeline.score",
     "Profile": "iacgrade.harness.core.profile",
     "Sandbox": "iacgrade.harness.sandbox.base",
+    "make_sandbox": "iacgrade.harness.sandbox",
     "TaskResult": "iacgrade.harness.core.results",
     "TaskStatus": "iacgrade.harness.core.results",
     "SideResult": "iacgrade.harness.core.results",
@@ -72,6 +73,7 @@ __all__ = [
     "__version__",
     "grade",
     "load_run",
+    "make_sandbox",
     "options",
     "rules",
     "run",
@@ -93,6 +95,7 @@ if TYPE_CHECKING:
     )
     from iacgrade.harness.pipeline.grade import GradeOptions
     from iacgrade.harness.pipeline.score import Rubric
+    from iacgrade.harness.sandbox import make_sandbox
     from iacgrade.harness.sandbox.base import Sandbox
 
 

@@ -31,12 +31,13 @@ from iacgrade.harness.pipeline.cache import ResultCache
 from iacgrade.harness.pipeline.cached import open_sandbox
 from iacgrade.harness.pipeline.grade import GradeOptions, grade_path
 from iacgrade.harness.pipeline.score import Rubric
+from iacgrade.harness.sandbox import SANDBOX_KINDS
 from iacgrade.harness.sandbox.base import Sandbox
 
 __all__ = ["SANDBOXES", "grade", "load_run", "options", "rules", "run"]
 
 # Where answers run, as `--sandbox` takes them.
-SANDBOXES = ("local", "docker", "auto")
+SANDBOXES = SANDBOX_KINDS
 EXECUTORS = ("local", "ray")
 
 OnDone = Callable[[TaskResult, bool], None]

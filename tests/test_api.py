@@ -81,6 +81,16 @@ def test_grade_matches_the_command_line(tmp_path: Path, cache_dir: Path) -> None
     assert [f.rule_id for f in by_api.failures] == [f.rule_id for f in by_cli.failures]
 
 
+def test_grade_reuses_an_open_sandbox_and_leaves_it_open(cache_dir: Path) -> None:
+    with iacgrade.make_sandbox("local") as box:
+        first = iacgrade.grade(HCL_TASK, sandbox=box, cache_dir=cache_dir)
+        second = iacgrade.grade(CFN_TASK, sandbox=box, cache_dir=cache_dir)
+        # Still usable after both calls: the caller's `with` closes it, not `grade`.
+        assert box.describe()
+    assert (first.status, second.status) == (iacgrade.TaskStatus.GRADED, iacgrade.TaskStatus.GRADED)
+    assert first.task_id == HCL_TASK.name and second.task_id == CFN_TASK.name
+
+
 def test_run_a_folder_then_load_it_into_pandas(tmp_path: Path, cache_dir: Path) -> None:
     tasks = tmp_path / "tasks"
     tasks.mkdir()
