@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,29 @@ def test_fix_installs_checkov_into_a_venv_under_the_cache_root(
 
 def test_fix_leaves_a_running_checkov_alone() -> None:
     assert doctor.apply_fixes(run=lambda command: "3.3.30", progress=print) == []
+
+
+def test_doctor_fix_installs_before_it_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from iacgrade.harness.cli import app
+
+    order: list[str] = []
+
+    def fixes(progress: Callable[[str], None]) -> list[str]:
+        order.append("fix")
+        progress("installing checkov==3.3.30")
+        return ["checkov installed: /cache/checkov-venv/bin/checkov"]
+
+    def checks() -> doctor.Report:
+        order.append("check")
+        return doctor.Report(checks=[], sandboxes={"local": True})
+
+    monkeypatch.setattr(doctor, "apply_fixes", fixes)
+    monkeypatch.setattr(doctor, "run_checks", checks)
+    done = CliRunner().invoke(app, ["doctor", "--fix"])
+    assert done.exit_code == 0, done.output
+    assert order == ["fix", "check"]
+    assert "checkov installed: /cache/checkov-venv/bin/checkov" in done.output
+    assert CliRunner().invoke(app, ["doctor"]).exit_code == 0
+    assert order == ["fix", "check", "check"]
