@@ -29,6 +29,7 @@ from iacgrade.harness.core.errors import HarnessError
 from iacgrade.harness.core.findings import Category, Severity
 from iacgrade.harness.core.results import TaskResult
 from iacgrade.reports.charts import Series, column_chart, hbar_chart, number, series_color
+from iacgrade.reports.compare import CompareError, compare_runs
 from iacgrade.reports.writers import (
     ANALYSIS_NAME,
     CATEGORY_COLUMNS,
@@ -225,6 +226,7 @@ def _context(runs: list[Run]) -> dict[str, Any]:
         "metadata_columns": metadata,
         "task_rows": [_task_row(r, row, metadata) for r in runs for row in r.tasks.to_dict("records")],
         "comparison": _comparison(runs) if many else None,
+        "changes": _changes(runs) if many else [],
     }
 
 
@@ -492,6 +494,48 @@ def _comparison(runs: list[Run]) -> dict[str, Any]:
         deltas = [None if first is None or c.score is None else round(c.score - first, 2) for c in cells[1:]]
         rows.append({"task_id": task_id, "cells": cells, "deltas": deltas})
     return {"labels": [r.label for r in runs], "rows": rows}
+
+
+def _changes(runs: list[Run]) -> list[dict[str, Any]]:
+    """For each later run against the first, as `iacgrade diff` sees it: the tasks that changed
+    (failures new or fixed by fingerprint, score or status), each linked to both runs' analyses.
+    A run with no `*/result.json` (only its CSVs) has no failures to match and is left out."""
+    base = runs[0]
+    out = []
+    for index, run in enumerate(runs[1:], start=1):
+        try:
+            diff = compare_runs(base.path, run.path)
+        except CompareError as exc:
+            log.warning("no changed-task list for %s: %s", run.label, exc)
+            continue
+        rows = [
+            {
+                "task_id": t.task_id,
+                "status": t.status_a if t.status_a == t.status_b else f"{t.status_a} → {t.status_b}",
+                "score_a": t.score_a,
+                "score_b": t.score_b,
+                "delta": t.score_difference,
+                "new": t.new,
+                "fixed": t.fixed,
+                "unchanged": len(t.unchanged),
+                "href_a": base.analysis_href(t.task_id),
+                "href_b": run.analysis_href(t.task_id),
+            }
+            for t in diff.changed
+        ]
+        out.append(
+            {
+                "index": index,
+                "label_a": base.label,
+                "label_b": run.label,
+                "rows": rows,
+                "new": diff.count("new"),
+                "fixed": diff.count("fixed"),
+                "score": diff.score,
+                "regressed": diff.regressed,
+            }
+        )
+    return out
 
 
 # --- template -------------------------------------------------------------------------------

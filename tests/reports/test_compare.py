@@ -20,9 +20,10 @@ from typer.testing import CliRunner
 from iacgrade.harness.cli import EXIT_REGRESSION, EXIT_USAGE, app
 from iacgrade.harness.core.results import TaskStatus
 from iacgrade.reports.compare import CompareError, compare_runs, render, to_json
+from iacgrade.reports.dashboard import write_dashboard
 from iacgrade.reports.sarif import FINGERPRINT_KEY, fingerprint
 from tests.paths import REPO, TASKS
-from tests.reports.test_dashboard import AWS, PY, SYN, TF, make_failure, make_result, write_run
+from tests.reports.test_dashboard import AWS, PY, SYN, TF, make_failure, make_result, parse, write_run
 
 MOVED_SYN = make_failure(*SYN, line=40, anchor="TapStack.__init__")
 
@@ -182,6 +183,29 @@ def test_cli_exit_codes_and_out_file(tmp_path: Path) -> None:
     assert runner.invoke(app, ["diff", str(a), str(b), "--format", "xml"]).exit_code == EXIT_USAGE
     with pytest.raises(CompareError):
         compare_runs(a, b, confidence=1.0)
+
+
+def test_dashboard_lists_the_changed_tasks_linked_to_both_runs(tmp_path: Path) -> None:
+    a, b = _runs(tmp_path / "runs")
+    out = tmp_path / "page" / "dashboard.html"
+    write_dashboard([a, b], out)
+    html = out.read_text(encoding="utf-8")
+    page = parse(html)
+    rows = page.rows["changes-table-1"]
+    assert [(r["data-task"], r["data-new"], r["data-fixed"]) for r in rows] == [
+        ("T1", "1", "1"),
+        ("T2", "0", "0"),
+    ]
+    section = html.split('id="changes-1"')[1]
+    assert 'data-regressed="1"' in html and "1 new failure, 1 fixed" in section
+    for run in ("a", "b"):
+        for task in ("T1", "T2"):
+            assert f'href="../runs/{run}/{task}/analysis.md"' in section
+    assert "T3" not in section  # unchanged
+    assert ">AWS003</span>" in section.split("</td>")[5] and ">PY001</span>" in section.split("</td>")[6]
+    # One run only: no comparison at all.
+    write_dashboard([a], out)
+    assert 'id="changes-' not in out.read_text(encoding="utf-8")
 
 
 # --- two real runs --------------------------------------------------------------------------
