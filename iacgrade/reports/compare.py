@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,12 @@ class FailureRef:
     severity: str
     title: str
     location: str
+    # Set on an unchanged failure matched by its place, not its fingerprint: the fingerprint it
+    # had in run A.
+    previous_fingerprint: str = ""
+    # Set on an unchanged failure whose severity differs in run A (a rule version that rates it
+    # anew): the severity it had there.
+    previous_severity: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class TaskDiff:
         return (
             self.status_a != self.status_b
             or bool(self.new or self.fixed)
+            or any(f.previous_severity for f in self.unchanged)
             or (self.score_difference is not None and self.score_difference != 0)
         )
 
@@ -119,6 +126,11 @@ class RunDiff:
     @property
     def status_changed(self) -> list[TaskDiff]:
         return [t for t in self.tasks if t.status_a != t.status_b]
+
+    @property
+    def rerated(self) -> list[tuple[str, FailureRef]]:
+        """(task id, failure) for each unchanged failure whose severity changed."""
+        return [(t.task_id, f) for t in self.compared for f in t.unchanged if f.previous_severity]
 
     def count(self, kind: str) -> int:
         """How many failures, over the compared tasks, are `new`, `fixed` or `unchanged`."""
@@ -199,12 +211,51 @@ def _task_diff(a: TaskResult, b: TaskResult) -> TaskDiff:
     # One task could hold two failures of one fingerprint (same rule and anchor): count them.
     counts_a = Counter(fingerprint(a.task_id, f) for f in a.failures)
     counts_b = Counter(fingerprint(b.task_id, f) for f in b.failures)
-    return TaskDiff(
-        **sides,
-        new=_refs(counts_b - counts_a, after),
-        fixed=_refs(counts_a - counts_b, before),
-        unchanged=_refs(counts_a & counts_b, after),
-    )
+    new, fixed, moved = _match_by_place(_refs(counts_b - counts_a, after), _refs(counts_a - counts_b, before))
+    kept = [_rated(ref, before[ref.fingerprint].severity.value) for ref in _refs(counts_a & counts_b, after)]
+    return TaskDiff(**sides, new=new, fixed=fixed, unchanged=kept + moved)
+
+
+def _rated(ref: FailureRef, severity_a: str) -> FailureRef:
+    return ref if ref.severity == severity_a else replace(ref, previous_severity=severity_a)
+
+
+def _match_by_place(
+    new: list[FailureRef], fixed: list[FailureRef]
+) -> tuple[list[FailureRef], list[FailureRef], list[FailureRef]]:
+    """Pair a new failure with a fixed one of the same rule at the same file and line: the same
+    failure whose anchor changed (a rule version that names the resource anew, `AWS::S3::Bucket.X`
+    then `aws_s3_bucket.X`). Returns what stays new, what stays fixed, and the pairs (as B has
+    them). A failure with no file and line is matched by its fingerprint only."""
+    waiting: dict[tuple[str, str], list[FailureRef]] = {}
+    for ref in fixed:
+        if _placed(ref):
+            waiting.setdefault((ref.rule_id, ref.location), []).append(ref)
+    still_new, moved = [], []
+    for ref in new:
+        match = waiting.get((ref.rule_id, ref.location)) if _placed(ref) else None
+        if match:
+            was = match.pop(0)
+            moved.append(_rated(replace(ref, previous_fingerprint=was.fingerprint), was.severity))
+        else:
+            still_new.append(ref)
+    # The pairs took each place's first fixed failures; the rest of them stay fixed.
+    taken = Counter((ref.rule_id, ref.location) for ref in fixed if _placed(ref))
+    taken.subtract({key: len(refs) for key, refs in waiting.items()})
+    still_fixed = []
+    for ref in fixed:
+        key = (ref.rule_id, ref.location)
+        if _placed(ref) and taken[key] > 0:
+            taken[key] -= 1
+        else:
+            still_fixed.append(ref)
+    return still_new, still_fixed, moved
+
+
+def _placed(ref: FailureRef) -> bool:
+    # "file:line": a place in the answer; a resource address or stack alone is not one.
+    path, _, line = ref.location.rpartition(":")
+    return bool(path) and line.isdigit()
 
 
 def _refs(counts: Counter[str], failures: dict[str, Failure]) -> list[FailureRef]:
@@ -216,7 +267,7 @@ def _refs(counts: Counter[str], failures: dict[str, Failure]) -> list[FailureRef
 
 
 def _score_diff(tasks: list[TaskDiff], resamples: int, confidence: float, seed: int) -> ScoreDiff:
-    # numpy is imported here only: the CLI loads this module for every command.
+    # numpy is imported when a score is compared, not whenever the dashboard loads this module.
     import numpy as np
 
     paired = [t for t in tasks if t.score_difference is not None]
@@ -264,6 +315,7 @@ def to_json(diff: RunDiff) -> dict[str, Any]:
             "new": diff.count("new"),
             "fixed": diff.count("fixed"),
             "unchanged": diff.count("unchanged"),
+            "severity_changed": len(diff.rerated),
             "only_in_a": diff.only_in_a,
             "only_in_b": diff.only_in_b,
             "status_changed": [t.task_id for t in diff.status_changed],
@@ -314,7 +366,8 @@ def to_markdown(diff: RunDiff) -> str:
     lines += [
         "",
         f"**Failures:** {diff.count('new')} new, {diff.count('fixed')} fixed, "
-        f"{diff.count('unchanged')} unchanged, over {len(diff.compared)} task(s) graded in both; "
+        f"{diff.count('unchanged')} unchanged ({len(diff.rerated)} of them rated anew), "
+        f"over {len(diff.compared)} task(s) graded in both; "
         f"{len(diff.changed)} task(s) changed.",
         "",
     ]
@@ -342,6 +395,14 @@ def to_markdown(diff: RunDiff) -> str:
                 for task_id, f in refs
             ]
             lines.append("")
+    if diff.rerated:
+        lines += ["## Severity changed (unchanged failures)", ""]
+        lines += [
+            f"- {_cell(task_id)}: {f.rule_id} {f.previous_severity} → {f.severity} {_cell(f.title)}"
+            + (f" at {_cell(f.location)}" if f.location else "")
+            for task_id, f in diff.rerated
+        ]
+        lines.append("")
     for label, ids in (("Only in A", diff.only_in_a), ("Only in B", diff.only_in_b)):
         if ids:
             lines += [f"## {label}", "", ", ".join(_cell(i) for i in ids), ""]

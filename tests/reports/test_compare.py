@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from iacgrade.harness.cli import EXIT_REGRESSION, EXIT_USAGE, app
+from iacgrade.harness.core.findings import Category, Severity
 from iacgrade.harness.core.results import TaskStatus
 from iacgrade.reports.compare import CompareError, compare_runs, render, to_json
 from iacgrade.reports.dashboard import write_dashboard
@@ -64,6 +65,38 @@ def test_failures_are_matched_by_fingerprint(tmp_path: Path) -> None:
     assert (diff.count("new"), diff.count("fixed"), diff.count("unchanged")) == (1, 1, 1)
     assert [t.task_id for t in diff.changed] == ["T1", "T2"]
     assert not tasks["T3"].changed
+
+
+def test_a_failure_whose_anchor_changed_at_the_same_place_is_unchanged(tmp_path: Path) -> None:
+    # A rule version that names the resource anew: the fingerprint changes, the place does not.
+    old = make_failure(*AWS, line=14, anchor="checkov:CKV_AWS_20:AWS::S3::Bucket.Logs")
+    renamed = make_failure(*AWS, line=14, anchor="checkov:CKV_AWS_20:aws_s3_bucket.Logs")
+    elsewhere = make_failure(*AWS, line=90, anchor="checkov:CKV_AWS_20:aws_s3_bucket.Other")
+    unplaced = make_failure(*TF, path=None, line=None, anchor="backend:a")
+    unplaced_renamed = make_failure(*TF, path=None, line=None, anchor="backend:b")
+    a = write_run(tmp_path / "a", [make_result("T1", 5.0, [old, unplaced])])
+    b = write_run(tmp_path / "b", [make_result("T1", 5.0, [renamed, elsewhere, unplaced_renamed])])
+    t1 = compare_runs(a, b).tasks[0]
+    assert [(f.rule_id, f.location) for f in t1.unchanged] == [("AWS003", "lib/tap_stack.py:14")]
+    assert t1.unchanged[0].fingerprint == fingerprint("T1", renamed)
+    assert t1.unchanged[0].previous_fingerprint == fingerprint("T1", old)
+    # A new place is new; with no file and line to go by, only the fingerprint matches.
+    assert [(f.rule_id, f.location) for f in t1.new] == [("AWS003", "lib/tap_stack.py:90"), ("TF001", "")]
+    assert [f.rule_id for f in t1.fixed] == ["TF001"]
+
+
+def test_a_failure_rated_anew_is_unchanged_and_says_so(tmp_path: Path) -> None:
+    medium = make_failure("CFN:W1031", Severity.MEDIUM, Category.PARAMETER_VALIDATION, anchor="sub")
+    critical = medium.model_copy(update={"severity": Severity.CRITICAL})
+    a = write_run(tmp_path / "a", [make_result("T1", 9.0, [medium])])
+    b = write_run(tmp_path / "b", [make_result("T1", 8.0, [critical])])
+    diff = compare_runs(a, b)
+    t1 = diff.tasks[0]
+    assert (t1.new, t1.fixed) == ([], [])
+    assert [(f.previous_severity, f.severity) for f in t1.unchanged] == [("Medium", "Critical")]
+    assert t1.changed and [f.rule_id for _, f in diff.rerated] == ["CFN:W1031"]
+    assert "- T1: CFN:W1031 Medium → Critical" in render(diff, "markdown")
+    assert json.loads(render(diff, "json"))["summary"]["severity_changed"] == 1
 
 
 def test_tasks_in_one_run_only_or_not_graded_in_both_count_neither_way(tmp_path: Path) -> None:
@@ -123,6 +156,7 @@ def test_json_shape(tmp_path: Path) -> None:
         "new": 1,
         "fixed": 1,
         "unchanged": 1,
+        "severity_changed": 0,
         "only_in_a": ["T5"],
         "only_in_b": ["T6"],
         "status_changed": ["T2"],
@@ -148,6 +182,8 @@ def test_json_shape(tmp_path: Path) -> None:
             "severity": "High",
             "title": "AWS003 title",
             "location": "lib/tap_stack.py:10",
+            "previous_fingerprint": "",
+            "previous_severity": "",
         }
     ]
     with pytest.raises(ValueError, match="xml"):
