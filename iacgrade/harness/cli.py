@@ -443,8 +443,9 @@ def diff_runs(
         typer.Option(
             "--fail-on-regression",
             help="Exit 4 when B regresses: a task graded in both runs has a failure A did not have "
-            "(matched by fingerprint: task, rule, anchor), or the upper end of the paired bootstrap "
-            "interval of the mean score difference (B − A, tasks graded in both) is below 0.",
+            "(matched by fingerprint: task, rule, anchor; else by rule, file and line), or the upper "
+            "end of the paired bootstrap interval of the mean score difference (B − A, tasks graded "
+            "in both) is below 0.",
         ),
     ] = False,
     confidence: Annotated[
