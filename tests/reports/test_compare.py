@@ -25,6 +25,7 @@ from iacgrade.reports.dashboard import write_dashboard
 from iacgrade.reports.sarif import FINGERPRINT_KEY, fingerprint
 from tests.paths import REPO, TASKS
 from tests.reports.test_dashboard import AWS, PY, SYN, TF, make_failure, make_result, parse, write_run
+from tests.reports.test_sarif import assert_sarif
 
 MOVED_SYN = make_failure(*SYN, line=40, anchor="TapStack.__init__")
 
@@ -305,6 +306,16 @@ def test_real_runs_new_and_fixed(real_runs: tuple[Path, Path]) -> None:
     printed = {r["partialFingerprints"][FINGERPRINT_KEY] for r in sarif["runs"][0]["results"]}
     assert {f["fingerprint"] for f in logs["new"] + logs["unchanged"]} == printed
     assert data["regression"]["regressed"] is True
+
+
+def test_real_runs_sarif_is_valid(real_runs: tuple[Path, Path]) -> None:
+    # What real grading writes (cfn-lint and checkov findings among them) meets the schema.
+    for run in real_runs:
+        logs = [run / "results.sarif", *(run / name / "result.sarif" for name in REAL_TASKS)]
+        for path in logs:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            assert_sarif(doc)
+            assert doc["runs"][0]["results"], path
 
 
 def test_real_runs_gate(real_runs: tuple[Path, Path]) -> None:
