@@ -3,9 +3,10 @@ how the mean score moved, with a paired bootstrap confidence interval.
 
 A run is read from its `<task_id>/result.json` files (what `iacgrade run` leaves). Failures are
 matched by the fingerprint the SARIF output gives them (`iacgrade.reports.sarif.fingerprint`:
-task, rule and anchor), so a failure whose code moved a few lines is the same failure. Only tasks
-graded in both runs are compared; a task in one run only, or graded in one and not the other, is
-listed as such and counts neither way.
+task, rule and anchor), so a failure whose code moved a few lines is the same failure; what is
+left on both sides is then matched by rule, file and line, so an anchor a rule version renamed
+does not make one failure both new and fixed. Only tasks graded in both runs are compared; a task
+in one run only, or graded in one and not the other, is listed as such and counts neither way.
 
 A run regresses against the first when any compared task has a new failure, or when the upper
 end of the confidence interval of the mean score difference (second minus first) is below 0.
