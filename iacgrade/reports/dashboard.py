@@ -29,7 +29,7 @@ from iacgrade.harness.core.errors import HarnessError
 from iacgrade.harness.core.findings import Category, Severity
 from iacgrade.harness.core.results import TaskResult
 from iacgrade.reports.charts import Series, column_chart, hbar_chart, number, series_color
-from iacgrade.reports.compare import CompareError, compare_runs
+from iacgrade.reports.compare import CompareError, FailureRef, compare_runs
 from iacgrade.reports.writers import (
     ANALYSIS_NAME,
     CATEGORY_COLUMNS,
@@ -515,9 +515,12 @@ def _changes(runs: list[Run]) -> list[dict[str, Any]]:
                 "score_a": t.score_a,
                 "score_b": t.score_b,
                 "delta": t.score_difference,
-                "new": t.new,
-                "fixed": t.fixed,
+                "new": _by_rule(t.new),
+                "fixed": _by_rule(t.fixed),
+                "new_count": len(t.new),
+                "fixed_count": len(t.fixed),
                 "unchanged": len(t.unchanged),
+                "rerated": _by_rule([f for f in t.unchanged if f.previous_severity], rerated=True),
                 "href_a": base.analysis_href(t.task_id),
                 "href_b": run.analysis_href(t.task_id),
             }
@@ -536,6 +539,25 @@ def _changes(runs: list[Run]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _by_rule(refs: list[FailureRef], rerated: bool = False) -> list[dict[str, Any]]:
+    """One pill per rule (and severity change), with its count and every place in its tooltip:
+    a task with nine AWS013 failures shows `AWS013 ×9`, not nine pills."""
+    groups: dict[str, list[FailureRef]] = {}
+    for f in refs:
+        label = f"{f.rule_id} {f.previous_severity} → {f.severity}" if rerated else f.rule_id
+        groups.setdefault(label, []).append(f)
+    return [
+        {
+            "label": label,
+            "n": len(group),
+            "detail": "\n".join(
+                f"{f.severity}: {f.title}" + (f" at {f.location}" if f.location else "") for f in group
+            ),
+        }
+        for label, group in groups.items()
+    ]
 
 
 # --- template -------------------------------------------------------------------------------

@@ -97,6 +97,9 @@ def test_a_failure_rated_anew_is_unchanged_and_says_so(tmp_path: Path) -> None:
     assert [(f.previous_severity, f.severity) for f in t1.unchanged] == [("Medium", "Critical")]
     assert t1.changed and [f.rule_id for _, f in diff.rerated] == ["CFN:W1031"]
     assert "- T1: CFN:W1031 Medium → Critical" in render(diff, "markdown")
+    out = tmp_path / "dashboard.html"
+    write_dashboard([a, b], out)
+    assert ">CFN:W1031 Medium → Critical</span>" in out.read_text(encoding="utf-8").split('id="changes-1"')[1]
     assert json.loads(render(diff, "json"))["summary"]["severity_changed"] == 1
 
 
