@@ -59,7 +59,7 @@ def task_sarif(result: TaskResult) -> dict[str, Any]:
     run: dict[str, Any] = {
         "tool": {"driver": _driver(rules)},
         "automationDetails": {"id": f"{TOOL_NAME}/{result.task_id}/"},
-        "originalUriBaseIds": _uri_bases(TASK_ROOT),
+        "originalUriBaseIds": _uri_bases([TASK_ROOT]),
         "invocations": [_invocation(result)],
         "results": [_result(result.task_id, f, index[f.rule_id]) for f in result.failures],
         "properties": {"task_id": result.task_id, "status": result.status.value},
@@ -87,7 +87,8 @@ def merge_sarif(docs: Iterable[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {
         "tool": {"driver": _driver(ordered)},
         "automationDetails": {"id": f"{TOOL_NAME}/"},
-        "originalUriBaseIds": _uri_bases(RUN_ROOT),
+        # A result without a task to file it under keeps the base it came with.
+        "originalUriBaseIds": _uri_bases([RUN_ROOT, *_bases_in(results)]),
         "results": results,
     }
     if invocations:
@@ -290,8 +291,17 @@ def _catalogue() -> tuple[tuple[str, dict[str, Any]], ...]:
     return tuple(out)
 
 
-def _uri_bases(name: str) -> dict[str, Any]:
-    return {name: {"description": {"text": URI_BASES[name]}}}
+def _uri_bases(names: Iterable[str]) -> dict[str, Any]:
+    return {name: {"description": {"text": URI_BASES[name]}} for name in sorted(set(names))}
+
+
+def _bases_in(results: list[dict[str, Any]]) -> set[str]:
+    return {
+        loc["physicalLocation"]["artifactLocation"]["uriBaseId"]
+        for res in results
+        for loc in res.get("locations", [])
+        if "physicalLocation" in loc
+    }
 
 
 def _rule_properties(severity: Severity, extra: dict[str, Any]) -> dict[str, Any]:

@@ -249,6 +249,12 @@ def test_merged_log_is_one_run_with_task_prefixed_paths() -> None:
     assert [n["message"]["text"] for n in invocation["toolExecutionNotifications"]] == [
         "T5: no MODEL_RESPONSE.md <script>alert(1)</script>"
     ]
+    # A run that names no task keeps its results' base, and declares it.
+    anonymous = task_sarif(results[0])
+    del anonymous["runs"][0]["properties"]["task_id"]
+    kept = merge_sarif([anonymous])
+    assert_sarif(kept)
+    assert set(kept["runs"][0]["originalUriBaseIds"]) == {RUN_ROOT, TASK_ROOT}
     # Merging does not touch the task documents it was given.
     single = task_sarif(results[0])
     merge_sarif([single])
