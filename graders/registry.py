@@ -69,6 +69,7 @@ BUILTIN_FAMILIES = (
     "graders.hcl.schema",
     "graders.cfn.template",
     "graders.cfn.lambdas",
+    "graders.cfn.naming",
 )
 
 
