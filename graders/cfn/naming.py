@@ -52,6 +52,8 @@ class FixedName:
     name: str
     line: int
     scope: str
+    # Why the template takes the suffix: its parameter, or the prompt's asking for one.
+    because: str
 
 
 def _literal(value: Any) -> str | None:
@@ -80,13 +82,15 @@ def _fixed_by_aws(rtype: str, name: str) -> bool:
     return name in fixed["names"] or name.startswith(tuple(fixed["prefixes"]))
 
 
-def _takes_suffix(template: Mapping[str, Any], prompt: str) -> bool:
+def _takes_suffix(template: Mapping[str, Any], prompt: str) -> str:
+    """Why the template takes the environment suffix ("" when it does not)."""
     suffix = _table()["suffix"]
     params = template.get("Parameters")
     declared = params if isinstance(params, Mapping) else {}
-    if any(p in declared for p in suffix["parameters"]):
-        return True
-    return bool(re.search(suffix["prompt_pattern"], prompt))
+    found = next((p for p in suffix["parameters"] if p in declared), None)
+    if found is not None:
+        return f"the template declares `{found}`"
+    return "the prompt asks for an environment suffix" if re.search(suffix["prompt_pattern"], prompt) else ""
 
 
 def fixed_names(ctx: GradeContext) -> Iterator[FixedName]:
@@ -94,7 +98,8 @@ def fixed_names(ctx: GradeContext) -> Iterator[FixedName]:
     types: dict[str, Any] = _table()["types"]
     for path in templates_of(ctx.workspace):
         template, errors = decode(ctx.workspace.files[path])
-        if errors or not isinstance(template, Mapping) or not _takes_suffix(template, ctx.prompt):
+        because = _takes_suffix(template, ctx.prompt) if isinstance(template, Mapping) else ""
+        if errors or not because:
             continue
         declared = template.get("Resources")
         for logical, body in (declared if isinstance(declared, Mapping) else {}).items():
@@ -109,7 +114,9 @@ def fixed_names(ctx: GradeContext) -> Iterator[FixedName]:
             name = _literal(props[key]) if key is not None else None
             if key is None or name is None or _fixed_by_aws(rtype, name):
                 continue
-            yield FixedName(path, str(logical), rtype, spec["property"], name, _line(key), spec["scope"])
+            yield FixedName(
+                path, str(logical), rtype, spec["property"], name, _line(key), spec["scope"], because
+            )
 
 
 def _location(found: FixedName) -> Location:
@@ -172,8 +179,8 @@ def global_name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
         where = "across all of AWS" if found.scope == "global" else "in the account, in every region"
         yield Hit(
             message=f"`{found.logical_id}` ({found.type}) is named `{found.name}` by a literal "
-            f"`{found.property}`, without the environment suffix: the name is unique {where}, so "
-            "a second deployment of the template cannot create it.",
+            f"`{found.property}`, without the environment suffix ({found.because}): the name is "
+            f"unique {where}, so a second deployment of the template cannot create it.",
             location=_location(found),
             anchor=f"naming:environment-suffix:{found.logical_id}",
             fix_anchor=f"resource:{found.logical_id}",
@@ -229,8 +236,8 @@ def name_without_environment_suffix(ctx: GradeContext) -> Iterator[Hit]:
         more = f" and {len(names) - LISTED} more" if len(names) > LISTED else ""
         yield Hit(
             message=f"{counted(len(names), 'named resource')} of `{path}` "
-            f"{'has' if len(names) == 1 else 'have'} a literal name without the environment suffix: "
-            f"{listed}{more}.",
+            f"{'has' if len(names) == 1 else 'have'} a literal name without the environment suffix "
+            f"({first.because}): {listed}{more}.",
             location=_location(first),
             anchor=f"naming:environment-suffix:{path}",
             fix_anchor=f"resource:{first.logical_id}",
