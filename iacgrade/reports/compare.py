@@ -364,11 +364,11 @@ def to_markdown(diff: RunDiff) -> str:
             f"difference {_signed(s.mean_difference)}, {s.confidence:.0%} paired bootstrap interval "
             f"[{_signed(s.ci_low)}, {_signed(s.ci_high)}] ({s.resamples:,} resamples, seed {s.seed})."
         )
+    rerated = f" ({len(diff.rerated)} of them rated anew)" if diff.rerated else ""
     lines += [
         "",
         f"**Failures:** {diff.count('new')} new, {diff.count('fixed')} fixed, "
-        f"{diff.count('unchanged')} unchanged ({len(diff.rerated)} of them rated anew), "
-        f"over {len(diff.compared)} task(s) graded in both; "
+        f"{diff.count('unchanged')} unchanged{rerated}, over {len(diff.compared)} task(s) graded in both; "
         f"{len(diff.changed)} task(s) changed.",
         "",
     ]
