@@ -35,6 +35,7 @@ CONFIDENCE = 0.95
 SEED = 0
 # Scores are given to two decimals; a float residue must not make an unchanged task "lower".
 _PLACES = 6
+_DRAWS = 1_000_000
 
 
 class CompareError(HarnessError):
@@ -280,8 +281,14 @@ def _score_diff(tasks: list[TaskDiff], resamples: int, confidence: float, seed: 
     diffs = np.round(b - a, _PLACES)
     # Paired: a resample draws tasks, each with both of its scores.
     rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(diffs), size=(resamples, len(diffs)))
-    means = diffs[picks].mean(axis=1)
+    # In blocks of about a million draws, so thousands of tasks do not need gigabytes.
+    block = max(1, _DRAWS // len(diffs))
+    means = np.concatenate(
+        [
+            diffs[rng.integers(0, len(diffs), size=(min(block, resamples - start), len(diffs)))].mean(axis=1)
+            for start in range(0, resamples, block)
+        ]
+    )
     tail = (1 - confidence) / 2
     low, high = np.quantile(means, [tail, 1 - tail])
     return ScoreDiff(

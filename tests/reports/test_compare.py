@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from iacgrade.harness.cli import EXIT_REGRESSION, EXIT_USAGE, app
 from iacgrade.harness.core.findings import Category, Severity
 from iacgrade.harness.core.results import TaskStatus
-from iacgrade.reports.compare import CompareError, compare_runs, render, to_json
+from iacgrade.reports.compare import CompareError, TaskDiff, _score_diff, compare_runs, render, to_json
 from iacgrade.reports.dashboard import write_dashboard
 from iacgrade.reports.sarif import FINGERPRINT_KEY, fingerprint
 from tests.paths import REPO, TASKS
@@ -330,3 +330,13 @@ def test_real_runs_gate(real_runs: tuple[Path, Path]) -> None:
     assert back.exit_code == 4
     assert [f["rule_id"] for t in json.loads(back.stdout)["tasks"] for f in t["new"]] == ["HCL007"]
     assert runner.invoke(app, ["diff", str(a), str(a), "--fail-on-regression"]).exit_code == 0
+
+
+def test_many_tasks_are_resampled_in_blocks_with_the_same_result_every_time() -> None:
+    # 250 tasks: 4,000 resamples a block, so 10,000 take three blocks.
+    tasks = [TaskDiff(f"T{i}", "graded", "graded", 5.0, 5.0 + (i % 5 - 1) * 0.5) for i in range(250)]
+    first, again = _score_diff(tasks, 10_000, 0.95, 0), _score_diff(tasks, 10_000, 0.95, 0)
+    assert first == again
+    assert first.mean_difference == pytest.approx(0.5)
+    assert first.ci_low is not None and first.ci_high is not None
+    assert 0.3 < first.ci_low < 0.5 < first.ci_high < 0.7
