@@ -243,6 +243,11 @@ def test_dashboard_lists_the_changed_tasks_linked_to_both_runs(tmp_path: Path) -
             assert f'href="../runs/{run}/{task}/analysis.md"' in section
     assert "T3" not in section  # unchanged
     assert ">AWS003</span>" in section.split("</td>")[5] and ">PY001</span>" in section.split("</td>")[6]
+    # A run kept as its CSVs alone has no failures to match: the page leaves the list out.
+    for stored in b.glob("*/result.json"):
+        stored.unlink()
+    write_dashboard([a, b], out)
+    assert 'id="changes-' not in out.read_text(encoding="utf-8")
     # One run only: no comparison at all.
     write_dashboard([a], out)
     assert 'id="changes-' not in out.read_text(encoding="utf-8")
