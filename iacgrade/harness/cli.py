@@ -533,6 +533,9 @@ def dashboard(
     """Render one self-contained HTML dashboard (no network needed) from one or more runs."""
     from iacgrade.reports.dashboard import DashboardError, write_dashboard
 
+    if output.is_dir():
+        console.print(f"[red]--output {output} is a directory; name the HTML file[/red]", highlight=False)
+        raise typer.Exit(EXIT_USAGE)
     try:
         path = write_dashboard(run_dirs, output)
     except DashboardError as exc:

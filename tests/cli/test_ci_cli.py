@@ -197,6 +197,8 @@ def test_usage_errors_exit_2_without_a_traceback(tmp_path: Path) -> None:
         ["run", tmp_path / "nope", "--out", tmp_path / "o"],
         ["rules", "NOPE001"],
         ["nope"],
+        ["dashboard", tmp_path, "--output", tmp_path],
+        ["calibrate", tmp_path, tmp_path, "--keywords", tmp_path / "bad.toml"],
     ]
     for args in cases:
         result = invoke(*args)
