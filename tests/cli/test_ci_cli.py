@@ -9,7 +9,6 @@ import logging
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -32,14 +31,6 @@ def made_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == EXIT_OK, done.stderr
     return out, cache
-
-
-@pytest.fixture(autouse=True)
-def _root_log_level() -> Iterator[None]:
-    # -q and -v set the root logger's level; other tests in this process must not inherit it.
-    level = logging.getLogger().level
-    yield
-    logging.getLogger().setLevel(level)
 
 
 def invoke(*args: str | Path) -> Result:
