@@ -128,7 +128,6 @@ FailUnderOpt = Annotated[
     typer.Option(
         "--fail-under",
         min=0,
-        max=10,
         help=f"Exit {EXIT_FAIL_UNDER} when the mean score of the graded tasks is below SCORE.",
         metavar="SCORE",
     ),
@@ -162,8 +161,7 @@ def _root(
         typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit."),
     ] = False,
 ) -> None:
-    """Grade LLM-written Infrastructure-as-Code: synthesize both answers in a sandbox, classify every
-    failure, score the task and write a failure analysis."""
+    # The options before the command; the app's help text stays that of `app`.
     _set_verbosity(quiet, verbose, reset=True)
 
 
