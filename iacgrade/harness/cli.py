@@ -5,8 +5,13 @@ Exit codes:
   1  the harness failed on at least one task (status `error`), or `grade` got an invalid task
   2  usage error (bad option, missing path)
   3  the sandbox failed (status `infra_error`) on at least one task
-  4  `diff --fail-on-regression`: run B has a new failure in a task graded in both runs, or the
+  4  `--fail-on SEVERITY`: a model failure at that severity or worse (run and grade)
+  5  `--fail-under SCORE`: the mean score of the graded tasks is below SCORE (run and grade)
+  6  `diff --fail-on-regression`: run B has a new failure in a task graded in both runs, or the
      upper end of the confidence interval of the mean score difference (B − A) is below 0
+A task status (3, then 1) outranks a gate (4, then 5): a run that broke says so first.
+
+`--format json|sarif|junit` writes one document to stdout and everything else to stderr.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from iacgrade.graders.wording import counted
+from iacgrade.harness.cli_output import Verbosity, configure, task_reporter
+from iacgrade.harness.core.findings import Severity
 from iacgrade.harness.core.results import TaskResult, TaskStatus
+from iacgrade.reports.machine import OutputFormat
 
 app = typer.Typer(
     help="Grade LLM-written Infrastructure-as-Code: synthesize both answers in a sandbox, classify every "
@@ -31,9 +38,28 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
+verbosity = Verbosity()
 
 EXIT_OK, EXIT_TASK, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
-EXIT_REGRESSION = 4
+EXIT_FAIL_ON, EXIT_FAIL_UNDER, EXIT_REGRESSION = 4, 5, 6
+
+
+class SandboxKind(StrEnum):
+    """The choices of `--sandbox` (iacgrade.harness.sandbox.SANDBOX_KINDS)."""
+
+    AUTO = "auto"
+    LOCAL = "local"
+    DOCKER = "docker"
+
+
+class ExecutorKind(StrEnum):
+    LOCAL = "local"
+    RAY = "ray"
+
+
+class ListFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 class DiffFormat(StrEnum):
@@ -44,9 +70,16 @@ class DiffFormat(StrEnum):
 
 
 SandboxOpt = Annotated[
-    str, typer.Option("--sandbox", help="Where answers run: local, docker, or auto (docker when usable).")
+    SandboxKind,
+    typer.Option(
+        "--sandbox",
+        case_sensitive=False,
+        help="Where answers run: local, docker, or auto (docker when usable).",
+    ),
 ]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds one answer may take to synthesize.")]
+TimeoutOpt = Annotated[
+    float, typer.Option("--timeout", min=1, help="Seconds one answer may take to synthesize.")
+]
 RubricOpt = Annotated[
     Path | None, typer.Option("--rubric", help="A scoring rubric TOML (default: the built-in one).")
 ]
@@ -89,6 +122,69 @@ AsOfOpt = Annotated[
 ]
 
 
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="What stdout gets: text (for people), or one json, sarif or junit document (progress "
+        "and messages then go to stderr only).",
+    ),
+]
+FailUnderOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--fail-under",
+        min=0,
+        help=f"Exit {EXIT_FAIL_UNDER} when the mean score of the graded tasks is below SCORE.",
+        metavar="SCORE",
+    ),
+]
+FailOnOpt = Annotated[
+    Severity | None,
+    typer.Option(
+        "--fail-on",
+        case_sensitive=False,
+        help=f"Exit {EXIT_FAIL_ON} when any model failure is at this severity or worse.",
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug messages.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from iacgrade.harness.core.version import package_version
+
+        typer.echo(f"iacgrade {package_version()}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    # The options before the command; the app's help text stays that of `app`.
+    _set_verbosity(quiet, verbose, reset=True)
+
+
+def _set_verbosity(quiet: bool, verbose: bool, reset: bool = False) -> None:
+    """`-q`/`-v` before the command (reset) or after it (added to what came before)."""
+    if reset:
+        verbosity.quiet = verbosity.verbose = False
+    verbosity.quiet |= quiet
+    verbosity.verbose |= verbose
+    if verbosity.quiet and verbosity.verbose:
+        raise typer.BadParameter("choose one of --quiet and --verbose")
+    configure(console, verbosity)
+
+
 def _options(
     timeout: float,
     rubric: Path | None,
@@ -110,9 +206,14 @@ def _options(
     except ProfileError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_USAGE) from exc
+    try:
+        scoring = Rubric.load(rubric)
+    except (ValueError, TypeError, AttributeError) as exc:  # not TOML, or values of the wrong kind
+        console.print(f"[red]rubric {rubric}: {exc}[/red]", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from exc
     return GradeOptions(
         timeout=timeout,
-        rubric=Rubric.load(rubric),
+        rubric=scoring,
         repair=repair,
         profile=chosen,
         as_of=date,
@@ -124,7 +225,7 @@ def _options(
 def grade(
     task_dir: Annotated[Path, typer.Argument(help="A task directory (PROMPT.md, MODEL_RESPONSE.md, ...).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where analysis.md and result.json go.")],
-    sandbox: SandboxOpt = "auto",
+    sandbox: SandboxOpt = SandboxKind.AUTO,
     timeout: TimeoutOpt = 120.0,
     rubric: RubricOpt = None,
     repair: RepairOpt = True,
@@ -141,8 +242,14 @@ def grade(
             help="The result cache (default: $IACGRADE_CACHE/results, else ~/.cache/iacgrade/results).",
         ),
     ] = None,
+    fmt: FormatOpt = OutputFormat.TEXT,
+    fail_under: FailUnderOpt = None,
+    fail_on: FailOnOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Grade one task and write OUT/analysis.md and OUT/result.json (reusing the result cache)."""
+    import contextlib
     import dataclasses
 
     from iacgrade.harness.batch.runner import write_task_result
@@ -150,20 +257,25 @@ def grade(
     from iacgrade.harness.pipeline.cached import open_sandbox
     from iacgrade.harness.pipeline.grade import grade_path
 
+    _set_verbosity(quiet, verbose)
     if not task_dir.exists():
         console.print(f"[red]no such task directory: {task_dir}[/red]")
         raise typer.Exit(EXIT_USAGE)
+    _check_out(out)
     cache = None if no_cache else ResultCache(cache_dir)
     options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of, tests), cache=cache)
+    waiting = "grading (a warm synth worker loads the AWS provider once, unless cached)..."
     with (
-        console.status("grading (a warm synth worker loads the AWS provider once, unless cached)..."),
+        console.status(waiting) if console.is_terminal and not verbosity.quiet else contextlib.nullcontext(),
         open_sandbox(sandbox, 1, cache, regrade=False) as box,
     ):
         result = grade_path(task_dir, box, options)
     write_task_result(result, out)
     _print_result(result)
-    console.print(f"analysis: {out / 'analysis.md'}")
-    raise typer.Exit(_exit_code([result], single=True))
+    if not verbosity.quiet:
+        console.print(f"analysis: {out / 'analysis.md'}")
+    _emit(fmt, [result], single=True)
+    raise typer.Exit(_final_code([result], single=True, fail_under=fail_under, fail_on=fail_on))
 
 
 @app.command()
@@ -175,7 +287,7 @@ def run(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, help="Tasks graded at once (warm workers).")
     ] = 1,
-    sandbox: SandboxOpt = "auto",
+    sandbox: SandboxOpt = SandboxKind.AUTO,
     timeout: TimeoutOpt = 120.0,
     rubric: RubricOpt = None,
     repair: RepairOpt = True,
@@ -201,13 +313,14 @@ def run(
         ),
     ] = None,
     executor: Annotated[
-        str,
+        ExecutorKind,
         typer.Option(
             "--executor",
+            case_sensitive=False,
             help="Where tasks are graded: local (this machine) or ray (one warm worker per Ray actor; "
             "see docs/ray.md).",
         ),
-    ] = "local",
+    ] = ExecutorKind.LOCAL,
     address: Annotated[
         str | None,
         typer.Option(
@@ -215,6 +328,11 @@ def run(
             help="With --executor ray: the cluster (HEAD:6379, or auto); default: a local Ray instance.",
         ),
     ] = None,
+    fmt: FormatOpt = OutputFormat.TEXT,
+    fail_under: FailUnderOpt = None,
+    fail_on: FailOnOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Grade many tasks into OUT/<task_id>/ and OUT/results.csv; a re-run skips finished tasks."""
     import dataclasses
@@ -225,43 +343,29 @@ def run(
     from iacgrade.harness.pipeline.cache import ResultCache
     from iacgrade.harness.pipeline.cached import open_sandbox
 
-    if executor not in ("local", "ray"):
-        console.print(f"[red]unknown executor {executor!r}: choose local or ray[/red]")
-        raise typer.Exit(EXIT_USAGE)
-    if executor != "ray" and address is not None:
+    _set_verbosity(quiet, verbose)
+    if executor is not ExecutorKind.RAY and address is not None:
         console.print("[red]--address needs --executor ray[/red]")
         raise typer.Exit(EXIT_USAGE)
     missing = [p for p in paths if not p.exists()]
     if missing:
         console.print(f"[red]no such path: {', '.join(map(str, missing))}[/red]")
         raise typer.Exit(EXIT_USAGE)
+    _check_out(out)
     cache = None if no_cache else ResultCache(cache_dir)
     options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of, tests), cache=cache)
     total = len(discover(list(paths)))
-    progress = Progress(
-        TextColumn("[bold]grading"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-    )
-    bar = progress.add_task("", total=total)
-
-    def on_done(result: TaskResult, reused: bool) -> None:
-        tag = "reused" if reused else result.status.value
-        progress.update(bar, advance=1, description=f"{result.task_id}: {tag}")
-
-    with progress:
-        if executor == "ray":
+    with task_reporter(console, total, verbosity) as on_done:
+        if executor is ExecutorKind.RAY:
             from iacgrade.harness.batch.ray import RayExecutor
             from iacgrade.harness.core.errors import SandboxError
 
-            on_ray = RayExecutor(options, sandbox_kind=sandbox, jobs=jobs, address=address, regrade=regrade)
+            # A plain str: Ray actors unpickle it without importing the command line.
+            kind = sandbox.value
+            on_ray = RayExecutor(options, sandbox_kind=kind, jobs=jobs, address=address, regrade=regrade)
             try:
                 summary = run_batch(paths, out, on_ray, on_done)
             except SandboxError as exc:
-                progress.stop()
                 console.print(f"[red]{exc}[/red]")
                 raise typer.Exit(EXIT_INFRA) from exc
         else:
@@ -272,25 +376,41 @@ def run(
         f"{counted(summary.total, 'task')}: {counts}; {summary.graded_now} graded now ({summary.executor}), "
         f"{summary.skipped} reused from an earlier run; {summary.seconds:.1f} s"
     )
-    console.print(f"results: {out / 'results.csv'}")
-    raise typer.Exit(_exit_code(summary.results, single=False))
+    if not verbosity.quiet:
+        console.print(f"results: {out / 'results.csv'}")
+    _emit(fmt, summary.results, single=False)
+    raise typer.Exit(_final_code(summary.results, single=False, fail_under=fail_under, fail_on=fail_on))
 
 
 @app.command()
-def rules(rule_id: Annotated[str | None, typer.Argument(help="A rule id, e.g. SYN001.")] = None) -> None:
+def rules(
+    rule_id: Annotated[str | None, typer.Argument(help="A rule id, e.g. SYN001.")] = None,
+    fmt: Annotated[
+        ListFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="text (aligned columns; one rule's documentation with RULE_ID) or json (id, name, "
+            "title, severity, category, platforms, docs, rationale, version).",
+        ),
+    ] = ListFormat.TEXT,
+) -> None:
     """List the rules, or print one rule's documentation."""
     from iacgrade.graders.registry import load_rules
+    from iacgrade.reports.catalogue import rules_json, rules_text
 
     catalogue = load_rules()
-    if rule_id is None:
-        for r in catalogue.values():
-            m = r.meta
-            typer.echo(f"{m.id}  {m.severity.value:<8}  {m.category.value:<24}  {m.name}")
-        return
-    found = catalogue.get(rule_id.upper())
-    if found is None:
+    found = catalogue.get(rule_id.upper()) if rule_id is not None else None
+    if rule_id is not None and found is None:
         console.print(f"[red]no rule {rule_id}[/red]; `iacgrade rules` lists them")
         raise typer.Exit(EXIT_USAGE)
+    if fmt is ListFormat.JSON:
+        typer.echo(rules_json([found] if found else catalogue.values()), nl=False)
+        return
+    if found is None:
+        typer.echo("\n".join(rules_text(catalogue.values())))
+        return
     m = found.meta
     typer.echo(f"{m.id} {m.name} ({m.severity.value}, {m.category.value}, version {m.version})\n")
     typer.echo(f"{m.title}\n")
@@ -420,6 +540,9 @@ def dashboard(
     """Render one self-contained HTML dashboard (no network needed) from one or more runs."""
     from iacgrade.reports.dashboard import DashboardError, write_dashboard
 
+    if output.is_dir():
+        console.print(f"[red]--output {output} is a directory; name the HTML file[/red]", highlight=False)
+        raise typer.Exit(EXIT_USAGE)
     try:
         path = write_dashboard(run_dirs, output)
     except DashboardError as exc:
@@ -442,7 +565,7 @@ def diff_runs(
         bool,
         typer.Option(
             "--fail-on-regression",
-            help="Exit 4 when B regresses: a task graded in both runs has a failure A did not have "
+            help="Exit 6 when B regresses: a task graded in both runs has a failure A did not have "
             "(matched by fingerprint: task, rule, anchor; else by rule, file and line), or the upper "
             "end of the paired bootstrap interval of the mean score difference (B − A, tasks graded "
             "in both) is below 0.",
@@ -491,6 +614,36 @@ def _exit_code(results: list[TaskResult], single: bool) -> int:
     if TaskStatus.ERROR in statuses or (single and TaskStatus.INVALID in statuses):
         return EXIT_TASK
     return EXIT_OK
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        console.print(f"[red]--out {out} is a file, not a directory[/red]", highlight=False)
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _emit(fmt: OutputFormat, results: list[TaskResult], single: bool) -> None:
+    """With a machine format, the one document stdout carries."""
+    if fmt is not OutputFormat.TEXT:
+        from iacgrade.reports.machine import render_document
+
+        sys.stdout.write(render_document(fmt, results, single=single))
+        sys.stdout.flush()
+
+
+def _final_code(
+    results: list[TaskResult], single: bool, fail_under: float | None, fail_on: Severity | None
+) -> int:
+    """The task statuses' exit code, else the first gate breached (each breach said on stderr)."""
+    from iacgrade.harness.core.gates import Gate, check_gates
+
+    breaches = check_gates(results, fail_under, fail_on)
+    for breach in breaches:
+        console.print(f"[red]--{breach.gate.value}:[/red] {breach.message}", highlight=False)
+    code = _exit_code(results, single)
+    if code != EXIT_OK or not breaches:
+        return code
+    return EXIT_FAIL_ON if breaches[0].gate is Gate.FAIL_ON else EXIT_FAIL_UNDER
 
 
 def main() -> None:

@@ -210,7 +210,7 @@ def test_cli_exit_codes_and_out_file(tmp_path: Path) -> None:
     plain = runner.invoke(app, ["diff", str(a), str(b)])
     assert plain.exit_code == 0 and plain.stdout.startswith("# iacgrade diff")
     gate = runner.invoke(app, ["diff", str(a), str(b), "--fail-on-regression"])
-    assert gate.exit_code == EXIT_REGRESSION == 4
+    assert gate.exit_code == EXIT_REGRESSION == 6
     same = runner.invoke(app, ["diff", str(a), str(a), "--fail-on-regression"])
     assert same.exit_code == 0
     out = tmp_path / "diff.json"
@@ -329,10 +329,10 @@ def test_real_runs_sarif_is_valid(real_runs: tuple[Path, Path]) -> None:
 def test_real_runs_gate(real_runs: tuple[Path, Path]) -> None:
     a, b = real_runs
     runner = CliRunner()
-    assert runner.invoke(app, ["diff", str(a), str(b), "--fail-on-regression"]).exit_code == 4
+    assert runner.invoke(app, ["diff", str(a), str(b), "--fail-on-regression"]).exit_code == 6
     # The other way round, B's new failures are A's fixed ones, and A's one is new.
     back = runner.invoke(app, ["diff", str(b), str(a), "--format", "json", "--fail-on-regression"])
-    assert back.exit_code == 4
+    assert back.exit_code == 6
     assert [f["rule_id"] for t in json.loads(back.stdout)["tasks"] for f in t["new"]] == ["HCL007"]
     assert runner.invoke(app, ["diff", str(a), str(a), "--fail-on-regression"]).exit_code == 0
 

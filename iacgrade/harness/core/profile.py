@@ -177,4 +177,7 @@ def _date(value: Any, where: str) -> dt.date:
     match = _DATE.fullmatch(str(value))
     if not match:
         raise ProfileError(f"{where}: {value!r} is not a date (YYYY-MM-DD)")
-    return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    try:
+        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError as exc:  # 2024-13-45 has the shape of a date, not a date
+        raise ProfileError(f"{where}: {value!r} is not a date ({exc})") from exc
