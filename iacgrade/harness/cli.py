@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from iacgrade.graders.wording import counted
+from iacgrade.harness.core.config import Settings
 from iacgrade.harness.core.results import TaskResult, TaskStatus
 
 app = typer.Typer(
@@ -68,6 +69,23 @@ ProfileOpt = Annotated[
         "the folder above names, else `default`.",
     ),
 ]
+SelectOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select",
+        help="Report only these rules: ids or prefixes (AWS009, SEC, SEC:CKV_AWS_18), repeated or "
+        "comma-separated; the others are SKIP (deselected). Default: `select` in the configuration, "
+        "else every rule.",
+    ),
+]
+IgnoreOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore",
+        help="Do not report these rules (ids or prefixes, as --select; wins over it). Default: "
+        "`ignore` in the configuration.",
+    ),
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(
@@ -77,6 +95,33 @@ AsOfOpt = Annotated[
 ]
 
 
+# Where an option's value comes from when the user gave it (else: its default).
+GIVEN_SOURCES = ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
+
+
+def _configured(ctx: typer.Context, **cli: object) -> Settings:
+    """The run's settings: the command line's where given, else the configuration file found from
+    the current directory upward (iacgrade/harness/core/config.py), else the defaults."""
+    from iacgrade.graders.registry import check_selection
+    from iacgrade.harness.core.config import ConfigError, load_config
+    from iacgrade.harness.core.selection import RuleSelection
+
+    # By the source's name: typer ships its own copy of click, whose enum is not click's.
+    given = {k for k in cli if getattr(ctx.get_parameter_source(k), "name", "") in GIVEN_SOURCES}
+    try:
+        chosen = load_config(Path.cwd()).settings(cli, given)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from exc
+    unknown = check_selection(RuleSelection(chosen.select, chosen.ignore))
+    if unknown:
+        console.print(
+            f"[red]--select/--ignore: no rule matches {', '.join(unknown)}[/red]; see `iacgrade rules`"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return chosen
+
+
 def _options(
     timeout: float,
     rubric: Path | None,
@@ -84,8 +129,11 @@ def _options(
     profile: str | None = None,
     as_of: str | None = None,
     tests: bool = True,
+    select: tuple[str, ...] = (),
+    ignore: tuple[str, ...] = (),
 ):
     from iacgrade.harness.core.profile import ProfileError, load_profile, parse_date
+    from iacgrade.harness.core.selection import RuleSelection
     from iacgrade.harness.pipeline.grade import GradeOptions
     from iacgrade.harness.pipeline.score import Rubric
 
@@ -105,11 +153,13 @@ def _options(
         profile=chosen,
         as_of=date,
         tests=tests,
+        selection=RuleSelection(select, ignore),
     )
 
 
 @app.command()
 def grade(
+    ctx: typer.Context,
     task_dir: Annotated[Path, typer.Argument(help="A task directory (PROMPT.md, MODEL_RESPONSE.md, ...).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where analysis.md and result.json go.")],
     sandbox: SandboxOpt = "auto",
@@ -119,6 +169,8 @@ def grade(
     tests: TestsOpt = True,
     profile: ProfileOpt = None,
     as_of: AsOfOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither reuse nor store synth results and rule outputs.")
     ] = False,
@@ -141,11 +193,15 @@ def grade(
     if not task_dir.exists():
         console.print(f"[red]no such task directory: {task_dir}[/red]")
         raise typer.Exit(EXIT_USAGE)
+    cfg = _configured(
+        ctx, sandbox=sandbox, timeout=timeout, rubric=rubric, profile=profile, select=select, ignore=ignore
+    )
     cache = None if no_cache else ResultCache(cache_dir)
-    options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of, tests), cache=cache)
+    chosen = _options(cfg.timeout, cfg.rubric, repair, cfg.profile, as_of, tests, cfg.select, cfg.ignore)
+    options = dataclasses.replace(chosen, cache=cache)
     with (
         console.status("grading (a warm synth worker loads the AWS provider once, unless cached)..."),
-        open_sandbox(sandbox, 1, cache, regrade=False) as box,
+        open_sandbox(cfg.sandbox, 1, cache, regrade=False) as box,
     ):
         result = grade_path(task_dir, box, options)
     write_task_result(result, out)
@@ -156,6 +212,7 @@ def grade(
 
 @app.command()
 def run(
+    ctx: typer.Context,
     paths: Annotated[
         list[Path], typer.Argument(help="Task directories, or directories of task directories.")
     ],
@@ -170,6 +227,8 @@ def run(
     tests: TestsOpt = True,
     profile: ProfileOpt = None,
     as_of: AsOfOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
     regrade: Annotated[
         bool,
         typer.Option(
@@ -213,6 +272,18 @@ def run(
     from iacgrade.harness.pipeline.cache import ResultCache
     from iacgrade.harness.pipeline.cached import open_sandbox
 
+    cfg = _configured(
+        ctx,
+        sandbox=sandbox,
+        jobs=jobs,
+        timeout=timeout,
+        rubric=rubric,
+        profile=profile,
+        select=select,
+        ignore=ignore,
+        executor=executor,
+    )
+    sandbox, jobs, executor = cfg.sandbox, cfg.jobs, cfg.executor
     if executor not in ("local", "ray"):
         console.print(f"[red]unknown executor {executor!r}: choose local or ray[/red]")
         raise typer.Exit(EXIT_USAGE)
@@ -224,7 +295,8 @@ def run(
         console.print(f"[red]no such path: {', '.join(map(str, missing))}[/red]")
         raise typer.Exit(EXIT_USAGE)
     cache = None if no_cache else ResultCache(cache_dir)
-    options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of, tests), cache=cache)
+    chosen = _options(cfg.timeout, cfg.rubric, repair, cfg.profile, as_of, tests, cfg.select, cfg.ignore)
+    options = dataclasses.replace(chosen, cache=cache)
     total = len(discover(list(paths)))
     progress = Progress(
         TextColumn("[bold]grading"),

@@ -146,6 +146,15 @@ class Score(BaseModel):
     rubric: str = ""
 
 
+class IgnoredFinding(BaseModel):
+    """A finding of the model's answer that the task's reviewer set aside (its metadata.json
+    ignore list): shown in the analysis, never counted in the score or the failures."""
+
+    finding: Finding
+    pattern: str  # the ignore entry that matched
+    reason: str = ""  # the reviewer's, when the entry gives one
+
+
 class TaskResult(BaseModel):
     """The whole outcome of grading one task; what `result.json` holds."""
 
@@ -170,6 +179,9 @@ class TaskResult(BaseModel):
     environment: dict[str, Any] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)
+    # The run's --select/--ignore ({}: every rule ran); scores compare only under the same one.
+    selection: dict[str, list[str]] = Field(default_factory=dict)
+    reviewer_ignored: list[IgnoredFinding] = Field(default_factory=list)
 
     def severity_counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Severity}
