@@ -69,3 +69,16 @@ def test_a_bad_setting_is_a_usage_error(
     code, output, result = _grade(tmp_path, *args)
     assert code == EXIT_USAGE and not result
     assert said in " ".join(output.split())
+
+
+def test_resuming_a_run_under_another_selection_is_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ["run", str(HCL_TASK), "--out", str(tmp_path / "run"), "--sandbox", "local"]
+    args += ["--cache-dir", str(tmp_path / "c")]
+    first = CliRunner().invoke(app, [*args, "--ignore", "HCL005"])
+    assert first.exit_code == EXIT_OK and "another --select/--ignore" not in first.output
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == EXIT_OK
+    assert "1 result in" in again.output and "another --select/--ignore" in " ".join(again.output.split())

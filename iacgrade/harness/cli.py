@@ -182,7 +182,10 @@ def grade(
         ),
     ] = None,
 ) -> None:
-    """Grade one task and write OUT/analysis.md and OUT/result.json (reusing the result cache)."""
+    """Grade one task and write OUT/analysis.md and OUT/result.json (reusing the result cache).
+
+    Options left out are taken from an iacgrade.toml, or the tool.iacgrade table of a pyproject.toml,
+    found from the current directory upward."""
     import dataclasses
 
     from iacgrade.harness.batch.runner import write_task_result
@@ -263,7 +266,10 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Grade many tasks into OUT/<task_id>/ and OUT/results.csv; a re-run skips finished tasks."""
+    """Grade many tasks into OUT/<task_id>/ and OUT/results.csv; a re-run skips finished tasks.
+
+    Options left out are taken from an iacgrade.toml, or the tool.iacgrade table of a pyproject.toml,
+    found from the current directory upward."""
     import dataclasses
 
     from iacgrade.harness.batch.executor import ThreadExecutor
@@ -333,6 +339,16 @@ def run(
         f"{summary.skipped} reused from an earlier run; {summary.seconds:.1f} s"
     )
     console.print(f"results: {out / 'results.csv'}")
+    other = [
+        r
+        for r in summary.results
+        if r.status is TaskStatus.GRADED and r.selection != options.selection.to_dict()
+    ]
+    if other:
+        console.print(
+            f"[yellow]{counted(len(other), 'result')} in {out} graded under another --select/--ignore than "
+            "this run's: their scores do not compare with the others; grade into a new --out[/yellow]"
+        )
     raise typer.Exit(_exit_code(summary.results, single=False))
 
 
