@@ -6,42 +6,24 @@ from __future__ import annotations
 from iacgrade.graders.security import scan
 from iacgrade.graders.security.suppressions import without_suppressions
 from iacgrade.harness.platforms.cfn.lint import lint
+from tests.graders.security.test_checkov import OPEN_SSH_TF
+from tests.graders.security.test_runner import OPEN_SSH_TEMPLATE
 
-OPEN_SSH_TF = """resource "aws_security_group" "ssh" {
-  name = "ssh"
-  #checkov:skip=CKV_AWS_24: the answer says so
-  # nosec
-  # iacgrade: ignore
-  ingress {
-    from_port   = 22
-    to_port     = 22
-    protocol    = "tcp"
-    cidr_blocks = ["0.0.0.0/0"] # checkov:skip=CKV_AWS_24
-  }
-}
-"""
-
-OPEN_SSH_CFN = """AWSTemplateFormatVersion: "2010-09-09"
-Resources:
-  Ssh:
-    Type: AWS::EC2::SecurityGroup
-    Metadata:
-      checkov:
-        skip:
-          - id: CKV_AWS_24
-            comment: the answer says so
-    Properties:
-      GroupDescription: ssh
-      SecurityGroupIngress:
-        - IpProtocol: tcp
-          FromPort: 22
-          ToPort: 22
-          CidrIp: 0.0.0.0/0
-"""
+# The open-SSH answers checkov fails on CKV_AWS_24, each telling checkov to skip that check.
+SKIPPING_TF = OPEN_SSH_TF.replace(
+    '  name = "ssh"\n',
+    '  name = "ssh"\n  #checkov:skip=CKV_AWS_24: the answer says so\n  # nosec\n  # iacgrade: ignore\n',
+)
+SKIPPING_CFN = OPEN_SSH_TEMPLATE.replace(
+    "    Properties:\n",
+    "    Metadata:\n      checkov:\n        skip:\n          - id: CKV_AWS_24\n"
+    "            comment: the answer says so\n    Properties:\n",
+)
 
 
 def test_suppressions_are_renamed_on_the_same_lines() -> None:
-    for text in (OPEN_SSH_TF, OPEN_SSH_CFN, '{"Metadata": {"checkov": {"skip": []}}}'):
+    assert "checkov:skip=CKV_AWS_24" in SKIPPING_TF and "      checkov:\n" in SKIPPING_CFN
+    for text in (SKIPPING_TF, SKIPPING_CFN, '{"Metadata": {"checkov": {"skip": []}}}'):
         inert = without_suppressions(text)
         assert inert.count("\n") == text.count("\n")
         assert "checkov:skip=" not in inert and "checkov:\n" not in inert and '"checkov":' not in inert
@@ -49,12 +31,12 @@ def test_suppressions_are_renamed_on_the_same_lines() -> None:
 
 
 def test_checkov_skip_comments_in_a_tf_answer_are_not_honored() -> None:
-    found = scan.run_checkov_files({"main.tf": OPEN_SSH_TF}, "terraform")
+    found = scan.run_checkov_files({"main.tf": SKIPPING_TF}, "terraform")
     assert "CKV_AWS_24" in {c["check_id"] for c in found}
 
 
 def test_checkov_metadata_skips_in_a_template_are_not_honored() -> None:
-    found = scan.run_checkov_files({"template.yaml": OPEN_SSH_CFN}, "cloudformation")
+    found = scan.run_checkov_files({"template.yaml": SKIPPING_CFN}, "cloudformation")
     assert "CKV_AWS_24" in {c["check_id"] for c in found}
 
 
