@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,7 +16,7 @@ from tests.paths import TASKS
 HCL_TASK = TASKS / "tf-hcl-logs-bucket"
 
 
-def _grade(tmp_path: Path, *extra: str) -> tuple[int, str, dict[str, object]]:
+def _grade(tmp_path: Path, *extra: str) -> tuple[int, str, dict[str, Any]]:
     out = tmp_path / "out"
     args = [
         "grade",
@@ -32,7 +33,7 @@ def _grade(tmp_path: Path, *extra: str) -> tuple[int, str, dict[str, object]]:
     return run.exit_code, run.output, result
 
 
-def _skipped(result: dict[str, object]) -> dict[str, str]:
+def _skipped(result: dict[str, Any]) -> dict[str, str]:
     model = result["model"]
     assert isinstance(model, dict)
     return {o["rule_id"]: o["detail"] for o in model["outcomes"] if o["outcome"] == "SKIP"}
@@ -41,16 +42,20 @@ def _skipped(result: dict[str, object]) -> dict[str, str]:
 def test_the_file_sets_the_selection_and_the_command_line_overrides_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.iacgrade]\nignore = ["HCL005"]\ntimeout = 60\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.iacgrade]\nignore = ["HCL005"]\ntimeout = 60\nprofile = "archive"\n'
+    )
     monkeypatch.chdir(tmp_path)
     code, _, result = _grade(tmp_path)
     assert code == EXIT_OK
     assert result["selection"] == {"select": [], "ignore": ["HCL005"]}
     assert _skipped(result)["HCL005"] == "deselected by ignore 'HCL005'"
-    code, _, result = _grade(tmp_path, "--ignore", "hcl006,HCL007")
+    assert result["environment"]["profile"] == "archive"
+    code, _, result = _grade(tmp_path, "--ignore", "hcl006,HCL007", "--profile", "default")
     assert code == EXIT_OK
     assert result["selection"] == {"select": [], "ignore": ["HCL006", "HCL007"]}
     assert "HCL005" not in _skipped(result) and "HCL007" in _skipped(result)
+    assert result["environment"]["profile"] == "default"
 
 
 @pytest.mark.parametrize(
