@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from iacgrade.graders.wording import counted
-from iacgrade.harness.core.config import Settings
+from iacgrade.harness.core.config import RunSettings
 from iacgrade.harness.core.results import TaskResult, TaskStatus
 
 app = typer.Typer(
@@ -99,7 +99,7 @@ AsOfOpt = Annotated[
 GIVEN_SOURCES = ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
 
 
-def _configured(ctx: typer.Context, **cli: object) -> Settings:
+def _configured(ctx: typer.Context, **cli: object) -> RunSettings:
     """The run's settings: the command line's where given, else the configuration file found from
     the current directory upward (iacgrade/harness/core/config.py), else the defaults."""
     from iacgrade.graders.registry import check_selection

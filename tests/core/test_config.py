@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from iacgrade.harness.core.config import Config, ConfigError, Settings, find_config, load_config, read_config
+from iacgrade.harness.core.config import (
+    Config,
+    ConfigError,
+    RunSettings,
+    find_config,
+    load_config,
+    read_config,
+)
 
 
 def test_the_file_is_found_from_the_start_folder_upward(tmp_path: Path) -> None:
@@ -35,9 +42,9 @@ def test_command_line_beats_file_beats_defaults(tmp_path: Path) -> None:
     cli = {"sandbox": "docker", "timeout": 120.0, "ignore": ["TF001,tf002"], "select": None, "jobs": 1}
     # Only what the command line was given counts from it; the rest comes from the file.
     chosen = config.settings(cli, given={"sandbox", "ignore"})
-    assert chosen == Settings(sandbox="docker", timeout=30.0, ignore=("TF001", "TF002"), select=("AWS",))
+    assert chosen == RunSettings(sandbox="docker", timeout=30.0, ignore=("TF001", "TF002"), select=("AWS",))
     assert config.settings(cli, given=set()).ignore == ("SEC", "AWS009")
-    assert Config().settings(cli, given=set()) == Settings()
+    assert Config().settings(cli, given=set()) == RunSettings()
 
 
 def test_paths_in_the_file_are_read_from_its_folder(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ class ConfigError(HarnessError):
 
 
 @dataclass(frozen=True)
-class Settings:
+class RunSettings:
     """What a run is configured with; in a `Config`, None means the file leaves it unset."""
 
     sandbox: str = "auto"
@@ -47,7 +47,7 @@ class Settings:
     executor: str = "local"
 
 
-KEYS = tuple(f.name for f in fields(Settings))
+KEYS = tuple(f.name for f in fields(RunSettings))
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Config:
     path: Path | None = None
     values: Mapping[str, Any] | None = None
 
-    def settings(self, cli: Mapping[str, Any], given: Collection[str]) -> Settings:
+    def settings(self, cli: Mapping[str, Any], given: Collection[str]) -> RunSettings:
         """Each setting from `cli` when the command line gave it (`given`), else from this file,
         else the default."""
         chosen: dict[str, Any] = dict(self.values or {})
@@ -65,7 +65,7 @@ class Config:
         for key in ("select", "ignore"):
             if key in chosen:
                 chosen[key] = patterns(chosen[key] or ())
-        return replace(Settings(), **{k: v for k, v in chosen.items() if k in KEYS})
+        return replace(RunSettings(), **{k: v for k, v in chosen.items() if k in KEYS})
 
 
 def find_config(start: Path) -> Path | None:
