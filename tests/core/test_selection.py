@@ -62,3 +62,9 @@ def test_reviewer_ignore_list_reads_ids_and_reasons() -> None:
 def test_a_misshapen_ignore_list_is_the_tasks_error(block: object, problem: str) -> None:
     with pytest.raises(TaskLoadError, match=problem):
         reviewer_ignores({"iacgrade": block})
+
+
+def test_a_selection_built_directly_is_read_like_one_from_the_command_line() -> None:
+    built = RuleSelection(select=("sec:ckv_aws_24",), ignore=("aws009,tf",))
+    assert built == RuleSelection.of(select=["SEC:CKV_AWS_24"], ignore=["AWS009", "TF"])
+    assert built.skip_reason("SEC001", runs_checks=True) == ""

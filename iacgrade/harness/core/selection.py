@@ -55,9 +55,15 @@ class RuleSelection:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # However it was built (the command line, a file, the Python API), patterns are compared
+        # in one form.
+        object.__setattr__(self, "select", patterns(self.select))
+        object.__setattr__(self, "ignore", patterns(self.ignore))
+
     @classmethod
     def of(cls, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> RuleSelection:
-        return cls(select=patterns(select), ignore=patterns(ignore))
+        return cls(select=tuple(select), ignore=tuple(ignore))
 
     @property
     def active(self) -> bool:
