@@ -115,7 +115,7 @@ def _value(key: str, value: Any, where: str, folder: Path) -> Any:
         return ConfigError(f"{where}: {key!r} must be {expected}, not {value!r}")
 
     if key not in KEYS:
-        return _unknown(key, where)
+        raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(KEYS)})")
     if key == "sandbox" or key == "executor":
         choices = SANDBOXES if key == "sandbox" else EXECUTORS
         if value not in choices:
@@ -146,7 +146,3 @@ def _value(key: str, value: Any, where: str, folder: Path) -> Any:
 def _beside(folder: Path, value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else folder / path
-
-
-def _unknown(key: str, where: str) -> Any:
-    raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(KEYS)})")
