@@ -27,7 +27,9 @@ from iacgrade.harness.core.synth import SynthResult
 # (`places`); results of version 1 still load, with both filled in from what they hold.
 # 3: each side lists the prompt's requirements and whether it meets them (`requirements`);
 # results of earlier versions load with none.
-RESULT_SCHEMA_VERSION = 3
+# 4: the run's rule selection (`selection`) and the findings the task's reviewer set aside
+# (`reviewer_ignored`); results of earlier versions load with neither.
+RESULT_SCHEMA_VERSION = 4
 # Fields that are facts of the run, not of the answer: how long each stage and each synth took,
 # which worker (or the cache) served it, and the sandbox that ran it (kind, image, slots).
 # Grading the same inputs again gives the same result.json except for these.
