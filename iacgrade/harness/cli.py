@@ -27,6 +27,7 @@ from rich.console import Console
 
 from iacgrade.graders.wording import counted
 from iacgrade.harness.cli_output import Verbosity, configure, task_reporter
+from iacgrade.harness.core.config import RunSettings
 from iacgrade.harness.core.findings import Severity
 from iacgrade.harness.core.results import TaskResult, TaskStatus
 from iacgrade.reports.machine import OutputFormat
@@ -113,6 +114,23 @@ ProfileOpt = Annotated[
         "the folder above names, else `default`.",
     ),
 ]
+SelectOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select",
+        help="Report only these rules: ids or prefixes (AWS009, SEC, SEC:CKV_AWS_18), repeated or "
+        "comma-separated; the others are SKIP (deselected). Default: `select` in the configuration, "
+        "else every rule.",
+    ),
+]
+IgnoreOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore",
+        help="Do not report these rules (ids or prefixes, as --select; wins over it). Default: "
+        "`ignore` in the configuration.",
+    ),
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(
@@ -185,6 +203,33 @@ def _set_verbosity(quiet: bool, verbose: bool, reset: bool = False) -> None:
     configure(console, verbosity)
 
 
+# Where an option's value comes from when the user gave it (else: its default).
+GIVEN_SOURCES = ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
+
+
+def _configured(ctx: typer.Context, **cli: object) -> RunSettings:
+    """The run's settings: the command line's where given, else the configuration file found from
+    the current directory upward (iacgrade/harness/core/config.py), else the defaults."""
+    from iacgrade.graders.registry import check_selection
+    from iacgrade.harness.core.config import ConfigError, load_config
+    from iacgrade.harness.core.selection import RuleSelection
+
+    # By the source's name: typer ships its own copy of click, whose enum is not click's.
+    given = {k for k in cli if getattr(ctx.get_parameter_source(k), "name", "") in GIVEN_SOURCES}
+    try:
+        chosen = load_config(Path.cwd()).settings(cli, given)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from exc
+    unknown = check_selection(RuleSelection(chosen.select, chosen.ignore))
+    if unknown:
+        console.print(
+            f"[red]--select/--ignore: no rule matches {', '.join(unknown)}[/red]; see `iacgrade rules`"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return chosen
+
+
 def _options(
     timeout: float,
     rubric: Path | None,
@@ -192,8 +237,11 @@ def _options(
     profile: str | None = None,
     as_of: str | None = None,
     tests: bool = True,
+    select: tuple[str, ...] = (),
+    ignore: tuple[str, ...] = (),
 ):
     from iacgrade.harness.core.profile import ProfileError, load_profile, parse_date
+    from iacgrade.harness.core.selection import RuleSelection
     from iacgrade.harness.pipeline.grade import GradeOptions
     from iacgrade.harness.pipeline.score import Rubric
 
@@ -218,11 +266,13 @@ def _options(
         profile=chosen,
         as_of=date,
         tests=tests,
+        selection=RuleSelection(select, ignore),
     )
 
 
 @app.command()
 def grade(
+    ctx: typer.Context,
     task_dir: Annotated[Path, typer.Argument(help="A task directory (PROMPT.md, MODEL_RESPONSE.md, ...).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where analysis.md and result.json go.")],
     sandbox: SandboxOpt = SandboxKind.AUTO,
@@ -232,6 +282,8 @@ def grade(
     tests: TestsOpt = True,
     profile: ProfileOpt = None,
     as_of: AsOfOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither reuse nor store synth results and rule outputs.")
     ] = False,
@@ -248,7 +300,10 @@ def grade(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Grade one task and write OUT/analysis.md and OUT/result.json (reusing the result cache)."""
+    """Grade one task and write OUT/analysis.md and OUT/result.json (reusing the result cache).
+
+    Options left out are taken from an iacgrade.toml, or the tool.iacgrade table of a pyproject.toml,
+    found from the current directory upward."""
     import contextlib
     import dataclasses
 
@@ -262,12 +317,16 @@ def grade(
         console.print(f"[red]no such task directory: {task_dir}[/red]")
         raise typer.Exit(EXIT_USAGE)
     _check_out(out)
+    cfg = _configured(
+        ctx, sandbox=sandbox, timeout=timeout, rubric=rubric, profile=profile, select=select, ignore=ignore
+    )
     cache = None if no_cache else ResultCache(cache_dir)
-    options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of, tests), cache=cache)
+    chosen = _options(cfg.timeout, cfg.rubric, repair, cfg.profile, as_of, tests, cfg.select, cfg.ignore)
+    options = dataclasses.replace(chosen, cache=cache)
     waiting = "grading (a warm synth worker loads the AWS provider once, unless cached)..."
     with (
         console.status(waiting) if console.is_terminal and not verbosity.quiet else contextlib.nullcontext(),
-        open_sandbox(sandbox, 1, cache, regrade=False) as box,
+        open_sandbox(cfg.sandbox, 1, cache, regrade=False) as box,
     ):
         result = grade_path(task_dir, box, options)
     write_task_result(result, out)
@@ -280,6 +339,7 @@ def grade(
 
 @app.command()
 def run(
+    ctx: typer.Context,
     paths: Annotated[
         list[Path], typer.Argument(help="Task directories, or directories of task directories.")
     ],
@@ -294,6 +354,8 @@ def run(
     tests: TestsOpt = True,
     profile: ProfileOpt = None,
     as_of: AsOfOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
     regrade: Annotated[
         bool,
         typer.Option(
@@ -334,7 +396,10 @@ def run(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Grade many tasks into OUT/<task_id>/ and OUT/results.csv; a re-run skips finished tasks."""
+    """Grade many tasks into OUT/<task_id>/ and OUT/results.csv; a re-run skips finished tasks.
+
+    Options left out are taken from an iacgrade.toml, or the tool.iacgrade table of a pyproject.toml,
+    found from the current directory upward."""
     import dataclasses
 
     from iacgrade.harness.batch.executor import ThreadExecutor
@@ -344,6 +409,18 @@ def run(
     from iacgrade.harness.pipeline.cached import open_sandbox
 
     _set_verbosity(quiet, verbose)
+    cfg = _configured(
+        ctx,
+        sandbox=sandbox,
+        jobs=jobs,
+        timeout=timeout,
+        rubric=rubric,
+        profile=profile,
+        select=select,
+        ignore=ignore,
+        executor=executor,
+    )
+    sandbox, jobs, executor = SandboxKind(cfg.sandbox), cfg.jobs, ExecutorKind(cfg.executor)
     if executor is not ExecutorKind.RAY and address is not None:
         console.print("[red]--address needs --executor ray[/red]")
         raise typer.Exit(EXIT_USAGE)
@@ -353,7 +430,8 @@ def run(
         raise typer.Exit(EXIT_USAGE)
     _check_out(out)
     cache = None if no_cache else ResultCache(cache_dir)
-    options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of, tests), cache=cache)
+    chosen = _options(cfg.timeout, cfg.rubric, repair, cfg.profile, as_of, tests, cfg.select, cfg.ignore)
+    options = dataclasses.replace(chosen, cache=cache)
     total = len(discover(list(paths)))
     with task_reporter(console, total, verbosity) as on_done:
         if executor is ExecutorKind.RAY:
@@ -378,6 +456,16 @@ def run(
     )
     if not verbosity.quiet:
         console.print(f"results: {out / 'results.csv'}")
+    other = [
+        r
+        for r in summary.results
+        if r.status is TaskStatus.GRADED and r.selection != options.selection.to_dict()
+    ]
+    if other:
+        console.print(
+            f"[yellow]{counted(len(other), 'result')} in {out} graded under another --select/--ignore than "
+            "this run's: their scores do not compare with the others; grade into a new --out[/yellow]"
+        )
     _emit(fmt, summary.results, single=False)
     raise typer.Exit(_final_code(summary.results, single=False, fail_under=fail_under, fail_on=fail_on))
 
