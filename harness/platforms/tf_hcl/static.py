@@ -1,0 +1,292 @@
+"""The value of an HCL expression when it is known without Terraform: literals, `var.x` (its
+default or tfvars value), `local.x`, `count.index`/`each.key`/`each.value`, `length`, `toset`,
+`tolist`, `keys`, `values`, `concat`, `==`/`!=`, `!`, a condition `c ? a : b` and whole-number
+`+ - *`. Anything else (a resource's attribute, another function) is UNKNOWN: the caller then keeps
+the expression as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.platforms.tf_hcl.parse import parse_text
+
+MAX_DEPTH = 12
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+
+
+class StrSet(tuple[str, ...]):
+    """A set of strings (`toset([...])`), in the order Terraform iterates it (sorted)."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What names stand for: variables' values, locals, and one instance's `count`/`each`."""
+
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    locals: Mapping[str, Any] = field(default_factory=dict)
+    instance: Mapping[str, Any] = field(default_factory=dict)  # {"count": {...}} or {"each": {...}}
+
+
+_INT = re.compile(r"-?\d+")
+_STRING = re.compile(r'"([^"\\$%]*)"')
+_STEP = re.compile(r'\.([A-Za-z_][\w-]*)|\[(\d+)\]|\["([^"\\]*)"\]')
+_ROOT = re.compile(r"(var|local|count|each)(?=[.\[])")
+_CALL = re.compile(r"([a-z]+)\((.*)\)", re.DOTALL)
+
+
+def interpolations(text: str) -> list[tuple[int, int]] | None:
+    """(start, end) of every top-level `${...}` in a string, or None when one is left open."""
+    found: list[tuple[int, int]] = []
+    pos = 0
+    while (start := text.find("${", pos)) >= 0:
+        end = _closing(text, start + 2, "}")
+        if end < 0:
+            return None
+        found.append((start, end + 1))
+        pos = end + 1
+    return found
+
+
+def _closing(text: str, i: int, want: str) -> int:
+    """The index of the `want` bracket closing at depth 0 from `i`, quoted strings skipped."""
+    depth = 0
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            i = _string_end(text, i + 1)
+            if i < 0:
+                return -1
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            if depth == 0:
+                return i if c == want else -1
+            depth -= 1
+        i += 1
+    return -1
+
+
+def _string_end(text: str, i: int) -> int:
+    """The index of the quote closing the string that opens before `i`."""
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text.startswith("${", i):
+            end = _closing(text, i + 2, "}")
+            if end < 0:
+                return -1
+            i = end + 1
+            continue
+        if text[i] == '"':
+            return i
+        i += 1
+    return -1
+
+
+def _top_level(text: str, ops: tuple[str, ...]) -> list[tuple[int, str]]:
+    """Positions of the operators `ops` outside brackets and strings."""
+    out: list[tuple[int, str]] = []
+    depth, i = 0, 0
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            i = _string_end(text, i + 1)
+            if i < 0:
+                return []
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0:
+            op = next((o for o in ops if text.startswith(o, i)), None)
+            if op is not None:
+                out.append((i, op))
+                i += len(op)
+                continue
+        i += 1
+    return out
+
+
+def value(item: Any, scope: Scope, depth: int = 0) -> Any:
+    """A model value (a literal, a list or map of them, a `${...}` string) as what it stands for."""
+    if depth > MAX_DEPTH:
+        return UNKNOWN
+    if isinstance(item, list):
+        items = [value(v, scope, depth + 1) for v in item]
+        return UNKNOWN if any(v is UNKNOWN for v in items) else items
+    if isinstance(item, dict):
+        pairs = {k: value(v, scope, depth + 1) for k, v in item.items()}
+        return UNKNOWN if any(v is UNKNOWN for v in pairs.values()) else pairs
+    if not isinstance(item, str) or "${" not in item:
+        return item
+    spans = interpolations(item)
+    if not spans:
+        return UNKNOWN
+    if spans == [(0, len(item))]:
+        return expression(item[2:-1], scope, depth + 1)
+    parts: list[str] = []
+    pos = 0
+    for start, end in spans:
+        got = expression(item[start + 2 : end - 1], scope, depth + 1)
+        text = scalar_text(got)
+        if text is None:
+            return UNKNOWN
+        parts.extend((item[pos:start], text))
+        pos = end
+    parts.append(item[pos:])
+    return "".join(parts)
+
+
+def scalar_text(got: Any) -> str | None:
+    """A string, number or bool as a template writes it; None for anything else."""
+    if isinstance(got, bool):
+        return "true" if got else "false"
+    if isinstance(got, int | str) and got is not UNKNOWN:
+        return str(got)
+    return None
+
+
+def expression(text: str, scope: Scope, depth: int = 0) -> Any:
+    """The value of one expression (what `${...}` holds), or UNKNOWN."""
+    text = text.strip()
+    if depth > MAX_DEPTH or not text:
+        return UNKNOWN
+    if _INT.fullmatch(text):
+        return int(text)
+    if text in ("true", "false"):
+        return text == "true"
+    if (string := _STRING.fullmatch(text)) is not None:
+        return string.group(1)
+    for ops, apply in _BINARY:
+        found = _top_level(text, ops)
+        if found:
+            if ops == ("?",):
+                return _condition(text, found[0][0], scope, depth)
+            at, op = found[-1]
+            left = expression(text[:at], scope, depth + 1)
+            right = expression(text[at + len(op) :], scope, depth + 1)
+            if left is UNKNOWN or right is UNKNOWN:
+                return UNKNOWN
+            return apply(op, left, right)
+    if text.startswith("!"):
+        inner = expression(text[1:], scope, depth + 1)
+        return (not inner) if isinstance(inner, bool) else UNKNOWN
+    if text.startswith("(") and _closing(text, 1, ")") == len(text) - 1:
+        return expression(text[1:-1], scope, depth + 1)
+    if text[0] in "[{":
+        return _collection(text, scope, depth)
+    call = _CALL.fullmatch(text)
+    if call is not None and _closing(text, call.end(1) + 1, ")") == len(text) - 1:
+        return _call(call.group(1), call.group(2), scope, depth)
+    return _traversal(text, scope, depth)
+
+
+def _condition(text: str, at: int, scope: Scope, depth: int) -> Any:
+    cond = expression(text[:at], scope, depth + 1)
+    rest = text[at + 1 :]
+    colon = _top_level(rest, (":",))
+    if not isinstance(cond, bool) or not colon:
+        return UNKNOWN
+    chosen = rest[: colon[0][0]] if cond else rest[colon[0][0] + 1 :]
+    return expression(chosen, scope, depth + 1)
+
+
+def _compare(op: str, left: Any, right: Any) -> Any:
+    if isinstance(left, dict | list) or isinstance(right, dict | list):
+        return UNKNOWN
+    return (left == right) if op == "==" else (left != right)
+
+
+def _arithmetic(op: str, left: Any, right: Any) -> Any:
+    if type(left) is not int or type(right) is not int:
+        return UNKNOWN
+    return left + right if op == " + " else left - right if op == " - " else left * right
+
+
+# Lowest precedence first. `+`/`-` need spaces around them: HCL names may hold `-`.
+_BINARY: tuple[tuple[tuple[str, ...], Callable[[str, Any, Any], Any]], ...] = (
+    (("?",), _compare),
+    (("==", "!="), _compare),
+    ((" + ", " - "), _arithmetic),
+    ((" * ",), _arithmetic),
+)
+
+
+def _collection(text: str, scope: Scope, depth: int) -> Any:
+    # A list or map literal: python-hcl2 reads it, its items are then values like any other.
+    if " for " in text:
+        return UNKNOWN
+    try:
+        parsed = parse_text(f"x = {text}").get("x", UNKNOWN)
+    except Exception:  # noqa: BLE001 - python-hcl2 raises lark's errors and others: not static
+        return UNKNOWN
+    if isinstance(parsed, dict):
+        parsed = {k: v for k, v in parsed.items() if not k.startswith("__")}
+    return value(parsed, scope, depth + 1)
+
+
+def _call(name: str, inner: str, scope: Scope, depth: int) -> Any:
+    cuts = [at for at, _ in _top_level(inner, (",",))]
+    pieces = [inner[a + 1 : b] for a, b in zip([-1, *cuts], [*cuts, len(inner)], strict=True)]
+    args = [expression(p, scope, depth + 1) for p in pieces if p.strip()]
+    if any(a is UNKNOWN for a in args):
+        return UNKNOWN
+    if name == "concat":
+        return [x for a in args for x in a] if all(isinstance(a, list) for a in args) else UNKNOWN
+    if len(args) != 1:
+        return UNKNOWN
+    arg = args[0]
+    if name == "length":
+        return len(arg) if isinstance(arg, list | tuple | dict | str) else UNKNOWN
+    if name == "toset":
+        if isinstance(arg, list) and all(isinstance(x, str) for x in arg):
+            return StrSet(sorted(set(arg)))
+        return UNKNOWN
+    if name == "tolist":
+        return list(arg) if isinstance(arg, list) else UNKNOWN
+    if name in ("keys", "values") and isinstance(arg, dict):
+        ordered = sorted(arg)
+        return ordered if name == "keys" else [arg[k] for k in ordered]
+    return UNKNOWN
+
+
+def _traversal(text: str, scope: Scope, depth: int) -> Any:
+    root = _ROOT.match(text)
+    if root is None:
+        return UNKNOWN
+    steps = list(_STEP.finditer(text, root.end()))
+    if not steps or "".join(s.group(0) for s in steps) != text[root.end() :]:
+        return UNKNOWN
+    names = [s.group(1) or s.group(2) or s.group(3) for s in steps]
+    kind = root.group(1)
+    if kind in ("count", "each"):
+        current: Any = scope.instance.get(kind, UNKNOWN)
+    else:
+        table = scope.variables if kind == "var" else scope.locals
+        current = table.get(names[0], UNKNOWN) if steps[0].group(1) else UNKNOWN
+        names = names[1:]
+        current = value(current, scope, depth + 1)
+    for step, name in zip(steps[-len(names) :] if names else [], names, strict=True):
+        if current is UNKNOWN:
+            return UNKNOWN
+        if step.group(2) is not None:
+            index = int(name)
+            current = current[index] if isinstance(current, list) and index < len(current) else UNKNOWN
+        elif isinstance(current, dict):
+            current = current.get(name, UNKNOWN)
+        else:
+            return UNKNOWN
+        current = value(current, scope, depth + 1)
+    return current
