@@ -8,6 +8,10 @@ the block's lines) with `"instance": key` beside it, and has `count.index`, `eac
 `each.value` replaced wherever that is static: an interpolation that becomes a literal is the
 literal (`"logs-${count.index + 1}"` -> `"logs-1"`), and one that stays an expression reads the
 key literally (`${var.azs[count.index]}` -> `${var.azs[0]}`). A `count` of 0 leaves no instance.
+A map written out whose values are known at apply only, and another block expanded by keys
+(`for_each = aws_subnet.a`), have known keys: `each.value` is then written in as the expression it
+stands for (`${aws_subnet.a["x"].id}`). A block counted from another (`length(aws_subnet.a)`) is
+expanded once that one is.
 
 The document's top-level `"//": {"instances": {address: [instance addresses]}}` lists every
 expanded block, those left without instances included, so a reader can still tell a declared
@@ -24,6 +28,7 @@ from typing import Any
 
 from harness.platforms.tf_hcl.static import (
     UNKNOWN,
+    Raw,
     Scope,
     StrSet,
     expression,
@@ -34,7 +39,10 @@ from harness.platforms.tf_hcl.static import (
 
 # More instances than this are not written out: the block stays as written.
 MAX_INSTANCES = 64
+MAX_PASSES = 4
 INSTANCES = "instances"
+# An expression that needs no parentheses where a name stood: `aws_subnet.a["x"]`.
+_TRAVERSAL = re.compile(r'[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\]|\["[^"\\]*"\])*')
 _INSTANCE_NAMES = re.compile(
     r'(?<![\w.\-"])(?:count\.index|each\.key|each\.value(?:\.[A-Za-z_][\w-]*|\[\d+\]|\["[^"\\]*"\])*)(?![\w-])'
 )
@@ -47,30 +55,47 @@ def expand(doc: dict[str, Any]) -> None:
         for name, body in (doc.get("variable") or {}).items()
         if isinstance(body, dict) and "default" in body
     }
-    scope = Scope(variables=variables, locals=doc.get("locals") or {})
+    keys_of: dict[str, list[int | str]] = {}
+    scope = Scope(variables=variables, locals=doc.get("locals") or {}, blocks=keys_of)
     expanded: dict[str, list[str]] = {}
-    for section in ("resource", "data"):
-        types = doc.get(section) or {}
-        for rtype in list(types):
-            by_name: dict[str, Any] = {}
-            for name, body in types[rtype].items():
-                keys = instance_keys(body, scope) if isinstance(body, dict) else None
-                if keys is None:
-                    by_name[name] = body
-                    continue
+    # A block counted from another (`count = length(aws_subnet.a)`) waits for that one's pass.
+    for _ in range(MAX_PASSES):
+        before = len(expanded)
+        for section in ("resource", "data"):
+            for rtype in list(doc.get(section) or {}):
                 prefix = f"{rtype}." if section == "resource" else f"data.{rtype}."
-                labels = [instance_label(name, key) for key, _ in keys]
-                expanded[prefix + name] = [prefix + label for label in labels]
-                for label, (key, names) in zip(labels, keys, strict=True):
-                    by_name[label] = _instance(body, key, names)
-            if by_name:
-                types[rtype] = by_name
-            else:
-                del types[rtype]
-        if section in doc and not types:
-            del doc[section]
+                _expand_type(doc[section], rtype, prefix, scope, expanded, keys_of)
+            if section in doc and not doc[section]:
+                del doc[section]
+        if len(expanded) == before:
+            break
     if expanded:
         doc.setdefault("//", {})[INSTANCES] = expanded
+
+
+def _expand_type(
+    types: dict[str, Any],
+    rtype: str,
+    prefix: str,
+    scope: Scope,
+    expanded: dict[str, list[str]],
+    keys_of: dict[str, list[int | str]],
+) -> None:
+    by_name: dict[str, Any] = {}
+    for name, body in types[rtype].items():
+        keys = instance_keys(body, scope) if isinstance(body, dict) else None
+        if keys is None:
+            by_name[name] = body
+            continue
+        labels = [instance_label(name, key) for key, _ in keys]
+        expanded[prefix + name] = [prefix + label for label in labels]
+        keys_of[prefix + name] = [key for key, _ in keys]  # scope.blocks: later blocks count on it
+        for label, (key, names) in zip(labels, keys, strict=True):
+            by_name[label] = _instance(body, key, names)
+    if by_name:
+        types[rtype] = by_name
+    else:
+        del types[rtype]
 
 
 def instance_label(name: str, key: int | str) -> str:
@@ -93,16 +118,39 @@ def instance_keys(body: dict[str, Any], scope: Scope) -> list[tuple[int | str, d
         if type(count) is not int or not 0 <= count <= MAX_INSTANCES:
             return None
         return [(i, {"count": {"index": i}}) for i in range(count)]
-    each = value(body["for_each"], scope)
-    if isinstance(each, StrSet):
-        pairs: list[tuple[str, Any]] = [(k, k) for k in each]
-    elif isinstance(each, dict) and all(isinstance(k, str) for k in each):
-        pairs = sorted(each.items())
-    else:
+    pairs = _each_pairs(body["for_each"], scope)
+    if pairs is None:
         return None
     if len(pairs) > MAX_INSTANCES:
         return None
     return [(k, {"each": {"key": k, "value": v}}) for k, v in pairs]
+
+
+def _each_pairs(raw: Any, scope: Scope) -> list[tuple[str, Any]] | None:
+    """The (key, value) of each instance of a `for_each`, in Terraform's order (keys sorted)."""
+    each = value(raw, scope)
+    if isinstance(each, StrSet):
+        return [(k, k) for k in each]
+    if isinstance(each, dict) and all(isinstance(k, str) for k in each):
+        return sorted(each.items())
+    whole = isinstance(raw, str) and interpolations(raw) == [(0, len(raw))]
+    source = raw[2:-1].strip() if whole else ""
+    known = scope.blocks.get(source)
+    if known is not None and all(isinstance(k, str) for k in known):
+        # `for_each = aws_subnet.a`, itself expanded by keys: each.value is that instance.
+        return [(str(k), Raw(f"${{{source}[{json.dumps(k, ensure_ascii=False)}]}}")) for k in known]
+    if isinstance(raw, dict) and all(isinstance(k, str) for k in raw):
+        # A map written out whose values are known at apply only: its keys are known.
+        pairs: list[tuple[str, Any]] = []
+        for key, item in sorted(raw.items()):
+            got = value(item, scope)
+            if got is UNKNOWN:
+                if not (isinstance(item, str) and interpolations(item) == [(0, len(item))]):
+                    return None
+                got = Raw(item)
+            pairs.append((key, got))
+        return pairs
+    return None
 
 
 def _instance(body: dict[str, Any], key: int | str, names: dict[str, Any]) -> dict[str, Any]:
@@ -147,12 +195,25 @@ def _interpolation(inner: str, scope: Scope) -> Any:
     if _INSTANCE_NAMES.search(inner) is None:
         return UNKNOWN
     got = expression(inner, scope)
+    if isinstance(got, Raw):
+        return got.text
     if got is not UNKNOWN:
         return got
 
     def literal(match: re.Match[str]) -> str:
-        found = expression(match.group(0), scope)
-        return _hcl_literal(found) or match.group(0)
+        written = match.group(0)
+        found = expression(written, scope)
+        each = scope.instance.get("each") or {}
+        raw = each.get("value")
+        if found is UNKNOWN and isinstance(raw, Raw) and written.startswith("each.value"):
+            # `each.value.id` of `for_each = aws_subnet.a`: `aws_subnet.a["x"].id`.
+            head = raw.inner.strip()
+            head = head if _TRAVERSAL.fullmatch(head) else f"({head})"
+            return head + written.removeprefix("each.value")
+        if isinstance(found, Raw):
+            head = found.inner.strip()
+            return head if _TRAVERSAL.fullmatch(head) else f"({head})"
+        return _hcl_literal(found) or written
 
     rewritten = _INSTANCE_NAMES.sub(literal, inner)
     return "${" + rewritten + "}" if rewritten != inner else UNKNOWN

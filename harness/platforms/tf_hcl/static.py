@@ -1,8 +1,9 @@
 """The value of an HCL expression when it is known without Terraform: literals, `var.x` (its
 default or tfvars value), `local.x`, `count.index`/`each.key`/`each.value`, `length`, `toset`,
-`tolist`, `keys`, `values`, `concat`, `==`/`!=`, `!`, a condition `c ? a : b` and whole-number
-`+ - *`. Anything else (a resource's attribute, another function) is UNKNOWN: the caller then keeps
-the expression as written.
+`tolist`, `keys`, `values`, `concat`, `==`/`!=`/`<`/`>`/`<=`/`>=`, `&&`/`||`, `!`, a condition
+`c ? a : b` and whole-number `+ - *`; `length()` of a block already expanded into instances is
+their number. Anything else (a resource's attribute, another function) is UNKNOWN: the caller
+then keeps the expression as written.
 """
 
 from __future__ import annotations
@@ -30,12 +31,27 @@ class StrSet(tuple[str, ...]):
 
 
 @dataclass(frozen=True)
+class Raw:
+    """A value known only as the expression it is (`${aws_sqs_queue.a.arn}`): `each.value` of a
+    map whose keys are known but not its values. It can be written in where it is used, not
+    computed with."""
+
+    text: str
+
+    @property
+    def inner(self) -> str:
+        return self.text[2:-1]
+
+
+@dataclass(frozen=True)
 class Scope:
     """What names stand for: variables' values, locals, and one instance's `count`/`each`."""
 
     variables: Mapping[str, Any] = field(default_factory=dict)
     locals: Mapping[str, Any] = field(default_factory=dict)
     instance: Mapping[str, Any] = field(default_factory=dict)  # {"count": {...}} or {"each": {...}}
+    # Blocks expanded so far: address -> instance keys (`length(aws_subnet.a)`, `for_each = ...`).
+    blocks: Mapping[str, list[int | str]] = field(default_factory=dict)
 
 
 _INT = re.compile(r"-?\d+")
@@ -177,7 +193,7 @@ def expression(text: str, scope: Scope, depth: int = 0) -> Any:
             at, op = found[-1]
             left = expression(text[:at], scope, depth + 1)
             right = expression(text[at + len(op) :], scope, depth + 1)
-            if left is UNKNOWN or right is UNKNOWN:
+            if any(x is UNKNOWN or isinstance(x, Raw) for x in (left, right)):
                 return UNKNOWN
             return apply(op, left, right)
     if text.startswith("!"):
@@ -204,9 +220,30 @@ def _condition(text: str, at: int, scope: Scope, depth: int) -> Any:
 
 
 def _compare(op: str, left: Any, right: Any) -> Any:
-    if isinstance(left, dict | list) or isinstance(right, dict | list):
+    if isinstance(left, dict | list | tuple) or isinstance(right, dict | list | tuple):
         return UNKNOWN
     return (left == right) if op == "==" else (left != right)
+
+
+def _order(op: str, left: Any, right: Any) -> Any:
+    if type(left) is not int or type(right) is not int:
+        return UNKNOWN
+    op = op.strip()
+    return (
+        left < right
+        if op == "<"
+        else left > right
+        if op == ">"
+        else left <= right
+        if op == "<="
+        else left >= right
+    )
+
+
+def _logic(op: str, left: Any, right: Any) -> Any:
+    if not isinstance(left, bool) or not isinstance(right, bool):
+        return UNKNOWN
+    return (left and right) if op == "&&" else (left or right)
 
 
 def _arithmetic(op: str, left: Any, right: Any) -> Any:
@@ -218,7 +255,10 @@ def _arithmetic(op: str, left: Any, right: Any) -> Any:
 # Lowest precedence first. `+`/`-` need spaces around them: HCL names may hold `-`.
 _BINARY: tuple[tuple[tuple[str, ...], Callable[[str, Any, Any], Any]], ...] = (
     (("?",), _compare),
+    (("||",), _logic),
+    (("&&",), _logic),
     (("==", "!="), _compare),
+    ((" <= ", " >= ", " < ", " > "), _order),
     ((" + ", " - "), _arithmetic),
     ((" * ",), _arithmetic),
 )
@@ -240,8 +280,11 @@ def _collection(text: str, scope: Scope, depth: int) -> Any:
 def _call(name: str, inner: str, scope: Scope, depth: int) -> Any:
     cuts = [at for at, _ in _top_level(inner, (",",))]
     pieces = [inner[a + 1 : b] for a, b in zip([-1, *cuts], [*cuts, len(inner)], strict=True)]
-    args = [expression(p, scope, depth + 1) for p in pieces if p.strip()]
-    if any(a is UNKNOWN for a in args):
+    pieces = [p.strip() for p in pieces if p.strip()]
+    if name == "length" and len(pieces) == 1 and pieces[0] in scope.blocks:
+        return len(scope.blocks[pieces[0]])
+    args = [expression(p, scope, depth + 1) for p in pieces]
+    if any(a is UNKNOWN or isinstance(a, Raw) for a in args):
         return UNKNOWN
     if name == "concat":
         return [x for a in args for x in a] if all(isinstance(a, list) for a in args) else UNKNOWN

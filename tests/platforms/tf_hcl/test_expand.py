@@ -148,6 +148,7 @@ def test_count_zero_leaves_no_resource_but_a_declared_block() -> None:
         'for_each = ["a", "b"]',  # a list: Terraform refuses it
         "for_each = { for k in var.azs : k => k }",  # a comprehension
         "count = 1000",  # more instances than are written out
+        'for_each = toset(["a"])\n  provider = local.providers[each.key]',  # a region per instance
     ],
 )
 def test_a_meta_argument_that_is_not_static_stays_as_written(meta: str) -> None:
@@ -213,9 +214,53 @@ def test_a_finding_on_an_instance_is_located_in_its_block() -> None:
         ('concat(["a"], var.l)', ["a", "b"]),
         ("var.my-name", "dash"),
         ("var.l[3]", UNKNOWN),
+        ("length(var.l) >= 1 || false", True),
+        ("length(var.l) > 1 && var.on", False),
         ("upper(var.x)", UNKNOWN),
     ],
 )
 def test_static_expressions(text: str, expected: Any) -> None:
     scope = Scope(variables={"on": True, "l": ["b"], "my-name": "dash"})
     assert expression(text, scope) == expected
+
+
+def test_a_block_counted_from_another_expanded_block_is_expanded_after_it() -> None:
+    doc = _doc(
+        'resource "aws_subnet" "public" {\n'
+        "  count      = length(var.azs)\n"
+        '  cidr_block = "10.0.${count.index}.0/24"\n'
+        "}\n"
+        'resource "aws_route_table_association" "public" {\n'
+        "  count     = length(aws_subnet.public)\n"
+        "  subnet_id = aws_subnet.public[count.index].id\n"
+        "}\n"
+        'resource "aws_lb_listener" "https" {\n'
+        "  count = var.create && length(var.azs) > 1 ? 1 : 0\n"
+        "}\n"
+    )
+    assert _names(doc, "aws_route_table_association") == ["public[0]", "public[1]"]
+    assert "aws_lb_listener" not in doc["resource"]
+    assert doc["//"]["instances"]["aws_lb_listener.https"] == []
+
+
+def test_for_each_over_known_keys_writes_each_value_in_as_an_expression() -> None:
+    doc = _doc(
+        'resource "aws_subnet" "s" {\n'
+        "  for_each   = local.subnets\n"
+        "  cidr_block = each.value.cidr\n"
+        "}\n"
+        'resource "aws_route_table_association" "s" {\n'
+        "  for_each  = aws_subnet.s\n"
+        "  subnet_id = each.value.id\n"
+        "}\n"
+        'resource "aws_cloudwatch_log_group" "fn" {\n'
+        "  for_each = {\n"
+        "    orders = aws_lambda_function.orders.function_name\n"
+        "  }\n"
+        '  name = "/aws/lambda/${each.value}"\n'
+        "}\n"
+    )
+    associations = doc["resource"]["aws_route_table_association"]
+    assert associations['s["b"]']["subnet_id"] == '${aws_subnet.s["b"].id}'
+    group = doc["resource"]["aws_cloudwatch_log_group"]['fn["orders"]']
+    assert group["name"] == "/aws/lambda/${aws_lambda_function.orders.function_name}"
