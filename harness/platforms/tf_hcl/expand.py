@@ -33,7 +33,7 @@ from harness.platforms.tf_hcl.static import (
     StrSet,
     expression,
     interpolations,
-    scalar_text,
+    template,
     value,
 )
 
@@ -172,21 +172,7 @@ def substitute(item: Any, scope: Scope) -> Any:
         return {k: substitute(v, scope) for k, v in item.items()}
     if not isinstance(item, str) or "${" not in item:
         return item
-    spans = interpolations(item)
-    if not spans:
-        return item
-    if spans == [(0, len(item))]:
-        got = _interpolation(item[2:-1], scope)
-        return got if got is not UNKNOWN else item
-    parts: list[str] = []
-    pos = 0
-    for start, end in spans:
-        got = _interpolation(item[start + 2 : end - 1], scope)
-        text = scalar_text(got) if got is not UNKNOWN else None
-        parts.extend((item[pos:start], text if text is not None else item[start:end]))
-        pos = end
-    parts.append(item[pos:])
-    return "".join(parts)
+    return template(item, lambda inner: _interpolation(inner, scope), keep=True)
 
 
 def _interpolation(inner: str, scope: Scope) -> Any:

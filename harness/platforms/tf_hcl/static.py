@@ -147,19 +147,28 @@ def value(item: Any, scope: Scope, depth: int = 0) -> Any:
         return UNKNOWN if any(v is UNKNOWN for v in pairs.values()) else pairs
     if not isinstance(item, str) or "${" not in item:
         return item
+    return template(item, lambda inner: expression(inner, scope, depth + 1), keep=False)
+
+
+def template(item: str, evaluate: Callable[[str], Any], *, keep: bool) -> Any:
+    """A string with each `${...}` replaced by `evaluate(expression)`: a string that is one
+    interpolation by its value, one in a template by the value's text. An interpolation whose
+    value is unknown (or no scalar, in a template) stays as written with `keep`, else the string
+    is UNKNOWN; so is a string with an interpolation left open."""
     spans = interpolations(item)
     if not spans:
-        return UNKNOWN
+        return item if keep else UNKNOWN
     if spans == [(0, len(item))]:
-        return expression(item[2:-1], scope, depth + 1)
+        got = evaluate(item[2:-1])
+        return item if keep and got is UNKNOWN else got
     parts: list[str] = []
     pos = 0
     for start, end in spans:
-        got = expression(item[start + 2 : end - 1], scope, depth + 1)
-        text = scalar_text(got)
-        if text is None:
+        got = evaluate(item[start + 2 : end - 1])
+        text = scalar_text(got) if got is not UNKNOWN else None
+        if text is None and not keep:
             return UNKNOWN
-        parts.extend((item[pos:start], text))
+        parts.extend((item[pos:start], text if text is not None else item[start:end]))
         pos = end
     parts.append(item[pos:])
     return "".join(parts)
