@@ -244,6 +244,16 @@ class Stack:
             return self._by_address[self._instances[address][0]]
         return found
 
+    @property
+    def unexpanded_types(self) -> set[str]:
+        """The types of managed blocks declared with no instance (`count = 0` for the inputs'
+        values): created under other inputs, so what they create is not judged absent."""
+        return {
+            a.split(".", 1)[0]
+            for a, found in self._instances.items()
+            if not found and not a.startswith("data.")
+        }
+
     def declares(self, address: str) -> bool:
         """Whether the stack declares the block at `address` (one left with no instance too)."""
         return address in self._by_address or address in self._instances
@@ -378,6 +388,14 @@ class TerraformModel:
         """The modules any stack calls. Their resources are not in the JSON, so a rule that
         reports something absent cannot tell from it alone."""
         return sorted({m for stack in self.stacks.values() for m in stack.modules})
+
+    def unexpanded_types(self) -> set[str]:
+        """The types of blocks any stack declares with no instance (`Stack.unexpanded_types`)."""
+        return {t for stack in self.stacks.values() for t in stack.unexpanded_types}
+
+    def declared_types(self) -> set[str]:
+        """The types of the managed resources of every stack, with `unexpanded_types`."""
+        return {res.type for _stack, res in self.resources()} | self.unexpanded_types()
 
     def resources(self, *types: str) -> Iterator[tuple[Stack, Resource]]:
         """Every managed resource (of `types`, when given) with its stack."""

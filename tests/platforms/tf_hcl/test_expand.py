@@ -134,7 +134,9 @@ def test_count_zero_leaves_no_resource_but_a_declared_block() -> None:
         'resource "aws_sqs_queue" "on" {\n  name = "on"\n}\n'
     )
     assert _names(doc, "aws_sqs_queue") == ["on"]
-    stack = TerraformModel({".": doc}).stacks["."]
+    model = TerraformModel({".": doc})
+    stack = model.stacks["."]
+    assert model.unexpanded_types() == {"aws_sqs_queue"}
     assert stack.resource("aws_sqs_queue.off") is None
     assert stack.declares("aws_sqs_queue.off")
     assert not stack.declares("aws_sqs_queue.other")
