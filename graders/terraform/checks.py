@@ -217,12 +217,12 @@ def _dangling(stack: Stack, config: object, declared_types: set[str]) -> list[st
                 parts = token.split(".")
                 if parts[0] == "var" and len(parts) >= 2 and parts[1] not in stack.variables:
                     out.append(f"variable `{parts[1]}`")
-                elif parts[0] == "data" and len(parts) >= 3 and not stack.declares(".".join(parts[:3])):
+                elif parts[0] == "data" and len(parts) >= 3 and stack.resource(".".join(parts[:3])) is None:
                     out.append(f"`{'.'.join(parts[:3])}`")
                 elif (
                     len(parts) >= 3
                     and (parts[0] in declared_types or parts[0].startswith("aws_"))
-                    and not stack.declares(".".join(parts[:2]))
+                    and stack.resource(".".join(parts[:2])) is None
                 ):
                     out.append(f"`{'.'.join(parts[:2])}`")
     return out
