@@ -1,7 +1,8 @@
 """The value of an HCL expression when it is known without Terraform: literals, `var.x` (its
 default or tfvars value), `local.x`, `count.index`/`each.key`/`each.value`, `length`, `toset`,
 `tolist`, `keys`, `values`, `concat`, `==`/`!=`/`<`/`>`/`<=`/`>=`, `&&`/`||`, `!`, a condition
-`c ? a : b` and whole-number `+ - *`; `length()` of a block already expanded into instances is
+`c ? a : b`, whole-number `+ - * %`, and an index that is itself static
+(`local.config[var.env]`); `length()` of a block already expanded into instances is
 their number. Anything else (a resource's attribute, another function) is UNKNOWN: the caller
 then keeps the expression as written.
 """
@@ -56,7 +57,6 @@ class Scope:
 
 _INT = re.compile(r"-?\d+")
 _STRING = re.compile(r'"([^"\\$%]*)"')
-_STEP = re.compile(r'\.([A-Za-z_][\w-]*)|\[(\d+)\]|\["([^"\\]*)"\]')
 _ROOT = re.compile(r"(var|local|count|each)(?=[.\[])")
 _CALL = re.compile(r"([a-z]+)\((.*)\)", re.DOTALL)
 
@@ -258,6 +258,8 @@ def _logic(op: str, left: Any, right: Any) -> Any:
 def _arithmetic(op: str, left: Any, right: Any) -> Any:
     if type(left) is not int or type(right) is not int:
         return UNKNOWN
+    if op == " % ":
+        return left % right if right else UNKNOWN
     return left + right if op == " + " else left - right if op == " - " else left * right
 
 
@@ -269,7 +271,7 @@ _BINARY: tuple[tuple[tuple[str, ...], Callable[[str, Any, Any], Any]], ...] = (
     (("==", "!="), _compare),
     ((" <= ", " >= ", " < ", " > "), _order),
     ((" + ", " - "), _arithmetic),
-    ((" * ",), _arithmetic),
+    ((" * ", " % "), _arithmetic),
 )
 
 
@@ -316,29 +318,55 @@ def _call(name: str, inner: str, scope: Scope, depth: int) -> Any:
 
 def _traversal(text: str, scope: Scope, depth: int) -> Any:
     root = _ROOT.match(text)
-    if root is None:
+    steps = _steps(text, root.end(), scope, depth) if root is not None else None
+    if root is None or not steps:
         return UNKNOWN
-    steps = list(_STEP.finditer(text, root.end()))
-    if not steps or "".join(s.group(0) for s in steps) != text[root.end() :]:
-        return UNKNOWN
-    names = [s.group(1) or s.group(2) or s.group(3) for s in steps]
     kind = root.group(1)
     if kind in ("count", "each"):
         current: Any = scope.instance.get(kind, UNKNOWN)
     else:
-        table = scope.variables if kind == "var" else scope.locals
-        current = table.get(names[0], UNKNOWN) if steps[0].group(1) else UNKNOWN
-        names = names[1:]
+        first = steps.pop(0)
+        if not isinstance(first, _Attr):
+            return UNKNOWN
+        current = (scope.variables if kind == "var" else scope.locals).get(first, UNKNOWN)
         current = value(current, scope, depth + 1)
-    for step, name in zip(steps[-len(names) :] if names else [], names, strict=True):
+    for step in steps:
         if current is UNKNOWN:
             return UNKNOWN
-        if step.group(2) is not None:
-            index = int(name)
-            current = current[index] if isinstance(current, list) and index < len(current) else UNKNOWN
-        elif isinstance(current, dict):
-            current = current.get(name, UNKNOWN)
+        if type(step) is int and isinstance(current, list):
+            current = current[step] if 0 <= step < len(current) else UNKNOWN
+        elif isinstance(current, dict) and (type(step) is int or isinstance(step, str)):
+            current = current.get(str(step), UNKNOWN)
         else:
             return UNKNOWN
         current = value(current, scope, depth + 1)
     return current
+
+
+class _Attr(str):
+    """A `.name` step, apart from a `["name"]` one (which a map takes too)."""
+
+
+_NAME = re.compile(r"[A-Za-z_][\w-]*")
+
+
+def _steps(text: str, i: int, scope: Scope, depth: int) -> list[Any] | None:
+    """The steps of a traversal from `i`: `.name`, `[0]`, `["key"]` or `[<static expression>]`."""
+    out: list[Any] = []
+    while i < len(text):
+        if text[i] == ".":
+            name = _NAME.match(text, i + 1)
+            if name is None:
+                return None
+            out.append(_Attr(name.group(0)))
+            i = name.end()
+        elif text[i] == "[":
+            end = _closing(text, i + 1, "]")
+            key = expression(text[i + 1 : end], scope, depth + 1) if end > 0 else UNKNOWN
+            if type(key) is not int and not isinstance(key, str):
+                return None
+            out.append(key)
+            i = end + 1
+        else:
+            return None
+    return out

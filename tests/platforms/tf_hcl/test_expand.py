@@ -217,12 +217,18 @@ def test_a_finding_on_an_instance_is_located_in_its_block() -> None:
         ("var.my-name", "dash"),
         ("var.l[3]", UNKNOWN),
         ("length(var.l) >= 1 || false", True),
+        ("local.cfg[var.env].replicas", 3),
+        ("var.l[5 % length(var.l)]", "b"),
+        ('local.cfg["dev"]', UNKNOWN),
         ("length(var.l) > 1 && var.on", False),
         ("upper(var.x)", UNKNOWN),
     ],
 )
 def test_static_expressions(text: str, expected: Any) -> None:
-    scope = Scope(variables={"on": True, "l": ["b"], "my-name": "dash"})
+    scope = Scope(
+        variables={"on": True, "l": ["b"], "my-name": "dash", "env": "prod"},
+        locals={"cfg": {"prod": {"replicas": 3}}},
+    )
     assert expression(text, scope) == expected
 
 
