@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from harness.platforms.tf_hcl.parse import parse_text
@@ -114,6 +115,7 @@ def _string_end(text: str, i: int) -> int:
 def _top_level(text: str, ops: tuple[str, ...]) -> list[tuple[int, str]]:
     """Positions of the operators `ops` outside brackets and strings."""
     out: list[tuple[int, str]] = []
+    starts = {o[0] for o in ops}
     depth, i = 0, 0
     while i < len(text):
         c = text[i]
@@ -125,7 +127,7 @@ def _top_level(text: str, ops: tuple[str, ...]) -> list[tuple[int, str]]:
             depth += 1
         elif c in ")]}":
             depth -= 1
-        elif depth == 0:
+        elif depth == 0 and c in starts:
             op = next((o for o in ops if text.startswith(o, i)), None)
             if op is not None:
                 out.append((i, op))
@@ -194,8 +196,9 @@ def expression(text: str, scope: Scope, depth: int = 0) -> Any:
         return text == "true"
     if (string := _STRING.fullmatch(text)) is not None:
         return string.group(1)
-    for ops, apply in _BINARY:
-        found = _top_level(text, ops)
+    operators = _top_level(text, _OPERATORS)
+    for ops, apply in _BINARY if operators else ():
+        found = [(at, op) for at, op in operators if op in ops]
         if found:
             if ops == ("?",):
                 return _condition(text, found[0][0], scope, depth)
@@ -273,19 +276,27 @@ _BINARY: tuple[tuple[tuple[str, ...], Callable[[str, Any, Any], Any]], ...] = (
     ((" + ", " - "), _arithmetic),
     ((" * ", " % "), _arithmetic),
 )
+# Every operator, the longer first where one begins another (` <= ` before ` < `).
+_OPERATORS = tuple(sorted((op for ops, _ in _BINARY for op in ops), key=len, reverse=True))
 
 
 def _collection(text: str, scope: Scope, depth: int) -> Any:
     # A list or map literal: python-hcl2 reads it, its items are then values like any other.
     if " for " in text:
         return UNKNOWN
+    return value(_literal(text), scope, depth + 1)
+
+
+# python-hcl2 takes milliseconds a parse; a module names the same literals again and again.
+@lru_cache(maxsize=4096)
+def _literal(text: str) -> Any:
     try:
         parsed = parse_text(f"x = {text}").get("x", UNKNOWN)
     except Exception:  # noqa: BLE001 - python-hcl2 raises lark's errors and others: not static
         return UNKNOWN
     if isinstance(parsed, dict):
         parsed = {k: v for k, v in parsed.items() if not k.startswith("__")}
-    return value(parsed, scope, depth + 1)
+    return parsed
 
 
 def _call(name: str, inner: str, scope: Scope, depth: int) -> Any:
