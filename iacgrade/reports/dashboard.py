@@ -10,6 +10,7 @@ written, so the page and the run directories can move together.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ from iacgrade.harness.core.errors import HarnessError
 from iacgrade.harness.core.findings import Category, Severity
 from iacgrade.harness.core.results import TaskResult
 from iacgrade.reports.charts import Series, column_chart, hbar_chart, number, series_color
+from iacgrade.reports.live import complete_lines
 from iacgrade.reports.writers import (
     ANALYSIS_NAME,
     CATEGORY_COLUMNS,
@@ -156,9 +158,11 @@ def run_labels(run_dirs: Sequence[Path]) -> list[str]:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    # Every column as text first: task ids like "0042" must not become numbers.
+    # Every column as text first: task ids like "0042" must not become numbers. A run still
+    # going may be appending a line (reports/live.py): only finished lines are read.
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        text = complete_lines(path.read_text(encoding="utf-8"))
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DashboardError(f"{path} is not a readable CSV: {exc}") from exc
 
