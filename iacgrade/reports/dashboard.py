@@ -64,6 +64,7 @@ TOP_RULES = 15
 HALF, WIDE = 560, 1100
 SCORE_BINS = tuple(f"{i}–{i + 1}" for i in range(10))
 SEVERITIES = tuple(sorted(Severity, key=lambda s: s.rank))
+SEVERITY_RANKS = {s.value: s.rank for s in SEVERITIES}
 SEVERITY_COLORS = {
     Severity.CRITICAL.value: "#c92a2a",
     Severity.HIGH.value: "#e8772e",
@@ -582,14 +583,13 @@ def _drilldown(run: Run, row: dict[str, Any]) -> dict[str, Any]:
 def _finding_row(run: Run, row: dict[str, Any]) -> dict[str, Any]:
     task_id = str(row.get("task_id", ""))
     severity = str(row.get("severity", ""))
-    ranks = {s.value: s.rank for s in SEVERITIES}
     return {
         "task_id": task_id,
         "run": run.label,
         "href": run.analysis_href(task_id),
         "rule_id": str(row.get("rule_id", "")),
         "severity": severity,
-        "severity_rank": ranks.get(severity, len(ranks)),
+        "severity_rank": SEVERITY_RANKS.get(severity, len(SEVERITY_RANKS)),
         "category": str(row.get("category", "")),
         "title": str(row.get("title", "")),
         "location": str(row.get("location", "")),
