@@ -18,7 +18,7 @@ from iacgrade.harness.batch.plan import Job
 from iacgrade.harness.batch.runner import run_batch, write_task_result
 from iacgrade.harness.core.results import TaskResult, TaskStatus
 from iacgrade.reports.dashboard import render_dashboard
-from iacgrade.reports.live import LIVE_RESULTS_COLUMNS, complete_lines
+from iacgrade.reports.live import LIVE_RESULTS_COLUMNS, LiveTables, complete_lines
 from iacgrade.reports.writers import write_findings_csv, write_results_csv
 from tests.reports.test_dashboard import AWS, PY, SYN, make_failure, make_result, parse
 
@@ -110,3 +110,16 @@ def test_a_reader_drops_an_unfinished_line() -> None:
     assert complete_lines("a,b\n1,2\n3,") == "a,b\n1,2\n"
     assert complete_lines("a,b\n1,2\n") == "a,b\n1,2\n"
     assert complete_lines("") == ""
+
+
+def test_the_dashboard_skips_a_row_being_written(tmp_path: Path) -> None:
+    done = results()
+    run_dir = tmp_path / "run"
+    for task_id in ("a1", "a3"):
+        write_task_result(done[task_id], run_dir / task_id)
+    LiveTables(run_dir, [done["a1"]])
+    # a3's row, caught halfway through its write.
+    with (run_dir / "results.csv").open("a", encoding="utf-8") as handle:
+        handle.write("a3,graded,,9.0,")
+    page = parse(render_dashboard([run_dir], run_dir / "index.html"))
+    assert [r["data-task"] for r in page.rows["task-table"]] == ["a1"]
