@@ -69,6 +69,7 @@ BUILTIN_FAMILIES = (
     "iacgrade.graders.hcl.schema",
     "iacgrade.graders.cfn.template",
     "iacgrade.graders.cfn.lambdas",
+    "iacgrade.graders.cfn.naming",
 )
 
 

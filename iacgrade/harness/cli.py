@@ -5,12 +5,15 @@ Exit codes:
   1  the harness failed on at least one task (status `error`), or `grade` got an invalid task
   2  usage error (bad option, missing path)
   3  the sandbox failed (status `infra_error`) on at least one task
+  4  `diff --fail-on-regression`: run B has a new failure in a task graded in both runs, or the
+     upper end of the confidence interval of the mean score difference (B − A) is below 0
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -30,6 +33,15 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 EXIT_OK, EXIT_TASK, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
+EXIT_REGRESSION = 4
+
+
+class DiffFormat(StrEnum):
+    """What `diff` writes (iacgrade.reports.compare.render)."""
+
+    MARKDOWN = "markdown"
+    JSON = "json"
+
 
 SandboxOpt = Annotated[
     str, typer.Option("--sandbox", help="Where answers run: local, docker, or auto (docker when usable).")
@@ -414,6 +426,51 @@ def dashboard(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_USAGE) from exc
     console.print(f"dashboard: {path}")
+
+
+@app.command("diff")
+def diff_runs(
+    run_a: Annotated[Path, typer.Argument(help="The baseline run directory (`iacgrade run --out`).")],
+    run_b: Annotated[Path, typer.Argument(help="The run compared against it.")],
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", help="markdown (a report) or json (every task, for tools).")
+    ] = DiffFormat.MARKDOWN,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of stdout.")
+    ] = None,
+    fail_on_regression: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-regression",
+            help="Exit 4 when B regresses: a task graded in both runs has a failure A did not have "
+            "(matched by fingerprint: task, rule, anchor; else by rule, file and line), or the upper "
+            "end of the paired bootstrap interval of the mean score difference (B − A, tasks graded "
+            "in both) is below 0.",
+        ),
+    ] = False,
+    confidence: Annotated[
+        float, typer.Option("--confidence", min=0.5, max=0.999, help="The interval's confidence level.")
+    ] = 0.95,
+    resamples: Annotated[int, typer.Option("--resamples", min=100, help="Bootstrap resamples.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="The bootstrap's seed: same inputs, same output.")] = 0,
+) -> None:
+    """Compare run B against run A: failures new, fixed and unchanged per task, and the mean score
+    difference with a paired bootstrap confidence interval."""
+    from iacgrade.harness.core.atomic import write_text_atomic
+    from iacgrade.reports.compare import CompareError, compare_runs, render
+
+    try:
+        diff = compare_runs(run_a, run_b, resamples=resamples, confidence=confidence, seed=seed)
+    except CompareError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from exc
+    text = render(diff, output_format.value)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(out, text)
+        console.print(f"diff: {out}")
+    raise typer.Exit(EXIT_REGRESSION if fail_on_regression and diff.regressed else EXIT_OK)
 
 
 def _print_result(result: TaskResult) -> None:

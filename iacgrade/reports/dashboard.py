@@ -41,6 +41,7 @@ from iacgrade.reports.charts import (
     scatter_chart,
     series_color,
 )
+from iacgrade.reports.compare import CompareError, FailureRef, compare_runs
 from iacgrade.reports.drilldown import SynthSource, TaskDetail, load_details
 from iacgrade.reports.live import complete_lines
 from iacgrade.reports.writers import (
@@ -262,6 +263,7 @@ def _context(runs: list[Run]) -> dict[str, Any]:
         "task_rows": [_task_row(r, row, metadata) for r in runs for row in r.tasks.to_dict("records")],
         "comparison": _comparison(runs) if many else None,
         **_drilldown_context(runs, metadata),
+        "changes": _changes(runs) if many else [],
     }
 
 
@@ -644,6 +646,70 @@ def _synth_source_counts(run: Run) -> dict[str, Any]:
         if detail.synth_source is not SynthSource.NONE:
             counts[detail.synth_source.value] += 1
     return {"label": run.label, "counts": counts}
+
+
+def _changes(runs: list[Run]) -> list[dict[str, Any]]:
+    """For each later run against the first, as `iacgrade diff` sees it: the tasks that changed
+    (failures new or fixed by fingerprint, score or status), each linked to both runs' analyses.
+    A run with no `*/result.json` (only its CSVs) has no failures to match and is left out."""
+    base = runs[0]
+    out = []
+    for index, run in enumerate(runs[1:], start=1):
+        try:
+            diff = compare_runs(base.path, run.path)
+        except CompareError as exc:
+            log.warning("no changed-task list for %s: %s", run.label, exc)
+            continue
+        rows = [
+            {
+                "task_id": t.task_id,
+                "status": t.status_a if t.status_a == t.status_b else f"{t.status_a} → {t.status_b}",
+                "score_a": t.score_a,
+                "score_b": t.score_b,
+                "delta": t.score_difference,
+                "new": _by_rule(t.new),
+                "fixed": _by_rule(t.fixed),
+                "new_count": len(t.new),
+                "fixed_count": len(t.fixed),
+                "unchanged": len(t.unchanged),
+                "rerated": _by_rule([f for f in t.unchanged if f.previous_severity], rerated=True),
+                "href_a": base.analysis_href(t.task_id),
+                "href_b": run.analysis_href(t.task_id),
+            }
+            for t in diff.changed
+        ]
+        out.append(
+            {
+                "index": index,
+                "label_a": base.label,
+                "label_b": run.label,
+                "rows": rows,
+                "new": diff.count("new"),
+                "fixed": diff.count("fixed"),
+                "score": diff.score,
+                "regressed": diff.regressed,
+            }
+        )
+    return out
+
+
+def _by_rule(refs: list[FailureRef], rerated: bool = False) -> list[dict[str, Any]]:
+    """One pill per rule (and severity change), with its count and every place in its tooltip:
+    a task with nine AWS013 failures shows `AWS013 ×9`, not nine pills."""
+    groups: dict[str, list[FailureRef]] = {}
+    for f in refs:
+        label = f"{f.rule_id} {f.previous_severity} → {f.severity}" if rerated else f.rule_id
+        groups.setdefault(label, []).append(f)
+    return [
+        {
+            "label": label,
+            "n": len(group),
+            "detail": "\n".join(
+                f"{f.severity}: {f.title}" + (f" at {f.location}" if f.location else "") for f in group
+            ),
+        }
+        for label, group in groups.items()
+    ]
 
 
 # --- template -------------------------------------------------------------------------------
