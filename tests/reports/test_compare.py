@@ -236,11 +236,13 @@ def test_dashboard_lists_the_changed_tasks_linked_to_both_runs(tmp_path: Path) -
         ("T1", "1", "1"),
         ("T2", "0", "0"),
     ]
-    section = html.split('id="changes-1"')[1]
+    section = html.split('id="changes-1"')[1].split("</section>")[0]
     assert 'data-regressed="1"' in html and "1 new failure, 1 fixed" in section
-    for run in ("a", "b"):
+    # Each task opens either run's analysis, both embedded in the page.
+    for anchor in ("r0", "r1"):
         for task in ("T1", "T2"):
-            assert f'href="../runs/{run}/{task}/analysis.md"' in section
+            assert f'href="#drill-{anchor}-{task}"' in section
+            assert f"drill-{anchor}-{task}" in page.ids
     assert "T3" not in section  # unchanged
     assert ">AWS003</span>" in section.split("</td>")[5] and ">PY001</span>" in section.split("</td>")[6]
     # A run kept as its CSVs alone has no failures to match: the page leaves the list out.
