@@ -13,13 +13,11 @@ The API (`iacgrade.api`) and the result types are loaded on first use, so import
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("iacgrade")
-except PackageNotFoundError:  # imported from a source tree that was never installed
-    __version__ = "0+unknown"
+from iacgrade.harness.core.version import package_version
+
+__version__ = package_version()
 
 # Public name -> the module that defines it.
 _EXPORTS = {

@@ -27,6 +27,7 @@ from iacgrade.harness.batch.runner import RunSummary, run_batch, write_task_resu
 from iacgrade.harness.core.extras import missing_extra
 from iacgrade.harness.core.profile import Profile, ProfileError, load_profile, parse_date
 from iacgrade.harness.core.results import TaskResult
+from iacgrade.harness.core.selection import RuleSelection
 from iacgrade.harness.pipeline.cache import ResultCache
 from iacgrade.harness.pipeline.cached import open_sandbox
 from iacgrade.harness.pipeline.grade import GradeOptions, grade_path
@@ -53,6 +54,8 @@ def options(
     as_of: str | dt.date | None = None,
     cache: bool = True,
     cache_dir: str | Path | None = None,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
 ) -> GradeOptions:
     """The grading options `grade` and `run` use, built from the command line's option values.
 
@@ -61,6 +64,8 @@ def options(
     `default`). `as_of`: the date AWS data is judged at for tasks with no startedAt (default:
     today). `cache=False` neither reuses nor stores synth results and rule outputs; `cache_dir`
     moves the cache (default: `$IACGRADE_CACHE/results`, else `~/.cache/iacgrade/results`).
+    `select` / `ignore`: rule ids or prefixes (`AWS`, `SEC:CKV_AWS_18`) that report, or do not, as
+    `--select` / `--ignore` take them; the others are SKIP with the reason.
     """
     if isinstance(rubric, Rubric):
         chosen_rubric = rubric
@@ -81,6 +86,7 @@ def options(
         profile=chosen_profile,
         as_of=date,
         cache=ResultCache(Path(cache_dir) if cache_dir is not None else None) if cache else None,
+        selection=RuleSelection.of(select, ignore),
     )
 
 
@@ -97,6 +103,8 @@ def grade(
     as_of: str | dt.date | None = None,
     cache: bool = True,
     cache_dir: str | Path | None = None,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
 ) -> TaskResult:
     """Grade one task directory (PROMPT.md, MODEL_RESPONSE.md, IDEAL_RESPONSE.md, metadata.json).
 
@@ -118,6 +126,8 @@ def grade(
         as_of=as_of,
         cache=cache,
         cache_dir=cache_dir,
+        select=select,
+        ignore=ignore,
     )
     with _sandbox(sandbox, 1, chosen) as box:
         result = grade_path(path, box, chosen)
@@ -141,6 +151,8 @@ def run(
     regrade: bool = False,
     cache: bool = True,
     cache_dir: str | Path | None = None,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
     executor: str = "local",
     address: str | None = None,
     on_done: OnDone | None = None,
@@ -171,6 +183,8 @@ def run(
         as_of=as_of,
         cache=cache,
         cache_dir=cache_dir,
+        select=select,
+        ignore=ignore,
     )
     run_dir = Path(out)
     if executor == "ray":

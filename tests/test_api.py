@@ -119,6 +119,15 @@ def test_run_a_folder_then_load_it_into_pandas(tmp_path: Path, cache_dir: Path) 
         assert len(list(csv.DictReader(handle))) == 2
 
 
+def test_select_and_ignore_skip_rules_as_the_command_line_does(cache_dir: Path) -> None:
+    only_hcl = iacgrade.grade(
+        HCL_TASK, sandbox="local", cache_dir=cache_dir, select=["HCL"], ignore=["HCL006"]
+    )
+    assert [f.rule_id for f in only_hcl.failures] == ["HCL005", "HCL007"]
+    skipped = {o.rule_id: o.outcome for o in only_hcl.model.outcomes if o.rule_id in ("HCL006", "AWS001")}
+    assert set(skipped.values()) == {iacgrade.Outcome.SKIP}
+
+
 def test_rules_lists_every_registered_rule() -> None:
     found = iacgrade.rules()
     ids = [m.id for m in found]

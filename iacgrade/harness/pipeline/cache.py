@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from iacgrade.harness.core.atomic import write_text_atomic
 from iacgrade.harness.core.cachedir import cache_home
 from iacgrade.harness.core.errors import GraderError
+from iacgrade.harness.core.selection import METADATA_KEY
 from iacgrade.harness.core.synth import SynthResult, SynthStatus
 from iacgrade.harness.platforms.registry import registered
 from iacgrade.harness.sandbox.base import SynthRequest
@@ -214,7 +215,8 @@ def answer_key(ctx: GradeContext) -> str:
             "has_code": ws.has_code,
             "platform": ws.platform,
             "synth": synth,
-            "metadata": dict(ctx.metadata),
+            # What iacgrade alone reads there (the reviewer's ignore list) is applied after the rules.
+            "metadata": {k: v for k, v in ctx.metadata.items() if k != METADATA_KEY},
             "settings": asdict(ctx.settings),
             "graders": graders_id(),
         }
