@@ -106,9 +106,8 @@ class ImageStatus:
 def engine_client(timeout: int = ENGINE_TIMEOUT) -> docker.DockerClient:
     """A client for the local engine, or `EngineUnavailableError` saying how to start one."""
     try:
-        from docker.errors import DockerException
-
         import docker
+        from docker.errors import DockerException
     except ImportError as exc:  # the `docker` package is a declared dependency; be clear anyway
         raise EngineUnavailableError("the `docker` Python package is missing: pip install docker") from exc
     try:
