@@ -128,7 +128,9 @@ def _write_rule(rule_id: str, family: str, module: str | None, root: Path) -> Pa
         return path
     path = root / "iacgrade" / "graders" / family / f"{rule_id.lower()}.py"
     _write(path, MODULE_HEADER.format(id=rule_id) + body)
-    _list_module(root / "iacgrade" / "graders" / "registry.py", f"iacgrade.graders.{family}.{rule_id.lower()}")
+    _list_module(
+        root / "iacgrade" / "graders" / "registry.py", f"iacgrade.graders.{family}.{rule_id.lower()}"
+    )
     return path
 
 

@@ -31,6 +31,7 @@ from iacgrade.harness.core.findings import (
     check_id_of,
 )
 from iacgrade.harness.core.plugins import import_plugins
+from iacgrade.harness.core.selection import RuleSelection
 from iacgrade.harness.core.synth import PLACEHOLDER_MARKER
 from iacgrade.harness.platforms.cdktf_python.locate import statement_span
 from iacgrade.harness.platforms.names import CDKTF_PYTHON, CFN, TF_HCL
@@ -69,6 +70,7 @@ BUILTIN_FAMILIES = (
     "iacgrade.graders.hcl.schema",
     "iacgrade.graders.cfn.template",
     "iacgrade.graders.cfn.lambdas",
+    "iacgrade.graders.cfn.naming",
 )
 
 
@@ -322,8 +324,11 @@ class RuleRun:
     seconds: float
 
 
-def run_rules(ctx: GradeContext, only: Iterable[str] | None = None) -> RuleRun:
-    """Run every rule (or the `only` ids) on one answer; a crashing rule yields ERROR."""
+def run_rules(
+    ctx: GradeContext, only: Iterable[str] | None = None, selection: RuleSelection | None = None
+) -> RuleRun:
+    """Run every rule (or the `only` ids) on one answer; a crashing rule yields ERROR, a rule the
+    run's `selection` leaves out a SKIP that says so."""
     selected = set(only) if only is not None else None
     findings: list[Finding] = []
     outcomes: list[RuleOutcome] = []
@@ -331,10 +336,43 @@ def run_rules(ctx: GradeContext, only: Iterable[str] | None = None) -> RuleRun:
     for rule_id, r in load_rules().items():
         if selected is not None and rule_id not in selected:
             continue
-        found, outcome = run_rule(r, ctx)
+        deselected = deselected_outcome(r, selection)
+        if deselected is not None:
+            outcomes.append(deselected)
+            continue
+        found, outcome = selected_checks(r, *run_rule(r, ctx), selection)
         findings.extend(found)
         outcomes.append(outcome)
     return RuleRun(findings=findings, outcomes=outcomes, seconds=time.perf_counter() - start)
+
+
+def deselected_outcome(r: Rule, selection: RuleSelection | None) -> RuleOutcome | None:
+    """The SKIP of a rule the run's selection leaves out, or None when it runs."""
+    reason = selection.skip_reason(r.meta.id, r.meta.runs_checks) if selection else ""
+    return RuleOutcome(rule_id=r.meta.id, outcome=Outcome.SKIP, detail=reason) if reason else None
+
+
+def selected_checks(
+    r: Rule, found: list[Finding], outcome: RuleOutcome, selection: RuleSelection | None
+) -> tuple[list[Finding], RuleOutcome]:
+    """A check-running rule's findings without the checks the selection leaves out (applied after
+    the rule ran, so what the cache stores is the rule's whole output, whatever the selection)."""
+    if selection is None or not selection.active or not r.meta.runs_checks:
+        return found, outcome
+    kept = [f for f in found if selection.keeps_check(f.rule_id, r.meta.id)]
+    if len(kept) == len(found):
+        return found, outcome
+    dropped = len(found) - len(kept)
+    detail = f"{dropped} finding(s) of deselected checks left out"
+    state = outcome.outcome if kept else Outcome.PASS
+    return kept, outcome.model_copy(update={"outcome": state, "detail": detail})
+
+
+def check_selection(selection: RuleSelection) -> list[str]:
+    """The selection's patterns that match no rule and no check (for a usage error)."""
+    catalogue = load_rules().values()
+    families = {r.meta.family for r in catalogue if r.meta.runs_checks}
+    return selection.unknown((r.meta.id for r in catalogue), families)
 
 
 def run_rule(r: Rule, ctx: GradeContext) -> tuple[list[Finding], RuleOutcome]:

@@ -22,6 +22,8 @@ TRAVERSAL = re.compile(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[\d+\])+$")
 # Any resource-like traversal inside an expression (`element(aws_subnet.a.*.id, 0)` included).
 REFERENCE = re.compile(r"(?<![\w.\"])((?:data\.)?[a-z][a-z0-9]*_[a-z0-9_]+)\.([A-Za-z_][\w-]*)")
 MAX_DEPTH = 8
+# The instance key after a reference to an expanded block: `[0]`, `["key"]`.
+INSTANCE_KEY = re.compile(r'\[\d+\]|\["[^"\\]*"\]')
 
 
 class Unresolved:
@@ -198,6 +200,15 @@ class Stack:
                 if isinstance(config, dict):
                     self.providers.append(Provider(self.name, pname, str(config.get("alias") or ""), config))
         self._by_address = {r.address: r for r in [*self.resources, *self.data]}
+        # Blocks a platform expanded into instances (`name[0]`, `name["key"]`), by the block's
+        # address; a block with no instance (`count = 0`) is declared all the same.
+        meta = self.doc.get("//")
+        expanded = meta.get("instances") if isinstance(meta, dict) else None
+        self._instances: dict[str, list[str]] = {
+            base: [a for a in found if a in self._by_address]
+            for base, found in (expanded if isinstance(expanded, dict) else {}).items()
+            if isinstance(found, list)
+        }
 
     @property
     def backend(self) -> tuple[str, dict[str, Any]] | None:
@@ -227,7 +238,25 @@ class Stack:
         return {k: v for k, v in (self.doc.get("module") or {}).items() if isinstance(v, dict)}
 
     def resource(self, address: str) -> Resource | None:
-        return self._by_address.get(address)
+        """The resource at `address`; for a block expanded into instances, its first instance."""
+        found = self._by_address.get(address)
+        if found is None and self._instances.get(address):
+            return self._by_address[self._instances[address][0]]
+        return found
+
+    @property
+    def unexpanded_types(self) -> set[str]:
+        """The types of managed blocks declared with no instance (`count = 0` for the inputs'
+        values): created under other inputs, so what they create is not judged absent."""
+        return {
+            a.split(".", 1)[0]
+            for a, found in self._instances.items()
+            if not found and not a.startswith("data.")
+        }
+
+    def declares(self, address: str) -> bool:
+        """Whether the stack declares the block at `address` (one left with no instance too)."""
+        return address in self._by_address or address in self._instances
 
     def of_type(self, *types: str) -> list[Resource]:
         return [r for r in self.resources if r.type in types]
@@ -248,11 +277,20 @@ class Stack:
         found: set[str] = set()
         for text in strings(value):
             for expr in INTERPOLATION.findall(text):
-                for head, name in REFERENCE.findall(expr):
-                    address = f"{head}.{name}"
+                for match in REFERENCE.finditer(expr):
+                    address = f"{match.group(1)}.{match.group(2)}"
                     if address in self._by_address:
                         found.add(address)
+                    elif address in self._instances:
+                        found.update(self._instances_named(address, expr[match.end() :]))
         return found
+
+    def _instances_named(self, address: str, rest: str) -> list[str]:
+        """The instance `rest` indexes (`[0]`, `["key"]`), else every instance of the block."""
+        key = INSTANCE_KEY.match(rest)
+        if key is not None and f"{address}{key.group(0)}" in self._by_address:
+            return [f"{address}{key.group(0)}"]
+        return self._instances[address]
 
     def resolve(self, value: Any, depth: int = 0) -> Any:
         """The literal a value stands for, following `${type.name.attr}` references to literal
@@ -311,6 +349,10 @@ class Stack:
         address = ".".join(steps[:head])
         res = self._by_address.get(address)
         rest = steps[head:]
+        if res is None and f"{address}{rest[0]}" in self._by_address:  # `aws_subnet.a[0].id`
+            res, rest = self._by_address[f"{address}{rest[0]}"], rest[1:]
+        if not rest:
+            return UNRESOLVED
         if res is None or rest[0].startswith("["):
             return UNRESOLVED
         # cdktf writes `name` only where the answer set it: `id`, `arn` & co are computed.
@@ -346,6 +388,14 @@ class TerraformModel:
         """The modules any stack calls. Their resources are not in the JSON, so a rule that
         reports something absent cannot tell from it alone."""
         return sorted({m for stack in self.stacks.values() for m in stack.modules})
+
+    def unexpanded_types(self) -> set[str]:
+        """The types of blocks any stack declares with no instance (`Stack.unexpanded_types`)."""
+        return {t for stack in self.stacks.values() for t in stack.unexpanded_types}
+
+    def declared_types(self) -> set[str]:
+        """The types of the managed resources of every stack, with `unexpanded_types`."""
+        return {res.type for _stack, res in self.resources()} | self.unexpanded_types()
 
     def resources(self, *types: str) -> Iterator[tuple[Stack, Resource]]:
         """Every managed resource (of `types`, when given) with its stack."""

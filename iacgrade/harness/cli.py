@@ -5,21 +5,34 @@ Exit codes:
   1  the harness failed on at least one task (status `error`), or `grade` got an invalid task
   2  usage error (bad option, missing path)
   3  the sandbox failed (status `infra_error`) on at least one task
+  4  `--fail-on SEVERITY`: a model failure at that severity or worse (run and grade)
+  5  `--fail-under SCORE`: the mean score of the graded tasks is below SCORE (run and grade)
+  6  `diff --fail-on-regression`: run B has a new failure in a task graded in both runs, or the
+     upper end of the confidence interval of the mean score difference (B − A) is below 0
+A task status (3, then 1) outranks a gate (4, then 5): a run that broke says so first.
+
+`--format json|sarif|junit` writes one document to stdout and everything else to stderr.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 
 from iacgrade.graders.wording import counted
+from iacgrade.harness.cli_output import Verbosity, configure, task_reporter
+from iacgrade.harness.core.config import RunSettings
+from iacgrade.harness.core.extras import missing_extra
+from iacgrade.harness.core.findings import Severity
 from iacgrade.harness.core.results import TaskResult, TaskStatus
+from iacgrade.reports.machine import OutputFormat
 
 app = typer.Typer(
     help="Grade LLM-written Infrastructure-as-Code: synthesize both answers in a sandbox, classify every "
@@ -28,13 +41,48 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
+verbosity = Verbosity()
 
 EXIT_OK, EXIT_TASK, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
+EXIT_FAIL_ON, EXIT_FAIL_UNDER, EXIT_REGRESSION = 4, 5, 6
+
+
+class SandboxKind(StrEnum):
+    """The choices of `--sandbox` (iacgrade.harness.sandbox.SANDBOX_KINDS)."""
+
+    AUTO = "auto"
+    LOCAL = "local"
+    DOCKER = "docker"
+
+
+class ExecutorKind(StrEnum):
+    LOCAL = "local"
+    RAY = "ray"
+
+
+class ListFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class DiffFormat(StrEnum):
+    """What `diff` writes (iacgrade.reports.compare.render)."""
+
+    MARKDOWN = "markdown"
+    JSON = "json"
+
 
 SandboxOpt = Annotated[
-    str, typer.Option("--sandbox", help="Where answers run: local, docker, or auto (docker when usable).")
+    SandboxKind,
+    typer.Option(
+        "--sandbox",
+        case_sensitive=False,
+        help="Where answers run: local, docker, or auto (docker when usable).",
+    ),
 ]
-TimeoutOpt = Annotated[float, typer.Option("--timeout", help="Seconds one answer may take to synthesize.")]
+TimeoutOpt = Annotated[
+    float, typer.Option("--timeout", min=1, help="Seconds one answer may take to synthesize.")
+]
 RubricOpt = Annotated[
     Path | None, typer.Option("--rubric", help="A scoring rubric TOML (default: the built-in one).")
 ]
@@ -68,6 +116,23 @@ ProfileOpt = Annotated[
         "the folder above names, else `default`.",
     ),
 ]
+SelectOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select",
+        help="Report only these rules: ids or prefixes (AWS009, SEC, SEC:CKV_AWS_18), repeated or "
+        "comma-separated; the others are SKIP (deselected). Default: `select` in the configuration, "
+        "else every rule.",
+    ),
+]
+IgnoreOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore",
+        help="Do not report these rules (ids or prefixes, as --select; wins over it). Default: "
+        "`ignore` in the configuration.",
+    ),
+]
 AsOfOpt = Annotated[
     str | None,
     typer.Option(
@@ -77,6 +142,96 @@ AsOfOpt = Annotated[
 ]
 
 
+FormatOpt = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="What stdout gets: text (for people), or one json, sarif or junit document (progress "
+        "and messages then go to stderr only).",
+    ),
+]
+FailUnderOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--fail-under",
+        min=0,
+        help=f"Exit {EXIT_FAIL_UNDER} when the mean score of the graded tasks is below SCORE.",
+        metavar="SCORE",
+    ),
+]
+FailOnOpt = Annotated[
+    Severity | None,
+    typer.Option(
+        "--fail-on",
+        case_sensitive=False,
+        help=f"Exit {EXIT_FAIL_ON} when any model failure is at this severity or worse.",
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug messages.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from iacgrade.harness.core.version import package_version
+
+        typer.echo(f"iacgrade {package_version()}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    # The options before the command; the app's help text stays that of `app`.
+    _set_verbosity(quiet, verbose, reset=True)
+
+
+def _set_verbosity(quiet: bool, verbose: bool, reset: bool = False) -> None:
+    """`-q`/`-v` before the command (reset) or after it (added to what came before)."""
+    if reset:
+        verbosity.quiet = verbosity.verbose = False
+    verbosity.quiet |= quiet
+    verbosity.verbose |= verbose
+    if verbosity.quiet and verbosity.verbose:
+        raise typer.BadParameter("choose one of --quiet and --verbose")
+    configure(console, verbosity)
+
+
+# Where an option's value comes from when the user gave it (else: its default).
+GIVEN_SOURCES = ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
+
+
+def _configured(ctx: typer.Context, **cli: object) -> RunSettings:
+    """The run's settings: the command line's where given, else the configuration file found from
+    the current directory upward (iacgrade/harness/core/config.py), else the defaults."""
+    from iacgrade.graders.registry import check_selection
+    from iacgrade.harness.core.config import ConfigError, load_config
+    from iacgrade.harness.core.selection import RuleSelection
+
+    # By the source's name: typer ships its own copy of click, whose enum is not click's.
+    given = {k for k in cli if getattr(ctx.get_parameter_source(k), "name", "") in GIVEN_SOURCES}
+    try:
+        chosen = load_config(Path.cwd()).settings(cli, given)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from exc
+    unknown = check_selection(RuleSelection(chosen.select, chosen.ignore))
+    if unknown:
+        console.print(
+            f"[red]--select/--ignore: no rule matches {', '.join(unknown)}[/red]; see `iacgrade rules`"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    return chosen
+
+
 def _options(
     timeout: float,
     rubric: Path | None,
@@ -84,8 +239,11 @@ def _options(
     profile: str | None = None,
     as_of: str | None = None,
     tests: bool = True,
+    select: tuple[str, ...] = (),
+    ignore: tuple[str, ...] = (),
 ):
     from iacgrade.harness.core.profile import ProfileError, load_profile, parse_date
+    from iacgrade.harness.core.selection import RuleSelection
     from iacgrade.harness.pipeline.grade import GradeOptions
     from iacgrade.harness.pipeline.score import Rubric
 
@@ -98,27 +256,36 @@ def _options(
     except ProfileError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_USAGE) from exc
+    try:
+        scoring = Rubric.load(rubric)
+    except (ValueError, TypeError, AttributeError) as exc:  # not TOML, or values of the wrong kind
+        console.print(f"[red]rubric {rubric}: {exc}[/red]", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from exc
     return GradeOptions(
         timeout=timeout,
-        rubric=Rubric.load(rubric),
+        rubric=scoring,
         repair=repair,
         profile=chosen,
         as_of=date,
         tests=tests,
+        selection=RuleSelection(select, ignore),
     )
 
 
 @app.command()
 def grade(
+    ctx: typer.Context,
     task_dir: Annotated[Path, typer.Argument(help="A task directory (PROMPT.md, MODEL_RESPONSE.md, ...).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Where analysis.md and result.json go.")],
-    sandbox: SandboxOpt = "auto",
+    sandbox: SandboxOpt = SandboxKind.AUTO,
     timeout: TimeoutOpt = 120.0,
     rubric: RubricOpt = None,
     repair: RepairOpt = True,
     tests: TestsOpt = True,
     profile: ProfileOpt = None,
     as_of: AsOfOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither reuse nor store synth results and rule outputs.")
     ] = False,
@@ -129,8 +296,17 @@ def grade(
             help="The result cache (default: $IACGRADE_CACHE/results, else ~/.cache/iacgrade/results).",
         ),
     ] = None,
+    fmt: FormatOpt = OutputFormat.TEXT,
+    fail_under: FailUnderOpt = None,
+    fail_on: FailOnOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
-    """Grade one task and write OUT/analysis.md and OUT/result.json (reusing the result cache)."""
+    """Grade one task and write OUT/analysis.md and OUT/result.json (reusing the result cache).
+
+    Options left out are taken from an iacgrade.toml, or the tool.iacgrade table of a pyproject.toml,
+    found from the current directory upward."""
+    import contextlib
     import dataclasses
 
     from iacgrade.harness.batch.runner import write_task_result
@@ -138,24 +314,34 @@ def grade(
     from iacgrade.harness.pipeline.cached import open_sandbox
     from iacgrade.harness.pipeline.grade import grade_path
 
+    _set_verbosity(quiet, verbose)
     if not task_dir.exists():
         console.print(f"[red]no such task directory: {task_dir}[/red]")
         raise typer.Exit(EXIT_USAGE)
+    _check_out(out)
+    cfg = _configured(
+        ctx, sandbox=sandbox, timeout=timeout, rubric=rubric, profile=profile, select=select, ignore=ignore
+    )
     cache = None if no_cache else ResultCache(cache_dir)
-    options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of, tests), cache=cache)
+    chosen = _options(cfg.timeout, cfg.rubric, repair, cfg.profile, as_of, tests, cfg.select, cfg.ignore)
+    options = dataclasses.replace(chosen, cache=cache)
+    waiting = "grading (a warm synth worker loads the AWS provider once, unless cached)..."
     with (
-        console.status("grading (a warm synth worker loads the AWS provider once, unless cached)..."),
-        open_sandbox(sandbox, 1, cache, regrade=False) as box,
+        console.status(waiting) if console.is_terminal and not verbosity.quiet else contextlib.nullcontext(),
+        open_sandbox(cfg.sandbox, 1, cache, regrade=False) as box,
     ):
         result = grade_path(task_dir, box, options)
     write_task_result(result, out)
     _print_result(result)
-    console.print(f"analysis: {out / 'analysis.md'}")
-    raise typer.Exit(_exit_code([result], single=True))
+    if not verbosity.quiet:
+        console.print(f"analysis: {out / 'analysis.md'}")
+    _emit(fmt, [result], single=True)
+    raise typer.Exit(_final_code([result], single=True, fail_under=fail_under, fail_on=fail_on))
 
 
 @app.command()
 def run(
+    ctx: typer.Context,
     paths: Annotated[
         list[Path], typer.Argument(help="Task directories, or directories of task directories.")
     ],
@@ -163,13 +349,15 @@ def run(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, help="Tasks graded at once (warm workers).")
     ] = 1,
-    sandbox: SandboxOpt = "auto",
+    sandbox: SandboxOpt = SandboxKind.AUTO,
     timeout: TimeoutOpt = 120.0,
     rubric: RubricOpt = None,
     repair: RepairOpt = True,
     tests: TestsOpt = True,
     profile: ProfileOpt = None,
     as_of: AsOfOpt = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
     regrade: Annotated[
         bool,
         typer.Option(
@@ -189,13 +377,14 @@ def run(
         ),
     ] = None,
     executor: Annotated[
-        str,
+        ExecutorKind,
         typer.Option(
             "--executor",
+            case_sensitive=False,
             help="Where tasks are graded: local (this machine) or ray (one warm worker per Ray actor; "
             "see docs/ray.md).",
         ),
-    ] = "local",
+    ] = ExecutorKind.LOCAL,
     address: Annotated[
         str | None,
         typer.Option(
@@ -203,8 +392,16 @@ def run(
             help="With --executor ray: the cluster (HEAD:6379, or auto); default: a local Ray instance.",
         ),
     ] = None,
+    fmt: FormatOpt = OutputFormat.TEXT,
+    fail_under: FailUnderOpt = None,
+    fail_on: FailOnOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
-    """Grade many tasks into OUT/<task_id>/ and OUT/results.csv; a re-run skips finished tasks."""
+    """Grade many tasks into OUT/<task_id>/ and OUT/results.csv; a re-run skips finished tasks.
+
+    Options left out are taken from an iacgrade.toml, or the tool.iacgrade table of a pyproject.toml,
+    found from the current directory upward."""
     import dataclasses
 
     from iacgrade.harness.batch.executor import ThreadExecutor
@@ -213,43 +410,45 @@ def run(
     from iacgrade.harness.pipeline.cache import ResultCache
     from iacgrade.harness.pipeline.cached import open_sandbox
 
-    if executor not in ("local", "ray"):
-        console.print(f"[red]unknown executor {executor!r}: choose local or ray[/red]")
-        raise typer.Exit(EXIT_USAGE)
-    if executor != "ray" and address is not None:
+    _set_verbosity(quiet, verbose)
+    cfg = _configured(
+        ctx,
+        sandbox=sandbox,
+        jobs=jobs,
+        timeout=timeout,
+        rubric=rubric,
+        profile=profile,
+        select=select,
+        ignore=ignore,
+        executor=executor,
+    )
+    sandbox, jobs, executor = SandboxKind(cfg.sandbox), cfg.jobs, ExecutorKind(cfg.executor)
+    if executor is not ExecutorKind.RAY and address is not None:
         console.print("[red]--address needs --executor ray[/red]")
+        raise typer.Exit(EXIT_USAGE)
+    if executor is ExecutorKind.RAY and (needed := missing_extra("ray", "ray")):
+        console.print(f"[red]--executor ray: {escape(needed)}[/red]")
         raise typer.Exit(EXIT_USAGE)
     missing = [p for p in paths if not p.exists()]
     if missing:
         console.print(f"[red]no such path: {', '.join(map(str, missing))}[/red]")
         raise typer.Exit(EXIT_USAGE)
+    _check_out(out)
     cache = None if no_cache else ResultCache(cache_dir)
-    options = dataclasses.replace(_options(timeout, rubric, repair, profile, as_of, tests), cache=cache)
+    chosen = _options(cfg.timeout, cfg.rubric, repair, cfg.profile, as_of, tests, cfg.select, cfg.ignore)
+    options = dataclasses.replace(chosen, cache=cache)
     total = len(discover(list(paths)))
-    progress = Progress(
-        TextColumn("[bold]grading"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-    )
-    bar = progress.add_task("", total=total)
-
-    def on_done(result: TaskResult, reused: bool) -> None:
-        tag = "reused" if reused else result.status.value
-        progress.update(bar, advance=1, description=f"{result.task_id}: {tag}")
-
-    with progress:
-        if executor == "ray":
+    with task_reporter(console, total, verbosity) as on_done:
+        if executor is ExecutorKind.RAY:
             from iacgrade.harness.batch.ray import RayExecutor
             from iacgrade.harness.core.errors import SandboxError
 
-            on_ray = RayExecutor(options, sandbox_kind=sandbox, jobs=jobs, address=address, regrade=regrade)
+            # A plain str: Ray actors unpickle it without importing the command line.
+            kind = sandbox.value
+            on_ray = RayExecutor(options, sandbox_kind=kind, jobs=jobs, address=address, regrade=regrade)
             try:
                 summary = run_batch(paths, out, on_ray, on_done)
             except SandboxError as exc:
-                progress.stop()
                 console.print(f"[red]{exc}[/red]")
                 raise typer.Exit(EXIT_INFRA) from exc
         else:
@@ -260,29 +459,55 @@ def run(
         f"{counted(summary.total, 'task')}: {counts}; {summary.graded_now} graded now ({summary.executor}), "
         f"{summary.skipped} reused from an earlier run; {summary.seconds:.1f} s"
     )
-    console.print(f"results: {out / 'results.csv'}")
+    if not verbosity.quiet:
+        console.print(f"results: {out / 'results.csv'}")
+    other = [
+        r
+        for r in summary.results
+        if r.status is TaskStatus.GRADED and r.selection != options.selection.to_dict()
+    ]
+    if other:
+        console.print(
+            f"[yellow]{counted(len(other), 'result')} in {out} graded under another --select/--ignore than "
+            "this run's: their scores do not compare with the others; grade into a new --out[/yellow]"
+        )
     if cache is not None:
         from iacgrade.harness.pipeline.cache_admin import auto_prune
 
         auto_prune(cache_dir)
-    raise typer.Exit(_exit_code(summary.results, single=False))
+    _emit(fmt, summary.results, single=False)
+    raise typer.Exit(_final_code(summary.results, single=False, fail_under=fail_under, fail_on=fail_on))
 
 
 @app.command()
-def rules(rule_id: Annotated[str | None, typer.Argument(help="A rule id, e.g. SYN001.")] = None) -> None:
+def rules(
+    rule_id: Annotated[str | None, typer.Argument(help="A rule id, e.g. SYN001.")] = None,
+    fmt: Annotated[
+        ListFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            case_sensitive=False,
+            help="text (aligned columns; one rule's documentation with RULE_ID) or json (id, name, "
+            "title, severity, category, platforms, docs, rationale, version).",
+        ),
+    ] = ListFormat.TEXT,
+) -> None:
     """List the rules, or print one rule's documentation."""
     from iacgrade.graders.registry import load_rules
+    from iacgrade.reports.catalogue import rules_json, rules_text
 
     catalogue = load_rules()
-    if rule_id is None:
-        for r in catalogue.values():
-            m = r.meta
-            typer.echo(f"{m.id}  {m.severity.value:<8}  {m.category.value:<24}  {m.name}")
-        return
-    found = catalogue.get(rule_id.upper())
-    if found is None:
+    found = catalogue.get(rule_id.upper()) if rule_id is not None else None
+    if rule_id is not None and found is None:
         console.print(f"[red]no rule {rule_id}[/red]; `iacgrade rules` lists them")
         raise typer.Exit(EXIT_USAGE)
+    if fmt is ListFormat.JSON:
+        typer.echo(rules_json([found] if found else catalogue.values()), nl=False)
+        return
+    if found is None:
+        typer.echo("\n".join(rules_text(catalogue.values())))
+        return
     m = found.meta
     typer.echo(f"{m.id} {m.name} ({m.severity.value}, {m.category.value}, version {m.version})\n")
     typer.echo(f"{m.title}\n")
@@ -363,11 +588,23 @@ def calibrate(
 
 
 @app.command()
-def doctor() -> None:
+def doctor(
+    fix: Annotated[
+        bool,
+        typer.Option("--fix", help="First install what needs no root: checkov, in a venv of its own."),
+    ] = False,
+) -> None:
     """Check the Docker engine and images, Node, the toolchain pins, checkov and Chromium; exit 3
     when no sandbox is usable."""
-    from iacgrade.harness.doctor import render, run_checks
+    from iacgrade.harness.core.errors import HarnessError
+    from iacgrade.harness.doctor import apply_fixes, render, run_checks
 
+    if fix:
+        try:
+            for done in apply_fixes(progress=lambda line: console.print(line)):
+                console.print(done)
+        except HarnessError as exc:
+            console.print(f"[red]{exc}[/red]")
     with console.status("checking (starts the toolchain once, ~10 s)..."):
         report = run_checks()
     render(report, Console())
@@ -460,12 +697,60 @@ def dashboard(
     """Render one self-contained HTML dashboard (no network needed) from one or more runs."""
     from iacgrade.reports.dashboard import DashboardError, write_dashboard
 
+    if output.is_dir():
+        console.print(f"[red]--output {output} is a directory; name the HTML file[/red]", highlight=False)
+        raise typer.Exit(EXIT_USAGE)
     try:
         path = write_dashboard(run_dirs, output)
     except DashboardError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_USAGE) from exc
     console.print(f"dashboard: {path}")
+
+
+@app.command("diff")
+def diff_runs(
+    run_a: Annotated[Path, typer.Argument(help="The baseline run directory (`iacgrade run --out`).")],
+    run_b: Annotated[Path, typer.Argument(help="The run compared against it.")],
+    output_format: Annotated[
+        DiffFormat, typer.Option("--format", help="markdown (a report) or json (every task, for tools).")
+    ] = DiffFormat.MARKDOWN,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the report to this file instead of stdout.")
+    ] = None,
+    fail_on_regression: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-regression",
+            help="Exit 6 when B regresses: a task graded in both runs has a failure A did not have "
+            "(matched by fingerprint: task, rule, anchor; else by rule, file and line), or the upper "
+            "end of the paired bootstrap interval of the mean score difference (B − A, tasks graded "
+            "in both) is below 0.",
+        ),
+    ] = False,
+    confidence: Annotated[
+        float, typer.Option("--confidence", min=0.5, max=0.999, help="The interval's confidence level.")
+    ] = 0.95,
+    resamples: Annotated[int, typer.Option("--resamples", min=100, help="Bootstrap resamples.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="The bootstrap's seed: same inputs, same output.")] = 0,
+) -> None:
+    """Compare run B against run A: failures new, fixed and unchanged per task, and the mean score
+    difference with a paired bootstrap confidence interval."""
+    from iacgrade.harness.core.atomic import write_text_atomic
+    from iacgrade.reports.compare import CompareError, compare_runs, render
+
+    try:
+        diff = compare_runs(run_a, run_b, resamples=resamples, confidence=confidence, seed=seed)
+    except CompareError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_USAGE) from exc
+    text = render(diff, output_format.value)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(out, text)
+        console.print(f"diff: {out}")
+    raise typer.Exit(EXIT_REGRESSION if fail_on_regression and diff.regressed else EXIT_OK)
 
 
 def _print_result(result: TaskResult) -> None:
@@ -486,6 +771,36 @@ def _exit_code(results: list[TaskResult], single: bool) -> int:
     if TaskStatus.ERROR in statuses or (single and TaskStatus.INVALID in statuses):
         return EXIT_TASK
     return EXIT_OK
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        console.print(f"[red]--out {out} is a file, not a directory[/red]", highlight=False)
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _emit(fmt: OutputFormat, results: list[TaskResult], single: bool) -> None:
+    """With a machine format, the one document stdout carries."""
+    if fmt is not OutputFormat.TEXT:
+        from iacgrade.reports.machine import render_document
+
+        sys.stdout.write(render_document(fmt, results, single=single))
+        sys.stdout.flush()
+
+
+def _final_code(
+    results: list[TaskResult], single: bool, fail_under: float | None, fail_on: Severity | None
+) -> int:
+    """The task statuses' exit code, else the first gate breached (each breach said on stderr)."""
+    from iacgrade.harness.core.gates import Gate, check_gates
+
+    breaches = check_gates(results, fail_under, fail_on)
+    for breach in breaches:
+        console.print(f"[red]--{breach.gate.value}:[/red] {breach.message}", highlight=False)
+    code = _exit_code(results, single)
+    if code != EXIT_OK or not breaches:
+        return code
+    return EXIT_FAIL_ON if breaches[0].gate is Gate.FAIL_ON else EXIT_FAIL_UNDER
 
 
 def main() -> None:

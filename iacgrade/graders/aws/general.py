@@ -148,7 +148,7 @@ def required_service_missing(ctx: GradeContext) -> Iterator[Hit]:
         # What the modules create is not in the JSON: any missing service may be theirs.
         return
     services = load("service_resources.json")["services"]
-    types = {res.type for _stack, res in ctx.tf.resources()}
+    types = ctx.tf.declared_types()
     where, evidence = stack_class_site(ctx)
     metadata = ctx.metadata or _workspace_metadata(ctx)
     partial = _partial_synth(ctx)

@@ -75,6 +75,9 @@ def absent(
         imported = provider_modules(ctx)
         if any(t.removeprefix("aws_") in imported for t in types):
             return unchecked(f"{what}, but the synthesized JSON may be partial and the source imports it")
+    if set(types) & ctx.tf.unexpanded_types():
+        # Declared with `count = 0` for the inputs' values: other inputs create it.
+        return unchecked(f"{what}, but the answer declares one that its inputs' values leave out")
     called = ctx.tf.module_calls()
     if called:
         # A module's resources are not in the JSON: `module "vpc"` may well create the subnets.

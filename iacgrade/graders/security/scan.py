@@ -29,7 +29,9 @@ from typing import Any
 from iacgrade.graders.constraints import load
 from iacgrade.graders.context import GradeContext
 from iacgrade.graders.registry import Hit, rule
+from iacgrade.graders.security.install import venv_checkov
 from iacgrade.graders.security.runner import RUNNER
+from iacgrade.graders.security.suppressions import without_suppressions
 from iacgrade.graders.sites import site
 from iacgrade.graders.terraform_model import Resource
 from iacgrade.harness.core.errors import GraderError
@@ -46,17 +48,21 @@ STATS: list[tuple[float, int]] = []
 
 
 def checkov_command() -> list[str]:
-    """Where checkov is: `IACGRADE_CHECKOV`, else beside this interpreter, else on PATH."""
+    """Where checkov is: `IACGRADE_CHECKOV`, else beside this interpreter, else the venv
+    `iacgrade doctor --fix` made, else on PATH."""
     configured = os.environ.get("IACGRADE_CHECKOV")
     if configured:
         return [configured]
     beside = Path(sys.executable).with_name("checkov")
     if beside.is_file():
         return [str(beside)]
+    installed = venv_checkov()
+    if installed.is_file():
+        return [str(installed)]
     found = shutil.which("checkov")
     if found:
         return [found]
-    raise GraderError("checkov is not installed (pip install checkov, or set IACGRADE_CHECKOV)")
+    raise GraderError("checkov is not installed (run `iacgrade doctor --fix`, or set IACGRADE_CHECKOV)")
 
 
 def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECONDS) -> list[dict[str, Any]]:
@@ -67,7 +73,7 @@ def run_checkov(stacks: dict[str, dict[str, Any]], timeout: float = TIMEOUT_SECO
         for name, doc in stacks.items():
             folder = Path(tmp) / _safe(name)
             folder.mkdir()
-            text = json.dumps(without_nulls(doc), indent=2, sort_keys=True)
+            text = without_suppressions(json.dumps(without_nulls(doc), indent=2, sort_keys=True))
             (folder / "cdk.tf.json").write_text(text, encoding="utf-8")
             index[folder.name] = _line_index(text)
         reports = _scan(tmp, "terraform_json", timeout)
@@ -131,7 +137,7 @@ def _scan_files(files: dict[str, str], framework: str, timeout: float) -> list[d
             if root not in target.resolve().parents:
                 continue  # a path that climbs out of the scan folder is not the answer's file
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
+            target.write_text(without_suppressions(text), encoding="utf-8")
         reports = _scan(tmp, framework, timeout)
     STATS.append((time.perf_counter() - start, len(files)))
     failed: list[dict[str, Any]] = []
@@ -246,7 +252,8 @@ def _address(index: list[tuple[int, str]], first_line: int, resource: str) -> st
     needs="terraform",
     # 2: each finding carries its checkov check id (`SEC:CKV_AWS_24`) rather than SEC001.
     # 3: checkov reads the JSON without cdktf's nulls, which hid open ingress blocks from it.
-    version=3,
+    # 4: checkov no longer honors the answer's own suppressions (`checkov:skip=`, Metadata skips).
+    version=4,
     runs_checks=True,
 )
 def checkov_security_check_failed(ctx: GradeContext) -> Iterator[Hit]:

@@ -2,9 +2,10 @@
 
 `run_batch` plans the run (plan.py: which tasks an earlier run finished, which to grade now), has
 an executor (executor.py: threads; ray.py: Ray actors) grade the rest, writes each task's files
-atomically the moment its result arrives, and at the end rebuilds `results.csv`, `findings.csv`
-and `results.sarif` from every result, so a killed run resumes where it stopped and ends with
-the same tables.
+atomically the moment its result arrives (appending its rows to `results.csv` and `findings.csv`,
+reports/live.py, so a dashboard can be built while the run goes), and at the end rebuilds
+`results.csv`, `findings.csv` and `results.sarif` from every result, so a killed run resumes
+where it stopped and ends with the same tables.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from iacgrade.harness.batch.executor import Executor
 from iacgrade.harness.batch.plan import RunPlan, plan_run, task_out_dir
 from iacgrade.harness.core.results import TaskResult
+from iacgrade.reports.live import LiveTables
 from iacgrade.reports.sarif import write_run_sarif, write_task_sarif
 from iacgrade.reports.writers import write_findings_csv, write_results_csv, write_task_outputs
 
@@ -57,12 +59,14 @@ def run_batch(
     run_dir.mkdir(parents=True, exist_ok=True)
     plan = plan_run(paths, run_dir, regrade=executor.regrade)
     results = dict(plan.finished)
+    tables = LiveTables(run_dir, plan.finished.values())
     if on_done:
         for done in plan.finished.values():
             on_done(done, True)
 
     def record(result: TaskResult) -> None:
         write_task_result(result, task_out_dir(run_dir, result.task_id))
+        tables.add(result)
         results[result.task_id] = result
         if on_done:
             on_done(result, False)

@@ -828,6 +828,11 @@ def check_inputs(run_dir: Path, corpora: Corpora, keywords: Path | None = None) 
             raise CalibrationError(f"no such corpus directory: {corpus_dir}")
     if keywords is not None and not keywords.is_file():
         raise CalibrationError(f"no such vocabulary file: {keywords}")
+    if keywords is not None:
+        try:
+            Vocabulary.load(keywords)
+        except (ValueError, TypeError, AttributeError) as exc:  # not TOML, or tables of the wrong shape
+            raise CalibrationError(f"vocabulary {keywords}: {exc}") from exc
     if next(run_dir.glob("*/result.json"), None) is None:
         raise CalibrationError(
             f"{run_dir} holds no results (<task>/result.json): run `iacgrade run ... --out {run_dir}` first"

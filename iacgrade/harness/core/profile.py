@@ -18,9 +18,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from iacgrade.harness.core.config import CONFIG_FILE, ConfigError, read_config
 from iacgrade.harness.core.errors import HarnessError
 
-CONFIG_FILE = "iacgrade.toml"
 DEFAULT_PROFILE = "default"
 # A Terraform version newer than every release the rule data knows.
 LATEST = "latest"
@@ -107,16 +107,17 @@ def load_profile(name_or_path: str | Path, base: Path | None = None) -> Profile:
 
 
 def configured_profile(task_dir: Path) -> Profile | None:
-    """The profile an iacgrade.toml in the task's folder, or the folder above it, names."""
+    """The profile an iacgrade.toml in the task's folder, or the folder above it, names (read by
+    the one configuration reader, iacgrade/harness/core/config.py)."""
     for folder in (task_dir, task_dir.parent):
-        config = folder / CONFIG_FILE
-        if config.is_file():
+        path = folder / CONFIG_FILE
+        if path.is_file():
             try:
-                data = tomllib.loads(config.read_text("utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise ProfileError(f"{config} cannot be read: {exc}") from exc
-            if "profile" in data:
-                return load_profile(str(data["profile"]), base=folder)
+                values = read_config(path).values or {}
+            except ConfigError as exc:
+                raise ProfileError(str(exc)) from exc
+            if values.get("profile"):
+                return load_profile(str(values["profile"]), base=folder)
     return None
 
 
@@ -177,4 +178,7 @@ def _date(value: Any, where: str) -> dt.date:
     match = _DATE.fullmatch(str(value))
     if not match:
         raise ProfileError(f"{where}: {value!r} is not a date (YYYY-MM-DD)")
-    return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    try:
+        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError as exc:  # 2024-13-45 has the shape of a date, not a date
+        raise ProfileError(f"{where}: {value!r} is not a date ({exc})") from exc

@@ -27,7 +27,9 @@ from iacgrade.harness.core.synth import SynthResult
 # (`places`); results of version 1 still load, with both filled in from what they hold.
 # 3: each side lists the prompt's requirements and whether it meets them (`requirements`);
 # results of earlier versions load with none.
-RESULT_SCHEMA_VERSION = 3
+# 4: the run's rule selection (`selection`) and the findings the task's reviewer set aside
+# (`reviewer_ignored`); results of earlier versions load with neither.
+RESULT_SCHEMA_VERSION = 4
 # Fields that are facts of the run, not of the answer: how long each stage and each synth took,
 # which worker (or the cache) served it, and the sandbox that ran it (kind, image, slots).
 # Grading the same inputs again gives the same result.json except for these.
@@ -146,6 +148,15 @@ class Score(BaseModel):
     rubric: str = ""
 
 
+class IgnoredFinding(BaseModel):
+    """A finding of the model's answer that the task's reviewer set aside (its metadata.json
+    ignore list): shown in the analysis, never counted in the score or the failures."""
+
+    finding: Finding
+    pattern: str  # the ignore entry that matched
+    reason: str = ""  # the reviewer's, when the entry gives one
+
+
 class TaskResult(BaseModel):
     """The whole outcome of grading one task; what `result.json` holds."""
 
@@ -170,6 +181,9 @@ class TaskResult(BaseModel):
     environment: dict[str, Any] = Field(default_factory=dict)
     timings: dict[str, float] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)
+    # The run's --select/--ignore ({}: every rule ran); scores compare only under the same one.
+    selection: dict[str, list[str]] = Field(default_factory=dict)
+    reviewer_ignored: list[IgnoredFinding] = Field(default_factory=list)
 
     def severity_counts(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Severity}

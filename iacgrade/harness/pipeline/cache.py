@@ -35,7 +35,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from iacgrade.harness.core.atomic import write_text_atomic
+from iacgrade.harness.core.cachedir import cache_home
 from iacgrade.harness.core.errors import GraderError
+from iacgrade.harness.core.selection import METADATA_KEY
 from iacgrade.harness.core.synth import SynthResult, SynthStatus
 from iacgrade.harness.platforms.registry import registered
 from iacgrade.harness.sandbox.base import SynthRequest
@@ -45,7 +47,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CACHE_ENV = "IACGRADE_CACHE"
 # Bumped when the layout or the meaning of a key changes; old entries are then never read.
 # 2: findings say where their error comes from (error_kind) and fit their impact to their severity.
 # 3: synth results say the seed and clock apps ran with, and hold no path of the worker's.
@@ -62,10 +63,7 @@ _GRADERS = _HARNESS.parent / "graders"
 
 def default_cache_dir() -> Path:
     """`$IACGRADE_CACHE/results`, else `$XDG_CACHE_HOME/iacgrade/results` (`~/.cache/...`)."""
-    base = os.environ.get(CACHE_ENV) or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "iacgrade"
-    )
-    return Path(base) / "results"
+    return cache_home() / "results"
 
 
 def digest(value: Any) -> str:
@@ -228,7 +226,8 @@ def answer_key(ctx: GradeContext) -> str:
             "has_code": ws.has_code,
             "platform": ws.platform,
             "synth": synth,
-            "metadata": dict(ctx.metadata),
+            # What iacgrade alone reads there (the reviewer's ignore list) is applied after the rules.
+            "metadata": {k: v for k, v in ctx.metadata.items() if k != METADATA_KEY},
             "settings": asdict(ctx.settings),
             "graders": graders_id(),
         }

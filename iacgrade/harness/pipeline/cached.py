@@ -17,9 +17,17 @@ import time
 from collections.abc import Mapping
 
 from iacgrade.graders.context import GradeContext
-from iacgrade.graders.registry import Rule, RuleRun, load_rules, run_rule
+from iacgrade.graders.registry import (
+    Rule,
+    RuleRun,
+    deselected_outcome,
+    load_rules,
+    run_rule,
+    selected_checks,
+)
 from iacgrade.harness.core.findings import Finding, Outcome, RuleOutcome
 from iacgrade.harness.core.results import SideResult, TaskResult
+from iacgrade.harness.core.selection import RuleSelection
 from iacgrade.harness.core.synth import SynthResult, SynthStatus
 from iacgrade.harness.pipeline.cache import (
     ResultCache,
@@ -188,9 +196,14 @@ def open_sandbox(kind: str, slots: int, cache: ResultCache | None, regrade: bool
 
 
 def run_rules_cached(
-    ctx: GradeContext, cache: ResultCache, catalogue: Mapping[str, Rule] | None = None
+    ctx: GradeContext,
+    cache: ResultCache,
+    catalogue: Mapping[str, Rule] | None = None,
+    selection: RuleSelection | None = None,
 ) -> RuleRun:
-    """Every rule on one answer, reusing stored outputs of rules at the same version."""
+    """Every rule on one answer, reusing stored outputs of rules at the same version. Each rule's
+    whole output is stored and the run's `selection` applied to what comes back, so an entry
+    never holds a selection's view and one run's `--ignore` cannot hide findings from the next."""
     start = time.perf_counter()
     catalogue = catalogue if catalogue is not None else load_rules()
     key = answer_key(ctx)
@@ -199,13 +212,18 @@ def run_rules_cached(
     outcomes: list[RuleOutcome] = []
     entries: dict[str, object] = {}
     for rule_id, r in catalogue.items():
+        deselected = deselected_outcome(r, selection)
+        if deselected is not None:
+            outcomes.append(deselected)
+            continue
         reused = _reuse(stored.get(rule_id), r)
         if reused is None:
             found, outcome = run_rule(r, ctx)
         else:
             found, outcome = reused
-        findings.extend(found)
-        outcomes.append(outcome)
+        shown, shown_outcome = selected_checks(r, found, outcome, selection)
+        findings.extend(shown)
+        outcomes.append(shown_outcome)
         # A rule that raised may have met a passing fault (checkov timing out): try it again next time.
         if outcome.outcome is not Outcome.ERROR:
             entries[rule_id] = {

@@ -22,7 +22,14 @@ from iacgrade.harness.core.profile import (
     environment,
     load_profile,
 )
-from iacgrade.harness.core.results import RequirementCheck, SideResult, TaskResult, TaskStatus
+from iacgrade.harness.core.results import (
+    IgnoredFinding,
+    RequirementCheck,
+    SideResult,
+    TaskResult,
+    TaskStatus,
+)
+from iacgrade.harness.core.selection import ReviewerIgnore, RuleSelection, reviewer_ignores
 from iacgrade.harness.core.synth import SynthRequest, SynthResult, SynthStatus
 from iacgrade.harness.core.tasks import Task, load_task
 from iacgrade.harness.core.workspace import Workspace
@@ -68,6 +75,8 @@ class GradeOptions:
     # Run each model answer's own unit tests after its synth, when it has any; the reference's
     # then run too when one of the model's failed, to tell the environment's failures apart.
     tests: bool = True
+    # Which rules report (--select/--ignore); the others are SKIP with the reason.
+    selection: RuleSelection = field(default_factory=RuleSelection)
 
 
 def task_environment(task: Task, options: GradeOptions) -> Environment:
@@ -122,6 +131,16 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
             task_dir=str(task.path),
             metadata=task.metadata,
         )
+    try:
+        ignores = reviewer_ignores(task.metadata)
+    except TaskLoadError as exc:
+        return TaskResult(
+            task_id=task.id,
+            status=TaskStatus.INVALID,
+            reason=str(exc),
+            task_dir=str(task.path),
+            metadata=task.metadata,
+        )
     # One environment for the whole task: what rules read, the apps' region and clock, and the
     # date rules judge at.
     env = task_environment(task, options)
@@ -161,13 +180,16 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
     )
     ideal_run = _run_rules(ideal_ctx, options) if ideal_ctx and ideal_ws and ideal_ws.has_code else None
     timings["grade"] = round(time.perf_counter() - t0, 3)
+    # The reviewer's ignore list sets findings aside on both sides, before anything is counted.
+    model_findings, ignored = set_aside(model_run.findings, ignores)
+    ideal_findings = set_aside(ideal_run.findings, ignores)[0] if ideal_run else []
 
     ideal_usable = bool(ideal_ws and ideal_ws.has_code and ideal_ws.stack_class)
     comparison = compare(
-        Side(model_ws, model_run.findings, usable=True),
+        Side(model_ws, model_findings, usable=True),
         Side(
             ideal_ws,
-            ideal_run.findings if ideal_run else [],
+            ideal_findings,
             usable=ideal_usable,
             unchecked=frozenset(o.rule_id for o in ideal_run.outcomes if o.outcome is Outcome.SKIP)
             if ideal_run
@@ -206,9 +228,9 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
         score=score,
         training=training,
         model=_side_result(
-            model_ws, model_synth, model_run.findings, model_run.outcomes, requirement_checks(model_ctx)
+            model_ws, model_synth, model_findings, model_run.outcomes, requirement_checks(model_ctx)
         ),
-        ideal=_ideal_side(ideal_ws, ideal_synth, ideal_run, ideal_ctx),
+        ideal=_ideal_side(ideal_ws, ideal_synth, ideal_run, ideal_ctx, ideal_findings),
         failures=failures,
         shared=comparison.shared,
         ideal_only=comparison.ideal_only,
@@ -217,7 +239,24 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
         environment=env.to_dict(),
         # What `--regrade` compares to tell a result graded by other rule versions.
         versions={"rules": rules_version()},
+        selection=options.selection.to_dict(),
+        reviewer_ignored=ignored,
     )
+
+
+def set_aside(
+    findings: list[Finding], ignores: tuple[ReviewerIgnore, ...]
+) -> tuple[list[Finding], list[IgnoredFinding]]:
+    """`findings` without those a reviewer's ignore entry matches, and those, with the entry."""
+    kept: list[Finding] = []
+    ignored: list[IgnoredFinding] = []
+    for f in findings:
+        entry = next((i for i in ignores if i.matches(f.rule_id)), None)
+        if entry is None:
+            kept.append(f)
+        else:
+            ignored.append(IgnoredFinding(finding=f, pattern=entry.pattern, reason=entry.reason))
+    return kept, ignored
 
 
 def _scan_ahead(platform: Platform, options: GradeOptions, *workspaces: Workspace | None) -> None:
@@ -234,7 +273,9 @@ def _scan_ahead(platform: Platform, options: GradeOptions, *workspaces: Workspac
 
 
 def _run_rules(ctx: GradeContext, options: GradeOptions) -> RuleRun:
-    return run_rules_cached(ctx, options.cache) if options.cache is not None else run_rules(ctx)
+    if options.cache is not None:
+        return run_rules_cached(ctx, options.cache, selection=options.selection)
+    return run_rules(ctx, selection=options.selection)
 
 
 def synth_plan(
@@ -316,14 +357,18 @@ def _ask(sandbox: Sandbox, request: SynthRequest, options: GradeOptions) -> Synt
 
 
 def _ideal_side(
-    ws: Workspace | None, synth: SynthResult | None, run: RuleRun | None, ctx: GradeContext | None
+    ws: Workspace | None,
+    synth: SynthResult | None,
+    run: RuleRun | None,
+    ctx: GradeContext | None,
+    findings: list[Finding],
 ) -> SideResult | None:
     """The reference's side: None without a reference, which is also when nothing was synthesized;
     no findings when its rules did not run (a reference without code)."""
     if ws is None or synth is None:
         return None
     requirements = requirement_checks(ctx) if ctx is not None and run is not None else []
-    return _side_result(ws, synth, run.findings if run else [], run.outcomes if run else [], requirements)
+    return _side_result(ws, synth, findings, run.outcomes if run else [], requirements)
 
 
 def _side_result(

@@ -3,8 +3,9 @@
 The image is tagged by a hash of everything that shapes it (Dockerfile and its helper files, the
 synth worker, the pinned toolchain list, the base image's id), so a changed input means a new
 tag and `ensure_image` never runs a stale worker. No registry is needed: the base image is made
-with debootstrap (`scripts/build-base-image.sh`) and the Python packages come from a wheelhouse
-downloaded on the host, cached under `.cache/wheelhouse/`.
+with debootstrap (`image_files/build-base-image.sh`) and the Python packages come from a wheelhouse
+downloaded on the host, cached under the iacgrade cache root (`wheelhouse/`). The Dockerfile and the
+scripts ship inside the package (`image_files/`), so an installed iacgrade builds the image too.
 
 Run as `python -m iacgrade.harness.sandbox.image build|status|tag`.
 """
@@ -24,27 +25,39 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from iacgrade.harness.core.cachedir import cache_home
 from iacgrade.harness.core.errors import SandboxError
 
 if TYPE_CHECKING:
     import docker
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DOCKER_DIR = REPO_ROOT / "docker"
-WORKER_PATH = REPO_ROOT / "iacgrade" / "harness" / "platforms" / "cdktf_python" / "worker" / "worker.py"
+
+def _package_path(package: str, *parts: str) -> Path:
+    """A file shipped inside an iacgrade package, wherever it is installed (checkout or wheel).
+
+    iacgrade is never imported from a zip: the worker and these files are copied into build
+    contexts and run, so the resource is a real file and its path is kept.
+    """
+    return Path(str(resources.files(package).joinpath(*parts)))
+
+
+# Package data (never a folder beside the package: in a wheel install that would be
+# site-packages/docker, the Docker SDK).
+IMAGE_FILES = _package_path("iacgrade.harness.sandbox", "image_files")
+WORKER_PATH = _package_path("iacgrade.harness.platforms", "cdktf_python", "worker", "worker.py")
 # The offline `pip` the image puts first on PATH (the local sandbox uses the same folder).
-OFFLINE_BIN = REPO_ROOT / "iacgrade" / "harness" / "sandbox" / "offline_bin"
-BASE_SCRIPT = REPO_ROOT / "scripts" / "build-base-image.sh"
-START_SCRIPT = REPO_ROOT / "scripts" / "start-docker.sh"
-REQUIREMENTS = DOCKER_DIR / "requirements.txt"
-WHEELHOUSE_ROOT = REPO_ROOT / ".cache" / "wheelhouse"
+OFFLINE_BIN = _package_path("iacgrade.harness.sandbox", "offline_bin")
+BASE_SCRIPT = IMAGE_FILES / "build-base-image.sh"
+START_SCRIPT = IMAGE_FILES / "start-docker.sh"
+REQUIREMENTS = IMAGE_FILES / "requirements.txt"
 
 IMAGE_REPO = "iacgrade-sandbox"
 BASE_IMAGE = os.environ.get("IACGRADE_BASE_IMAGE", "iacgrade-base:bookworm")
-# Files of docker/ that the build context carries (and the tag hashes), besides the worker.
+# Files of image_files/ that the build context carries (and the tag hashes), besides the worker.
 CONTEXT_FILES = ("Dockerfile", "requirements.txt", "entrypoint.sh", "warm_jsii.py")
 BUILD_HINT = "run `iacgrade image build` (or `make image`)"
 PYTHON_VERSION = "3.11"  # Debian bookworm's python3, which the base image carries
@@ -93,9 +106,8 @@ class ImageStatus:
 def engine_client(timeout: int = ENGINE_TIMEOUT) -> docker.DockerClient:
     """A client for the local engine, or `EngineUnavailableError` saying how to start one."""
     try:
-        from docker.errors import DockerException
-
         import docker
+        from docker.errors import DockerException
     except ImportError as exc:  # the `docker` package is a declared dependency; be clear anyway
         raise EngineUnavailableError("the `docker` Python package is missing: pip install docker") from exc
     try:
@@ -132,7 +144,7 @@ def engine_arch(client: docker.DockerClient) -> str:
 
 
 def _input_files(worker_path: Path) -> list[tuple[str, Path]]:
-    files = [(name, DOCKER_DIR / name) for name in CONTEXT_FILES] + [("worker.py", worker_path)]
+    files = [(name, IMAGE_FILES / name) for name in CONTEXT_FILES] + [("worker.py", worker_path)]
     # The run-time repairs live in a package beside the worker, which loads them from there.
     lib = worker_path.with_name("worker_lib")
     modules = sorted(lib.glob("*.py")) if lib.is_dir() else []
@@ -266,10 +278,15 @@ def ensure_base_image(client: docker.DockerClient, progress: Progress = print) -
     progress(f"base image built in {time.monotonic() - started:.0f}s")
 
 
+def wheelhouse_root() -> Path:
+    """Where downloaded wheelhouses are kept: under the iacgrade cache root (`$IACGRADE_CACHE`)."""
+    return cache_home() / "wheelhouse"
+
+
 def wheelhouse_dir(arch: str) -> Path:
     """The wheelhouse for the current requirement list: one folder per list and architecture."""
     key = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]
-    return WHEELHOUSE_ROOT / f"py{PYTHON_VERSION}-{arch}-{key}"
+    return wheelhouse_root() / f"py{PYTHON_VERSION}-{arch}-{key}"
 
 
 def ensure_wheelhouse(arch: str, progress: Progress = print) -> Path:
@@ -397,7 +414,7 @@ def _run(command: list[str], timeout: float, progress: Progress, what: str) -> N
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         text=True,
-        cwd=REPO_ROOT,
+        cwd=IMAGE_FILES,
     ) as process:
         # A silent, hung command never yields a line, so the limit cannot be checked in the loop.
         timer = threading.Timer(timeout, process.kill)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from iacgrade.graders.cfn.naming import fixed_names
 from iacgrade.graders.context import GradeContext
 from iacgrade.graders.registry import load_rules, run_rules
 from iacgrade.harness.core.findings import Outcome, Severity
@@ -35,3 +36,16 @@ def test_references_parse_and_carry_no_critical_finding() -> None:
         assert not [o for o in run.outcomes if o.outcome is Outcome.ERROR], task.id
         critical = [f.rule_id for f in run.findings if f.severity is Severity.CRITICAL]
         assert critical == [], (task.id, critical)
+
+
+def test_no_reference_names_a_resource_without_the_suffix_it_takes() -> None:
+    """CFN005 and CFN006 read nothing but the template and the prompt: four deployed references
+    name resources by literals beside an `Environment` parameter or none, which must not count
+    as taking the suffix."""
+    for path in discover([CFN_CORPUS]):
+        task = load_task(path)
+        platform = platform_for(task.metadata)
+        assert platform is not None
+        ws = build_workspace(task, "ideal", platform)
+        ctx = GradeContext(ws, None, task.metadata, prompt=task.prompt)
+        assert list(fixed_names(ctx)) == [], task.id

@@ -31,7 +31,6 @@ import json
 import keyword
 import logging
 import marshal
-import os
 import re
 import sys
 import tarfile
@@ -43,13 +42,13 @@ from pathlib import Path
 from typing import Any
 
 from iacgrade.harness.core.atomic import write_bytes_atomic
+from iacgrade.harness.core.cachedir import cache_home
 from iacgrade.harness.platforms.cdktf_python.pysource import walked
 
 log = logging.getLogger(__name__)
 
 # Bump when the layout of the cached index changes: old cache files are then ignored.
 INDEX_FORMAT = 2
-CACHE_ENV = "IACGRADE_CACHE"
 BLOCK = 256  # type entries per lazily decoded block
 
 Ref = str | int | tuple[Any, ...]
@@ -326,10 +325,7 @@ def cache_key(assemblies: Iterable[Assembly]) -> str:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get(CACHE_ENV) or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "iacgrade"
-    )
-    return Path(base) / "provider_api"
+    return cache_home() / "provider_api"
 
 
 # ---------------------------------------------------------------- building

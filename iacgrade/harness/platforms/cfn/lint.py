@@ -86,6 +86,7 @@ def lint(path: str, text: str, region: str = DEFAULT_REGION) -> tuple[list[Diagn
     if errors or not isinstance(template, dict):
         errors = errors or [Diagnostic(tool=TOOL, code=PARSE_ERROR, level="error", message="not a mapping")]
         return [], [e.model_copy(update={"file": path}) for e in errors]
+    without_directives(template)
     rules = _rules()
     # cfn-lint's rule objects keep per-template state while they run: one template at a time.
     with _lock:
@@ -94,6 +95,21 @@ def lint(path: str, text: str, region: str = DEFAULT_REGION) -> tuple[list[Diagn
         )
     found = [_diagnostic(m, path) for m in matches]
     return sorted(found, key=lambda d: (d.line, d.code)), []
+
+
+# The Metadata key under which a template tells cfn-lint which of its checks to skip.
+DIRECTIVES = "cfn-lint"
+
+
+def without_directives(template: dict[str, Any]) -> None:
+    """Drop the `Metadata: cfn-lint:` blocks (`config: ignore_checks`) of the template and its
+    resources: an answer must not decide which checks judge it (a model would learn to write
+    them). Only the task's reviewer or the run's --ignore sets a finding aside."""
+    holders = [template, *(r for r in (template.get("Resources") or {}).values() if isinstance(r, dict))]
+    for holder in holders:
+        metadata = holder.get("Metadata")
+        if isinstance(metadata, dict):
+            metadata.pop(DIRECTIVES, None)
 
 
 def _diagnostic(match: Any, path: str) -> Diagnostic:

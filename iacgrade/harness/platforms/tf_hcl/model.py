@@ -5,8 +5,10 @@ Each file is parsed once with python-hcl2; the result is mapped into the shape c
 `locals`): expressions stay `${...}` strings, variables take their value from the root module's
 auto-loaded `.tfvars` over their default, nested blocks are a dict where the schema allows one and
 a list otherwise, and every resource carries `"//": {"source": {file, line, end_line, attrs}}`
-so findings quote the `.tf` lines. `count`/`for_each` stay as written, as cdktf writes them: the
-model's resolver follows `var.`/`local.` references itself.
+so findings quote the `.tf` lines. A `count` or `for_each` known without Terraform is expanded
+into its instances (`name[0]`, `name["key"]`; iacgrade/harness/platforms/tf_hcl/expand.py says how); one
+that is not stays as written, as cdktf writes it. Other expressions stay `${...}`: the model's
+resolver follows `var.`/`local.` references itself.
 """
 
 from __future__ import annotations
@@ -14,19 +16,17 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import hcl2
-from hcl2.utils import SerializationOptions
 from lark.exceptions import LarkError, UnexpectedInput
 
+from iacgrade.harness.platforms.tf_hcl.expand import expand
 from iacgrade.harness.platforms.tf_hcl.lines import BlockLines, scan_blocks
+from iacgrade.harness.platforms.tf_hcl.parse import parse_text as parse_text  # its home before parse.py
 from iacgrade.harness.platforms.tf_hcl.schema import Schema
 
-_OPTIONS = SerializationOptions(with_comments=False, strip_string_quotes=True, preserve_heredocs=False)
 BLOCK_MARK = "__is_block__"
 # Files Terraform reads variable values from by itself (others need -var-file).
 AUTO_TFVARS = ("terraform.tfvars", "terraform.tfvars.json")
@@ -75,18 +75,6 @@ def root_dir(paths: list[str]) -> str | None:
     if not folders:
         return None
     return max(folders, key=lambda f: (folders[f], -f.count("/"), f == ""))
-
-
-# python-hcl2 shares one Lark parser and its post-lexer between calls: threads parsing at once
-# get each other's tokens (measured: 6 of 60 files parsed wrong with 4 threads).
-_PARSE_LOCK = threading.Lock()
-
-
-def parse_text(text: str) -> dict[str, Any]:
-    """python-hcl2's dict of one file; raises UnexpectedInput when it does not parse."""
-    with _PARSE_LOCK:
-        parsed: dict[str, Any] = hcl2.loads(text, serialization_options=_OPTIONS)
-    return parsed
 
 
 def read_module(files: Mapping[str, str]) -> Module:
@@ -200,6 +188,7 @@ def to_terraform_json(module: Module, schema: Schema | None) -> dict[str, Any]:
         for config in configs:
             if "region" in config:
                 config["region"] = _named_value(doc, config["region"])
+    expand(doc)
     return doc
 
 

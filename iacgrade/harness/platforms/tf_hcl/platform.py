@@ -7,6 +7,7 @@ Terraform JSON the rules read and validated against the provider schema, all in 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping
 from functools import cache, partial
 from pathlib import Path
@@ -33,6 +34,8 @@ PARSE_ERROR = "HCLParseError"
 # The stack name of a root module written at the top of the answer.
 TOP = "."
 _CODE = Path(__file__).resolve().parent
+# The instance key ending an expanded block's address: `[0]`, `["key"]`.
+_INSTANCE = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]$')
 
 
 def synthesize(files: Mapping[str, str]) -> SynthResult:
@@ -97,6 +100,7 @@ class TerraformHcl:
             kind, _, address = anchor.partition(":")
             if kind not in ("resource", "construct"):
                 return None
+            address = _INSTANCE.sub("", address)  # an instance is written in its block
             labels = tuple(address.removeprefix("data.").split("."))
             block_kind = "data" if address.startswith("data.") else "resource"
             for path in sorted(ws.files):
