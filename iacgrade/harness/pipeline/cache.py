@@ -162,6 +162,15 @@ class ResultCache:
     def put_rules(self, key: str, rules: dict[str, Any]) -> None:
         self._write("rules", key, {"rules": rules})
 
+    def get_requirements(self, key: str) -> list[Any] | None:
+        """One answer's requirement checks as stored under its rules' key; None when absent."""
+        data = self._read("requirements", key)
+        checks = data.get("checks") if isinstance(data, dict) else None
+        return checks if isinstance(checks, list) else None
+
+    def put_requirements(self, key: str, checks: list[Any]) -> None:
+        self._write("requirements", key, {"checks": checks})
+
     # ---- storage
 
     def _path(self, kind: str, key: str) -> Path:

@@ -25,8 +25,9 @@ from iacgrade.graders.registry import (
     run_rule,
     selected_checks,
 )
+from iacgrade.graders.requirements.outcome import requirement_checks
 from iacgrade.harness.core.findings import Finding, Outcome, RuleOutcome
-from iacgrade.harness.core.results import SideResult, TaskResult
+from iacgrade.harness.core.results import RequirementCheck, SideResult, TaskResult
 from iacgrade.harness.core.selection import RuleSelection
 from iacgrade.harness.core.synth import SynthResult, SynthStatus
 from iacgrade.harness.pipeline.cache import (
@@ -206,7 +207,7 @@ def run_rules_cached(
     never holds a selection's view and one run's `--ignore` cannot hide findings from the next."""
     start = time.perf_counter()
     catalogue = catalogue if catalogue is not None else load_rules()
-    key = answer_key(ctx)
+    key = _answer_key(ctx)
     stored = cache.get_rules(key)
     findings: list[Finding] = []
     outcomes: list[RuleOutcome] = []
@@ -237,6 +238,30 @@ def run_rules_cached(
     if merged != stored:
         cache.put_rules(key, merged)
     return RuleRun(findings=findings, outcomes=outcomes, seconds=time.perf_counter() - start)
+
+
+def requirement_checks_cached(ctx: GradeContext, cache: ResultCache | None) -> list[RequirementCheck]:
+    """The prompt's requirements judged on one answer, reused when stored: they read what the
+    rules read (the answer key holds the graders' code and data), and judging them again is a
+    fifth of a cached re-grade."""
+    if cache is None or not ctx.prompt.strip():
+        return requirement_checks(ctx)
+    key = _answer_key(ctx)
+    stored = cache.get_requirements(key)
+    if stored is not None:
+        with contextlib.suppress(ValueError):
+            return [RequirementCheck.model_validate(c) for c in stored]
+    checks = requirement_checks(ctx)
+    cache.put_requirements(key, [c.model_dump(mode="json") for c in checks])
+    return checks
+
+
+def _answer_key(ctx: GradeContext) -> str:
+    # Computed once per context: the rules and the requirement checks of one answer share it.
+    memo = vars(ctx)
+    if "_answer_key" not in memo:
+        memo["_answer_key"] = answer_key(ctx)
+    return str(memo["_answer_key"])
 
 
 def _reuse(entry: object, r: Rule) -> tuple[list[Finding], RuleOutcome] | None:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from iacgrade.graders.context import GradeContext, Settings
 from iacgrade.graders.registry import RuleRun, rules_version, run_rules
-from iacgrade.graders.requirements.outcome import requirement_checks
 from iacgrade.graders.security.scan import scan_files_ahead
 from iacgrade.harness.core.errors import HarnessError, TaskLoadError
 from iacgrade.harness.core.findings import Finding, Outcome, RuleOutcome, is_environment
@@ -37,6 +36,7 @@ from iacgrade.harness.pipeline.cache import ResultCache
 from iacgrade.harness.pipeline.cached import (
     NOT_STORED,
     in_process_cached,
+    requirement_checks_cached,
     run_rules_cached,
     stored_in_process,
 )
@@ -228,9 +228,13 @@ def grade_task(task: Task, sandbox: Sandbox, options: GradeOptions) -> TaskResul
         score=score,
         training=training,
         model=_side_result(
-            model_ws, model_synth, model_findings, model_run.outcomes, requirement_checks(model_ctx)
+            model_ws,
+            model_synth,
+            model_findings,
+            model_run.outcomes,
+            requirement_checks_cached(model_ctx, options.cache),
         ),
-        ideal=_ideal_side(ideal_ws, ideal_synth, ideal_run, ideal_ctx, ideal_findings),
+        ideal=_ideal_side(ideal_ws, ideal_synth, ideal_run, ideal_ctx, ideal_findings, options.cache),
         failures=failures,
         shared=comparison.shared,
         ideal_only=comparison.ideal_only,
@@ -362,12 +366,13 @@ def _ideal_side(
     run: RuleRun | None,
     ctx: GradeContext | None,
     findings: list[Finding],
+    cache: ResultCache | None = None,
 ) -> SideResult | None:
     """The reference's side: None without a reference, which is also when nothing was synthesized;
     no findings when its rules did not run (a reference without code)."""
     if ws is None or synth is None:
         return None
-    requirements = requirement_checks(ctx) if ctx is not None and run is not None else []
+    requirements = requirement_checks_cached(ctx, cache) if ctx is not None and run is not None else []
     return _side_result(ws, synth, findings, run.outcomes if run else [], requirements)
 
 
