@@ -8,6 +8,7 @@ Anchors name what a finding is about in a form both answers can be searched for:
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -53,15 +54,23 @@ def _fstring_text(node: ast.JoinedStr) -> str:
 def statement_span(tree: ast.Module, path: str, line: int) -> Span:
     """The smallest statement that contains `line`, so a quote shows a whole call, not a fragment."""
     best: ast.stmt | None = None
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.stmt) or isinstance(node, ast.ClassDef | ast.FunctionDef):
-            continue
+    for node in _statements(tree):
         end = getattr(node, "end_lineno", node.lineno) or node.lineno
         if node.lineno <= line <= end and (best is None or end - node.lineno < _size(best)):
             best = node
     if best is None:
         return Span(path, line, line)
     return Span(path, best.lineno, best.end_lineno or best.lineno)
+
+
+@functools.lru_cache(maxsize=256)
+def _statements(tree: ast.Module) -> tuple[ast.stmt, ...]:
+    # In walk order, as the first smallest statement wins; one list per tree, not one walk per quote.
+    return tuple(
+        n
+        for n in walked(tree)
+        if isinstance(n, ast.stmt) and not isinstance(n, ast.ClassDef | ast.FunctionDef)
+    )
 
 
 def _size(node: ast.stmt) -> int:
@@ -95,7 +104,7 @@ def find_def(trees: Mapping[str, ast.Module], qualname: str) -> Span | None:
     """A function or method definition by `name` or `Class.name`; the span covers its signature."""
     cls_name, _, fn_name = qualname.rpartition(".")
     for path, tree in trees.items():
-        for node in ast.walk(tree):
+        for node in walked(tree):
             if isinstance(node, ast.ClassDef) and (not cls_name or node.name == cls_name):
                 for item in node.body:
                     if isinstance(item, ast.FunctionDef) and item.name == fn_name:
@@ -139,7 +148,7 @@ def find_anchor(trees: Mapping[str, ast.Module], anchor: str) -> Span | None:
 def find_import(trees: Mapping[str, ast.Module], module: str) -> Span | None:
     """The `from <module> import ...` statement, so a fix shows the reference's import."""
     for path, tree in trees.items():
-        for node in ast.walk(tree):
+        for node in walked(tree):
             if isinstance(node, ast.ImportFrom) and node.module == module:
                 return Span(path, node.lineno, node.end_lineno or node.lineno)
     return None
@@ -157,7 +166,7 @@ def anchor_in(trees: Mapping[str, ast.Module], span: Span) -> str:
     tree = trees.get(span.path)
     if tree is None:
         return ""
-    for node in ast.walk(tree):
+    for node in walked(tree):
         if getattr(node, "lineno", 0) < span.start or getattr(node, "lineno", 0) > span.end:
             continue
         if isinstance(node, ast.ImportFrom) and node.module:

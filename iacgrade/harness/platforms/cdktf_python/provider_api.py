@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import difflib
 import fcntl
+import functools
 import gzip
 import hashlib
 import json
@@ -40,6 +41,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from iacgrade.harness.core.atomic import write_bytes_atomic
 from iacgrade.harness.core.cachedir import cache_home
@@ -282,12 +285,52 @@ def _is_resolvable(index: ApiIndex, ref: Ref) -> bool:
     return isinstance(ref, int) and index.entry(ref)[0] == INTERFACE
 
 
+CLOSE_CUTOFF = 0.75
+
+
 def close_names(word: str, candidates: list[str], n: int = 3) -> list[str]:
-    hits = difflib.get_close_matches(word, candidates, n=n, cutoff=0.75)
+    hits = difflib.get_close_matches(
+        word, _may_be_close(word, candidates, CLOSE_CUTOFF), n=n, cutoff=CLOSE_CUTOFF
+    )
     # A pure case difference or an added suffix is the likeliest fix; rank it first.
     prefixed = [c for c in candidates if c != word and c.lower().startswith(word.lower())]
     prefixed.sort(key=len)
     return list(dict.fromkeys([*prefixed[:1], *hits]))[:n]
+
+
+def _may_be_close(word: str, candidates: list[str], cutoff: float) -> list[str]:
+    """The candidates difflib's own quick bounds (`real_quick_ratio`, `quick_ratio`: shared
+    characters, counted) do not rule out, computed for all of them at once: the same matches, without
+    a Python-level pass over the provider's thousands of names for every misspelt one."""
+    if len(candidates) < 500:
+        return candidates
+    names, counts, lengths, alphabet = _char_counts(tuple(candidates))
+    wanted = np.zeros(len(alphabet), dtype=np.int32)
+    for ch in word:
+        if ch in alphabet:
+            wanted[alphabet[ch]] += 1
+    total = lengths + len(word)
+    shared = np.minimum(counts, wanted).sum(axis=1)
+    # As difflib computes them (2.0 * matches / length), so a bound is never off by rounding.
+    quick = 2.0 * shared / total
+    real_quick = 2.0 * np.minimum(lengths, len(word)) / total
+    keep = np.flatnonzero((real_quick >= cutoff) & (quick >= cutoff))
+    return [names[i] for i in keep]
+
+
+@functools.lru_cache(maxsize=8)
+def _char_counts(
+    names: tuple[str, ...],
+) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, dict[str, int]]:
+    alphabet: dict[str, int] = {}
+    for name in names:
+        for ch in name:
+            alphabet.setdefault(ch, len(alphabet))
+    counts = np.zeros((len(names), len(alphabet)), dtype=np.int32)
+    for row, name in enumerate(names):
+        for ch in name:
+            counts[row, alphabet[ch]] += 1
+    return names, counts, np.array([len(n) for n in names], dtype=np.int64), alphabet
 
 
 # ---------------------------------------------------------------- finding the assemblies
