@@ -21,6 +21,7 @@ from iacgrade.harness.core.workspace import ProjectLayout, Workspace
 from iacgrade.harness.platforms.base import InProcessSynth, Locator, Reference, ScanInput, SynthSettings
 from iacgrade.harness.platforms.cfn import foreign, lint, synth_plan
 from iacgrade.harness.platforms.cfn.extract import extract_templates
+from iacgrade.harness.platforms.cfn.spans import resource_spans
 from iacgrade.harness.platforms.cfn.templates import template_paths, templates_of
 from iacgrade.harness.platforms.names import CFN
 from iacgrade.harness.platforms.registry import register_platform
@@ -60,7 +61,8 @@ class CloudFormation:
     def locator(self, ws: Workspace) -> Locator:
         # Each template decoded once, however many failures the comparison locates in it.
         decode = cache(lambda path: lint.decode(ws.files[path]))
-        return lambda anchor: _find_resource(ws, anchor, decode)
+        spans = cache(lambda path: resource_spans(ws.files[path]))
+        return lambda anchor: _find_resource(ws, anchor, decode, spans)
 
     def toolchain(self) -> dict[str, str]:
         """Python, cfn-lint, and this platform's own code and data."""
@@ -99,14 +101,23 @@ class CloudFormation:
 
 
 def _find_resource(
-    ws: Workspace, anchor: str, decode: Callable[[str], tuple[Any, list[Diagnostic]]]
+    ws: Workspace,
+    anchor: str,
+    decode: Callable[[str], tuple[Any, list[Diagnostic]]],
+    spans: Callable[[str], dict[str, tuple[int, int]] | None] = lambda path: None,
 ) -> Span | None:
     """The lines of the resource an anchor names (`resource:<type>.<id>`, `construct:<id>`, `<id>`);
-    `decode(path)` gives a template of `ws` with its line marks."""
+    `spans(path)` gives a template's resource lines where libyaml's reading is cfn-lint's, else
+    `decode(path)` gives the template with its line marks."""
     name = anchor.rpartition(":")[2].rpartition(".")[2]
     if not name:
         return None
     for path in templates_of(ws):
+        fast = spans(path)
+        if fast is not None:
+            if name in fast:
+                return Span(path, *fast[name])
+            continue
         template, errors = decode(path)
         body = (template or {}).get("Resources", {}) if not errors else {}
         for key, value in body.items() if isinstance(body, Mapping) else ():
