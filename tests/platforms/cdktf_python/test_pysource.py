@@ -9,12 +9,14 @@ from textwrap import dedent
 import pytest
 
 from iacgrade.harness.platforms.cdktf_python.extract import extract_files
+from iacgrade.harness.platforms.cdktf_python.foreign import foreign_code
 from iacgrade.harness.platforms.cdktf_python.pysource import (
     StackClass,
     find_entry_points,
     find_stack_classes,
     module_name,
     parse_python,
+    parse_source,
 )
 from tests.paths import DEV_CORPUS
 
@@ -197,3 +199,25 @@ def test_corpus_models_with_code_have_a_stack_class(path: Path) -> None:
     if extraction.has_code:
         files = {f.path: f.content for f in extraction.files}
         assert find_stack_classes(files), f"{task}: no TerraformStack subclass"
+
+
+def test_one_text_is_parsed_once_whatever_path_its_callers_name() -> None:
+    text = "from cdktf import App\napp = App()\n"
+    assert parse_source(text, "lib/a.py") is parse_source(text, "lib/b.py") is parse_source(text)
+
+
+def test_a_syntax_error_names_the_path_its_caller_read() -> None:
+    text = "def broken(:\n    pass\n"
+    first, second = parse_source(text, "lib/a.py"), parse_source(text, "lib/b.py")
+    assert isinstance(first, SyntaxError) and isinstance(second, SyntaxError)
+    assert (first.filename, second.filename) == ("lib/a.py", "lib/b.py")
+    assert (first.lineno, first.msg) == (second.lineno, second.msg)
+    indented = parse_source("if True:\npass\n", "lib/c.py")
+    assert isinstance(indented, IndentationError) and indented.filename == "lib/c.py"
+
+
+def test_the_platform_check_reads_an_answer_with_a_nul_byte_by_its_import_lines() -> None:
+    files = {"lib/tap_stack.py": "from aws_cdk import Stack\nx = '\0'\n"}
+    policy = {"imports": ["cdktf"], "others": {"aws_cdk": "AWS CDK"}, "languages": {}}
+    wrong = ("Wrong platform", "the model's Python builds on AWS CDK, not CDKTF")
+    assert foreign_code(files, policy) == wrong

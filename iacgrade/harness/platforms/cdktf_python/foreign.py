@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from iacgrade.harness.platforms.cdktf_python.pysource import parse_source
+
 
 def foreign_code(files: Mapping[str, str], policy: Mapping[str, Any]) -> tuple[str, str] | None:
     """(title, detail) when the answer is another language, or Python on another IaC framework.
@@ -30,9 +32,8 @@ def foreign_code(files: Mapping[str, str], policy: Mapping[str, Any]) -> tuple[s
 
 
 def _imported_modules(source: str) -> set[str]:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:  # a truncated answer: its import lines still say what it builds on
+    tree = parse_source(source)
+    if not isinstance(tree, ast.Module):  # a truncated answer: its import lines still say what it builds on
         return set(re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", source, flags=re.MULTILINE))
     found: set[str] = set()
     for node in ast.walk(tree):

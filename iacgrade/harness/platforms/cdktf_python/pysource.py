@@ -40,19 +40,31 @@ def module_name(path: str) -> str:
 
 
 # Grading one answer parses each of its files some twenty times over (layout, repair planning,
-# locators, the rules' sites and the requirement checks): the trees are kept for the last few
-# hundred texts. Every reader here only walks them; none may edit one.
-@functools.lru_cache(maxsize=256)
+# locators, the rules' sites, the requirement checks and the platform check): the trees are kept
+# for the last few hundred texts, whatever path each caller names. Every reader here only walks
+# them; none may edit one.
 def parse_source(text: str, path: str = "<answer>") -> ast.Module | SyntaxError:
     """The syntax tree of one Python text, or the SyntaxError that stopped it (never raises). The
     tree is shared with every other caller that parses the same text: read it, never change it."""
+    tree = _parse(text)
+    if isinstance(tree, ast.Module) or path == _NO_PATH:
+        return tree
+    # The path is only in the error: it names the file the caller read.
+    return type(tree)(tree.msg, (path, tree.lineno, tree.offset, tree.text, tree.end_lineno, tree.end_offset))
+
+
+_NO_PATH = "<answer>"
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(text: str) -> ast.Module | SyntaxError:
     try:
-        return ast.parse(text, filename=path)
+        return ast.parse(text, filename=_NO_PATH)
     except SyntaxError as exc:
         return exc
     except (ValueError, RecursionError, MemoryError) as exc:
         # NUL bytes (ValueError on 3.11) and absurd nesting are syntax problems of the answer too.
-        return SyntaxError(f"{type(exc).__name__}: {exc}", (path, 1, 1, ""))
+        return SyntaxError(f"{type(exc).__name__}: {exc}", (_NO_PATH, 1, 1, ""))
 
 
 @functools.lru_cache(maxsize=256)
