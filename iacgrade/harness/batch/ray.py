@@ -38,6 +38,7 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError
 
 from iacgrade.graders.wording import counted
 from iacgrade.harness.batch.executor import OnResult
+from iacgrade.harness.batch.gcpace import set_batch_pace
 from iacgrade.harness.batch.plan import Job
 from iacgrade.harness.core.errors import SandboxError
 from iacgrade.harness.core.results import TaskResult, TaskStatus
@@ -95,6 +96,7 @@ class GradeActor:
 
     def __init__(self, sandbox_kind: str, options: GradeOptions, regrade: bool = False) -> None:
         self.options = options
+        set_batch_pace()
         # Regrading, the toolchains whose cached synth output counts are this node's, as they are
         # the driver's for a local run.
         self.sandbox = (

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from iacgrade.harness.batch.executor import Executor
+from iacgrade.harness.batch.gcpace import batch_pace
 from iacgrade.harness.batch.plan import RunPlan, plan_run, task_out_dir
 from iacgrade.harness.core.results import TaskResult
 from iacgrade.reports.live import LiveTables
@@ -72,10 +73,11 @@ def run_batch(
             on_done(result, False)
 
     described = executor.describe()
-    if plan.todo:
-        log.info("grading %d task(s) on %s", len(plan.todo), described)
-        executor.grade(plan.todo, record)
-    return finish_run(plan, results, start, described)
+    with batch_pace():
+        if plan.todo:
+            log.info("grading %d task(s) on %s", len(plan.todo), described)
+            executor.grade(plan.todo, record)
+        return finish_run(plan, results, start, described)
 
 
 def write_task_result(result: TaskResult, out_dir: Path) -> None:
