@@ -172,6 +172,16 @@ FailOnOpt = Annotated[
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors and the final summary.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log debug messages.")]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Neither reuse nor store synth results and rule outputs.")
+]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        help="The result cache (default: $IACGRADE_CACHE/results, else ~/.cache/iacgrade/results).",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -287,16 +297,8 @@ def grade(
     as_of: AsOfOpt = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither reuse nor store synth results and rule outputs.")
-    ] = False,
-    cache_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--cache-dir",
-            help="The result cache (default: $IACGRADE_CACHE/results, else ~/.cache/iacgrade/results).",
-        ),
-    ] = None,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
     fmt: FormatOpt = OutputFormat.TEXT,
     fail_under: FailUnderOpt = None,
     fail_on: FailOnOpt = None,
@@ -367,16 +369,8 @@ def run(
             "was graded by other rule versions.",
         ),
     ] = False,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither reuse nor store synth results and rule outputs.")
-    ] = False,
-    cache_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--cache-dir",
-            help="The result cache (default: $IACGRADE_CACHE/results, else ~/.cache/iacgrade/results).",
-        ),
-    ] = None,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
     executor: Annotated[
         ExecutorKind,
         typer.Option(
@@ -642,13 +636,6 @@ def image_status_cmd() -> None:
 
 cache_app = typer.Typer(help="The result cache: what it holds, and pruning it.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
-CacheDirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--cache-dir",
-        help="The result cache (default: $IACGRADE_CACHE/results, else ~/.cache/iacgrade/results).",
-    ),
-]
 
 
 @cache_app.command("info")
