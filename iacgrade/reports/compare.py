@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,15 @@ class ScoreDiff:
 
 
 @dataclass(frozen=True)
+class RuleChange:
+    """A rule graded at other versions in run B than in run A; no versions: absent from that run."""
+
+    rule_id: str
+    versions_a: tuple[str, ...]
+    versions_b: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RunDiff:
     run_a: Path
     run_b: Path
@@ -116,6 +126,9 @@ class RunDiff:
     only_in_a: list[str]
     only_in_b: list[str]
     score: ScoreDiff
+    # What changed in the grader between the runs, read from the results' rule versions: the
+    # first thing to look at when failures appear or go.
+    rules: list[RuleChange] = field(default_factory=list)
 
     @property
     def compared(self) -> list[TaskDiff]:
@@ -178,7 +191,30 @@ def compare_runs(
         only_in_a=[t for t in a if t not in b],
         only_in_b=[t for t in b if t not in a],
         score=_score_diff([t for t in tasks if t.compared], resamples, confidence, seed),
+        rules=rule_changes(a.values(), b.values()),
     )
+
+
+def rule_changes(a: Iterable[TaskResult], b: Iterable[TaskResult]) -> list[RuleChange]:
+    """The rules whose versions differ between two runs' results, by rule id. A run resumed across
+    an upgrade holds results of several versions of a rule: each is listed."""
+    versions_a, versions_b = _rule_versions(a), _rule_versions(b)
+    return [
+        RuleChange(rule_id, versions_a.get(rule_id, ()), versions_b.get(rule_id, ()))
+        for rule_id in sorted(versions_a.keys() | versions_b.keys())
+        if versions_a.get(rule_id) != versions_b.get(rule_id)
+    ]
+
+
+def _rule_versions(results: Iterable[TaskResult]) -> dict[str, tuple[str, ...]]:
+    # `versions["rules"]` is "AWS001@1,AWS002@2,...": the rules a result was graded by.
+    found: dict[str, set[str]] = {}
+    for result in results:
+        for item in result.versions.get("rules", "").split(","):
+            rule_id, sep, version = item.strip().partition("@")
+            if sep and rule_id:
+                found.setdefault(rule_id, set()).add(version)
+    return {r: tuple(sorted(v, key=lambda x: (len(x), x))) for r, v in found.items()}
 
 
 def read_run(run_dir: Path) -> dict[str, TaskResult]:
@@ -328,6 +364,7 @@ def to_json(diff: RunDiff) -> dict[str, Any]:
             "only_in_b": diff.only_in_b,
             "status_changed": [t.task_id for t in diff.status_changed],
         },
+        "rules": [asdict(r) for r in diff.rules],
         "score": asdict(diff.score),
         "regression": {"regressed": diff.regressed, "reasons": diff.regression_reasons},
         "tasks": [
@@ -378,6 +415,8 @@ def to_markdown(diff: RunDiff) -> str:
         f"{diff.count('unchanged')} unchanged{rerated}, over {len(diff.compared)} task(s) graded in both; "
         f"{len(diff.changed)} task(s) changed.",
         "",
+        f"**Rules:** {_rules_line(diff.rules)}",
+        "",
     ]
     if diff.changed:
         lines += [
@@ -415,6 +454,21 @@ def to_markdown(diff: RunDiff) -> str:
         if ids:
             lines += [f"## {label}", "", ", ".join(_cell(i) for i in ids), ""]
     return "\n".join(lines)
+
+
+def _rules_line(changes: list[RuleChange]) -> str:
+    if not changes:
+        return "the same rules at the same versions in both runs."
+    parts = []
+    for c in changes:
+        a, b = ", ".join(f"v{v}" for v in c.versions_a), ", ".join(f"v{v}" for v in c.versions_b)
+        if not c.versions_a:
+            parts.append(f"{c.rule_id} only in B ({b})")
+        elif not c.versions_b:
+            parts.append(f"{c.rule_id} only in A ({a})")
+        else:
+            parts.append(f"{c.rule_id} {a} → {b}")
+    return "; ".join(parts) + "."
 
 
 def _num(value: float | None) -> str:

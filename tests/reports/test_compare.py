@@ -19,8 +19,16 @@ from typer.testing import CliRunner
 
 from iacgrade.harness.cli import EXIT_REGRESSION, EXIT_USAGE, app
 from iacgrade.harness.core.findings import Category, Severity
-from iacgrade.harness.core.results import TaskStatus
-from iacgrade.reports.compare import CompareError, TaskDiff, _score_diff, compare_runs, render, to_json
+from iacgrade.harness.core.results import TaskResult, TaskStatus
+from iacgrade.reports.compare import (
+    CompareError,
+    RuleChange,
+    TaskDiff,
+    _score_diff,
+    compare_runs,
+    render,
+    to_json,
+)
 from iacgrade.reports.dashboard import write_dashboard
 from iacgrade.reports.sarif import FINGERPRINT_KEY, fingerprint
 from tests.paths import REPO, TASKS
@@ -152,7 +160,8 @@ def test_a_score_drop_alone_is_a_regression_when_its_interval_is_below_zero(tmp_
 
 def test_json_shape(tmp_path: Path) -> None:
     data = json.loads(render(compare_runs(*_runs(tmp_path)), "json"))
-    assert set(data) == {"run_a", "run_b", "summary", "score", "regression", "tasks"}
+    assert set(data) == {"run_a", "run_b", "summary", "rules", "score", "regression", "tasks"}
+    assert data["rules"] == []
     assert data["summary"] == {
         "tasks_in_both": 3,
         "tasks_compared": 2,
@@ -202,6 +211,42 @@ def test_markdown_report(tmp_path: Path) -> None:
     assert "- T1: AWS003 (High) AWS003 title at lib/tap_stack.py:10" in text.split("## New failures")[1]
     assert "- T1: PY001 (Medium) PY001 title" in text.split("## Fixed failures")[1]
     assert "## Only in A\n\nT5" in text and "## Only in B\n\nT6" in text
+
+
+def _graded_by(task_id: str, rules: str) -> TaskResult:
+    return make_result(task_id, 5.0).model_copy(update={"versions": {"rules": rules}})
+
+
+def test_the_rules_whose_versions_differ_are_listed(tmp_path: Path) -> None:
+    a = write_run(
+        tmp_path / "a",
+        [
+            _graded_by("T1", "AWS001@1,OLD001@2,SEC001@3,TF009@1"),
+            _graded_by("T2", "AWS001@1,SEC001@3,TF009@1"),
+        ],
+    )
+    # T2 of run B was graded before an upgrade (a resumed run): both versions of SEC001 are named.
+    b = write_run(
+        tmp_path / "b",
+        [_graded_by("T1", "AWS001@1,SEC001@10,CFN005@1"), _graded_by("T2", "AWS001@1,SEC001@3,TF009@1")],
+    )
+    diff = compare_runs(a, b)
+    # TF009 is still graded at v1 in B (by T2): not a change. Versions sort as numbers.
+    assert diff.rules == [
+        RuleChange("CFN005", (), ("1",)),
+        RuleChange("OLD001", ("2",), ()),
+        RuleChange("SEC001", ("3",), ("3", "10")),
+    ]
+    line = "**Rules:** CFN005 only in B (v1); OLD001 only in A (v2); SEC001 v3 → v3, v10."
+    assert line in render(diff, "markdown")
+    assert json.loads(render(diff, "json"))["rules"][0] == {
+        "rule_id": "CFN005",
+        "versions_a": [],
+        "versions_b": ["1"],
+    }
+    same = compare_runs(a, a)
+    assert same.rules == []
+    assert "**Rules:** the same rules at the same versions in both runs." in render(same, "markdown")
 
 
 def test_cli_exit_codes_and_out_file(tmp_path: Path) -> None:
