@@ -1,7 +1,10 @@
 """SARIF 2.1.0 output, so failures show up in code-scanning tools next to other analysers' findings.
 
 Per task, `result.sarif` holds one run: the rule catalogue as `tool.driver.rules` and one result
-per failure (the findings the model has and the ideal does not). Per batch, `merge_sarif` folds
+per failure (the findings the model has and the ideal does not). A finding the task's reviewer
+set aside (metadata.json ignore list) is a result too, suppressed externally with the reviewer's
+reason, so a code-scanning service shows it as dismissed rather than as fixed or new; it never
+counts (gates and `diff` read `result.json`'s failures). Per batch, `merge_sarif` folds
 the task runs into a single run: code-scanning services reject a file with several runs of the
 same tool, and every task's answer uses the same relative paths (`lib/tap_stack.py`), so merged
 results get their task id in front of the path to stay apart.
@@ -24,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from iacgrade.harness.core.atomic import write_text_atomic
-from iacgrade.harness.core.findings import Location, Severity, check_id_of
-from iacgrade.harness.core.results import Failure, TaskResult, TaskStatus
+from iacgrade.harness.core.findings import Finding, Location, Severity, check_id_of
+from iacgrade.harness.core.results import Failure, IgnoredFinding, TaskResult, TaskStatus
 from iacgrade.reports.markdown import ERROR_LABELS
 
 SARIF_VERSION = "2.1.0"
@@ -53,14 +56,19 @@ _URL = re.compile(r"https?://\S+")
 
 def task_sarif(result: TaskResult) -> dict[str, Any]:
     """One task as a SARIF log with one run."""
-    rules = _rule_descriptors(result.failures)
+    ignored = [_as_failure(item.finding) for item in result.reviewer_ignored]
+    rules = _rule_descriptors([*result.failures, *ignored])
     index = {rule["id"]: i for i, rule in enumerate(rules)}
+    suppressed = [
+        _suppressed(_result(result.task_id, f, index[f.rule_id]), item)
+        for f, item in zip(ignored, result.reviewer_ignored, strict=True)
+    ]
     run: dict[str, Any] = {
         "tool": {"driver": _driver(rules)},
         "automationDetails": {"id": f"{TOOL_NAME}/{result.task_id}/"},
         "originalUriBaseIds": _uri_bases([TASK_ROOT]),
         "invocations": [_invocation(result)],
-        "results": [_result(result.task_id, f, index[f.rule_id]) for f in result.failures],
+        "results": [_result(result.task_id, f, index[f.rule_id]) for f in result.failures] + suppressed,
         "properties": {"task_id": result.task_id, "status": result.status.value},
     }
     if result.score is not None:
@@ -174,6 +182,23 @@ def _result(task_id: str, failure: Failure, rule_index: int) -> dict[str, Any]:
         result["properties"]["error_kind"] = failure.error_kind.value
     if failure.occurrences > 1:
         result["properties"]["occurrences"] = failure.occurrences
+    return result
+
+
+def _as_failure(finding: Finding) -> Failure:
+    """An ignored finding in the shape of a failure, so it is described, placed and fingerprinted
+    as the same finding would be had the reviewer not set it aside."""
+    fields = finding.model_dump(include=set(Failure.model_fields))
+    return Failure.model_validate({**fields, "impact": list(finding.impact), "docs": list(finding.docs)})
+
+
+def _suppressed(result: dict[str, Any], item: IgnoredFinding) -> dict[str, Any]:
+    entry = f"metadata.json ignore entry `{item.pattern}`"
+    justification = (
+        f"{item.reason} ({entry})" if item.reason else f"Set aside by the task's reviewer ({entry})."
+    )
+    result["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification}]
+    result["properties"]["ignored_by"] = "reviewer"
     return result
 
 

@@ -374,3 +374,50 @@ def test_the_schema_catches_what_iacgrade_must_not_write() -> None:
     doc["runs"][0]["results"][0]["level"] = "fatal"
     with pytest.raises(AssertionError, match="fatal"):
         assert_sarif(doc)
+
+
+def test_a_finding_the_reviewer_ignored_is_a_suppressed_result_that_keeps_its_fingerprint() -> None:
+    from iacgrade.harness.core.findings import Finding, Location
+    from iacgrade.harness.core.results import IgnoredFinding
+
+    finding = Finding(
+        rule_id="HCL005",
+        title="Block written as an argument",
+        severity=Severity.CRITICAL,
+        category=Category.API_CONSISTENCY,
+        message="`versioning` is a block",
+        location=Location(path="main.tf", line=12),
+        anchor="aws_s3_bucket.logs",
+        docs=("https://developer.hashicorp.com/terraform/language/syntax/configuration",),
+    )
+    reason = "the reviewer accepts the typo in this task"
+    result = make_result("T", 6.0, [make_failure(*AWS)])
+    result.reviewer_ignored = [
+        IgnoredFinding(finding=finding, pattern="HCL005", reason=reason),
+        IgnoredFinding(finding=finding.model_copy(update={"anchor": "other"}), pattern="hcl"),
+    ]
+    doc = task_sarif(result)
+    assert_sarif(doc)
+    kept, with_reason, without = _results(doc)
+    assert kept["ruleId"] == "AWS003" and "suppressions" not in kept
+    assert with_reason["ruleId"] == "HCL005"
+    assert with_reason["suppressions"] == [
+        {
+            "kind": "external",
+            "status": "accepted",
+            "justification": f"{reason} (metadata.json ignore entry `HCL005`)",
+        }
+    ]
+    assert without["suppressions"][0]["justification"] == (
+        "Set aside by the task's reviewer (metadata.json ignore entry `hcl`)."
+    )
+    # The fingerprint the finding would have had as a failure: a viewer shows the same alert dismissed.
+    as_failure = make_failure(
+        "HCL005", Severity.CRITICAL, Category.API_CONSISTENCY, anchor="aws_s3_bucket.logs"
+    )
+    assert with_reason["partialFingerprints"][FINGERPRINT_KEY] == fingerprint("T", as_failure)
+    assert with_reason["locations"][0]["physicalLocation"]["region"] == {"startLine": 12}
+    # Merged into the run's log, it stays suppressed.
+    merged = merge_sarif([doc])
+    assert_sarif(merged)
+    assert [("suppressions" in r) for r in merged["runs"][0]["results"]] == [False, True, True]
