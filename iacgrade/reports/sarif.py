@@ -1,17 +1,19 @@
 """SARIF 2.1.0 output, so failures show up in code-scanning tools next to other analysers' findings.
 
-Per task, `result.sarif` holds one run: the rule catalogue as `tool.driver.rules` and one result
-per failure (the findings the model has and the ideal does not). A finding the task's reviewer
-set aside (metadata.json ignore list) is a result too, suppressed externally with the reviewer's
-reason, so a code-scanning service shows it as dismissed rather than as fixed or new; it never
-counts (gates and `diff` read `result.json`'s failures). Per batch, `merge_sarif` folds
-the task runs into a single run: code-scanning services reject a file with several runs of the
-same tool, and every task's answer uses the same relative paths (`lib/tap_stack.py`), so merged
-results get their task id in front of the path to stay apart.
+Per task, a log holds one run: rule entries as `tool.driver.rules` and one result per failure (the
+findings the model has and the ideal does not). A finding the task's reviewer set aside
+(metadata.json ignore list) is a result too, suppressed externally with the reviewer's reason, so a
+code-scanning service shows it as dismissed rather than as fixed or new; it never counts (gates and
+`diff` read `result.json`'s failures). A run's `results.sarif` describes the whole rule catalogue; a
+task's `result.sarif` (and `grade --format sarif`) describes only the rules its results name, as a
+thousand copies of the catalogue (250 KB each) would be half a run folder's size. Per batch,
+`merge_sarif` folds the task runs into a single run: code-scanning services reject a file with
+several runs of the same tool, and every task's answer uses the same relative paths
+(`lib/tap_stack.py`), so merged results get their task id in front of the path to stay apart.
 
-Paths are relative to the model answer's files (as extracted from `MODEL_RESPONSE.md`), named by
-the `ANSWERROOT` base id in a task's log and by `ANSWERSROOT` (one folder per task id) in a merged
-one; a viewer maps the base id to where those files are checked out.
+Paths are relative to the model answer's files (as extracted from `MODEL_RESPONSE.md`), named by the
+`ANSWERROOT` base id in a task's log and by `ANSWERSROOT` (one folder per task id) in a merged one;
+a viewer maps the base id to where those files are checked out.
 """
 
 from __future__ import annotations
@@ -54,10 +56,11 @@ LEVELS = {
 _URL = re.compile(r"https?://\S+")
 
 
-def task_sarif(result: TaskResult) -> dict[str, Any]:
-    """One task as a SARIF log with one run."""
+def task_sarif(result: TaskResult, *, whole_catalogue: bool = True) -> dict[str, Any]:
+    """One task as a SARIF log with one run; its rule entries are the whole catalogue, or only the
+    rules its results name."""
     ignored = [_as_failure(item.finding) for item in result.reviewer_ignored]
-    rules = _rule_descriptors([*result.failures, *ignored])
+    rules = _rule_descriptors([*result.failures, *ignored], whole_catalogue)
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     suppressed = [
         _suppressed(_result(result.task_id, f, index[f.rule_id]), item)
@@ -76,9 +79,10 @@ def task_sarif(result: TaskResult) -> dict[str, Any]:
     return _log([run])
 
 
-def merge_sarif(docs: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Fold the runs of several SARIF logs (from `task_sarif`) into one log with one run."""
-    rules: dict[str, dict[str, Any]] = {}
+def merge_sarif(docs: Iterable[dict[str, Any]], *, whole_catalogue: bool = True) -> dict[str, Any]:
+    """Fold the runs of several SARIF logs (from `task_sarif`) into one log with one run, whose rule
+    entries are the logs' rules and, unless told otherwise, the whole catalogue."""
+    rules: dict[str, dict[str, Any]] = _catalogue_copy() if whole_catalogue else {}
     pending: list[tuple[dict[str, Any], str]] = []  # (result, the task it came from)
     invocations: list[dict[str, Any]] = []
     for doc in docs:
@@ -112,15 +116,16 @@ def merge_sarif(docs: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 
 def write_task_sarif(result: TaskResult, out_dir: Path) -> Path:
-    """Write `out_dir/result.sarif` for one task; returns its path."""
+    """Write `out_dir/result.sarif` for one task, describing the rules its results name; returns
+    its path."""
     path = out_dir / SARIF_NAME
-    write_text_atomic(path, dumps(task_sarif(result)))
+    write_text_atomic(path, dumps(task_sarif(result, whole_catalogue=False)))
     return path
 
 
 def write_run_sarif(results: Iterable[TaskResult], path: Path) -> Path:
-    """Write one SARIF log for a whole batch to `path`; returns it."""
-    write_text_atomic(path, dumps(merge_sarif(task_sarif(r) for r in results)))
+    """Write one SARIF log for a whole batch to `path`, with the whole catalogue; returns it."""
+    write_text_atomic(path, dumps(merge_sarif(task_sarif(r, whole_catalogue=False) for r in results)))
     return path
 
 
@@ -249,16 +254,18 @@ def _prefixed(location: dict[str, Any], task_id: str) -> dict[str, Any]:
     return {**location, "physicalLocation": {**physical, "artifactLocation": artifact}}
 
 
-def _rule_descriptors(failures: list[Failure]) -> list[dict[str, Any]]:
-    """The whole catalogue, plus any rule a failure names that the catalogue lacks."""
-    # A copy: the catalogue is cached, and a caller may edit the document it gets. Decoding its
-    # JSON text is a deep copy some twenty times faster than copy.deepcopy, and every task's log
-    # holds the whole catalogue (twice per task in a batch: its own log, then the run's).
-    descriptors: dict[str, dict[str, Any]] = json.loads(_catalogue_json())
+def _rule_descriptors(failures: list[Failure], whole_catalogue: bool = True) -> list[dict[str, Any]]:
+    """The whole catalogue, or the catalogue's entries of the rules the failures name, plus any rule
+    a failure names that the catalogue lacks."""
+    descriptors: dict[str, dict[str, Any]] = _catalogue_copy() if whole_catalogue else {}
     for f in failures:
-        if f.rule_id not in descriptors and check_id_of(f.rule_id):
+        if f.rule_id in descriptors:
+            continue
+        if (text := _catalogue_texts().get(f.rule_id)) is not None:
+            descriptors[f.rule_id] = json.loads(text)
+        elif check_id_of(f.rule_id):
             descriptors[f.rule_id] = _check_descriptor(f)
-        elif f.rule_id not in descriptors:
+        else:
             # A rule from a pack not installed here, or an older result: describe it from the failure.
             descriptors[f.rule_id] = {
                 "id": f.rule_id,
@@ -267,6 +274,12 @@ def _rule_descriptors(failures: list[Failure]) -> list[dict[str, Any]]:
                 "defaultConfiguration": {"level": LEVELS[f.severity]},
                 "properties": _rule_properties(f.severity, {"category": f.category.value}),
             }
+    # An outside check's entry names the registered rule that ran it (SEC001): described too.
+    for descriptor in list(descriptors.values()):
+        for relation in descriptor.get("relationships", []):
+            target = relation["target"]["id"]
+            if target not in descriptors and (text := _catalogue_texts().get(target)) is not None:
+                descriptors[target] = json.loads(text)
     return [descriptors[rule_id] for rule_id in sorted(descriptors)]
 
 
@@ -291,9 +304,21 @@ def _check_descriptor(f: Failure) -> dict[str, Any]:
     return descriptor
 
 
+def _catalogue_copy() -> dict[str, dict[str, Any]]:
+    # A copy: the catalogue is cached, and a caller may edit the document it gets. Decoding its
+    # JSON text is a deep copy some twenty times faster than copy.deepcopy.
+    result: dict[str, dict[str, Any]] = json.loads(_catalogue_json())
+    return result
+
+
 @cache
 def _catalogue_json() -> str:
     return json.dumps(dict(_catalogue()), ensure_ascii=False)
+
+
+@cache
+def _catalogue_texts() -> dict[str, str]:
+    return {rule_id: json.dumps(descriptor, ensure_ascii=False) for rule_id, descriptor in _catalogue()}
 
 
 @cache

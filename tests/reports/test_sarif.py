@@ -279,7 +279,7 @@ def test_writers(tmp_path: Path) -> None:
     results = run_a()
     path = write_task_sarif(results[0], tmp_path / "T1")
     assert path == tmp_path / "T1" / SARIF_NAME
-    assert json.loads(path.read_text(encoding="utf-8")) == task_sarif(results[0])
+    assert json.loads(path.read_text(encoding="utf-8")) == task_sarif(results[0], whole_catalogue=False)
     run_path = write_run_sarif(results, tmp_path / "results.sarif")
     doc = json.loads(run_path.read_text(encoding="utf-8"))
     assert_sarif(doc)
@@ -421,3 +421,29 @@ def test_a_finding_the_reviewer_ignored_is_a_suppressed_result_that_keeps_its_fi
     merged = merge_sarif([doc])
     assert_sarif(merged)
     assert [("suppressions" in r) for r in merged["runs"][0]["results"]] == [False, True, True]
+
+
+def test_a_tasks_file_describes_the_rules_it_names_and_a_runs_file_the_whole_catalogue(
+    tmp_path: Path,
+) -> None:
+    from iacgrade.graders.registry import load_rules
+
+    checkov = make_failure("SEC:CKV_AWS_24", Severity.HIGH, Category.PRODUCTION_READINESS)
+    result = make_result("T", 5.0, [make_failure(*AWS), make_failure(*SYN), checkov])
+    task_doc = json.loads(write_task_sarif(result, tmp_path / "T").read_text(encoding="utf-8"))
+    assert_sarif(task_doc)
+    named = [r["id"] for r in task_doc["runs"][0]["tool"]["driver"]["rules"]]
+    # The checkov check's entry, and the registered rule it is related to.
+    assert named == ["AWS003", "SEC001", "SEC:CKV_AWS_24", "SYN001"]
+    assert [r["ruleId"] for r in _results(task_doc)] == ["AWS003", "SYN001", "SEC:CKV_AWS_24"]
+    assert task_doc["runs"][0]["tool"]["driver"]["rules"][0] == next(
+        r for r in task_sarif(result)["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "AWS003"
+    )
+    clean = task_sarif(make_result("C", 10.0), whole_catalogue=False)
+    assert_sarif(clean)
+    assert clean["runs"][0]["tool"]["driver"]["rules"] == []
+    run_doc = json.loads(write_run_sarif([result], tmp_path / "results.sarif").read_text(encoding="utf-8"))
+    assert_sarif(run_doc)
+    rules = {r["id"] for r in run_doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert set(load_rules()) | {"SEC:CKV_AWS_24"} == rules
+    assert len(json.dumps(task_doc)) * 10 < len(json.dumps(run_doc))
