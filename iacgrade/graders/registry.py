@@ -317,6 +317,12 @@ def rules_version() -> str:
     return ",".join(f"{r.meta.id}@{r.meta.version}" for r in load_rules().values())
 
 
+def parse_rules_version(text: str) -> dict[str, str]:
+    """Rule id -> version, from a `rules_version()` string ("AWS001@1,AWS002@2,...")."""
+    pairs = (item.strip().partition("@") for item in text.split(","))
+    return {rule_id: version for rule_id, sep, version in pairs if sep and rule_id}
+
+
 @dataclass
 class RuleRun:
     findings: list[Finding]

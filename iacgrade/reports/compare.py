@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from iacgrade.graders.registry import parse_rules_version
 from iacgrade.harness.core.errors import HarnessError
 from iacgrade.harness.core.results import Failure, TaskResult, TaskStatus
 from iacgrade.reports.sarif import fingerprint
@@ -207,13 +208,11 @@ def rule_changes(a: Iterable[TaskResult], b: Iterable[TaskResult]) -> list[RuleC
 
 
 def _rule_versions(results: Iterable[TaskResult]) -> dict[str, tuple[str, ...]]:
-    # `versions["rules"]` is "AWS001@1,AWS002@2,...": the rules a result was graded by.
+    # `versions["rules"]` names the rules a result was graded by, at their versions.
     found: dict[str, set[str]] = {}
     for result in results:
-        for item in result.versions.get("rules", "").split(","):
-            rule_id, sep, version = item.strip().partition("@")
-            if sep and rule_id:
-                found.setdefault(rule_id, set()).add(version)
+        for rule_id, version in parse_rules_version(result.versions.get("rules", "")).items():
+            found.setdefault(rule_id, set()).add(version)
     return {r: tuple(sorted(v, key=lambda x: (len(x), x))) for r, v in found.items()}
 
 

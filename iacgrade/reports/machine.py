@@ -35,8 +35,8 @@ def render_document(fmt: OutputFormat, results: Sequence[TaskResult], single: bo
         return json.dumps(json_document(results), indent=2, ensure_ascii=False) + "\n"
     if fmt is OutputFormat.SARIF:
         if single and len(results) == 1:
-            return dumps(task_sarif(results[0], whole_catalogue=False))
-        return dumps(merge_sarif(task_sarif(r, whole_catalogue=False) for r in results))
+            return dumps(task_sarif(results[0]))
+        return dumps(merge_sarif(task_sarif(r) for r in results))
     if fmt is OutputFormat.JUNIT:
         return junit_xml(results)
     raise ValueError(f"{fmt.value} is not a machine format")

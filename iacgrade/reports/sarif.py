@@ -56,11 +56,10 @@ LEVELS = {
 _URL = re.compile(r"https?://\S+")
 
 
-def task_sarif(result: TaskResult, *, whole_catalogue: bool = True) -> dict[str, Any]:
-    """One task as a SARIF log with one run; its rule entries are the whole catalogue, or only the
-    rules its results name."""
+def task_sarif(result: TaskResult) -> dict[str, Any]:
+    """One task as a SARIF log with one run, describing the rules its results name."""
     ignored = [_as_failure(item.finding) for item in result.reviewer_ignored]
-    rules = _rule_descriptors([*result.failures, *ignored], whole_catalogue)
+    rules = _rule_descriptors([*result.failures, *ignored])
     index = {rule["id"]: i for i, rule in enumerate(rules)}
     suppressed = [
         _suppressed(_result(result.task_id, f, index[f.rule_id]), item)
@@ -79,10 +78,12 @@ def task_sarif(result: TaskResult, *, whole_catalogue: bool = True) -> dict[str,
     return _log([run])
 
 
-def merge_sarif(docs: Iterable[dict[str, Any]], *, whole_catalogue: bool = True) -> dict[str, Any]:
+def merge_sarif(docs: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Fold the runs of several SARIF logs (from `task_sarif`) into one log with one run, whose rule
-    entries are the logs' rules and, unless told otherwise, the whole catalogue."""
-    rules: dict[str, dict[str, Any]] = _catalogue_copy() if whole_catalogue else {}
+    entries are the whole catalogue and any rule the logs describe that it lacks."""
+    # A copy: the catalogue is cached, and a caller may edit the document it gets. Decoding its
+    # JSON text is a deep copy some twenty times faster than copy.deepcopy.
+    rules: dict[str, dict[str, Any]] = json.loads(_catalogue_json())
     pending: list[tuple[dict[str, Any], str]] = []  # (result, the task it came from)
     invocations: list[dict[str, Any]] = []
     for doc in docs:
@@ -116,16 +117,15 @@ def merge_sarif(docs: Iterable[dict[str, Any]], *, whole_catalogue: bool = True)
 
 
 def write_task_sarif(result: TaskResult, out_dir: Path) -> Path:
-    """Write `out_dir/result.sarif` for one task, describing the rules its results name; returns
-    its path."""
+    """Write `out_dir/result.sarif` for one task; returns its path."""
     path = out_dir / SARIF_NAME
-    write_text_atomic(path, dumps(task_sarif(result, whole_catalogue=False)))
+    write_text_atomic(path, dumps(task_sarif(result)))
     return path
 
 
 def write_run_sarif(results: Iterable[TaskResult], path: Path) -> Path:
     """Write one SARIF log for a whole batch to `path`, with the whole catalogue; returns it."""
-    write_text_atomic(path, dumps(merge_sarif(task_sarif(r, whole_catalogue=False) for r in results)))
+    write_text_atomic(path, dumps(merge_sarif(task_sarif(r) for r in results)))
     return path
 
 
@@ -254,10 +254,10 @@ def _prefixed(location: dict[str, Any], task_id: str) -> dict[str, Any]:
     return {**location, "physicalLocation": {**physical, "artifactLocation": artifact}}
 
 
-def _rule_descriptors(failures: list[Failure], whole_catalogue: bool = True) -> list[dict[str, Any]]:
-    """The whole catalogue, or the catalogue's entries of the rules the failures name, plus any rule
-    a failure names that the catalogue lacks."""
-    descriptors: dict[str, dict[str, Any]] = _catalogue_copy() if whole_catalogue else {}
+def _rule_descriptors(failures: list[Failure]) -> list[dict[str, Any]]:
+    """The catalogue's entries of the rules the failures name; a rule the catalogue lacks is
+    described from its failure."""
+    descriptors: dict[str, dict[str, Any]] = {}
     for f in failures:
         if f.rule_id in descriptors:
             continue
@@ -302,13 +302,6 @@ def _check_descriptor(f: Failure) -> dict[str, Any]:
     if f.docs:
         descriptor["helpUri"] = f.docs[0]
     return descriptor
-
-
-def _catalogue_copy() -> dict[str, dict[str, Any]]:
-    # A copy: the catalogue is cached, and a caller may edit the document it gets. Decoding its
-    # JSON text is a deep copy some twenty times faster than copy.deepcopy.
-    result: dict[str, dict[str, Any]] = json.loads(_catalogue_json())
-    return result
 
 
 @cache

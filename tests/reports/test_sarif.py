@@ -109,7 +109,8 @@ def test_task_sarif_shape() -> None:
 def test_rules_come_from_the_registry() -> None:
     from iacgrade.graders.registry import load_rules
 
-    rules = {r["id"]: r for r in task_sarif(make_result("T", 1.0))["runs"][0]["tool"]["driver"]["rules"]}
+    merged = merge_sarif([task_sarif(make_result("T", 1.0))])
+    rules = {r["id"]: r for r in merged["runs"][0]["tool"]["driver"]["rules"]}
     assert set(load_rules()) <= set(rules)
     syn = rules["SYN001"]
     meta = load_rules()["SYN001"].meta
@@ -279,7 +280,7 @@ def test_writers(tmp_path: Path) -> None:
     results = run_a()
     path = write_task_sarif(results[0], tmp_path / "T1")
     assert path == tmp_path / "T1" / SARIF_NAME
-    assert json.loads(path.read_text(encoding="utf-8")) == task_sarif(results[0], whole_catalogue=False)
+    assert json.loads(path.read_text(encoding="utf-8")) == task_sarif(results[0])
     run_path = write_run_sarif(results, tmp_path / "results.sarif")
     doc = json.loads(run_path.read_text(encoding="utf-8"))
     assert_sarif(doc)
@@ -377,19 +378,19 @@ def test_the_schema_catches_what_iacgrade_must_not_write() -> None:
 
 
 def test_a_finding_the_reviewer_ignored_is_a_suppressed_result_that_keeps_its_fingerprint() -> None:
-    from iacgrade.harness.core.findings import Finding, Location
+    from iacgrade.harness.core.findings import Finding
     from iacgrade.harness.core.results import IgnoredFinding
 
-    finding = Finding(
-        rule_id="HCL005",
-        title="Block written as an argument",
-        severity=Severity.CRITICAL,
-        category=Category.API_CONSISTENCY,
-        message="`versioning` is a block",
-        location=Location(path="main.tf", line=12),
+    as_failure = make_failure(
+        "HCL005",
+        Severity.CRITICAL,
+        Category.API_CONSISTENCY,
+        path="main.tf",
+        line=12,
         anchor="aws_s3_bucket.logs",
-        docs=("https://developer.hashicorp.com/terraform/language/syntax/configuration",),
     )
+    # The rule's finding, which would have been that failure had the reviewer not set it aside.
+    finding = Finding.model_validate(as_failure.model_dump(include=set(Finding.model_fields)))
     reason = "the reviewer accepts the typo in this task"
     result = make_result("T", 6.0, [make_failure(*AWS)])
     result.reviewer_ignored = [
@@ -412,9 +413,6 @@ def test_a_finding_the_reviewer_ignored_is_a_suppressed_result_that_keeps_its_fi
         "Set aside by the task's reviewer (metadata.json ignore entry `hcl`)."
     )
     # The fingerprint the finding would have had as a failure: a viewer shows the same alert dismissed.
-    as_failure = make_failure(
-        "HCL005", Severity.CRITICAL, Category.API_CONSISTENCY, anchor="aws_s3_bucket.logs"
-    )
     assert with_reason["partialFingerprints"][FINGERPRINT_KEY] == fingerprint("T", as_failure)
     assert with_reason["locations"][0]["physicalLocation"]["region"] == {"startLine": 12}
     # Merged into the run's log, it stays suppressed.
@@ -437,9 +435,9 @@ def test_a_tasks_file_describes_the_rules_it_names_and_a_runs_file_the_whole_cat
     assert named == ["AWS003", "SEC001", "SEC:CKV_AWS_24", "SYN001"]
     assert [r["ruleId"] for r in _results(task_doc)] == ["AWS003", "SYN001", "SEC:CKV_AWS_24"]
     assert task_doc["runs"][0]["tool"]["driver"]["rules"][0] == next(
-        r for r in task_sarif(result)["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "AWS003"
+        r for r in merge_sarif([])["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "AWS003"
     )
-    clean = task_sarif(make_result("C", 10.0), whole_catalogue=False)
+    clean = task_sarif(make_result("C", 10.0))
     assert_sarif(clean)
     assert clean["runs"][0]["tool"]["driver"]["rules"] == []
     run_doc = json.loads(write_run_sarif([result], tmp_path / "results.sarif").read_text(encoding="utf-8"))
